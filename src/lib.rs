@@ -1,0 +1,5 @@
+//! backstop: audits the backup and disaster-recovery posture of an AWS account.
+
+pub mod model;
+pub mod report;
+pub mod verdict;

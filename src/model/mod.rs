@@ -1,0 +1,9 @@
+//! The resource model: types, attribute schema, typed values and the inventory.
+
+pub mod inventory;
+pub mod schema;
+pub mod value;
+
+pub use inventory::{CollectionError, Inventory, InventoryError, Resource, ResourceRef, Source};
+pub use schema::{AttrType, Attribute, Operation, ResourceType};
+pub use value::Value;

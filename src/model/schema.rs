@@ -1,0 +1,640 @@
+//! The attribute schema: every resource type, its attributes, their types and
+//! the AWS operations that fill them.
+//!
+//! This table is the single source for rule validation, `backstop schema`,
+//! the collection plan (which calls to make) and `backstop iam-policy`.
+
+/// An AWS API operation the collectors may call. All are read-only.
+#[derive(Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Operation {
+    /// Service as it appears in IAM actions (`rds`, `s3`, ...).
+    pub service: &'static str,
+    /// The API operation name, as in the AWS error messages and SDK.
+    pub name: &'static str,
+    /// The IAM action that authorizes the call (differs from the API name for some S3 calls).
+    pub iam_action: &'static str,
+}
+
+macro_rules! operations {
+    ($($ident:ident = $service:literal $name:literal $iam:literal;)*) => {
+        /// Every operation backstop may call, in one place.
+        pub mod ops {
+            use super::Operation;
+            $(pub static $ident: Operation = Operation { service: $service, name: $name, iam_action: $iam };)*
+            pub static ALL: &[&Operation] = &[$(&$ident),*];
+        }
+    };
+}
+
+operations! {
+    STS_GET_CALLER_IDENTITY = "sts" "GetCallerIdentity" "sts:GetCallerIdentity";
+    RDS_DESCRIBE_DB_INSTANCES = "rds" "DescribeDBInstances" "rds:DescribeDBInstances";
+    RDS_DESCRIBE_DB_CLUSTERS = "rds" "DescribeDBClusters" "rds:DescribeDBClusters";
+    RDS_DESCRIBE_DB_SNAPSHOTS = "rds" "DescribeDBSnapshots" "rds:DescribeDBSnapshots";
+    RDS_DESCRIBE_DB_SNAPSHOT_ATTRIBUTES = "rds" "DescribeDBSnapshotAttributes" "rds:DescribeDBSnapshotAttributes";
+    KMS_DESCRIBE_KEY = "kms" "DescribeKey" "kms:DescribeKey";
+    S3_LIST_BUCKETS = "s3" "ListBuckets" "s3:ListAllMyBuckets";
+    S3_GET_BUCKET_LOCATION = "s3" "GetBucketLocation" "s3:GetBucketLocation";
+    S3_GET_BUCKET_TAGGING = "s3" "GetBucketTagging" "s3:GetBucketTagging";
+    S3_GET_BUCKET_ENCRYPTION = "s3" "GetBucketEncryption" "s3:GetEncryptionConfiguration";
+    S3_GET_BUCKET_VERSIONING = "s3" "GetBucketVersioning" "s3:GetBucketVersioning";
+    S3_GET_BUCKET_LIFECYCLE = "s3" "GetBucketLifecycleConfiguration" "s3:GetLifecycleConfiguration";
+    S3_GET_BUCKET_REPLICATION = "s3" "GetBucketReplication" "s3:GetReplicationConfiguration";
+    S3_GET_OBJECT_LOCK = "s3" "GetObjectLockConfiguration" "s3:GetBucketObjectLockConfiguration";
+    S3_GET_PUBLIC_ACCESS_BLOCK = "s3" "GetPublicAccessBlock" "s3:GetBucketPublicAccessBlock";
+    S3_LIST_OBJECTS_V2 = "s3" "ListObjectsV2" "s3:ListBucket";
+    ECR_DESCRIBE_REPOSITORIES = "ecr" "DescribeRepositories" "ecr:DescribeRepositories";
+    ECR_LIST_TAGS = "ecr" "ListTagsForResource" "ecr:ListTagsForResource";
+    ECR_GET_LIFECYCLE_POLICY = "ecr" "GetLifecyclePolicy" "ecr:GetLifecyclePolicy";
+    ECR_DESCRIBE_REGISTRY = "ecr" "DescribeRegistry" "ecr:DescribeRegistry";
+    LOGS_DESCRIBE_LOG_GROUPS = "logs" "DescribeLogGroups" "logs:DescribeLogGroups";
+    LOGS_LIST_TAGS = "logs" "ListTagsForResource" "logs:ListTagsForResource";
+    LOGS_DESCRIBE_SUBSCRIPTION_FILTERS = "logs" "DescribeSubscriptionFilters" "logs:DescribeSubscriptionFilters";
+}
+
+/// The type of an attribute's value.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum AttrType {
+    Bool,
+    Int,
+    /// A string; `values` non-empty means only those values occur.
+    Str {
+        values: &'static [&'static str],
+    },
+    /// An RFC 3339 timestamp.
+    Time,
+    StrList,
+    /// A list of objects with the given fields.
+    ObjectList(&'static [Attribute]),
+}
+
+impl AttrType {
+    pub const STR: AttrType = AttrType::Str { values: &[] };
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            AttrType::Bool => "bool",
+            AttrType::Int => "integer",
+            AttrType::Str { .. } => "string",
+            AttrType::Time => "timestamp",
+            AttrType::StrList => "list of strings",
+            AttrType::ObjectList(_) => "list of objects",
+        }
+    }
+}
+
+#[derive(Debug, PartialEq)]
+pub struct Attribute {
+    pub name: &'static str,
+    pub ty: AttrType,
+    pub doc: &'static str,
+    /// The calls needed to fill it, beyond the listing of the resource type.
+    pub calls: &'static [&'static Operation],
+}
+
+#[derive(Debug, PartialEq)]
+pub struct ResourceType {
+    pub name: &'static str,
+    pub doc: &'static str,
+    /// The call that enumerates resources of this type; needed for any rule on it.
+    pub listing: &'static [&'static Operation],
+    /// Calls needed to read the resource's tags (for `tags.KEY` conditions and scope).
+    pub tag_calls: &'static [&'static Operation],
+    pub attributes: &'static [Attribute],
+}
+
+impl ResourceType {
+    pub fn attribute(&self, name: &str) -> Option<&'static Attribute> {
+        self.attributes.iter().find(|a| a.name == name)
+    }
+}
+
+/// Attributes every resource has, stored outside `attributes` in inventories.
+pub static COMMON_ATTRIBUTES: &[Attribute] = &[
+    attr(
+        "id",
+        AttrType::STR,
+        "The resource's name or identifier",
+        &[],
+    ),
+    attr("arn", AttrType::STR, "The resource's ARN", &[]),
+    attr(
+        "account",
+        AttrType::STR,
+        "The AWS account id that owns it",
+        &[],
+    ),
+    attr("region", AttrType::STR, "The region it lives in", &[]),
+];
+
+const fn attr(
+    name: &'static str,
+    ty: AttrType,
+    doc: &'static str,
+    calls: &'static [&'static Operation],
+) -> Attribute {
+    Attribute {
+        name,
+        ty,
+        doc,
+        calls,
+    }
+}
+
+const BOOL: AttrType = AttrType::Bool;
+const INT: AttrType = AttrType::Int;
+const STR: AttrType = AttrType::STR;
+const TIME: AttrType = AttrType::Time;
+const STR_LIST: AttrType = AttrType::StrList;
+const KEY_MANAGERS: AttrType = AttrType::Str {
+    values: &["AWS", "CUSTOMER"],
+};
+
+pub const DB_INSTANCE: &str = "aws.rds.db_instance";
+pub const DB_CLUSTER: &str = "aws.rds.db_cluster";
+pub const DB_SNAPSHOT: &str = "aws.rds.db_snapshot";
+pub const S3_BUCKET: &str = "aws.s3.bucket";
+pub const S3_EXPORT_LOCATION: &str = "aws.s3.export_location";
+pub const ECR_REPOSITORY: &str = "aws.ecr.repository";
+pub const LOG_GROUP: &str = "aws.logs.log_group";
+
+use ops::*;
+
+static LIFECYCLE_RULE_FIELDS: &[Attribute] = &[
+    attr("id", STR, "The lifecycle rule's id", &[]),
+    attr("enabled", BOOL, "Status is Enabled", &[]),
+    attr(
+        "prefix",
+        STR,
+        "Object key prefix the rule is limited to (empty: whole bucket)",
+        &[],
+    ),
+    attr(
+        "expiration_days",
+        INT,
+        "Current versions expire after this many days (absent: never)",
+        &[],
+    ),
+    attr(
+        "noncurrent_expiration_days",
+        INT,
+        "Noncurrent versions expire after this many days (absent: never)",
+        &[],
+    ),
+];
+
+static REPLICATION_RULE_FIELDS: &[Attribute] = &[
+    attr("id", STR, "The replication rule's id", &[]),
+    attr("enabled", BOOL, "Status is Enabled", &[]),
+    attr("destination_bucket", STR, "Destination bucket name", &[]),
+    attr(
+        "destination_region",
+        STR,
+        "Destination bucket's region (absent when it could not be resolved)",
+        &[],
+    ),
+];
+
+static ECR_LIFECYCLE_RULE_FIELDS: &[Attribute] = &[
+    attr("priority", INT, "Rule priority", &[]),
+    attr("description", STR, "Rule description", &[]),
+    attr(
+        "tag_status",
+        AttrType::Str {
+            values: &["tagged", "untagged", "any"],
+        },
+        "Which images the rule selects",
+        &[],
+    ),
+    attr(
+        "count_type",
+        AttrType::Str {
+            values: &["imageCountMoreThan", "sinceImagePushed"],
+        },
+        "How images are counted",
+        &[],
+    ),
+    attr("count_number", INT, "Image count or age in days", &[]),
+];
+
+pub static RESOURCE_TYPES: &[ResourceType] = &[
+    ResourceType {
+        name: DB_INSTANCE,
+        doc: "An RDS DB instance (standalone, or a member of an Aurora cluster)",
+        listing: &[&RDS_DESCRIBE_DB_INSTANCES],
+        tag_calls: &[],
+        attributes: &[
+            attr(
+                "engine",
+                STR,
+                "Database engine (postgres, mysql, aurora-postgresql, ...)",
+                &[],
+            ),
+            attr("engine_version", STR, "Engine version", &[]),
+            attr(
+                "instance_class",
+                STR,
+                "Instance class (db.t3.micro, ...)",
+                &[],
+            ),
+            attr(
+                "cluster_id",
+                STR,
+                "Aurora cluster it belongs to (absent when standalone)",
+                &[],
+            ),
+            attr(
+                "backup_retention_days",
+                INT,
+                "Days automated backups are kept (0: backups off)",
+                &[],
+            ),
+            attr(
+                "backup_window",
+                STR,
+                "Daily backup window, hh:mm-hh:mm UTC",
+                &[],
+            ),
+            attr(
+                "maintenance_window",
+                STR,
+                "Weekly maintenance window, ddd:hh:mm-ddd:hh:mm UTC",
+                &[],
+            ),
+            attr(
+                "multi_az",
+                BOOL,
+                "A standby in another Availability Zone takes over on failure",
+                &[],
+            ),
+            attr(
+                "storage_encrypted",
+                BOOL,
+                "Storage (and so its backups and snapshots) is encrypted",
+                &[],
+            ),
+            attr("kms_key_id", STR, "KMS key that encrypts the storage", &[]),
+            attr(
+                "kms_key_managed_by",
+                KEY_MANAGERS,
+                "Who manages that KMS key: AWS or CUSTOMER",
+                &[&KMS_DESCRIBE_KEY],
+            ),
+            attr(
+                "deletion_protection",
+                BOOL,
+                "The instance cannot be deleted until this is turned off",
+                &[],
+            ),
+            attr(
+                "copy_tags_to_snapshot",
+                BOOL,
+                "Tags are copied to snapshots",
+                &[],
+            ),
+            attr(
+                "publicly_accessible",
+                BOOL,
+                "The instance has a public IP address",
+                &[],
+            ),
+            attr(
+                "latest_restorable_time",
+                TIME,
+                "Latest time point-in-time restore can reach (absent: backups off)",
+                &[],
+            ),
+            attr(
+                "backup_replication_regions",
+                STR_LIST,
+                "Regions holding replicated automated backups",
+                &[],
+            ),
+            attr(
+                "cross_region_copy_time",
+                TIME,
+                "Creation time of the newest snapshot of this instance held in another audited region",
+                &[&RDS_DESCRIBE_DB_SNAPSHOTS],
+            ),
+        ],
+    },
+    ResourceType {
+        name: DB_CLUSTER,
+        doc: "An RDS (Aurora or Multi-AZ) DB cluster",
+        listing: &[&RDS_DESCRIBE_DB_CLUSTERS],
+        tag_calls: &[],
+        attributes: &[
+            attr(
+                "engine",
+                STR,
+                "Database engine (aurora-postgresql, ...)",
+                &[],
+            ),
+            attr("engine_version", STR, "Engine version", &[]),
+            attr(
+                "backup_retention_days",
+                INT,
+                "Days automated backups are kept",
+                &[],
+            ),
+            attr(
+                "backup_window",
+                STR,
+                "Daily backup window, hh:mm-hh:mm UTC",
+                &[],
+            ),
+            attr("maintenance_window", STR, "Weekly maintenance window", &[]),
+            attr(
+                "multi_az",
+                BOOL,
+                "Instances in more than one Availability Zone",
+                &[],
+            ),
+            attr("storage_encrypted", BOOL, "Storage is encrypted", &[]),
+            attr("kms_key_id", STR, "KMS key that encrypts the storage", &[]),
+            attr(
+                "kms_key_managed_by",
+                KEY_MANAGERS,
+                "Who manages that KMS key: AWS or CUSTOMER",
+                &[&KMS_DESCRIBE_KEY],
+            ),
+            attr(
+                "deletion_protection",
+                BOOL,
+                "The cluster cannot be deleted until this is turned off",
+                &[],
+            ),
+            attr(
+                "copy_tags_to_snapshot",
+                BOOL,
+                "Tags are copied to snapshots",
+                &[],
+            ),
+            attr(
+                "latest_restorable_time",
+                TIME,
+                "Latest time point-in-time restore can reach",
+                &[],
+            ),
+            attr(
+                "members",
+                STR_LIST,
+                "DB instance identifiers of the cluster's members",
+                &[],
+            ),
+        ],
+    },
+    ResourceType {
+        name: DB_SNAPSHOT,
+        doc: "An RDS DB snapshot, manual or automated (copies included)",
+        listing: &[&RDS_DESCRIBE_DB_SNAPSHOTS],
+        tag_calls: &[],
+        attributes: &[
+            attr(
+                "snapshot_type",
+                AttrType::Str {
+                    values: &["manual", "automated"],
+                },
+                "manual (copies included) or automated",
+                &[],
+            ),
+            attr(
+                "source_id",
+                STR,
+                "DB instance the snapshot was taken of",
+                &[],
+            ),
+            attr(
+                "source_region",
+                STR,
+                "Region the snapshot was copied from (absent when not a copy)",
+                &[],
+            ),
+            attr("encrypted", BOOL, "The snapshot is encrypted", &[]),
+            attr("kms_key_id", STR, "KMS key that encrypts it", &[]),
+            attr("created_at", TIME, "When the snapshot was taken", &[]),
+            attr(
+                "public",
+                BOOL,
+                "Anyone can restore it (restore attribute holds \"all\")",
+                &[&RDS_DESCRIBE_DB_SNAPSHOT_ATTRIBUTES],
+            ),
+            attr(
+                "shared_with",
+                STR_LIST,
+                "Account ids allowed to restore it",
+                &[&RDS_DESCRIBE_DB_SNAPSHOT_ATTRIBUTES],
+            ),
+        ],
+    },
+    ResourceType {
+        name: S3_BUCKET,
+        doc: "An S3 bucket",
+        listing: &[&S3_LIST_BUCKETS, &S3_GET_BUCKET_LOCATION],
+        tag_calls: &[&S3_GET_BUCKET_TAGGING],
+        attributes: &[
+            attr(
+                "encryption",
+                AttrType::Str {
+                    values: &["none", "AES256", "aws:kms", "aws:kms:dsse"],
+                },
+                "Default encryption of new objects",
+                &[&S3_GET_BUCKET_ENCRYPTION],
+            ),
+            attr(
+                "kms_key_id",
+                STR,
+                "KMS key of the default encryption",
+                &[&S3_GET_BUCKET_ENCRYPTION],
+            ),
+            attr(
+                "versioning",
+                AttrType::Str {
+                    values: &["Enabled", "Suspended", "Disabled"],
+                },
+                "Versioning status (Disabled: never enabled)",
+                &[&S3_GET_BUCKET_VERSIONING],
+            ),
+            attr(
+                "lifecycle_rules",
+                AttrType::ObjectList(LIFECYCLE_RULE_FIELDS),
+                "Lifecycle rules",
+                &[&S3_GET_BUCKET_LIFECYCLE],
+            ),
+            attr(
+                "replication_rules",
+                AttrType::ObjectList(REPLICATION_RULE_FIELDS),
+                "Replication rules",
+                &[&S3_GET_BUCKET_REPLICATION, &S3_GET_BUCKET_LOCATION],
+            ),
+            attr(
+                "object_lock_enabled",
+                BOOL,
+                "Object Lock is enabled",
+                &[&S3_GET_OBJECT_LOCK],
+            ),
+            attr(
+                "public_access_blocked",
+                BOOL,
+                "All four bucket-level public-access-block flags are on",
+                &[&S3_GET_PUBLIC_ACCESS_BLOCK],
+            ),
+        ],
+    },
+    ResourceType {
+        name: S3_EXPORT_LOCATION,
+        doc: "A configured bucket + prefix where scheduled data exports land",
+        listing: &[&S3_LIST_OBJECTS_V2],
+        tag_calls: &[],
+        attributes: &[
+            attr("bucket", STR, "Bucket name", &[]),
+            attr("prefix", STR, "Key prefix", &[]),
+            attr(
+                "latest_object_time",
+                TIME,
+                "Last-modified time of the newest object (absent: no objects)",
+                &[],
+            ),
+            attr(
+                "object_count",
+                INT,
+                "Number of objects under the prefix",
+                &[],
+            ),
+            attr(
+                "total_bytes",
+                INT,
+                "Total size of the objects under the prefix",
+                &[],
+            ),
+        ],
+    },
+    ResourceType {
+        name: ECR_REPOSITORY,
+        doc: "An ECR container image repository",
+        listing: &[&ECR_DESCRIBE_REPOSITORIES],
+        tag_calls: &[&ECR_LIST_TAGS],
+        attributes: &[
+            attr(
+                "tag_mutability",
+                AttrType::Str {
+                    values: &[
+                        "MUTABLE",
+                        "IMMUTABLE",
+                        "MUTABLE_WITH_EXCLUSION",
+                        "IMMUTABLE_WITH_EXCLUSION",
+                    ],
+                },
+                "Whether image tags can be overwritten",
+                &[],
+            ),
+            attr("scan_on_push", BOOL, "Images are scanned when pushed", &[]),
+            attr(
+                "encryption",
+                AttrType::Str {
+                    values: &["AES256", "KMS", "KMS_DSSE"],
+                },
+                "Encryption type",
+                &[],
+            ),
+            attr("kms_key_id", STR, "KMS key (when encryption is KMS)", &[]),
+            attr(
+                "lifecycle_policy",
+                BOOL,
+                "A lifecycle policy exists",
+                &[&ECR_GET_LIFECYCLE_POLICY],
+            ),
+            attr(
+                "lifecycle_rules",
+                AttrType::ObjectList(ECR_LIFECYCLE_RULE_FIELDS),
+                "The lifecycle policy's rules",
+                &[&ECR_GET_LIFECYCLE_POLICY],
+            ),
+            attr(
+                "replication_regions",
+                STR_LIST,
+                "Regions the registry's replication rules copy this repository to",
+                &[&ECR_DESCRIBE_REGISTRY],
+            ),
+        ],
+    },
+    ResourceType {
+        name: LOG_GROUP,
+        doc: "A CloudWatch Logs log group",
+        listing: &[&LOGS_DESCRIBE_LOG_GROUPS],
+        tag_calls: &[&LOGS_LIST_TAGS],
+        attributes: &[
+            attr(
+                "retention_days",
+                INT,
+                "Days events are kept (absent: never expire)",
+                &[],
+            ),
+            attr("kms_key_id", STR, "KMS key that encrypts the log data", &[]),
+            attr("stored_bytes", INT, "Bytes stored", &[]),
+            attr(
+                "subscription_destinations",
+                STR_LIST,
+                "ARNs that subscription filters send events to",
+                &[&LOGS_DESCRIBE_SUBSCRIPTION_FILTERS],
+            ),
+        ],
+    },
+];
+
+pub fn resource_type(name: &str) -> Option<&'static ResourceType> {
+    RESOURCE_TYPES.iter().find(|t| t.name == name)
+}
+
+/// Closest known name, for "did you mean" hints.
+pub fn suggest<'a>(wrong: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(wrong, c), c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn type_and_attribute_names_are_unique() {
+        let mut types: Vec<_> = RESOURCE_TYPES.iter().map(|t| t.name).collect();
+        types.sort();
+        types.dedup();
+        assert_eq!(types.len(), RESOURCE_TYPES.len());
+        for ty in RESOURCE_TYPES {
+            let mut names: Vec<_> = ty.attributes.iter().map(|a| a.name).collect();
+            names.extend(COMMON_ATTRIBUTES.iter().map(|a| a.name));
+            let n = names.len();
+            names.sort();
+            names.dedup();
+            assert_eq!(n, names.len(), "duplicate attribute in {}", ty.name);
+        }
+    }
+
+    #[test]
+    fn every_operation_is_read_only() {
+        for op in ops::ALL {
+            assert!(
+                ["Describe", "Get", "List"]
+                    .iter()
+                    .any(|p| op.name.starts_with(p)),
+                "{} is not a Describe/Get/List call",
+                op.name
+            );
+        }
+    }
+
+    #[test]
+    fn suggestions_find_close_names() {
+        assert_eq!(
+            suggest("backup_retention_day", ["backup_retention_days", "engine"]),
+            Some("backup_retention_days")
+        );
+        assert_eq!(suggest("zzz", ["engine"]), None);
+    }
+}
