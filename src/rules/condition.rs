@@ -1,0 +1,1014 @@
+//! The condition language: compiled once from YAML, evaluated per resource.
+//!
+//! A condition is a mapping of `subject: {operator: operand, ...}` entries
+//! (all must hold), combined with `all:`, `any:` and `not:`. Subjects are the
+//! resource type's attributes, the common fields (`id`, `arn`, `account`,
+//! `region`), `tags.KEY`, or a `$param`. Operands are literals, `$param`
+//! references, or `$self.ATTR` (an attribute of the resource being judged,
+//! useful inside `any:` over a list).
+//!
+//! Everything is type-checked against the schema when the rule compiles, so
+//! evaluation never meets a type it does not expect. Every operator except
+//! `present`/`absent` is false on an absent attribute: an unknown fact never
+//! passes an assertion.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet};
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use jiff::{SignedDuration, Timestamp};
+use regex::Regex;
+
+use super::diagnostic::{Diagnostic, did_you_mean};
+use super::duration;
+use super::yaml::{Mark, Node, Scalar};
+use crate::model::schema::{AttrType, Attribute, COMMON_ATTRIBUTES, ResourceType};
+use crate::model::{Resource, Value};
+
+pub const OPERATORS: &[&str] = &[
+    "eq",
+    "ne",
+    "gt",
+    "gte",
+    "lt",
+    "lte",
+    "in",
+    "not_in",
+    "present",
+    "absent",
+    "matches",
+    "glob",
+    "contains",
+    "length",
+    "any",
+    "all",
+    "none",
+    "newer_than",
+    "older_than",
+];
+
+const COMBINATORS: &[&str] = &["all", "any", "not"];
+
+/// A compiled condition.
+#[derive(Debug)]
+pub enum Condition {
+    All(Vec<Condition>),
+    Any(Vec<Condition>),
+    Not(Box<Condition>),
+    Check { subject: Subject, tests: Vec<Test> },
+}
+
+#[derive(Debug)]
+pub enum Subject {
+    /// An attribute of the resource, by its index in the schema.
+    Attr { index: usize, name: &'static str },
+    Common(Common),
+    Tag(String),
+    /// A field of the list element being examined by `any`/`all`/`none`.
+    Field(&'static str),
+    /// A `$param` used as a subject: its value is known at compile time.
+    Param { name: String, value: Value },
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Common {
+    Id,
+    Arn,
+    Account,
+    Region,
+}
+
+#[derive(Debug)]
+pub enum Test {
+    Compare { op: CmpOp, operand: Operand },
+    In { negated: bool, values: Vec<Value> },
+    Present(bool),
+    Matches(Regex),
+    Glob { set: GlobSet, patterns: Vec<String> },
+    Contains(Operand),
+    Length(Vec<Test>),
+    Quantified { quantifier: Quantifier, element: Element },
+    Age { newer: bool, limit: SignedDuration },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum CmpOp {
+    Eq,
+    Ne,
+    Gt,
+    Gte,
+    Lt,
+    Lte,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Quantifier {
+    Any,
+    All,
+    None,
+}
+
+#[derive(Debug)]
+pub enum Element {
+    /// Elements of a list of strings, tested directly.
+    Scalar(Vec<Test>),
+    /// Elements of a list of objects, tested by a condition over their fields.
+    Object(Box<Condition>),
+}
+
+#[derive(Debug)]
+pub enum Operand {
+    Const(Value),
+    /// `$self.ATTR`: read from the resource under evaluation.
+    OfResource(Subject),
+}
+
+/// What a condition is evaluated against.
+#[derive(Clone, Copy)]
+pub struct Env<'a> {
+    pub resource: &'a Resource,
+    pub now: Timestamp,
+    element: Option<&'a BTreeMap<String, Value>>,
+}
+
+impl<'a> Env<'a> {
+    pub fn new(resource: &'a Resource, now: Timestamp) -> Self {
+        Env {
+            resource,
+            now,
+            element: None,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Compilation
+
+/// Where a condition's keys are looked up.
+#[derive(Clone, Copy)]
+enum Scope {
+    Resource,
+    Object(&'static [Attribute]),
+}
+
+/// Compiles conditions of one rule, collecting every diagnostic.
+pub struct Compiler<'a> {
+    pub file: &'a str,
+    pub kind: &'static ResourceType,
+    /// Parameter values by name (rule defaults, possibly overridden).
+    pub params: &'a BTreeMap<String, ParamValue>,
+    pub diagnostics: Vec<Diagnostic>,
+    /// Attributes read, by name: decides which calls collection must make and
+    /// which collection errors make a result `error`.
+    pub reads: BTreeSet<&'static str>,
+    pub reads_tags: bool,
+    /// Params referenced, to warn about unused ones.
+    pub used_params: BTreeSet<String>,
+}
+
+impl<'a> Compiler<'a> {
+    pub fn new(file: &'a str, kind: &'static ResourceType, params: &'a BTreeMap<String, ParamValue>) -> Self {
+        Compiler {
+            file,
+            kind,
+            params,
+            diagnostics: Vec::new(),
+            reads: BTreeSet::new(),
+            reads_tags: false,
+            used_params: BTreeSet::new(),
+        }
+    }
+
+    fn error(&mut self, mark: Mark, code: &'static str, message: impl Into<String>) {
+        self.diagnostics.push(Diagnostic::new(self.file, mark, code, message));
+    }
+
+    /// An error in an operand, which may come from a param set in another file.
+    fn error_at(&mut self, at: &Derived, code: &'static str, message: impl Into<String>) {
+        let from = at.param.as_ref().map(|p| format!(" (from `${p}`)")).unwrap_or_default();
+        self.diagnostics.push(Diagnostic::new(&at.file, at.node.mark, code, format!("{}{from}", message.into())));
+    }
+
+    fn error_help(&mut self, mark: Mark, code: &'static str, message: impl Into<String>, help: Option<String>) {
+        let mut d = Diagnostic::new(self.file, mark, code, message);
+        d.help = help;
+        self.diagnostics.push(d);
+    }
+
+    /// Compiles a top-level condition (`when:` or `assert:`).
+    pub fn condition(&mut self, node: &Node) -> Option<Condition> {
+        self.condition_in(node, Scope::Resource)
+    }
+
+    fn condition_in(&mut self, node: &Node, scope: Scope) -> Option<Condition> {
+        let Some(entries) = node.as_map() else {
+            self.error(
+                node.mark,
+                "invalid-condition",
+                format!(
+                    "a condition must be a mapping of `attribute: {{operator: value}}`, found {}",
+                    node.describe()
+                ),
+            );
+            return None;
+        };
+        if entries.is_empty() {
+            self.error(node.mark, "invalid-condition", "a condition must not be empty");
+            return None;
+        }
+        let mut parts = Vec::new();
+        let mut ok = true;
+        for (key, value) in entries {
+            let Some(name) = key.text() else {
+                self.error(key.mark, "invalid-condition", "condition keys must be strings");
+                ok = false;
+                continue;
+            };
+            let part = match name {
+                "all" | "any" => self.combination(name, value, scope),
+                "not" => self
+                    .condition_in(value, scope)
+                    .map(|c| Condition::Not(Box::new(c))),
+                _ => self.check(key, name, value, scope),
+            };
+            match part {
+                Some(p) => parts.push(p),
+                None => ok = false,
+            }
+        }
+        if !ok {
+            return None;
+        }
+        Some(if parts.len() == 1 {
+            parts.pop().expect("one part")
+        } else {
+            Condition::All(parts)
+        })
+    }
+
+    fn combination(&mut self, name: &str, node: &Node, scope: Scope) -> Option<Condition> {
+        let Some(items) = node.as_seq() else {
+            self.error(
+                node.mark,
+                "invalid-condition",
+                format!("`{name}:` takes a list of conditions, found {}", node.describe()),
+            );
+            return None;
+        };
+        if items.is_empty() {
+            self.error(node.mark, "invalid-condition", format!("`{name}:` must not be empty"));
+            return None;
+        }
+        let compiled: Vec<_> = items.iter().map(|i| self.condition_in(i, scope)).collect();
+        let compiled: Option<Vec<_>> = compiled.into_iter().collect();
+        let compiled = compiled?;
+        Some(if name == "all" {
+            Condition::All(compiled)
+        } else {
+            Condition::Any(compiled)
+        })
+    }
+
+    fn check(&mut self, key: &Node, name: &str, tests: &Node, scope: Scope) -> Option<Condition> {
+        let (subject, ty) = self.subject(key, name, scope)?;
+        let tests = self.tests(tests, &ty, &subject_name(&subject))?;
+        Some(Condition::Check { subject, tests })
+    }
+
+    fn subject(&mut self, key: &Node, name: &str, scope: Scope) -> Option<(Subject, AttrType)> {
+        if let Some(param) = name.strip_prefix('$') {
+            let p = self.param(key.mark, param)?;
+            let derived = Derived {
+                node: p.node,
+                file: p.file,
+                param: Some(param.to_string()),
+            };
+            let (value, ty) = self.param_value(&derived)?;
+            return Some((
+                Subject::Param {
+                    name: param.to_string(),
+                    value,
+                },
+                ty,
+            ));
+        }
+        match scope {
+            Scope::Object(fields) => match fields.iter().find(|f| f.name == name) {
+                Some(f) => Some((Subject::Field(f.name), f.ty)),
+                None => {
+                    let help = did_you_mean(name, fields.iter().map(|f| f.name).chain(COMBINATORS.iter().copied()));
+                    self.error_help(
+                        key.mark,
+                        "unknown-attribute",
+                        format!(
+                            "unknown field `{name}`; list elements have: {}",
+                            fields.iter().map(|f| f.name).collect::<Vec<_>>().join(", ")
+                        ),
+                        help,
+                    );
+                    None
+                }
+            },
+            Scope::Resource => self.resource_subject(key, name),
+        }
+    }
+
+    fn resource_subject(&mut self, key: &Node, name: &str) -> Option<(Subject, AttrType)> {
+        if let Some(tag) = name.strip_prefix("tags.") {
+            self.reads_tags = true;
+            return Some((Subject::Tag(tag.to_string()), AttrType::STR));
+        }
+        let common = match name {
+            "id" => Some(Common::Id),
+            "arn" => Some(Common::Arn),
+            "account" => Some(Common::Account),
+            "region" => Some(Common::Region),
+            _ => None,
+        };
+        if let Some(c) = common {
+            return Some((Subject::Common(c), AttrType::STR));
+        }
+        if let Some(index) = self.kind.attributes.iter().position(|a| a.name == name) {
+            let attr = &self.kind.attributes[index];
+            self.reads.insert(attr.name);
+            return Some((
+                Subject::Attr {
+                    index,
+                    name: attr.name,
+                },
+                attr.ty,
+            ));
+        }
+        let candidates = self
+            .kind
+            .attributes
+            .iter()
+            .chain(COMMON_ATTRIBUTES)
+            .map(|a| a.name)
+            .chain(COMBINATORS.iter().copied())
+            .chain(OPERATORS.iter().copied());
+        let mut help = did_you_mean(name, candidates);
+        if help.is_none() && OPERATORS.contains(&name) {
+            help = Some("operators go inside an attribute: `attribute: { op: value }`".into());
+        }
+        self.error_help(
+            key.mark,
+            "unknown-attribute",
+            format!("{} has no attribute `{name}`", self.kind.name),
+            help.or_else(|| Some(format!("`backstop schema {}` lists its attributes", self.kind.name))),
+        );
+        None
+    }
+
+    fn param(&mut self, mark: Mark, name: &str) -> Option<ParamValue> {
+        self.used_params.insert(name.to_string());
+        match self.params.get(name) {
+            Some(p) => Some(p.clone()),
+            None => {
+                let help = did_you_mean(name, self.params.keys().map(String::as_str))
+                    .or_else(|| Some("declare it under `params:`".into()));
+                self.error_help(mark, "unknown-param", format!("unknown param `${name}`"), help);
+                None
+            }
+        }
+    }
+
+    /// A param used as a subject: its type follows from its value.
+    fn param_value(&mut self, at: &Derived) -> Option<(Value, AttrType)> {
+        let node = &at.node;
+        if let Some(items) = node.as_seq() {
+            let strings: Option<Vec<_>> = items.iter().map(|i| i.as_str().map(|s| Value::Str(s.into()))).collect();
+            return match strings {
+                Some(s) => Some((Value::List(s), AttrType::StrList)),
+                None => {
+                    self.error_at(at, "type-mismatch", "list params must hold strings");
+                    None
+                }
+            };
+        }
+        match node.scalar() {
+            Some(Scalar::Bool(b)) => Some((Value::Bool(b), AttrType::Bool)),
+            Some(Scalar::Int(i)) => Some((Value::Int(i), AttrType::Int)),
+            Some(Scalar::Str(s)) => Some((Value::Str(s.into()), AttrType::STR)),
+            _ => {
+                let message = format!(
+                    "params must be booleans, integers, strings or lists of strings, found {}",
+                    node.describe()
+                );
+                self.error_at(at, "type-mismatch", message);
+                None
+            }
+        }
+    }
+
+    /// Resolves a `$param` operand to the param's value; other nodes unchanged.
+    fn deref(&mut self, node: &Node) -> Option<Derived> {
+        match node.as_str().and_then(|s| s.strip_prefix('$')) {
+            Some(name) if !name.starts_with("self.") => {
+                let p = self.param(node.mark, name)?;
+                Some(Derived {
+                    node: p.node,
+                    file: p.file,
+                    param: Some(name.to_string()),
+                })
+            }
+            _ => Some(Derived {
+                node: node.clone(),
+                file: self.file.to_string(),
+                param: None,
+            }),
+        }
+    }
+
+    fn tests(&mut self, node: &Node, ty: &AttrType, subject: &str) -> Option<Vec<Test>> {
+        let Some(entries) = node.as_map() else {
+            self.error_help(
+                node.mark,
+                "invalid-condition",
+                format!("`{subject}` needs a mapping of operators, found {}", node.describe()),
+                Some(format!("write `{subject}: {{ eq: value }}`")),
+            );
+            return None;
+        };
+        if entries.is_empty() {
+            self.error(node.mark, "invalid-condition", format!("`{subject}` has no operator"));
+            return None;
+        }
+        let mut tests = Vec::new();
+        let mut ok = true;
+        for (key, operand) in entries {
+            match self.test(key, operand, ty, subject) {
+                Some(t) => tests.push(t),
+                None => ok = false,
+            }
+        }
+        ok.then_some(tests)
+    }
+
+    fn test(&mut self, key: &Node, operand: &Node, ty: &AttrType, subject: &str) -> Option<Test> {
+        let op = key.text().unwrap_or_default();
+        let not_for = |c: &mut Self, what: &str| {
+            c.error(
+                key.mark,
+                "type-mismatch",
+                format!("`{op}` does not apply to `{subject}`, which is {}{what}", article(ty.name())),
+            );
+            None
+        };
+        match op {
+            "eq" | "ne" | "gt" | "gte" | "lt" | "lte" => {
+                let cmp = match op {
+                    "eq" => CmpOp::Eq,
+                    "ne" => CmpOp::Ne,
+                    "gt" => CmpOp::Gt,
+                    "gte" => CmpOp::Gte,
+                    "lt" => CmpOp::Lt,
+                    _ => CmpOp::Lte,
+                };
+                let ordered = !matches!(cmp, CmpOp::Eq | CmpOp::Ne);
+                match ty {
+                    AttrType::StrList | AttrType::ObjectList(_) => {
+                        not_for(self, "; use `contains`, `length` or `any`")
+                    }
+                    AttrType::Bool | AttrType::Str { .. } if ordered => not_for(self, ""),
+                    _ => {
+                        let operand = self.operand(operand, ty)?;
+                        Some(Test::Compare { op: cmp, operand })
+                    }
+                }
+            }
+            "in" | "not_in" => {
+                if !matches!(ty, AttrType::Str { .. } | AttrType::Int) {
+                    return not_for(self, "");
+                }
+                let at = self.deref(operand)?;
+                let Some(items) = at.node.as_seq() else {
+                    let message = format!("`{op}` takes a list, found {}", at.node.describe());
+                    self.error_at(&at, "type-mismatch", message);
+                    return None;
+                };
+                let values: Option<Vec<_>> = items
+                    .iter()
+                    .map(|i| self.literal_in(at.with(i), ty))
+                    .collect();
+                Some(Test::In {
+                    negated: op == "not_in",
+                    values: values?,
+                })
+            }
+            "present" | "absent" => {
+                let at = self.deref(operand)?;
+                match at.node.scalar() {
+                    Some(Scalar::Bool(b)) => Some(Test::Present(if op == "present" { b } else { !b })),
+                    _ => {
+                        let message = format!("`{op}` takes true or false, found {}", at.node.describe());
+                        self.error_at(&at, "type-mismatch", message);
+                        None
+                    }
+                }
+            }
+            "matches" => {
+                if !matches!(ty, AttrType::Str { .. }) {
+                    return not_for(self, "");
+                }
+                let at = self.deref(operand)?;
+                let pattern = self.string(&at, op)?;
+                match Regex::new(&pattern) {
+                    Ok(re) => Some(Test::Matches(re)),
+                    Err(e) => {
+                        self.error_at(&at, "invalid-regex", format!("invalid regex: {}", one_line(&e.to_string())));
+                        None
+                    }
+                }
+            }
+            "glob" => {
+                if !matches!(ty, AttrType::Str { .. }) {
+                    return not_for(self, "");
+                }
+                let at = self.deref(operand)?;
+                let items: Vec<Derived> = match at.node.as_seq() {
+                    Some(items) => items.iter().map(|i| at.with(i)).collect(),
+                    None => vec![at.clone()],
+                };
+                let mut builder = GlobSetBuilder::new();
+                let mut patterns = Vec::new();
+                for item in &items {
+                    let p = self.string(item, op)?;
+                    match Glob::new(&p) {
+                        Ok(g) => {
+                            builder.add(g);
+                            patterns.push(p);
+                        }
+                        Err(e) => {
+                            self.error_at(item, "invalid-glob", format!("invalid glob {p:?}: {}", e.kind()));
+                            return None;
+                        }
+                    }
+                }
+                let set = builder.build().ok()?;
+                Some(Test::Glob { set, patterns })
+            }
+            "contains" => match ty {
+                AttrType::StrList | AttrType::Str { .. } => {
+                    let operand = self.operand(operand, &AttrType::STR)?;
+                    Some(Test::Contains(operand))
+                }
+                _ => not_for(self, ""),
+            },
+            "length" => match ty {
+                AttrType::StrList | AttrType::ObjectList(_) | AttrType::Str { .. } => {
+                    let inner = self.tests(operand, &AttrType::Int, &format!("length of {subject}"))?;
+                    Some(Test::Length(inner))
+                }
+                _ => not_for(self, ""),
+            },
+            "any" | "all" | "none" => {
+                let quantifier = match op {
+                    "any" => Quantifier::Any,
+                    "all" => Quantifier::All,
+                    _ => Quantifier::None,
+                };
+                let element = match ty {
+                    AttrType::StrList => Element::Scalar(self.tests(operand, &AttrType::STR, &format!("element of {subject}"))?),
+                    AttrType::ObjectList(fields) => {
+                        Element::Object(Box::new(self.condition_in(operand, Scope::Object(fields))?))
+                    }
+                    _ => return not_for(self, ""),
+                };
+                Some(Test::Quantified { quantifier, element })
+            }
+            "newer_than" | "older_than" => {
+                if !matches!(ty, AttrType::Time) {
+                    return not_for(self, "");
+                }
+                let at = self.deref(operand)?;
+                let text = self.string(&at, op)?;
+                match duration::parse(&text) {
+                    Ok(limit) => Some(Test::Age {
+                        newer: op == "newer_than",
+                        limit,
+                    }),
+                    Err(e) => {
+                        self.error_at(&at, "invalid-duration", e);
+                        None
+                    }
+                }
+            }
+            _ => {
+                let help = did_you_mean(op, OPERATORS.iter().copied())
+                    .or_else(|| Some(format!("operators: {}", OPERATORS.join(", "))));
+                self.error_help(key.mark, "unknown-operator", format!("unknown operator `{op}`"), help);
+                None
+            }
+        }
+    }
+
+    fn string(&mut self, at: &Derived, op: &str) -> Option<String> {
+        match at.node.as_str() {
+            Some(s) => Some(s.to_string()),
+            None => {
+                let message = format!("`{op}` takes a string, found {}", at.node.describe());
+                self.error_at(at, "type-mismatch", message);
+                None
+            }
+        }
+    }
+
+    fn operand(&mut self, node: &Node, ty: &AttrType) -> Option<Operand> {
+        if let Some(attr) = node.as_str().and_then(|s| s.strip_prefix("$self.")) {
+            let (subject, found) = self.resource_subject(node, attr)?;
+            if !same_type(&found, ty) {
+                self.error(
+                    node.mark,
+                    "type-mismatch",
+                    format!("`$self.{attr}` is {}, expected {}", article(found.name()), article(ty.name())),
+                );
+                return None;
+            }
+            return Some(Operand::OfResource(subject));
+        }
+        self.literal(node, ty).map(Operand::Const)
+    }
+
+    /// A literal of type `ty`, or a `$param` holding one.
+    fn literal(&mut self, node: &Node, ty: &AttrType) -> Option<Value> {
+        let at = self.deref(node)?;
+        self.literal_in(at, ty)
+    }
+
+    fn literal_in(&mut self, at: Derived, ty: &AttrType) -> Option<Value> {
+        let node = &at.node;
+        let mismatch = |c: &mut Self| {
+            let message = format!("expected {}, found {}", article(ty.name()), node.describe());
+            c.error_at(&at, "type-mismatch", message);
+            None
+        };
+        match (ty, node.scalar()) {
+            (AttrType::Bool, Some(Scalar::Bool(b))) => Some(Value::Bool(b)),
+            (AttrType::Int, Some(Scalar::Int(i))) => Some(Value::Int(i)),
+            (AttrType::Str { values }, Some(Scalar::Str(s))) => {
+                if !values.is_empty() && !values.contains(&s) {
+                    let help = did_you_mean(s, values.iter().copied());
+                    let message = format!("{s:?} never occurs here; possible values: {}", values.join(", "));
+                    self.error_at(&at, "unknown-value", message);
+                    if let (Some(help), Some(last)) = (help, self.diagnostics.last_mut()) {
+                        last.help = Some(help);
+                    }
+                    return None;
+                }
+                Some(Value::Str(s.to_string()))
+            }
+            (AttrType::Time, Some(Scalar::Str(s))) => match s.parse::<Timestamp>() {
+                Ok(t) => Some(Value::Time(t)),
+                Err(_) => {
+                    let message = format!("expected an RFC 3339 timestamp, found {s:?}");
+                    self.error_at(&at, "type-mismatch", message);
+                    None
+                }
+            },
+            _ => mismatch(self),
+        }
+    }
+}
+
+/// A param's value and the file that set it (the rule, or a config override).
+#[derive(Debug, Clone)]
+pub struct ParamValue {
+    pub node: Node,
+    pub file: String,
+}
+
+/// An operand node after `$param` resolution, with where it was written.
+#[derive(Clone)]
+struct Derived {
+    node: Node,
+    file: String,
+    param: Option<String>,
+}
+
+impl Derived {
+    /// A child node written in the same place.
+    fn with(&self, node: &Node) -> Derived {
+        Derived {
+            node: node.clone(),
+            file: self.file.clone(),
+            param: self.param.clone(),
+        }
+    }
+}
+
+fn same_type(a: &AttrType, b: &AttrType) -> bool {
+    matches!(
+        (a, b),
+        (AttrType::Bool, AttrType::Bool)
+            | (AttrType::Int, AttrType::Int)
+            | (AttrType::Str { .. }, AttrType::Str { .. })
+            | (AttrType::Time, AttrType::Time)
+    )
+}
+
+fn article(name: &str) -> String {
+    match name.chars().next() {
+        Some('a' | 'e' | 'i' | 'o' | 'u') => format!("an {name}"),
+        _ => format!("a {name}"),
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn subject_name(s: &Subject) -> String {
+    match s {
+        Subject::Attr { name, .. } | Subject::Field(name) => (*name).to_string(),
+        Subject::Common(c) => c.name().to_string(),
+        Subject::Tag(t) => format!("tags.{t}"),
+        Subject::Param { name, .. } => format!("${name}"),
+    }
+}
+
+impl Common {
+    fn name(self) -> &'static str {
+        match self {
+            Common::Id => "id",
+            Common::Arn => "arn",
+            Common::Account => "account",
+            Common::Region => "region",
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Evaluation
+
+impl Subject {
+    fn value<'a>(&'a self, env: &Env<'a>) -> Cow<'a, Value> {
+        let r = env.resource;
+        match self {
+            Subject::Attr { index, .. } => Cow::Borrowed(r.value_at(*index)),
+            Subject::Common(c) => {
+                let s = match c {
+                    Common::Id => &r.id,
+                    Common::Arn => &r.arn,
+                    Common::Account => &r.account,
+                    Common::Region => &r.region,
+                };
+                Cow::Owned(Value::Str(s.clone()))
+            }
+            Subject::Tag(key) => Cow::Owned(r.tags.get(key).map_or(Value::Null, |v| Value::Str(v.clone()))),
+            Subject::Field(name) => Cow::Borrowed(env.element.and_then(|o| o.get(*name)).unwrap_or(&Value::Null)),
+            Subject::Param { value, .. } => Cow::Borrowed(value),
+        }
+    }
+}
+
+impl Condition {
+    pub fn holds(&self, env: &Env) -> bool {
+        match self {
+            Condition::All(parts) => parts.iter().all(|p| p.holds(env)),
+            Condition::Any(parts) => parts.iter().any(|p| p.holds(env)),
+            Condition::Not(inner) => !inner.holds(env),
+            Condition::Check { subject, tests } => {
+                let value = subject.value(env);
+                tests.iter().all(|t| t.holds(&value, env))
+            }
+        }
+    }
+
+    /// Why the condition does not hold. Call only when `holds` is false.
+    pub fn explain(&self, env: &Env) -> String {
+        match self {
+            Condition::All(parts) => parts
+                .iter()
+                .filter(|p| !p.holds(env))
+                .map(|p| p.explain(env))
+                .collect::<Vec<_>>()
+                .join("; "),
+            Condition::Any(parts) => parts.iter().map(|p| p.explain(env)).collect::<Vec<_>>().join("; and "),
+            Condition::Not(inner) => format!("expected not ({})", inner.describe()),
+            Condition::Check { subject, tests } => {
+                let value = subject.value(env);
+                let failed = tests.iter().find(|t| !t.holds(&value, env));
+                let expected = failed.map(|t| t.expectation(env)).unwrap_or_default();
+                let shown = match (&*value, failed) {
+                    (Value::Time(t), Some(Test::Age { .. })) => {
+                        format!("{t} ({} ago)", duration::age(env.now.duration_since(*t)))
+                    }
+                    (v, _) => v.to_string(),
+                };
+                format!("{} is {shown}, expected {expected}", subject_name(subject))
+            }
+        }
+    }
+
+    /// What the condition requires, for pass messages and `explain`.
+    pub fn describe(&self) -> String {
+        match self {
+            Condition::All(parts) => parts.iter().map(Condition::describe).collect::<Vec<_>>().join(" and "),
+            Condition::Any(parts) => {
+                let inner: Vec<_> = parts.iter().map(|p| format!("({})", p.describe())).collect();
+                inner.join(" or ")
+            }
+            Condition::Not(inner) => format!("not ({})", inner.describe()),
+            Condition::Check { subject, tests } => {
+                let name = subject_name(subject);
+                tests
+                    .iter()
+                    .map(|t| format!("{name} {}", t.describe()))
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            }
+        }
+    }
+}
+
+impl Operand {
+    fn value<'a>(&'a self, env: &Env<'a>) -> Cow<'a, Value> {
+        match self {
+            Operand::Const(v) => Cow::Borrowed(v),
+            Operand::OfResource(subject) => {
+                // `$self` always means the resource, even inside a list element.
+                let outer = Env { element: None, ..*env };
+                Cow::Owned(subject.value(&outer).into_owned())
+            }
+        }
+    }
+
+    fn describe(&self, env: Option<&Env>) -> String {
+        match (self, env) {
+            (Operand::Const(v), _) => v.to_string(),
+            (Operand::OfResource(s), Some(env)) => format!("{} ({})", subject_name(s), self.value(env)),
+            (Operand::OfResource(s), None) => format!("the resource's {}", subject_name(s)),
+        }
+    }
+}
+
+impl Test {
+    fn holds(&self, value: &Value, env: &Env) -> bool {
+        if let Test::Present(want) = self {
+            return !value.is_null() == *want;
+        }
+        if value.is_null() {
+            return false;
+        }
+        match self {
+            Test::Present(_) => unreachable!("handled above"),
+            Test::Compare { op, operand } => {
+                let other = operand.value(env);
+                compare(value, *op, &other)
+            }
+            Test::In { negated, values } => values.contains(value) != *negated,
+            Test::Matches(re) => value.as_str().is_some_and(|s| re.is_match(s)),
+            Test::Glob { set, .. } => value.as_str().is_some_and(|s| set.is_match(s)),
+            Test::Contains(operand) => {
+                let needle = operand.value(env);
+                match (value, &*needle) {
+                    (Value::List(items), n) => items.contains(n),
+                    (Value::Str(s), Value::Str(n)) => s.contains(n.as_str()),
+                    _ => false,
+                }
+            }
+            Test::Length(tests) => {
+                let len = match value {
+                    Value::List(items) => items.len(),
+                    Value::Str(s) => s.chars().count(),
+                    _ => return false,
+                };
+                let len = Value::Int(len as i64);
+                tests.iter().all(|t| t.holds(&len, env))
+            }
+            Test::Quantified { quantifier, element } => {
+                let Some(items) = value.as_list() else {
+                    return false;
+                };
+                let mut matching = items.iter().map(|item| element.holds(item, env));
+                match quantifier {
+                    Quantifier::Any => matching.any(|m| m),
+                    Quantifier::All => matching.all(|m| m),
+                    Quantifier::None => !matching.any(|m| m),
+                }
+            }
+            Test::Age { newer, limit } => match value {
+                Value::Time(t) => {
+                    let age = env.now.duration_since(*t);
+                    if *newer { age < *limit } else { age > *limit }
+                }
+                _ => false,
+            },
+        }
+    }
+
+    /// The requirement, after "expected".
+    fn expectation(&self, env: &Env) -> String {
+        match self {
+            Test::Compare { op: CmpOp::Eq, operand } => operand.describe(Some(env)),
+            Test::Compare { op: CmpOp::Ne, operand } => format!("not {}", operand.describe(Some(env))),
+            Test::Compare { op, operand } => format!("{} {}", op.symbol(), operand.describe(Some(env))),
+            Test::Length(tests) => {
+                let parts: Vec<_> = tests.iter().map(|t| t.expectation(env)).collect();
+                format!("length {}", parts.join(" and "))
+            }
+            _ => self.phrase(Some(env)),
+        }
+    }
+
+    /// The requirement, after the subject's name.
+    fn describe(&self) -> String {
+        match self {
+            Test::Compare { op, operand } => format!("{} {}", op.symbol(), operand.describe(None)),
+            Test::Length(tests) => {
+                let parts: Vec<_> = tests.iter().map(Test::describe).collect();
+                format!("length {}", parts.join(" and "))
+            }
+            _ => self.phrase(None),
+        }
+    }
+
+    fn phrase(&self, env: Option<&Env>) -> String {
+        match self {
+            Test::Compare { op, operand } => format!("{} {}", op.symbol(), operand.describe(env)),
+            Test::In { negated: false, values } => format!("one of {}", Value::List(values.clone())),
+            Test::In { negated: true, values } => format!("none of {}", Value::List(values.clone())),
+            Test::Present(true) => "present".into(),
+            Test::Present(false) => "absent".into(),
+            Test::Matches(re) => format!("matching /{}/", re.as_str()),
+            Test::Glob { patterns, .. } => format!("matching {}", patterns.join(" or ")),
+            Test::Contains(operand) => format!("containing {}", operand.describe(env)),
+            Test::Length(tests) => {
+                let parts: Vec<_> = tests.iter().map(|t| t.phrase(env)).collect();
+                format!("length {}", parts.join(" and "))
+            }
+            Test::Quantified { quantifier, element } => {
+                let which = match quantifier {
+                    Quantifier::Any => "at least one element where",
+                    Quantifier::All => "every element where",
+                    Quantifier::None => "no element where",
+                };
+                format!("{which} {}", element.describe())
+            }
+            Test::Age { newer: true, limit } => format!("newer than {}", duration::format(*limit)),
+            Test::Age { newer: false, limit } => format!("older than {}", duration::format(*limit)),
+        }
+    }
+}
+
+impl Element {
+    fn holds(&self, item: &Value, env: &Env) -> bool {
+        match self {
+            Element::Scalar(tests) => tests.iter().all(|t| t.holds(item, env)),
+            Element::Object(condition) => match item {
+                Value::Object(fields) => condition.holds(&Env {
+                    element: Some(fields),
+                    ..*env
+                }),
+                _ => false,
+            },
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Element::Scalar(tests) => tests
+                .iter()
+                .map(|t| format!("it is {}", t.describe()))
+                .collect::<Vec<_>>()
+                .join(" and "),
+            Element::Object(condition) => condition.describe(),
+        }
+    }
+}
+
+impl CmpOp {
+    fn symbol(self) -> &'static str {
+        match self {
+            CmpOp::Eq => "==",
+            CmpOp::Ne => "!=",
+            CmpOp::Gt => ">",
+            CmpOp::Gte => ">=",
+            CmpOp::Lt => "<",
+            CmpOp::Lte => "<=",
+        }
+    }
+}
+
+fn compare(a: &Value, op: CmpOp, b: &Value) -> bool {
+    use std::cmp::Ordering;
+    let ordering: Option<Ordering> = match (a, b) {
+        (Value::Int(x), Value::Int(y)) => Some(x.cmp(y)),
+        (Value::Time(x), Value::Time(y)) => Some(x.cmp(y)),
+        (Value::Str(x), Value::Str(y)) => Some(x.cmp(y)),
+        (Value::Bool(x), Value::Bool(y)) => Some(x.cmp(y)),
+        _ => None,
+    };
+    let Some(ord) = ordering else {
+        return false;
+    };
+    match op {
+        CmpOp::Eq => ord == Ordering::Equal,
+        CmpOp::Ne => ord != Ordering::Equal,
+        CmpOp::Gt => ord == Ordering::Greater,
+        CmpOp::Gte => ord != Ordering::Less,
+        CmpOp::Lt => ord == Ordering::Less,
+        CmpOp::Lte => ord != Ordering::Greater,
+    }
+}

@@ -1,0 +1,273 @@
+//! Evaluation: compiled rules × resources → verdicts.
+
+use std::collections::{BTreeSet, HashMap};
+
+use jiff::Timestamp;
+
+use super::condition::{Condition, Env};
+use super::definition::RuleDef;
+use crate::model::schema::{self, Operation};
+use crate::model::{CollectionError, Inventory, ResourceRef};
+use crate::report::{Finding, Report};
+use crate::verdict::{Severity, Status};
+
+/// A rule compiled with its final params and severity.
+#[derive(Debug)]
+pub struct Rule {
+    pub def: RuleDef,
+    pub severity: Severity,
+    when: Option<Condition>,
+    assert: Condition,
+    /// Attributes `when` and `assert` read.
+    reads: BTreeSet<&'static str>,
+    reads_tags: bool,
+    /// What `assert` requires, shown on passes.
+    expectation: String,
+}
+
+impl Rule {
+    pub(super) fn new(
+        def: RuleDef,
+        severity: Severity,
+        when: Option<Condition>,
+        assert: Condition,
+        reads: BTreeSet<&'static str>,
+        reads_tags: bool,
+    ) -> Rule {
+        let expectation = assert.describe();
+        Rule {
+            def,
+            severity,
+            when,
+            assert,
+            reads,
+            reads_tags,
+            expectation,
+        }
+    }
+
+    pub fn id(&self) -> &str {
+        &self.def.id
+    }
+
+    /// What the assertion requires, in words.
+    pub fn expectation(&self) -> &str {
+        &self.expectation
+    }
+
+    /// What the `when` clause selects, in words.
+    pub fn applicability(&self) -> Option<String> {
+        self.when.as_ref().map(Condition::describe)
+    }
+
+    /// The AWS calls needed to judge this rule.
+    pub fn operations(&self) -> BTreeSet<&'static Operation> {
+        let kind = self.def.kind;
+        let mut ops: BTreeSet<&'static Operation> = kind.listing.iter().copied().collect();
+        for name in &self.reads {
+            if let Some(attr) = kind.attribute(name) {
+                ops.extend(attr.calls.iter().copied());
+            }
+        }
+        if self.reads_tags {
+            ops.extend(kind.tag_calls.iter().copied());
+        }
+        ops
+    }
+
+    fn is_affected_by(&self, error: &CollectionError) -> bool {
+        error
+            .attributes
+            .iter()
+            .any(|a| self.reads.contains(a.as_str()) || (self.reads_tags && a == "tags"))
+    }
+}
+
+/// One rule's outcome on one resource, before it becomes a [`Finding`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verdict {
+    pub rule: usize,
+    pub target: Target,
+    pub status: Status,
+    /// Why it failed or errored; `None` on a pass.
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Target {
+    /// `inventory.resources[i]`.
+    Resource(usize),
+    /// Nothing could be listed: `inventory.errors[i]`.
+    Listing(usize),
+}
+
+/// The compiled rules of one audit.
+#[derive(Debug)]
+pub struct Engine {
+    rules: Vec<Rule>,
+}
+
+impl Engine {
+    pub(super) fn new(rules: Vec<Rule>) -> Engine {
+        Engine { rules }
+    }
+
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// Every AWS call the enabled rules need; collection makes no others.
+    pub fn required_operations(&self) -> BTreeSet<&'static Operation> {
+        let mut ops: BTreeSet<&'static Operation> = self.rules.iter().flat_map(Rule::operations).collect();
+        if !ops.is_empty() {
+            ops.insert(&schema::ops::STS_GET_CALLER_IDENTITY);
+        }
+        ops
+    }
+
+    /// Judges every resource against every rule for its type.
+    pub fn evaluate(&self, inventory: &Inventory, now: Timestamp) -> Vec<Verdict> {
+        let mut by_type: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, r) in inventory.resources.iter().enumerate() {
+            by_type.entry(r.kind.name).or_default().push(i);
+        }
+        let damaged = damaged_resources(inventory);
+        let mut verdicts = Vec::new();
+        for (rule_index, rule) in self.rules.iter().enumerate() {
+            for &i in by_type.get(rule.def.kind.name).map(Vec::as_slice).unwrap_or_default() {
+                let resource = &inventory.resources[i];
+                let errors = damaged.get(&i).map(Vec::as_slice).unwrap_or_default();
+                let unreadable: Vec<&CollectionError> = errors
+                    .iter()
+                    .map(|&e| &inventory.errors[e])
+                    .filter(|e| rule.is_affected_by(e))
+                    .collect();
+                let env = Env::new(resource, now);
+                let verdict = |status, message| Verdict {
+                    rule: rule_index,
+                    target: Target::Resource(i),
+                    status,
+                    message,
+                };
+                if !unreadable.is_empty() {
+                    verdicts.push(verdict(Status::Error, Some(unreadable_message(&unreadable))));
+                    continue;
+                }
+                if let Some(when) = &rule.when
+                    && !when.holds(&env)
+                {
+                    continue;
+                }
+                if rule.assert.holds(&env) {
+                    verdicts.push(verdict(Status::Pass, None));
+                } else {
+                    verdicts.push(verdict(Status::Fail, Some(rule.assert.explain(&env))));
+                }
+            }
+            for (e, error) in inventory.errors.iter().enumerate() {
+                if error.is_listing_failure() && error.resource_type == rule.def.kind.name {
+                    verdicts.push(Verdict {
+                        rule: rule_index,
+                        target: Target::Listing(e),
+                        status: Status::Error,
+                        message: Some(unreadable_message(&[error])),
+                    });
+                }
+            }
+        }
+        verdicts
+    }
+
+    /// Turns verdicts into report findings.
+    pub fn findings(&self, inventory: &Inventory, verdicts: &[Verdict]) -> Vec<Finding> {
+        verdicts
+            .iter()
+            .map(|v| {
+                let rule = &self.rules[v.rule];
+                let resource = match v.target {
+                    Target::Resource(i) => inventory.resources[i].reference(),
+                    Target::Listing(e) => {
+                        let error = &inventory.errors[e];
+                        ResourceRef {
+                            kind: error.resource_type.clone(),
+                            id: error.resource_id.clone().unwrap_or_else(|| "*".into()),
+                            arn: String::new(),
+                            region: error.region.clone(),
+                            account: inventory.source.account.clone().unwrap_or_default(),
+                        }
+                    }
+                };
+                let remediation = match v.status {
+                    Status::Fail => fill_placeholders(&rule.def.remediation, &resource),
+                    Status::Error => "Check that the audit role may make the failed call (`backstop iam-policy` prints the policy it needs), then run the audit again.".to_string(),
+                    Status::Pass | Status::Waived => String::new(),
+                };
+                Finding {
+                    rule: rule.def.id.clone(),
+                    title: rule.def.title.clone(),
+                    severity: rule.severity,
+                    category: rule.def.category.clone(),
+                    status: v.status,
+                    message: v.message.clone().unwrap_or_else(|| rule.expectation.clone()),
+                    remediation,
+                    resource,
+                    waiver: None,
+                }
+            })
+            .collect()
+    }
+
+    /// Evaluates and builds the report in one step.
+    pub fn audit(&self, inventory: &Inventory, now: Timestamp) -> Report {
+        let verdicts = self.evaluate(inventory, now);
+        let findings = self.findings(inventory, &verdicts);
+        Report::new(now, inventory.source.clone(), findings, inventory.errors.clone())
+    }
+}
+
+/// For each resource, the attribute-level collection errors that touch it.
+fn damaged_resources(inventory: &Inventory) -> HashMap<usize, Vec<usize>> {
+    let mut damaged: HashMap<usize, Vec<usize>> = HashMap::new();
+    let detail_errors: Vec<(usize, &CollectionError)> = inventory
+        .errors
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| !e.is_listing_failure())
+        .collect();
+    if detail_errors.is_empty() {
+        return damaged;
+    }
+    for (i, r) in inventory.resources.iter().enumerate() {
+        for &(e, error) in &detail_errors {
+            if error.resource_type == r.kind.name
+                && error.region == r.region
+                && error.resource_id.as_ref().is_none_or(|id| *id == r.id)
+            {
+                damaged.entry(i).or_default().push(e);
+            }
+        }
+    }
+    damaged
+}
+
+fn unreadable_message(errors: &[&CollectionError]) -> String {
+    let parts: Vec<String> = errors
+        .iter()
+        .map(|e| {
+            if e.attributes.is_empty() {
+                format!("could not list {}: {e}", e.resource_type)
+            } else {
+                format!("could not read {}: {e}", e.attributes.join(", "))
+            }
+        })
+        .collect();
+    parts.join("; ")
+}
+
+fn fill_placeholders(template: &str, resource: &ResourceRef) -> String {
+    template
+        .replace("{id}", &resource.id)
+        .replace("{region}", &resource.region)
+        .replace("{arn}", &resource.arn)
+        .replace("{account}", &resource.account)
+}

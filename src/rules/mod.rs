@@ -1,0 +1,220 @@
+//! Rules: loading and validating YAML rule files, the condition language, and
+//! evaluation against an inventory.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+pub mod condition;
+pub mod definition;
+pub mod diagnostic;
+pub mod duration;
+pub mod evaluate;
+pub mod yaml;
+
+pub use condition::ParamValue;
+pub use definition::RuleDef;
+pub use diagnostic::{Diagnostic, Diagnostics};
+pub use evaluate::{Engine, Rule, Verdict};
+
+use crate::verdict::Severity;
+use condition::Compiler;
+
+/// The built-in rule pack, embedded at build time: (path, text).
+static BUILTIN: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
+
+/// Rule definitions from the built-in pack and any `--rules` folders.
+#[derive(Debug, Clone, Default)]
+pub struct RuleSet {
+    defs: Vec<RuleDef>,
+}
+
+/// How the configuration adjusts the rules of one audit.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    pub disabled: BTreeSet<String>,
+    pub severity: BTreeMap<String, Severity>,
+    /// Param overrides per rule id.
+    pub params: BTreeMap<String, BTreeMap<String, ParamValue>>,
+}
+
+impl RuleSet {
+    /// The built-in pack alone.
+    pub fn builtin() -> Result<RuleSet, Diagnostics> {
+        let mut set = RuleSet::default();
+        let mut diags = Vec::new();
+        for (path, text) in BUILTIN {
+            if let Err(d) = set.add_source(&format!("builtin:{path}"), text) {
+                diags.extend(d.0);
+            }
+        }
+        if diags.is_empty() { Ok(set) } else { Err(Diagnostics(diags)) }
+    }
+
+    /// Adds every `*.yaml` / `*.yml` file under `dir`, recursively.
+    pub fn add_dir(&mut self, dir: &Path) -> Result<usize, Diagnostics> {
+        let mut files = Vec::new();
+        collect_yaml_files(dir, &mut files).map_err(|e| {
+            Diagnostics(vec![Diagnostic {
+                file: dir.display().to_string(),
+                line: 0,
+                col: 0,
+                code: "io",
+                message: format!("cannot read rule folder: {e}"),
+                help: None,
+            }])
+        })?;
+        files.sort();
+        let mut diags = Vec::new();
+        for path in &files {
+            let shown = path.display().to_string();
+            match std::fs::read_to_string(path) {
+                Ok(text) => {
+                    if let Err(d) = self.add_source(&shown, &text) {
+                        diags.extend(d.0);
+                    }
+                }
+                Err(e) => diags.push(Diagnostic {
+                    file: shown,
+                    line: 0,
+                    col: 0,
+                    code: "io",
+                    message: format!("cannot read rule file: {e}"),
+                    help: None,
+                }),
+            }
+        }
+        if diags.is_empty() { Ok(files.len()) } else { Err(Diagnostics(diags)) }
+    }
+
+    /// Parses and validates one rule file; `file` names it in diagnostics.
+    pub fn add_source(&mut self, file: &str, text: &str) -> Result<(), Diagnostics> {
+        let stem = Path::new(file.trim_start_matches("builtin:"))
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default()
+            .to_string();
+        let def = RuleDef::parse(file, &stem, text).map_err(Diagnostics)?;
+        if let Some(first) = self.get(&def.id) {
+            return Err(Diagnostics(vec![
+                Diagnostic::new(file, def.id_mark, "duplicate-id", format!("rule id `{}` is already defined", def.id))
+                    .with_help(format!(
+                        "first defined at {}:{}:{}",
+                        first.file, first.id_mark.line, first.id_mark.col
+                    )),
+            ]));
+        }
+        compile(&def, &def.params, None).map_err(Diagnostics)?;
+        self.defs.push(def);
+        Ok(())
+    }
+
+    pub fn rules(&self) -> &[RuleDef] {
+        &self.defs
+    }
+
+    pub fn get(&self, id: &str) -> Option<&RuleDef> {
+        self.defs.iter().find(|d| d.id == id)
+    }
+
+    /// Compiles the enabled rules with the configured params and severities.
+    pub fn compile(&self, settings: &Settings) -> Result<Engine, Diagnostics> {
+        let mut rules = Vec::new();
+        let mut diags = Vec::new();
+        for def in &self.defs {
+            if settings.disabled.contains(&def.id) {
+                continue;
+            }
+            let mut params = def.params.clone();
+            if let Some(overrides) = settings.params.get(&def.id) {
+                for (name, value) in overrides {
+                    match def.params.get(name) {
+                        Some(default) if same_shape(&default.node, &value.node) => {
+                            params.insert(name.clone(), value.clone());
+                        }
+                        Some(default) => diags.push(Diagnostic::new(
+                            &value.file,
+                            value.node.mark,
+                            "type-mismatch",
+                            format!(
+                                "param `{name}` of rule `{}` takes {} (default: {}), found {}",
+                                def.id,
+                                default.node.describe(),
+                                default.node.text().unwrap_or("a list"),
+                                value.node.describe()
+                            ),
+                        )),
+                        None => {
+                            let mut d = Diagnostic::new(
+                                &value.file,
+                                value.node.mark,
+                                "unknown-param",
+                                format!("rule `{}` has no param `{name}`", def.id),
+                            );
+                            d.help = diagnostic::did_you_mean(name, def.params.keys().map(String::as_str))
+                                .or_else(|| Some(format!("`backstop explain {}` lists its params", def.id)));
+                            diags.push(d);
+                        }
+                    }
+                }
+            }
+            match compile(def, &params, settings.severity.get(&def.id).copied()) {
+                Ok(rule) => rules.push(rule),
+                Err(d) => diags.extend(d),
+            }
+        }
+        if diags.is_empty() { Ok(Engine::new(rules)) } else { Err(Diagnostics(diags)) }
+    }
+}
+
+fn compile(def: &RuleDef, params: &BTreeMap<String, ParamValue>, severity: Option<Severity>) -> Result<Rule, Vec<Diagnostic>> {
+    let mut compiler = Compiler::new(&def.file, def.kind, params);
+    let when = def.when.as_ref().map(|w| compiler.condition(w));
+    let assert = compiler.condition(&def.assert);
+    for (name, value) in &def.params {
+        if !compiler.used_params.contains(name) {
+            compiler.diagnostics.push(
+                Diagnostic::new(&value.file, value.node.mark, "unused-param", format!("param `{name}` is never used"))
+                    .with_help(format!("refer to it as `${name}` in `when` or `assert`, or remove it")),
+            );
+        }
+    }
+    if !compiler.diagnostics.is_empty() {
+        return Err(compiler.diagnostics);
+    }
+    let (Some(assert), when) = (assert, when) else {
+        unreachable!("a failed compilation always leaves a diagnostic")
+    };
+    Ok(Rule::new(
+        def.clone(),
+        severity.unwrap_or(def.severity),
+        when.map(|w| w.expect("compiled without diagnostics")),
+        assert,
+        compiler.reads,
+        compiler.reads_tags,
+    ))
+}
+
+/// Whether an override has the same kind of value as the default.
+fn same_shape(default: &yaml::Node, value: &yaml::Node) -> bool {
+    use yaml::Scalar;
+    match (default.scalar(), value.scalar()) {
+        (Some(a), Some(b)) => matches!(
+            (a, b),
+            (Scalar::Bool(_), Scalar::Bool(_)) | (Scalar::Int(_), Scalar::Int(_)) | (Scalar::Str(_), Scalar::Str(_))
+        ),
+        (None, None) => default.as_seq().is_some() && value.as_seq().is_some(),
+        _ => false,
+    }
+}
+
+fn collect_yaml_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            collect_yaml_files(&path, out)?;
+        } else if matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")) {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
