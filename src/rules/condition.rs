@@ -88,7 +88,14 @@ pub enum Test {
     Contains(Operand),
     Length(Vec<Test>),
     Quantified { quantifier: Quantifier, element: Element },
-    Age { newer: bool, limit: SignedDuration },
+    /// `newer_than` / `older_than`. `overrides` are `$self.ATTR` duration
+    /// strings tried first (from `[$self.max_age, $max_age]`); `limit` applies
+    /// when none is present.
+    Age {
+        newer: bool,
+        limit: SignedDuration,
+        overrides: Vec<Subject>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -581,12 +588,36 @@ impl<'a> Compiler<'a> {
                 if !matches!(ty, AttrType::Time) {
                     return not_for(self, "");
                 }
-                let at = self.deref(operand)?;
+                let mut overrides = Vec::new();
+                let fallback = match operand.as_seq() {
+                    Some([first @ .., last]) => {
+                        for item in first {
+                            let Some(attr) = item.as_str().and_then(|s| s.strip_prefix("$self.")) else {
+                                self.error(
+                                    item.mark,
+                                    "type-mismatch",
+                                    format!("in a list after `{op}`, all but the last item must be `$self.ATTR` references"),
+                                );
+                                return None;
+                            };
+                            let (subject, found) = self.resource_subject(item, attr)?;
+                            if !matches!(found, AttrType::Str { .. }) {
+                                self.error(item.mark, "type-mismatch", format!("`$self.{attr}` must be a string attribute holding a duration"));
+                                return None;
+                            }
+                            overrides.push(subject);
+                        }
+                        last
+                    }
+                    _ => operand,
+                };
+                let at = self.deref(fallback)?;
                 let text = self.string(&at, op)?;
                 match duration::parse(&text) {
                     Ok(limit) => Some(Test::Age {
                         newer: op == "newer_than",
                         limit,
+                        overrides,
                     }),
                     Err(e) => {
                         self.error_at(&at, "invalid-duration", e);
@@ -888,10 +919,10 @@ impl Test {
                     Quantifier::None => !matching.any(|m| m),
                 }
             }
-            Test::Age { newer, limit } => match value {
-                Value::Time(t) => {
+            Test::Age { newer, .. } => match (value, self.age_limit(env)) {
+                (Value::Time(t), Some(limit)) => {
                     let age = env.now.duration_since(*t);
-                    if *newer { age < *limit } else { age > *limit }
+                    if *newer { age < limit } else { age > limit }
                 }
                 _ => false,
             },
@@ -946,9 +977,36 @@ impl Test {
                 };
                 format!("{which} {}", element.describe())
             }
-            Test::Age { newer: true, limit } => format!("newer than {}", duration::format(*limit)),
-            Test::Age { newer: false, limit } => format!("older than {}", duration::format(*limit)),
+            Test::Age { newer, limit, overrides } => {
+                let word = if *newer { "newer than" } else { "older than" };
+                let limit = match env {
+                    Some(env) => self.age_limit(env).map_or_else(|| "an invalid duration".into(), duration::format),
+                    None if overrides.is_empty() => duration::format(*limit),
+                    None => {
+                        let names: Vec<_> = overrides.iter().map(subject_name).collect();
+                        format!("{} (default {})", names.join(" or "), duration::format(*limit))
+                    }
+                };
+                format!("{word} {limit}")
+            }
         }
+    }
+}
+
+impl Test {
+    /// The age limit for this resource: the first present override, else the
+    /// fixed limit. `None` when an override is not a valid duration.
+    fn age_limit(&self, env: &Env) -> Option<SignedDuration> {
+        let Test::Age { limit, overrides, .. } = self else {
+            return None;
+        };
+        let outer = Env { element: None, ..*env };
+        for subject in overrides {
+            if let Value::Str(text) = &*subject.value(&outer) {
+                return duration::parse(text).ok();
+            }
+        }
+        Some(*limit)
     }
 }
 
