@@ -2,13 +2,20 @@
 //!
 //! One file per output format; each takes a [`Report`] and returns text.
 
+mod escape;
+pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod table;
+
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{CollectionError, ResourceRef, Source};
-use crate::verdict::{Severity, Status};
+use crate::verdict::{Severity, Status, category_rank};
 
 pub const REPORT_SCHEMA: &str = "backstop.report/v1";
 
@@ -76,6 +83,18 @@ impl Summary {
             by_category,
         }
     }
+
+    /// The categories that have results, in report order (see
+    /// [`category_rank`]); unknown ones last, by id.
+    pub fn categories_in_order(&self) -> Vec<(&str, &Counts)> {
+        let mut categories: Vec<_> = self
+            .by_category
+            .iter()
+            .map(|(id, counts)| (id.as_str(), counts))
+            .collect();
+        categories.sort_by_key(|(id, _)| (category_rank(id), *id));
+        categories
+    }
 }
 
 /// One rule's verdict on one resource.
@@ -95,6 +114,26 @@ pub struct Finding {
     pub waiver: Option<WaiverNote>,
 }
 
+impl Finding {
+    /// The order in which reports list findings: what needs action first
+    /// (fail, error, waived, pass), the worst severity first, then by rule and
+    /// resource so that the output is stable.
+    pub fn action_order(&self, other: &Finding) -> Ordering {
+        (self.status, self.severity, &self.rule, &self.resource).cmp(&(
+            other.status,
+            other.severity,
+            &other.rule,
+            &other.resource,
+        ))
+    }
+
+    /// True for the one `error` a rule gets when a listing failed: it stands
+    /// for every resource of the type in its region, so its id is `*`.
+    pub fn covers_whole_listing(&self) -> bool {
+        self.resource.id == "*"
+    }
+}
+
 /// The waiver behind a `waived` status, or one that has expired.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WaiverNote {
@@ -106,6 +145,30 @@ pub struct WaiverNote {
     /// True when the waiver has expired and no longer applies.
     #[serde(default)]
     pub expired: bool,
+}
+
+impl WaiverNote {
+    /// One line for reports: `waived: REASON (OWNER, expires DATE)`, or
+    /// `waiver expired DATE: REASON (OWNER)`. Not escaped.
+    pub fn describe(&self) -> String {
+        let mut details = Vec::new();
+        if !self.owner.is_empty() {
+            details.push(self.owner.clone());
+        }
+        let head = match (self.expired, self.expires) {
+            (true, Some(date)) => format!("waiver expired {date}"),
+            (true, None) => "waiver expired".to_string(),
+            (false, expires) => {
+                details.extend(expires.map(|date| format!("expires {date}")));
+                "waived".to_string()
+            }
+        };
+        if details.is_empty() {
+            format!("{head}: {}", self.reason)
+        } else {
+            format!("{head}: {} ({})", self.reason, details.join(", "))
+        }
+    }
 }
 
 impl Report {

@@ -1,0 +1,110 @@
+//! The JUnit XML report, for CI test-report viewers: one test suite per
+//! rule, one test case per evaluated resource.
+//!
+//! quick-junit escapes markup characters and drops C0 controls; we also
+//! flatten line breaks in attribute values (an XML parser would turn them
+//! into spaces anyway) so that what a viewer shows is what we wrote.
+
+use std::collections::BTreeMap;
+
+use quick_junit::{NonSuccessKind, Property, TestCase, TestCaseStatus, TestSuite};
+
+use super::escape::{multi_line, one_line};
+use super::{Finding, Report};
+use crate::verdict::Status;
+
+pub fn render(report: &Report) -> String {
+    let mut by_rule: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
+    for finding in &report.results {
+        by_rule.entry(&finding.rule).or_default().push(finding);
+    }
+
+    let mut junit = quick_junit::Report::new("backstop");
+    // chrono is quick-junit's time type, not ours: going through RFC 3339
+    // text (the field's type drives the parse) saves a direct dependency.
+    let timestamp = report.generated_at.to_string().parse().ok();
+    junit.timestamp = timestamp;
+    for (rule, findings) in by_rule {
+        let mut suite = TestSuite::new(one_line(rule));
+        suite.timestamp = timestamp;
+        let first = findings[0];
+        suite.add_properties([
+            Property::new("title", one_line(&first.title)),
+            Property::new("severity", first.severity.as_str()),
+            Property::new("category", one_line(&first.category)),
+        ]);
+        suite.add_test_cases(findings.into_iter().map(test_case));
+        junit.add_test_suite(suite);
+    }
+    junit
+        .to_string()
+        .expect("writing XML to memory cannot fail")
+}
+
+fn test_case(finding: &Finding) -> TestCase {
+    let mut status = match finding.status {
+        Status::Pass => TestCaseStatus::success(),
+        Status::Fail => {
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            status.set_type(finding.severity.as_str());
+            status
+        }
+        Status::Error => {
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+            status.set_type("error");
+            status
+        }
+        Status::Waived => TestCaseStatus::skipped(),
+    };
+    match finding.status {
+        Status::Pass => {}
+        Status::Fail | Status::Error => {
+            status.set_message(one_line(&finding.message));
+            if let Some(text) = failure_text(finding) {
+                status.set_description(text);
+            }
+        }
+        Status::Waived => {
+            status.set_message(one_line(&waived_message(finding)));
+            status.set_description(multi_line(&finding.message));
+        }
+    }
+    let mut case = TestCase::new(one_line(&case_name(finding)), status);
+    case.set_classname(one_line(&finding.rule));
+    case
+}
+
+/// The ARN when there is one; otherwise `REGION/ID`, which for a failed
+/// listing reads `REGION/*`.
+fn case_name(finding: &Finding) -> String {
+    let resource = &finding.resource;
+    if !resource.arn.is_empty() && !finding.covers_whole_listing() {
+        resource.arn.clone()
+    } else if resource.region.is_empty() {
+        resource.id.clone()
+    } else {
+        format!("{}/{}", resource.region, resource.id)
+    }
+}
+
+/// The remediation, and the waiver that no longer covers the finding.
+fn failure_text(finding: &Finding) -> Option<String> {
+    let mut lines = Vec::new();
+    if !finding.remediation.is_empty() {
+        lines.push(multi_line(&finding.remediation));
+    }
+    if let Some(waiver) = finding.waiver.as_ref().filter(|w| w.expired) {
+        lines.push(one_line(&waiver.describe()));
+    }
+    (!lines.is_empty()).then(|| lines.join("\n"))
+}
+
+fn waived_message(finding: &Finding) -> String {
+    match &finding.waiver {
+        Some(waiver) => match waiver.expires {
+            Some(date) => format!("waived: {}, expires {date}", waiver.reason),
+            None => format!("waived: {}", waiver.reason),
+        },
+        None => "waived".to_string(),
+    }
+}

@@ -1,0 +1,151 @@
+//! The terminal report: what needs action, then counts per category, then
+//! what could not be read.
+//!
+//! Every cell goes through [`one_line`]: resource names and messages come
+//! from the audited account and must not be able to drive the terminal.
+
+use std::fmt::Write as _;
+
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{Cell, CellAlignment, Color, ContentArrangement, Table};
+
+use super::escape::one_line;
+use super::{Finding, Report};
+use crate::verdict::{Status, category_heading};
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TableOptions {
+    /// Also list waived and passing results.
+    pub verbose: bool,
+    /// Colour the statuses with ANSI escapes (when stdout is a terminal).
+    pub color: bool,
+}
+
+pub fn render(report: &Report, options: &TableOptions) -> String {
+    let mut out = String::new();
+
+    let mut shown: Vec<&Finding> = report
+        .results
+        .iter()
+        .filter(|f| options.verbose || matches!(f.status, Status::Fail | Status::Error))
+        .collect();
+    shown.sort_by(|a, b| a.action_order(b));
+    if shown.is_empty() {
+        out.push_str(if options.verbose {
+            "No results.\n"
+        } else {
+            "No failing or erroring results.\n"
+        });
+    } else {
+        let mut table = new_table(
+            options,
+            ["Status", "Rule", "Severity", "Resource", "Message"],
+        );
+        for finding in shown {
+            table.add_row(vec![
+                status_cell(finding.status, options),
+                Cell::new(one_line(&finding.rule)),
+                Cell::new(finding.severity),
+                Cell::new(one_line(&resource_label(finding))),
+                Cell::new(one_line(&message(finding))),
+            ]);
+        }
+        writeln!(out, "{table}").unwrap();
+    }
+
+    let mut counts = new_table(options, ["Category", "Pass", "Fail", "Error", "Waived"]);
+    for (category, c) in report.summary.categories_in_order() {
+        counts.add_row(vec![
+            Cell::new(one_line(category_heading(category))),
+            number(c.pass),
+            number(c.fail),
+            number(c.error),
+            number(c.waived),
+        ]);
+    }
+    let summary = &report.summary;
+    let total = summary.pass + summary.fail + summary.error + summary.waived;
+    writeln!(
+        out,
+        "\n{counts}\nTotal: {} fail, {} error, {} waived, {} pass ({total} results)",
+        summary.fail, summary.error, summary.waived, summary.pass,
+    )
+    .unwrap();
+
+    if !report.collection_errors.is_empty() {
+        let n = report.collection_errors.len();
+        let calls = if n == 1 { "call" } else { "calls" };
+        let mut errors = new_table(
+            options,
+            ["Service", "Region", "Operation", "Code", "Message"],
+        );
+        for e in &report.collection_errors {
+            errors.add_row(
+                [&e.service, &e.region, &e.operation, &e.code, &e.message].map(|s| one_line(s)),
+            );
+        }
+        writeln!(
+            out,
+            "\nCould not be read ({n} {calls} failed; the rules that needed them report error):\n{errors}"
+        )
+        .unwrap();
+    }
+    out
+}
+
+fn new_table(options: &TableOptions, header: [&str; 5]) -> Table {
+    let mut table = Table::new();
+    // The caller knows whether stdout is a terminal; comfy-table must not
+    // look for itself, or the output would depend on where tests run.
+    if options.color {
+        table.enforce_styling();
+    } else {
+        table.force_no_tty();
+    }
+    table
+        .load_style(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header(header);
+    table
+}
+
+fn status_cell(status: Status, options: &TableOptions) -> Cell {
+    let cell = Cell::new(status);
+    if !options.color {
+        return cell;
+    }
+    cell.fg(match status {
+        Status::Fail => Color::Red,
+        Status::Error => Color::Magenta,
+        Status::Waived => Color::Yellow,
+        Status::Pass => Color::Green,
+    })
+}
+
+fn number(n: usize) -> Cell {
+    Cell::new(n).set_alignment(CellAlignment::Right)
+}
+
+/// `id (region)`; a failed listing stands for every resource of its type.
+fn resource_label(finding: &Finding) -> String {
+    let resource = &finding.resource;
+    let what = if finding.covers_whole_listing() {
+        format!("all {}", resource.kind)
+    } else {
+        resource.id.clone()
+    };
+    if resource.region.is_empty() {
+        what
+    } else {
+        format!("{what} ({})", resource.region)
+    }
+}
+
+/// The finding's message, with the waiver that explains a waived status or
+/// no longer covers a failure.
+fn message(finding: &Finding) -> String {
+    match &finding.waiver {
+        Some(waiver) => format!("{}; {}", finding.message, waiver.describe()),
+        None => finding.message.clone(),
+    }
+}

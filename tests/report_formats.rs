@@ -1,0 +1,565 @@
+//! Every report format on one small, hand-built report: golden snapshots,
+//! JUnit structure and counts, JSON round trip, and hostile resource names.
+
+use backstop::model::{CollectionError, ResourceRef, Source};
+use backstop::report::table::TableOptions;
+use backstop::report::{Finding, Report, WaiverNote, json, junit, markdown, table};
+use backstop::verdict::{CATEGORIES, Severity, Status};
+use jiff::civil::date;
+
+const HOSTILE: &str = "evil<&>\"'|*_[x](y)\n# heading\u{1b}[31mred\u{7}";
+/// HOSTILE as every format should show it: the line break flattened, the
+/// escape sequence and the bell gone.
+const HOSTILE_SHOWN: &str = "evil<&>\"'|*_[x](y) # headingred";
+
+fn resource(kind: &str, id: &str, arn: &str, region: &str) -> ResourceRef {
+    ResourceRef {
+        kind: kind.to_string(),
+        id: id.to_string(),
+        arn: arn.to_string(),
+        region: region.to_string(),
+        account: "123456789012".to_string(),
+    }
+}
+
+fn db(id: &str, region: &str) -> ResourceRef {
+    let arn = format!("arn:aws:rds:{region}:123456789012:db:{id}");
+    resource("aws.rds.db_instance", id, &arn, region)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn finding(
+    rule: &str,
+    title: &str,
+    severity: Severity,
+    category: &str,
+    status: Status,
+    message: &str,
+    remediation: &str,
+    resource: ResourceRef,
+) -> Finding {
+    Finding {
+        rule: rule.to_string(),
+        title: title.to_string(),
+        severity,
+        category: category.to_string(),
+        status,
+        message: message.to_string(),
+        remediation: remediation.to_string(),
+        resource,
+        waiver: None,
+    }
+}
+
+fn sample() -> Report {
+    let bucket = resource(
+        "aws.s3.bucket",
+        "acme-backups",
+        "arn:aws:s3:::acme-backups",
+        "eu-west-1",
+    );
+    let log_group = resource(
+        "aws.logs.log_group",
+        "/aws/lambda/api",
+        "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/api",
+        "eu-west-1",
+    );
+    let retention = "RDS automated backups are kept at least 7 days";
+    let multi_az = "RDS instances are Multi-AZ";
+    let mut waived = finding(
+        "rds-deletion-protection",
+        "RDS instances have deletion protection",
+        Severity::High,
+        "deletion-protection",
+        Status::Waived,
+        "deletion_protection is false, expected true",
+        "aws rds modify-db-instance --db-instance-identifier db-legacy --deletion-protection",
+        db("db-legacy", "eu-west-1"),
+    );
+    waived.waiver = Some(WaiverNote {
+        reason: "decommissioned in Q1".to_string(),
+        owner: "data-team".to_string(),
+        expires: Some(date(2026, 3, 31)),
+        expired: false,
+    });
+    let mut expired = finding(
+        "logs-retention",
+        "Log groups keep events at least 30 days",
+        Severity::Medium,
+        "logging",
+        Status::Fail,
+        "retention_days is null (never expires), expected >= 30",
+        "aws logs put-retention-policy --log-group-name /aws/lambda/api --retention-in-days 30",
+        log_group,
+    );
+    expired.waiver = Some(WaiverNote {
+        reason: "migration pending".to_string(),
+        owner: String::new(),
+        expires: Some(date(2026, 1, 1)),
+        expired: true,
+    });
+    let results = vec![
+        finding(
+            "rds-backup-retention",
+            retention,
+            Severity::High,
+            "retention",
+            Status::Fail,
+            "backup_retention_days is 1, expected >= 7",
+            "aws rds modify-db-instance --db-instance-identifier db-1 --backup-retention-period 7 --apply-immediately",
+            db("db-1", "eu-west-1"),
+        ),
+        finding(
+            "rds-backup-retention",
+            retention,
+            Severity::High,
+            "retention",
+            Status::Pass,
+            "backup_retention_days is 14",
+            "",
+            db("db-2", "eu-west-1"),
+        ),
+        finding(
+            "s3-versioning",
+            "Backup buckets have versioning enabled",
+            Severity::Medium,
+            "retention",
+            Status::Fail,
+            "versioning is \"Suspended\", expected \"Enabled\"",
+            "aws s3api put-bucket-versioning --bucket acme-backups --versioning-configuration Status=Enabled",
+            bucket.clone(),
+        ),
+        waived,
+        finding(
+            "rds-multi-az",
+            multi_az,
+            Severity::Medium,
+            "availability",
+            Status::Pass,
+            "multi_az is true",
+            "",
+            db("db-1", "eu-west-1"),
+        ),
+        finding(
+            "rds-multi-az",
+            multi_az,
+            Severity::Medium,
+            "availability",
+            Status::Error,
+            "rds DescribeDBInstances failed in us-east-1: AccessDenied: not authorized",
+            "",
+            resource("aws.rds.db_instance", "*", "", "us-east-1"),
+        ),
+        finding(
+            "s3-public-access-blocked",
+            "Buckets block all public access",
+            Severity::Critical,
+            "exposure",
+            Status::Error,
+            "s3 GetPublicAccessBlock failed in eu-west-1: AccessDenied: not authorized",
+            "",
+            bucket,
+        ),
+        expired,
+    ];
+    let errors = vec![
+        CollectionError {
+            service: "rds".to_string(),
+            region: "us-east-1".to_string(),
+            operation: "DescribeDBInstances".to_string(),
+            code: "AccessDenied".to_string(),
+            message: "User is not authorized to perform rds:DescribeDBInstances".to_string(),
+            resource_type: "aws.rds.db_instance".to_string(),
+            resource_id: None,
+            attributes: vec![],
+        },
+        CollectionError {
+            service: "s3".to_string(),
+            region: "eu-west-1".to_string(),
+            operation: "GetPublicAccessBlock".to_string(),
+            code: "AccessDenied".to_string(),
+            message: "Access Denied".to_string(),
+            resource_type: "aws.s3.bucket".to_string(),
+            resource_id: Some("acme-backups".to_string()),
+            attributes: vec!["public_access_blocked".to_string()],
+        },
+    ];
+    let source = Source {
+        kind: "live".to_string(),
+        account: Some("123456789012".to_string()),
+        regions: vec!["eu-west-1".to_string(), "us-east-1".to_string()],
+    };
+    let generated_at = "2026-01-05T06:00:00Z".parse().unwrap();
+    let mut report = Report::new(generated_at, source, results, errors);
+    // Pinned so the snapshots do not change with every release.
+    report.tool_version = "0.0.0-test".to_string();
+    report
+}
+
+/// A report whose every user-controlled string is hostile.
+fn hostile() -> Report {
+    let evil = resource("aws.rds.db_instance", HOSTILE, "", "eu-west-1");
+    let mut failing = finding(
+        "rds-backup-retention",
+        "RDS automated backups are kept at least 7 days",
+        Severity::High,
+        "retention",
+        Status::Fail,
+        HOSTILE,
+        HOSTILE,
+        evil.clone(),
+    );
+    failing.waiver = Some(WaiverNote {
+        reason: HOSTILE.to_string(),
+        owner: HOSTILE.to_string(),
+        expires: None,
+        expired: true,
+    });
+    let mut waived = finding(
+        "rds-multi-az",
+        "RDS instances are Multi-AZ",
+        Severity::Medium,
+        "availability",
+        Status::Waived,
+        HOSTILE,
+        HOSTILE,
+        evil.clone(),
+    );
+    waived.waiver = Some(WaiverNote {
+        reason: HOSTILE.to_string(),
+        owner: HOSTILE.to_string(),
+        expires: Some(date(2026, 3, 31)),
+        expired: false,
+    });
+    let passing = finding(
+        "rds-deletion-protection",
+        "RDS instances have deletion protection",
+        Severity::High,
+        "deletion-protection",
+        Status::Pass,
+        HOSTILE,
+        "",
+        evil.clone(),
+    );
+    let error = CollectionError {
+        service: "rds".to_string(),
+        region: "eu-west-1".to_string(),
+        operation: "DescribeDBSnapshots".to_string(),
+        code: "AccessDenied".to_string(),
+        message: HOSTILE.to_string(),
+        resource_type: "aws.rds.db_snapshot".to_string(),
+        resource_id: None,
+        attributes: vec![],
+    };
+    let source = Source {
+        kind: "live".to_string(),
+        account: Some(HOSTILE.to_string()),
+        regions: vec!["eu-west-1".to_string()],
+    };
+    Report::new(
+        "2026-01-05T06:00:00Z".parse().unwrap(),
+        source,
+        vec![failing, waived, passing],
+        vec![error],
+    )
+}
+
+const PLAIN: TableOptions = TableOptions {
+    verbose: false,
+    color: false,
+};
+const VERBOSE: TableOptions = TableOptions {
+    verbose: true,
+    color: false,
+};
+
+#[test]
+fn table_snapshot() {
+    insta::assert_snapshot!(table::render(&sample(), &PLAIN));
+}
+
+#[test]
+fn table_verbose_snapshot() {
+    insta::assert_snapshot!(table::render(&sample(), &VERBOSE));
+}
+
+#[test]
+fn junit_snapshot() {
+    insta::assert_snapshot!(junit::render(&sample()));
+}
+
+#[test]
+fn json_snapshot() {
+    insta::assert_snapshot!(json::render(&sample()));
+}
+
+#[test]
+fn markdown_snapshot() {
+    insta::assert_snapshot!(markdown::render(&sample()));
+}
+
+#[test]
+fn table_colours_statuses_only_when_asked() {
+    let report = sample();
+    let coloured = table::render(
+        &report,
+        &TableOptions {
+            verbose: true,
+            color: true,
+        },
+    );
+    assert!(coloured.contains('\u{1b}'), "{coloured}");
+    assert!(!table::render(&report, &VERBOSE).contains('\u{1b}'));
+}
+
+#[test]
+fn table_lists_failures_before_errors() {
+    let text = table::render(&sample(), &PLAIN);
+    let first_table: Vec<&str> = text.lines().take_while(|l| !l.starts_with('└')).collect();
+    let rows: Vec<&str> = first_table
+        .iter()
+        .copied()
+        .filter(|l| l.contains(" fail ") || l.contains(" error "))
+        .collect();
+    let statuses: Vec<&str> = rows
+        .iter()
+        .map(|l| {
+            if l.contains(" fail ") {
+                "fail"
+            } else {
+                "error"
+            }
+        })
+        .collect();
+    assert_eq!(
+        statuses,
+        ["fail", "fail", "fail", "error", "error"],
+        "{text}"
+    );
+    // Within a status, the worse severity first: critical before medium.
+    assert!(rows[3].contains("s3-public-access-blocked"), "{text}");
+    assert!(
+        !first_table.iter().any(|l| l.contains("│ pass ")),
+        "passes only with verbose: {text}"
+    );
+}
+
+fn attr<'a>(node: roxmltree::Node<'a, '_>, name: &str) -> &'a str {
+    node.attribute(name)
+        .unwrap_or_else(|| panic!("<{}> has no {name}", node.tag_name().name()))
+}
+
+fn count(node: roxmltree::Node<'_, '_>, name: &str) -> usize {
+    attr(node, name).parse().unwrap()
+}
+
+#[test]
+fn junit_counts_and_elements_match_the_report() {
+    let report = sample();
+    let xml = junit::render(&report);
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let root = doc.root_element();
+    assert_eq!(root.tag_name().name(), "testsuites");
+    let s = &report.summary;
+    assert_eq!(count(root, "tests"), report.results.len());
+    assert_eq!(count(root, "failures"), s.fail);
+    assert_eq!(count(root, "errors"), s.error);
+    assert_eq!(count(root, "skipped"), s.waived);
+    assert!(attr(root, "timestamp").starts_with("2026-01-05T06:00:00"));
+
+    let suites: Vec<_> = root.children().filter(|n| n.is_element()).collect();
+    let names: Vec<&str> = suites.iter().map(|n| attr(*n, "name")).collect();
+    let mut rules: Vec<&str> = report.results.iter().map(|f| f.rule.as_str()).collect();
+    rules.dedup();
+    assert_eq!(names, rules, "one suite per rule, in rule id order");
+
+    for suite in suites {
+        let rule = attr(suite, "name");
+        let findings: Vec<&Finding> = report.results.iter().filter(|f| f.rule == rule).collect();
+        let with = |status| findings.iter().filter(|f| f.status == status).count();
+        assert_eq!(count(suite, "tests"), findings.len(), "{rule}");
+        assert_eq!(count(suite, "failures"), with(Status::Fail), "{rule}");
+        assert_eq!(count(suite, "errors"), with(Status::Error), "{rule}");
+        assert_eq!(count(suite, "skipped"), with(Status::Waived), "{rule}");
+
+        let cases: Vec<_> = suite
+            .children()
+            .filter(|n| n.has_tag_name("testcase"))
+            .collect();
+        assert_eq!(cases.len(), findings.len(), "{rule}");
+        for (case, finding) in cases.into_iter().zip(findings) {
+            assert_eq!(attr(case, "classname"), rule);
+            let expected_name = if finding.resource.arn.is_empty() {
+                format!("{}/{}", finding.resource.region, finding.resource.id)
+            } else {
+                finding.resource.arn.clone()
+            };
+            assert_eq!(attr(case, "name"), expected_name);
+            let outcome: Vec<_> = case
+                .children()
+                .filter(|n| n.is_element() && !n.has_tag_name("properties"))
+                .collect();
+            match finding.status {
+                Status::Pass => assert!(outcome.is_empty(), "{expected_name}"),
+                Status::Fail => {
+                    assert_eq!(outcome.len(), 1);
+                    let failure = outcome[0];
+                    assert!(failure.has_tag_name("failure"));
+                    assert_eq!(attr(failure, "message"), finding.message);
+                    assert_eq!(attr(failure, "type"), finding.severity.as_str());
+                    let text = failure.text().unwrap();
+                    assert!(text.starts_with(&finding.remediation), "{text}");
+                }
+                Status::Error => {
+                    assert_eq!(outcome.len(), 1);
+                    assert!(outcome[0].has_tag_name("error"));
+                    assert_eq!(attr(outcome[0], "type"), "error");
+                    assert_eq!(attr(outcome[0], "message"), finding.message);
+                }
+                Status::Waived => {
+                    assert_eq!(outcome.len(), 1);
+                    assert!(outcome[0].has_tag_name("skipped"));
+                    assert_eq!(
+                        attr(outcome[0], "message"),
+                        "waived: decommissioned in Q1, expires 2026-03-31"
+                    );
+                }
+            }
+        }
+    }
+    assert!(
+        xml.contains(r#"name="us-east-1/*""#),
+        "a failed listing is named REGION/*: {xml}"
+    );
+}
+
+#[test]
+fn json_round_trips() {
+    for report in [sample(), hostile()] {
+        let text = json::render(&report);
+        assert!(text.ends_with("}\n"));
+        assert!(!text.contains('\u{1b}'), "control characters are escaped");
+        assert_eq!(json::parse(&text).unwrap(), report);
+    }
+}
+
+#[test]
+fn json_has_the_pinned_fields() {
+    let value: serde_json::Value = serde_json::from_str(&json::render(&sample())).unwrap();
+    assert_eq!(value["schema"], "backstop.report/v1");
+    assert_eq!(value["generated_at"], "2026-01-05T06:00:00Z");
+    assert_eq!(value["source"]["kind"], "live");
+    assert_eq!(value["summary"]["fail"], 3);
+    assert_eq!(value["summary"]["by_category"]["retention"]["pass"], 1);
+    let result = &value["results"][0];
+    for field in [
+        "rule",
+        "title",
+        "severity",
+        "category",
+        "status",
+        "message",
+        "remediation",
+    ] {
+        assert!(result[field].is_string(), "{field}");
+    }
+    for field in ["type", "id", "arn", "region", "account"] {
+        assert!(result["resource"][field].is_string(), "resource.{field}");
+    }
+}
+
+#[test]
+fn json_refuses_another_schema_version() {
+    let text = json::render(&sample()).replace("backstop.report/v1", "backstop.report/v2");
+    let err = json::parse(&text).unwrap_err().to_string();
+    assert!(err.contains("backstop.report/v2"), "{err}");
+}
+
+#[test]
+fn hostile_names_stay_inert_in_the_table() {
+    for options in [PLAIN, VERBOSE] {
+        let text = table::render(&hostile(), &options);
+        assert!(!text.contains('\u{1b}'), "{text}");
+        assert!(!text.contains('\u{7}'), "{text}");
+        assert!(text.contains(HOSTILE_SHOWN), "{text}");
+        for line in text.lines().filter(|l| l.contains("evil")) {
+            assert!(
+                line.contains("headingred"),
+                "a name split across lines: {line}"
+            );
+        }
+        assert!(!text.lines().any(|l| l.starts_with("# heading")), "{text}");
+    }
+}
+
+#[test]
+fn hostile_names_round_trip_through_junit() {
+    let report = hostile();
+    let xml = junit::render(&report);
+    let doc = roxmltree::Document::parse(&xml).expect("well-formed XML");
+    let cases: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .collect();
+    assert_eq!(cases.len(), 3);
+    for case in &cases {
+        assert_eq!(attr(*case, "name"), format!("eu-west-1/{HOSTILE_SHOWN}"));
+    }
+    let failure = doc
+        .descendants()
+        .find(|n| n.has_tag_name("failure"))
+        .unwrap();
+    assert_eq!(attr(failure, "message"), HOSTILE_SHOWN);
+    // Text keeps its line break; only the controls are gone.
+    let text = failure.text().unwrap();
+    assert!(
+        text.starts_with("evil<&>\"'|*_[x](y)\n# headingred"),
+        "{text:?}"
+    );
+    let skipped = doc
+        .descendants()
+        .find(|n| n.has_tag_name("skipped"))
+        .unwrap();
+    assert_eq!(
+        attr(skipped, "message"),
+        format!("waived: {HOSTILE_SHOWN}, expires 2026-03-31")
+    );
+}
+
+#[test]
+fn hostile_names_stay_inert_in_markdown() {
+    let text = markdown::render(&hostile());
+    assert!(!text.contains('<'), "no raw HTML: {text}");
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{7}'),
+        "{text}"
+    );
+    let escaped = r#"evil&lt;&amp;&gt;"'\|\*\_\[x\](y) \# headingred"#;
+    assert!(text.contains(escaped), "{text}");
+
+    let headings: Vec<String> = CATEGORIES
+        .iter()
+        .map(|(_, heading)| format!("## {heading}"))
+        .chain(["## Could not be read".to_string()])
+        .collect();
+    for line in text.lines() {
+        if line.starts_with('#') {
+            assert!(headings.iter().any(|h| h == line), "forged heading: {line}");
+        }
+        let bare_pipes = line
+            .char_indices()
+            .filter(|&(i, c)| c == '|' && !line[..i].ends_with('\\'))
+            .count();
+        if line.starts_with('|') {
+            assert_eq!(bare_pipes, 6, "table row with extra cells: {line}");
+        } else {
+            assert_eq!(bare_pipes, 0, "unescaped pipe: {line}");
+        }
+        // Code spans open and close on the same line: no name ends one.
+        let bare_backticks = line
+            .char_indices()
+            .filter(|&(i, c)| c == '`' && !line[..i].ends_with('\\'))
+            .count();
+        assert_eq!(bare_backticks % 2, 0, "unbalanced code span: {line}");
+    }
+}
