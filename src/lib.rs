@@ -1,5 +1,10 @@
 //! backstop: audits the backup and disaster-recovery posture of an AWS account.
 
+pub mod audit;
+pub mod config;
+pub mod demo;
+pub mod describe;
+pub mod gate;
 pub mod model;
 pub mod rules;
 pub mod report;

@@ -30,6 +30,19 @@ pub struct Report {
     /// Calls that failed after retries: why some results are `error`.
     #[serde(default)]
     pub collection_errors: Vec<CollectionError>,
+    /// Waivers that matched no failing result: stale, or mistyped.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unused_waivers: Vec<UnusedWaiver>,
+}
+
+/// A configured waiver that matched nothing (cargo-deny's unmatched allowance).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnusedWaiver {
+    pub rule: String,
+    pub resource: String,
+    pub reason: String,
+    /// `file:line:col` of the waiver.
+    pub location: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -194,6 +207,7 @@ impl Report {
             summary: Summary::of(&results),
             results,
             collection_errors,
+            unused_waivers: Vec::new(),
         }
     }
 }

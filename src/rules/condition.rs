@@ -877,7 +877,7 @@ impl Operand {
 impl Test {
     fn holds(&self, value: &Value, env: &Env) -> bool {
         if let Test::Present(want) = self {
-            return !value.is_null() == *want;
+            return value.is_null() != *want;
         }
         if value.is_null() {
             return false;

@@ -1,0 +1,139 @@
+//! Text for people: `explain`, `rules list`, `schema` and `iam-policy`.
+
+use std::collections::BTreeSet;
+use std::fmt::Write;
+
+use comfy_table::{ContentArrangement, Table, presets::UTF8_BORDERS_ONLY};
+
+use crate::model::schema::{AttrType, Attribute, COMMON_ATTRIBUTES, Operation, RESOURCE_TYPES, ResourceType};
+use crate::rules::{Engine, Rule};
+
+/// `backstop explain ID`, in the manner of `ruff rule`.
+pub fn explain(rule: &Rule) -> String {
+    let def = &rule.def;
+    let mut out = String::new();
+    let _ = writeln!(out, "# {} ({})\n", def.title, def.id);
+    let _ = writeln!(out, "Severity:  {}", rule.severity);
+    let _ = writeln!(out, "Category:  {}", def.category);
+    let _ = writeln!(out, "Resource:  {}", def.kind.name);
+    let _ = writeln!(out, "Applies:   {}", rule.applicability().unwrap_or_else(|| "every resource of that type".into()));
+    let _ = writeln!(out, "Passes:    {}", rule.expectation());
+    if !def.params.is_empty() {
+        let params: Vec<String> = def
+            .params
+            .iter()
+            .map(|(name, p)| format!("{name} = {}", render_node(&p.node)))
+            .collect();
+        let _ = writeln!(out, "Params:    {} (set in backstop.yaml under params.{})", params.join(", "), def.id);
+    }
+    let _ = writeln!(out, "Source:    {}", def.file);
+    let _ = writeln!(out, "\n## Why it matters\n\n{}", def.rationale);
+    let _ = writeln!(out, "\n## How to fix\n\n{}", def.remediation);
+    if !def.references.is_empty() {
+        let _ = writeln!(out, "\n## References\n");
+        for r in &def.references {
+            let _ = writeln!(out, "- {r}");
+        }
+    }
+    let ops: Vec<&str> = rule.operations().iter().map(|o| o.iam_action).collect();
+    let _ = writeln!(out, "\n## Permissions it needs\n\n{}", ops.join(", "));
+    out
+}
+
+fn render_node(node: &crate::rules::yaml::Node) -> String {
+    match node.as_seq() {
+        Some(items) => format!("[{}]", items.iter().map(render_node).collect::<Vec<_>>().join(", ")),
+        None => node.text().unwrap_or_default().to_string(),
+    }
+}
+
+/// `backstop rules list`.
+pub fn rules_table(engine: &Engine) -> String {
+    let mut table = Table::new();
+    table
+        .force_no_tty()
+        .load_style(UTF8_BORDERS_ONLY)
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header(vec!["id", "severity", "category", "resource", "title"]);
+    for rule in engine.rules() {
+        table.add_row(vec![
+            rule.def.id.as_str(),
+            rule.severity.as_str(),
+            rule.def.category.as_str(),
+            rule.def.kind.name,
+            rule.def.title.as_str(),
+        ]);
+    }
+    format!("{table}\n{} rules\n", engine.rules().len())
+}
+
+/// `backstop schema` (all types) or `backstop schema TYPE`.
+pub fn schema(kind: Option<&ResourceType>) -> String {
+    let mut out = String::new();
+    match kind {
+        None => {
+            for t in RESOURCE_TYPES {
+                let _ = writeln!(out, "{:<26} {}", t.name, t.doc);
+            }
+            let _ = writeln!(out, "\n`backstop schema TYPE` lists a type's attributes.");
+        }
+        Some(t) => {
+            let _ = writeln!(out, "{}: {}\n", t.name, t.doc);
+            let mut table = Table::new();
+            table
+                .force_no_tty()
+                .load_style(UTF8_BORDERS_ONLY)
+                .set_content_arrangement(ContentArrangement::Disabled)
+                .set_header(vec!["attribute", "type", "description", "needs"]);
+            let listing: Vec<&str> = t.listing.iter().map(|o| o.iam_action).collect();
+            for a in COMMON_ATTRIBUTES {
+                table.add_row(attribute_row(a, &listing));
+            }
+            table.add_row(vec![
+                "tags.KEY".to_string(),
+                "string".to_string(),
+                "The value of tag KEY (absent when not set)".to_string(),
+                actions(t.tag_calls, &listing),
+            ]);
+            for a in t.attributes {
+                table.add_row(attribute_row(a, &listing));
+            }
+            let _ = writeln!(out, "{table}");
+        }
+    }
+    out
+}
+
+fn attribute_row(a: &Attribute, listing: &[&str]) -> Vec<String> {
+    let ty = match a.ty {
+        AttrType::Str { values } if !values.is_empty() => format!("string: {}", values.join(" | ")),
+        AttrType::ObjectList(fields) => {
+            format!("list of {{{}}}", fields.iter().map(|f| f.name).collect::<Vec<_>>().join(", "))
+        }
+        other => other.name().to_string(),
+    };
+    vec![a.name.to_string(), ty, a.doc.to_string(), actions(a.calls, listing)]
+}
+
+fn actions(calls: &[&Operation], listing: &[&str]) -> String {
+    let mut all: BTreeSet<&str> = listing.iter().copied().collect();
+    all.extend(calls.iter().map(|o| o.iam_action));
+    all.into_iter().collect::<Vec<_>>().join(", ")
+}
+
+/// `backstop iam-policy`: the least-privilege policy for the enabled rules.
+pub fn iam_policy(operations: &BTreeSet<&'static Operation>) -> String {
+    let actions: BTreeSet<&str> = operations.iter().map(|o| o.iam_action).collect();
+    let policy = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "BackstopReadOnlyAudit",
+            "Effect": "Allow",
+            "Action": actions,
+            "Resource": "*"
+        }]
+    });
+    let mut text = serde_json::to_string_pretty(&policy).expect("policy serializes");
+    text.push('\n');
+    text
+}

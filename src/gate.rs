@@ -1,0 +1,58 @@
+//! The CI gate: does this report fail the build?
+
+use std::collections::BTreeSet;
+
+use crate::config::FailOn;
+use crate::report::{Finding, Report};
+use crate::verdict::Status;
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GateOptions {
+    pub fail_on: Option<FailOn>,
+    /// `error` results do not count (they still show in the reports).
+    pub allow_errors: bool,
+}
+
+/// The gate's threshold when neither the command line nor the config sets one.
+pub const DEFAULT_FAIL_ON: FailOn = FailOn::Severity(crate::verdict::Severity::High);
+
+/// The results that fail the gate: fails (and errors, unless allowed) at or
+/// above the threshold, and, with a baseline, only those not already failing
+/// in it.
+pub fn blocking<'a>(report: &'a Report, options: GateOptions, baseline: Option<&Report>) -> Vec<&'a Finding> {
+    let threshold = match options.fail_on.unwrap_or(DEFAULT_FAIL_ON) {
+        FailOn::Never => return Vec::new(),
+        FailOn::Severity(s) => s,
+    };
+    let known: BTreeSet<_> = baseline
+        .map(|b| {
+            b.results
+                .iter()
+                .filter(|f| matches!(f.status, Status::Fail | Status::Error))
+                .map(identity)
+                .collect()
+        })
+        .unwrap_or_default();
+    report
+        .results
+        .iter()
+        .filter(|f| match f.status {
+            Status::Fail => true,
+            Status::Error => !options.allow_errors,
+            Status::Pass | Status::Waived => false,
+        })
+        .filter(|f| f.severity.at_least(threshold))
+        .filter(|f| !known.contains(&identity(f)))
+        .collect()
+}
+
+/// What makes two results "the same finding" across runs.
+pub fn identity(f: &Finding) -> (String, String, String, String, String) {
+    (
+        f.rule.clone(),
+        f.resource.kind.clone(),
+        f.resource.account.clone(),
+        f.resource.region.clone(),
+        f.resource.id.clone(),
+    )
+}
