@@ -1,6 +1,7 @@
 //! backstop: audits the backup and disaster-recovery posture of an AWS account.
 
 pub mod audit;
+pub mod collect;
 pub mod config;
 pub mod demo;
 pub mod describe;

@@ -1,0 +1,346 @@
+//! ECR: repositories, their lifecycle policies and the registry's
+//! replication rules.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use aws_sdk_ecr::types::{ReplicationRule, Repository, RepositoryFilterType};
+use futures::StreamExt;
+
+use super::errors::{Failure, detail_error, is_not_configured, listing_error};
+use super::{Ctx, all_pages, kind, set_enum};
+use crate::model::schema::{AttrType, ECR_REPOSITORY, ops};
+use crate::model::{Resource, Value};
+
+pub(crate) async fn collect_region(ctx: &Ctx<'_>, region: &str) -> Vec<Resource> {
+    let repo_kind = kind(ECR_REPOSITORY);
+    if !ctx.plan.needs_type(repo_kind) {
+        return Vec::new();
+    }
+    let client = &ctx.clients(region).ecr;
+    let list = async {
+        let op = &ops::ECR_DESCRIBE_REPOSITORIES;
+        let request = client
+            .describe_repositories()
+            .set_max_results(ctx.page_size(1, 1000));
+        match all_pages!(ctx, op, request.into_paginator()) {
+            Ok(pages) => Some(
+                pages
+                    .into_iter()
+                    .flat_map(|p| p.repositories.unwrap_or_default())
+                    .collect::<Vec<_>>(),
+            ),
+            Err(err) => {
+                ctx.record(listing_error(
+                    op,
+                    region,
+                    repo_kind,
+                    Failure::from_sdk(&err),
+                ));
+                None
+            }
+        }
+    };
+    let registry = async {
+        let op = &ops::ECR_DESCRIBE_REGISTRY;
+        if !ctx.plan.needs(op) {
+            return None;
+        }
+        match ctx.listing(op, client.describe_registry().send()).await {
+            Ok(out) => Some(
+                out.replication_configuration()
+                    .map(|c| c.rules().to_vec())
+                    .unwrap_or_default(),
+            ),
+            Err(err) => {
+                // Every repository's replication_regions is unknown.
+                ctx.record(detail_error(
+                    op,
+                    region,
+                    repo_kind,
+                    None,
+                    Failure::from_sdk(&err),
+                ));
+                None
+            }
+        }
+    };
+    let (repositories, replication) = futures::join!(list, registry);
+    let Some(repositories) = repositories else {
+        return Vec::new();
+    };
+    let replication = replication.as_deref();
+    futures::stream::iter(repositories)
+        .map(|repo| repository(ctx, region, repo, replication))
+        .buffer_unordered(ctx.concurrency)
+        .collect()
+        .await
+}
+
+/// Destination regions of the rules whose filters match `name`: a rule
+/// without filters applies to every repository, a PREFIX_MATCH filter to
+/// names starting with it.
+fn replication_regions(rules: &[ReplicationRule], name: &str) -> Vec<String> {
+    rules
+        .iter()
+        .filter(|rule| {
+            rule.repository_filters().is_empty()
+                || rule.repository_filters().iter().any(|f| {
+                    *f.filter_type() == RepositoryFilterType::PrefixMatch
+                        && name.starts_with(f.filter())
+                })
+        })
+        .flat_map(|rule| rule.destinations().iter().map(|d| d.region().to_string()))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
+fn text(v: Option<&serde_json::Value>) -> Option<&str> {
+    v.and_then(|v| v.as_str())
+}
+
+/// A lifecycle policy document's rules, typed against the schema.
+fn lifecycle_rules(policy: &str) -> Result<Vec<BTreeMap<String, Value>>, String> {
+    let doc: serde_json::Value = serde_json::from_str(policy).map_err(|e| e.to_string())?;
+    let rules = doc
+        .get("rules")
+        .and_then(|r| r.as_array())
+        .ok_or("the policy has no \"rules\" list")?;
+    let fields = match kind(ECR_REPOSITORY)
+        .attribute("lifecycle_rules")
+        .map(|a| a.ty)
+    {
+        Some(AttrType::ObjectList(fields)) => fields,
+        _ => &[][..],
+    };
+    // Only values the schema knows are kept (a new AWS value stays absent).
+    let known = |field: &str, value: Option<&str>| -> Value {
+        let allowed = fields
+            .iter()
+            .find(|f| f.name == field)
+            .and_then(|f| match f.ty {
+                AttrType::Str { values } => Some(values),
+                _ => None,
+            })
+            .unwrap_or(&[]);
+        match value {
+            Some(v) if allowed.is_empty() || allowed.contains(&v) => Value::from(v),
+            _ => Value::Null,
+        }
+    };
+    Ok(rules
+        .iter()
+        .map(|rule| {
+            let selection = rule.get("selection");
+            BTreeMap::from([
+                (
+                    "priority".to_string(),
+                    Value::from(rule.get("rulePriority").and_then(|p| p.as_i64())),
+                ),
+                (
+                    "description".to_string(),
+                    Value::from(text(rule.get("description"))),
+                ),
+                (
+                    "tag_status".to_string(),
+                    known(
+                        "tag_status",
+                        text(selection.and_then(|s| s.get("tagStatus"))),
+                    ),
+                ),
+                (
+                    "count_type".to_string(),
+                    known(
+                        "count_type",
+                        text(selection.and_then(|s| s.get("countType"))),
+                    ),
+                ),
+                (
+                    "count_number".to_string(),
+                    Value::from(
+                        selection
+                            .and_then(|s| s.get("countNumber"))
+                            .and_then(|n| n.as_i64()),
+                    ),
+                ),
+            ])
+        })
+        .collect())
+}
+
+async fn repository(
+    ctx: &Ctx<'_>,
+    region: &str,
+    repo: Repository,
+    replication: Option<&[ReplicationRule]>,
+) -> Resource {
+    let repo_kind = kind(ECR_REPOSITORY);
+    let client = &ctx.clients(region).ecr;
+    let name = repo.repository_name().unwrap_or_default().to_string();
+    let mut r = ctx.resource(
+        repo_kind,
+        &name,
+        repo.repository_arn().unwrap_or_default(),
+        region,
+    );
+    set_enum(
+        &mut r,
+        "tag_mutability",
+        repo.image_tag_mutability().map(|m| m.as_str()),
+    );
+    r.set(
+        "scan_on_push",
+        repo.image_scanning_configuration()
+            .map(|c| c.scan_on_push()),
+    );
+    set_enum(
+        &mut r,
+        "encryption",
+        repo.encryption_configuration()
+            .map(|c| c.encryption_type().as_str()),
+    );
+    r.set(
+        "kms_key_id",
+        repo.encryption_configuration().and_then(|c| c.kms_key()),
+    );
+    if let Some(rules) = replication {
+        r.set("replication_regions", replication_regions(rules, &name));
+    }
+
+    let lifecycle = async {
+        let op = &ops::ECR_GET_LIFECYCLE_POLICY;
+        if !ctx.plan.needs(op) {
+            return None;
+        }
+        let call = client.get_lifecycle_policy().repository_name(&name).send();
+        Some(match ctx.detail(op, call).await {
+            Ok(out) => Ok(out.lifecycle_policy_text().map(lifecycle_rules)),
+            Err(err) if is_not_configured(&err, &["LifecyclePolicyNotFoundException"]) => Ok(None),
+            Err(err) => Err(Failure::from_sdk(&err)),
+        })
+    };
+    let tags = async {
+        let op = &ops::ECR_LIST_TAGS;
+        if !ctx.plan.needs(op) {
+            return None;
+        }
+        let call = client.list_tags_for_resource().resource_arn(&r.arn).send();
+        Some(match ctx.detail(op, call).await {
+            Ok(out) => Ok(out
+                .tags()
+                .iter()
+                .map(|t| (t.key().to_string(), t.value().to_string()))
+                .collect::<BTreeMap<_, _>>()),
+            Err(err) => Err(Failure::from_sdk(&err)),
+        })
+    };
+    let (lifecycle, tags) = futures::join!(lifecycle, tags);
+
+    match lifecycle {
+        None => {}
+        Some(Ok(None)) => {
+            r.set("lifecycle_policy", false)
+                .set("lifecycle_rules", Vec::<BTreeMap<String, Value>>::new());
+        }
+        Some(Ok(Some(Ok(rules)))) => {
+            r.set("lifecycle_policy", true)
+                .set("lifecycle_rules", rules);
+        }
+        Some(Ok(Some(Err(parse_error)))) => {
+            // The policy exists; only its rules could not be understood.
+            r.set("lifecycle_policy", true);
+            let mut error = detail_error(
+                &ops::ECR_GET_LIFECYCLE_POLICY,
+                region,
+                repo_kind,
+                Some(&name),
+                Failure::new("InvalidLifecyclePolicy", parse_error),
+            );
+            error.attributes = vec!["lifecycle_rules".to_string()];
+            ctx.record(error);
+        }
+        Some(Err(failure)) => ctx.record(detail_error(
+            &ops::ECR_GET_LIFECYCLE_POLICY,
+            region,
+            repo_kind,
+            Some(&name),
+            failure,
+        )),
+    }
+    match tags {
+        None => {}
+        Some(Ok(tags)) => r.tags = tags,
+        Some(Err(failure)) => ctx.record(detail_error(
+            &ops::ECR_LIST_TAGS,
+            region,
+            repo_kind,
+            Some(&name),
+            failure,
+        )),
+    }
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_ecr::types::{ReplicationDestination, RepositoryFilter};
+
+    fn rule(regions: &[&str], prefixes: &[&str]) -> ReplicationRule {
+        let mut b = ReplicationRule::builder();
+        for r in regions {
+            b = b.destinations(
+                ReplicationDestination::builder()
+                    .region(*r)
+                    .registry_id("123456789012")
+                    .build()
+                    .unwrap(),
+            );
+        }
+        for p in prefixes {
+            b = b.repository_filters(
+                RepositoryFilter::builder()
+                    .filter(*p)
+                    .filter_type(RepositoryFilterType::PrefixMatch)
+                    .build()
+                    .unwrap(),
+            );
+        }
+        b.build().unwrap()
+    }
+
+    #[test]
+    fn filters_select_repositories() {
+        let rules = [
+            rule(&["us-west-2"], &[]),
+            rule(&["eu-central-1"], &["prod/"]),
+        ];
+        assert_eq!(replication_regions(&rules, "dev/api"), ["us-west-2"]);
+        assert_eq!(
+            replication_regions(&rules, "prod/api"),
+            ["eu-central-1", "us-west-2"]
+        );
+        assert!(replication_regions(&rules[1..], "dev/api").is_empty());
+    }
+
+    #[test]
+    fn lifecycle_policies_parse() {
+        let policy = r#"{"rules":[{"rulePriority":1,"description":"old",
+            "selection":{"tagStatus":"untagged","countType":"sinceImagePushed",
+            "countUnit":"days","countNumber":14},"action":{"type":"expire"}},
+            {"rulePriority":2,"selection":{"tagStatus":"any",
+            "countType":"sinceImagePulled","countNumber":3},"action":{"type":"expire"}}]}"#;
+        let rules = lifecycle_rules(policy).unwrap();
+        assert_eq!(rules.len(), 2);
+        assert_eq!(rules[0]["priority"], Value::Int(1));
+        assert_eq!(rules[0]["tag_status"], Value::from("untagged"));
+        assert_eq!(rules[0]["count_type"], Value::from("sinceImagePushed"));
+        assert_eq!(rules[0]["count_number"], Value::Int(14));
+        assert!(rules[1]["description"].is_null());
+        assert!(
+            rules[1]["count_type"].is_null(),
+            "unknown values stay absent"
+        );
+        assert!(lifecycle_rules("{").is_err());
+    }
+}

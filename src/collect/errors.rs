@@ -1,0 +1,160 @@
+//! Turning SDK failures into truthful [`CollectionError`]s.
+//!
+//! Every failed call becomes a recorded error, except the documented "not
+//! configured" answers, which the collectors turn into facts (the setting is
+//! absent) with [`is_not_configured`]. Nothing here ever defaults a failure
+//! to an empty value.
+
+use std::error::Error as StdError;
+
+// All the service crates re-export the same smithy types; one import serves all.
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+
+use crate::model::CollectionError;
+use crate::model::schema::{Operation, ResourceType};
+
+/// Why a call failed: the AWS error code (or a transport kind) and a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Failure {
+    pub code: String,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Failure {
+        Failure {
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+
+    /// Classifies an SDK error: the service's error code when the service
+    /// answered, else `Timeout`, `DispatchFailure` (connection refused, DNS,
+    /// TLS, credentials), `ResponseError` (unparseable answer) or
+    /// `ConstructionFailure`.
+    pub fn from_sdk<E>(err: &SdkError<E>) -> Failure
+    where
+        E: ProvideErrorMetadata + StdError + 'static,
+    {
+        let context = || DisplayErrorContext(err).to_string();
+        match err {
+            SdkError::ServiceError(service) => {
+                let status = service.raw().status().as_u16();
+                let code = match service.err().code() {
+                    Some(code) if !code.is_empty() => code.to_string(),
+                    _ => format!("HTTP{status}"),
+                };
+                let message = match service.err().message() {
+                    Some(message) if !message.is_empty() => message.to_string(),
+                    _ => context(),
+                };
+                Failure::new(code, message)
+            }
+            SdkError::TimeoutError(_) => Failure::new("Timeout", context()),
+            SdkError::DispatchFailure(dispatch) if dispatch.is_timeout() => {
+                Failure::new("Timeout", context())
+            }
+            SdkError::DispatchFailure(_) => Failure::new("DispatchFailure", context()),
+            SdkError::ResponseError(_) => Failure::new("ResponseError", context()),
+            SdkError::ConstructionFailure(_) => Failure::new("ConstructionFailure", context()),
+            _ => Failure::new("Unknown", context()),
+        }
+    }
+}
+
+/// True when the service answered with one of `codes`: a documented "not
+/// configured" answer, which is a fact about the resource, not a failure.
+pub(crate) fn is_not_configured<E>(err: &SdkError<E>, codes: &[&str]) -> bool
+where
+    E: ProvideErrorMetadata,
+{
+    matches!(err, SdkError::ServiceError(_)) && err.code().is_some_and(|code| codes.contains(&code))
+}
+
+/// The names of the attributes of `kind` that `op` fills (from the schema's
+/// `calls`), for a detail failure's `attributes`.
+pub(crate) fn attributes_filled_by(kind: &ResourceType, op: &Operation) -> Vec<String> {
+    let mut names: Vec<String> = kind
+        .attributes
+        .iter()
+        .filter(|a| a.calls.contains(&op))
+        .map(|a| a.name.to_string())
+        .collect();
+    if kind.tag_calls.contains(&op) {
+        names.push(TAGS.to_string());
+    }
+    names
+}
+
+/// The attribute name recorded when a resource's tags could not be read
+/// (`tags.KEY` conditions and tag scopes depend on it).
+pub(crate) const TAGS: &str = "tags";
+
+/// A failed listing: nothing of `kind` in `region` is known.
+pub(crate) fn listing_error(
+    op: &Operation,
+    region: &str,
+    kind: &ResourceType,
+    failure: Failure,
+) -> CollectionError {
+    CollectionError {
+        service: op.service.to_string(),
+        region: region.to_string(),
+        operation: op.name.to_string(),
+        code: failure.code,
+        message: failure.message,
+        resource_type: kind.name.to_string(),
+        resource_id: None,
+        attributes: Vec::new(),
+    }
+}
+
+/// A failed detail call: the attributes `op` fills are unknown for one
+/// resource (`id: Some`) or for every resource of the type in the region.
+pub(crate) fn detail_error(
+    op: &Operation,
+    region: &str,
+    kind: &ResourceType,
+    id: Option<&str>,
+    failure: Failure,
+) -> CollectionError {
+    CollectionError {
+        service: op.service.to_string(),
+        region: region.to_string(),
+        operation: op.name.to_string(),
+        code: failure.code,
+        message: failure.message,
+        resource_type: kind.name.to_string(),
+        resource_id: id.map(str::to_string),
+        attributes: attributes_filled_by(kind, op),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::schema::{self, ops};
+
+    #[test]
+    fn attributes_come_from_the_schema() {
+        let bucket = schema::resource_type(schema::S3_BUCKET).unwrap();
+        assert_eq!(
+            attributes_filled_by(bucket, &ops::S3_GET_BUCKET_ENCRYPTION),
+            ["encryption", "kms_key_id"]
+        );
+        assert_eq!(
+            attributes_filled_by(bucket, &ops::S3_GET_BUCKET_TAGGING),
+            ["tags"]
+        );
+        let snapshot = schema::resource_type(schema::DB_SNAPSHOT).unwrap();
+        assert_eq!(
+            attributes_filled_by(snapshot, &ops::RDS_DESCRIBE_DB_SNAPSHOT_ATTRIBUTES),
+            ["public", "shared_with"]
+        );
+        let instance = schema::resource_type(schema::DB_INSTANCE).unwrap();
+        assert_eq!(
+            attributes_filled_by(instance, &ops::RDS_DESCRIBE_DB_SNAPSHOTS),
+            ["cross_region_copy_time"]
+        );
+    }
+}

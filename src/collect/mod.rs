@@ -1,0 +1,481 @@
+//! Live collection: reads the AWS account into an [`Inventory`].
+//!
+//! One SDK configuration per audited region; every region × service runs
+//! concurrently and per-resource detail calls share one limit
+//! ([`CollectOptions::concurrency`]). The [`Plan`] decides which calls are
+//! made at all. A call that fails after retries is recorded as a
+//! [`CollectionError`] (its results become `error`, never pass); the
+//! documented "not configured" answers are facts. [`collect`] itself fails
+//! only when nothing can be audited (no region, no credentials, STS
+//! unreachable).
+
+mod ecr;
+mod errors;
+mod logs;
+mod plan;
+mod rds;
+mod s3;
+mod sdk;
+mod sts;
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::str::FromStr;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use jiff::Timestamp;
+use tokio::sync::{Semaphore, SemaphorePermit};
+
+use crate::model::schema::{self, AttrType, Operation, ResourceType};
+use crate::model::{CollectionError, Inventory, Resource, Source, Value};
+
+pub use plan::Plan;
+
+/// Credentials type accepted by [`SdkOverrides`] (the SDK's static credentials).
+#[doc(hidden)]
+pub use aws_sdk_sts::config::Credentials;
+
+/// What to collect and how.
+#[derive(Debug, Clone)]
+pub struct CollectOptions {
+    /// Regions to audit; empty: the region of the standard config chain
+    /// (`AWS_REGION`, the profile), an error when there is none.
+    pub regions: Vec<String>,
+    /// Named profile (otherwise `AWS_PROFILE` or `default`).
+    pub profile: Option<String>,
+    /// Maximum per-resource detail calls in flight at once.
+    pub concurrency: usize,
+    /// Time limit of one call including its retries; one attempt gets at
+    /// most 10 s of it.
+    pub operation_timeout: Duration,
+    /// Which calls to make.
+    pub plan: Plan,
+    /// Where scheduled exports land (`aws.s3.export_location`).
+    pub export_locations: Vec<ExportLocation>,
+    /// Draw a progress bar on stderr.
+    pub progress: bool,
+}
+
+impl Default for CollectOptions {
+    fn default() -> Self {
+        CollectOptions {
+            regions: Vec::new(),
+            profile: None,
+            concurrency: 16,
+            operation_timeout: Duration::from_secs(30),
+            plan: Plan::everything(),
+            export_locations: Vec::new(),
+            progress: false,
+        }
+    }
+}
+
+/// A bucket + key prefix where scheduled exports land. Its resource id is
+/// `bucket/prefix`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ExportLocation {
+    pub bucket: String,
+    pub prefix: String,
+}
+
+impl ExportLocation {
+    pub fn id(&self) -> String {
+        format!("{}/{}", self.bucket, self.prefix)
+    }
+}
+
+/// Parses `bucket/prefix` (or `bucket`, `s3://bucket/prefix`).
+impl FromStr for ExportLocation {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.strip_prefix("s3://").unwrap_or(s);
+        let (bucket, prefix) = s.split_once('/').unwrap_or((s, ""));
+        if bucket.is_empty() {
+            return Err(format!("{s:?}: expected BUCKET/PREFIX"));
+        }
+        Ok(ExportLocation {
+            bucket: bucket.to_string(),
+            prefix: prefix.to_string(),
+        })
+    }
+}
+
+/// Nothing could be audited. The message says what to do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum CollectError {
+    #[error(
+        "no AWS region configured: pass --regions, set AWS_REGION, or set a region in the \
+         AWS profile (or run with --demo)"
+    )]
+    NoRegion,
+    #[error(
+        "no AWS credentials found ({detail}): set AWS_PROFILE or AWS_ACCESS_KEY_ID and \
+         AWS_SECRET_ACCESS_KEY, run `aws sso login` for an SSO profile, or run with --demo"
+    )]
+    NoCredentials { detail: String },
+    #[error(
+        "AWS rejected the credentials ({code}: {message}): refresh them (e.g. `aws sso \
+         login`) or choose another profile with --profile / AWS_PROFILE"
+    )]
+    InvalidCredentials { code: String, message: String },
+    #[error(
+        "cannot reach AWS at {endpoint} ({code}: {detail}): check the network, proxy \
+         settings and AWS_ENDPOINT_URL, or run with --demo"
+    )]
+    Unreachable {
+        endpoint: String,
+        code: String,
+        detail: String,
+    },
+    #[error(
+        "cannot identify the AWS account: STS GetCallerIdentity failed in {region} \
+         ({code}: {message}); check the credentials and try again"
+    )]
+    Identity {
+        region: String,
+        code: String,
+        message: String,
+    },
+}
+
+/// Test hooks: how the tests point collection at the emulator without
+/// touching the process environment (tests run in parallel threads). The
+/// CLI uses the standard chain (`AWS_ENDPOINT_URL`, `AWS_PROFILE`, ...).
+#[doc(hidden)]
+#[derive(Debug, Clone, Default)]
+pub struct SdkOverrides {
+    pub endpoint_url: Option<String>,
+    pub credentials: Option<Credentials>,
+    /// Attempts per call (default: the config chain's, else 3).
+    pub max_attempts: Option<u32>,
+    /// Page size of every paginated listing (clamped to each API's limits),
+    /// so pagination can be exercised with few resources.
+    pub page_size: Option<i32>,
+}
+
+/// The inventory plus how many calls each operation took (pages counted
+/// individually; SDK retries not counted).
+#[doc(hidden)]
+#[derive(Debug, Clone)]
+pub struct Collected {
+    pub inventory: Inventory,
+    /// `service:Operation` → calls.
+    pub calls: BTreeMap<String, u64>,
+}
+
+impl Collected {
+    pub fn calls_to(&self, op: &Operation) -> u64 {
+        self.calls.get(&call_key(op)).copied().unwrap_or(0)
+    }
+}
+
+/// Reads the account: every resource the plan needs in every audited region.
+pub async fn collect(options: &CollectOptions) -> Result<Inventory, CollectError> {
+    collect_with(options, &SdkOverrides::default())
+        .await
+        .map(|c| c.inventory)
+}
+
+/// [`collect`] with test overrides, also returning call counts.
+#[doc(hidden)]
+pub async fn collect_with(
+    options: &CollectOptions,
+    overrides: &SdkOverrides,
+) -> Result<Collected, CollectError> {
+    let setup = sdk::load(options, overrides).await?;
+    let account = sts::caller_account(&setup).await?;
+    let progress = if options.progress {
+        let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} collecting {elapsed} [{bar:30}] {pos}/{len} AWS calls {msg}",
+            )
+            .expect("valid progress template")
+            .progress_chars("=> "),
+        );
+        bar.enable_steady_tick(Duration::from_millis(120));
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let clients = setup
+        .regions
+        .iter()
+        .map(|r| (r.clone(), sdk::Clients::new(&setup, r)))
+        .collect();
+    let ctx = Ctx {
+        plan: &options.plan,
+        account: account.clone(),
+        setup: &setup,
+        clients,
+        concurrency: options.concurrency.max(1),
+        page_size: overrides.page_size,
+        limiter: Semaphore::new(options.concurrency.max(1)),
+        errors: Mutex::new(Vec::new()),
+        calls: Mutex::new(BTreeMap::from([(
+            call_key(&schema::ops::STS_GET_CALLER_IDENTITY),
+            1,
+        )])),
+        progress,
+    };
+
+    let regions = &setup.regions;
+    let rds = futures::future::join_all(regions.iter().map(|r| rds::collect_region(&ctx, r)));
+    let ecr = futures::future::join_all(regions.iter().map(|r| ecr::collect_region(&ctx, r)));
+    let logs = futures::future::join_all(regions.iter().map(|r| logs::collect_region(&ctx, r)));
+    let s3 = s3::collect(&ctx, &options.export_locations);
+    let (rds, ecr, logs, s3) = futures::join!(rds, ecr, logs, s3);
+
+    let mut resources = rds::finish(&ctx, rds);
+    resources.extend(ecr.into_iter().flatten());
+    resources.extend(logs.into_iter().flatten());
+    resources.extend(s3);
+    let order = |r: &Resource| {
+        schema::RESOURCE_TYPES
+            .iter()
+            .position(|t| std::ptr::eq(t, r.kind))
+    };
+    resources.sort_by(|a, b| (order(a), &a.region, &a.id).cmp(&(order(b), &b.region, &b.id)));
+    ctx.progress.finish_and_clear();
+
+    let mut errors = ctx.errors.into_inner().expect("no panics while locked");
+    errors.sort_by(|a, b| {
+        (&a.resource_type, &a.region, &a.resource_id, &a.operation).cmp(&(
+            &b.resource_type,
+            &b.region,
+            &b.resource_id,
+            &b.operation,
+        ))
+    });
+    let calls = ctx.calls.into_inner().expect("no panics while locked");
+    tracing::debug!(?calls, "AWS calls made");
+    Ok(Collected {
+        inventory: Inventory {
+            source: Source {
+                kind: "live".to_string(),
+                account: Some(account),
+                regions: regions.clone(),
+            },
+            collected_at: Some(Timestamp::now()),
+            resources,
+            errors,
+        },
+        calls,
+    })
+}
+
+fn call_key(op: &Operation) -> String {
+    format!("{}:{}", op.service, op.name)
+}
+
+/// Shared state of one collection run.
+pub(crate) struct Ctx<'a> {
+    pub plan: &'a Plan,
+    pub account: String,
+    setup: &'a sdk::Setup,
+    clients: BTreeMap<String, sdk::Clients>,
+    /// Bound of concurrently polled per-resource futures in one collector.
+    pub concurrency: usize,
+    page_size: Option<i32>,
+    /// Bound of in-flight detail calls across all collectors.
+    limiter: Semaphore,
+    errors: Mutex<Vec<CollectionError>>,
+    calls: Mutex<BTreeMap<String, u64>>,
+    progress: ProgressBar,
+}
+
+impl Ctx<'_> {
+    pub fn regions(&self) -> &[String] {
+        &self.setup.regions
+    }
+
+    pub fn is_audited(&self, region: &str) -> bool {
+        self.setup.regions.iter().any(|r| r == region)
+    }
+
+    /// The clients of an audited region.
+    pub fn clients(&self, region: &str) -> &sdk::Clients {
+        &self.clients[region]
+    }
+
+    /// An S3 client for any region (export buckets may live outside the
+    /// audited ones).
+    pub fn s3(&self, region: &str) -> aws_sdk_s3::Client {
+        match self.clients.get(region) {
+            Some(clients) => clients.s3.clone(),
+            None => self.setup.s3_client(region),
+        }
+    }
+
+    /// Page size for a listing whose API accepts `min..=max` (None: the
+    /// API's default).
+    pub fn page_size(&self, min: i32, max: i32) -> Option<i32> {
+        self.page_size.map(|n| n.clamp(min, max))
+    }
+
+    pub fn record(&self, error: CollectionError) {
+        tracing::warn!("{error}");
+        let mut errors = self.errors.lock().expect("no panics while locked");
+        errors.push(error);
+        self.progress
+            .set_message(format!("({} failed)", errors.len()));
+    }
+
+    /// Counts one call (or one page) of `op`.
+    pub fn count(&self, op: &Operation) {
+        *self
+            .calls
+            .lock()
+            .expect("no panics while locked")
+            .entry(call_key(op))
+            .or_default() += 1;
+        self.progress.inc_length(1);
+        self.progress.inc(1);
+    }
+
+    /// Waits for a detail-call slot.
+    pub async fn permit(&self) -> SemaphorePermit<'_> {
+        self.limiter
+            .acquire()
+            .await
+            .expect("semaphore never closed")
+    }
+
+    /// Runs one non-paginated detail call within the concurrency limit.
+    pub async fn detail<F: Future>(&self, op: &Operation, call: F) -> F::Output {
+        let _permit = self.permit().await;
+        let out = call.await;
+        self.count(op);
+        out
+    }
+
+    /// Runs one non-paginated listing call (not limited: at most one per
+    /// region and service).
+    pub async fn listing<F: Future>(&self, op: &Operation, call: F) -> F::Output {
+        let out = call.await;
+        self.count(op);
+        out
+    }
+
+    /// A resource of `kind` owned by the audited account.
+    pub fn resource(
+        &self,
+        kind: &'static ResourceType,
+        id: impl Into<String>,
+        arn: impl Into<String>,
+        region: &str,
+    ) -> Resource {
+        let mut resource = Resource::new(kind, id);
+        resource.arn = arn.into();
+        resource.account = self.account.clone();
+        resource.region = region.to_string();
+        resource
+    }
+}
+
+/// Collects every page of a paginator, counting each page as a call.
+/// Evaluates to `Result<Vec<Page>, SdkError>`: a failed page fails the
+/// whole listing (never a partial list that looks complete).
+macro_rules! all_pages {
+    ($ctx:expr, $op:expr, $paginator:expr) => {{
+        let mut stream = $paginator.send();
+        let mut pages = Vec::new();
+        let mut failed = None;
+        while let Some(page) = stream.next().await {
+            $ctx.count($op);
+            match page {
+                Ok(page) => pages.push(page),
+                Err(err) => {
+                    failed = Some(err);
+                    break;
+                }
+            }
+        }
+        match failed {
+            None => Ok(pages),
+            Some(err) => Err(err),
+        }
+    }};
+}
+pub(crate) use all_pages;
+
+/// The schema entry of a resource type.
+pub(crate) fn kind(name: &str) -> &'static ResourceType {
+    schema::resource_type(name).unwrap_or_else(|| panic!("{name} is in the schema"))
+}
+
+/// Converts an SDK timestamp.
+pub(crate) fn timestamp(t: &aws_sdk_rds::primitives::DateTime) -> Option<Timestamp> {
+    Timestamp::new(t.secs(), t.subsec_nanos().try_into().ok()?).ok()
+}
+
+/// Sets a string attribute whose schema lists its possible values; a value
+/// outside the list (a new AWS enum member) is left absent with a warning,
+/// so the inventory stays loadable.
+pub(crate) fn set_enum(resource: &mut Resource, name: &str, value: Option<&str>) {
+    let Some(value) = value else {
+        resource.set(name, Value::Null);
+        return;
+    };
+    let allowed = match resource.kind.attribute(name).map(|a| a.ty) {
+        Some(AttrType::Str { values }) => values,
+        _ => &[][..],
+    };
+    if allowed.is_empty() || allowed.contains(&value) {
+        resource.set(name, value);
+    } else {
+        tracing::warn!(
+            "{} {}: {name} is {value:?}, which backstop does not know; left absent",
+            resource.kind.name,
+            resource.id
+        );
+        resource.set(name, Value::Null);
+    }
+}
+
+/// The region field of an ARN (`arn:partition:service:REGION:...`).
+pub(crate) fn arn_region(arn: &str) -> Option<&str> {
+    let mut parts = arn.split(':');
+    (parts.next() == Some("arn"))
+        .then(|| parts.nth(2))
+        .flatten()
+        .filter(|r| !r.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn export_locations_parse() {
+        let loc: ExportLocation = "s3://exports/daily/db".parse().unwrap();
+        assert_eq!(loc.bucket, "exports");
+        assert_eq!(loc.prefix, "daily/db");
+        assert_eq!(loc.id(), "exports/daily/db");
+        let loc: ExportLocation = "exports".parse().unwrap();
+        assert_eq!(loc.id(), "exports/");
+        assert!("/x".parse::<ExportLocation>().is_err());
+    }
+
+    #[test]
+    fn arn_regions() {
+        assert_eq!(
+            arn_region("arn:aws:rds:eu-west-1:123456789012:auto-backup:ab-1"),
+            Some("eu-west-1")
+        );
+        assert_eq!(arn_region("arn:aws:s3:::bucket"), None);
+        assert_eq!(arn_region("snapshot-1"), None);
+    }
+
+    #[test]
+    fn unknown_enum_values_are_left_absent() {
+        let mut r = Resource::new(kind(schema::S3_BUCKET), "b");
+        set_enum(&mut r, "versioning", Some("Enabled"));
+        assert_eq!(r.get("versioning"), &Value::from("Enabled"));
+        set_enum(&mut r, "versioning", Some("Sideways"));
+        assert!(r.get("versioning").is_null());
+    }
+}

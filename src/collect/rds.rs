@@ -1,0 +1,638 @@
+//! RDS: DB instances, clusters and snapshots (manual and automated).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use aws_sdk_rds::types::{DbCluster, DbInstance, DbSnapshot, Tag};
+use futures::StreamExt;
+use jiff::Timestamp;
+
+use super::errors::{Failure, detail_error, listing_error};
+use super::{Ctx, all_pages, arn_region, kind, set_enum, timestamp};
+use crate::model::Resource;
+use crate::model::schema::{DB_CLUSTER, DB_INSTANCE, DB_SNAPSHOT, ops};
+
+/// What one region's RDS collection found, before cross-region linking.
+pub(crate) struct RegionRds {
+    region: String,
+    instances: Vec<Instance>,
+    /// Clusters and snapshots: complete as they are.
+    others: Vec<Resource>,
+    snapshots: Snapshots,
+}
+
+struct Instance {
+    resource: Resource,
+    dbi_resource_id: Option<String>,
+}
+
+enum Snapshots {
+    NotListed,
+    Listed(Vec<SnapshotFacts>),
+    Failed(Failure),
+}
+
+/// What cross-region matching needs to know about a snapshot.
+#[derive(Debug, Clone)]
+struct SnapshotFacts {
+    instance_id: Option<String>,
+    dbi_resource_id: Option<String>,
+    /// The region it was copied from, when AWS says (SourceRegion, or the
+    /// region of a SourceDBSnapshotIdentifier ARN).
+    source_region: Option<String>,
+    automated: bool,
+    taken_at: Option<Timestamp>,
+}
+
+pub(crate) async fn collect_region(ctx: &Ctx<'_>, region: &str) -> RegionRds {
+    let plan = ctx.plan;
+    let mut result = RegionRds {
+        region: region.to_string(),
+        instances: Vec::new(),
+        others: Vec::new(),
+        snapshots: Snapshots::NotListed,
+    };
+    let want_instances = plan.needs_type(kind(DB_INSTANCE));
+    let want_clusters = plan.needs_type(kind(DB_CLUSTER));
+    // Listed for the snapshot type and for instances' cross_region_copy_time.
+    let want_snapshots = plan.needs(&ops::RDS_DESCRIBE_DB_SNAPSHOTS);
+    if !(want_instances || want_clusters || want_snapshots) {
+        return result;
+    }
+    let (instances, clusters, snapshots) = futures::join!(
+        async {
+            if want_instances {
+                list_instances(ctx, region).await
+            } else {
+                None
+            }
+        },
+        async {
+            if want_clusters {
+                list_clusters(ctx, region).await
+            } else {
+                None
+            }
+        },
+        async {
+            if want_snapshots {
+                Some(list_snapshots(ctx, region).await)
+            } else {
+                None
+            }
+        },
+    );
+
+    let mut instances: Vec<Instance> = instances
+        .unwrap_or_default()
+        .iter()
+        .map(|db| Instance {
+            resource: instance_resource(&ctx.account, region, db),
+            dbi_resource_id: db.dbi_resource_id().map(str::to_string),
+        })
+        .collect();
+    let mut clusters: Vec<Resource> = clusters
+        .unwrap_or_default()
+        .iter()
+        .map(|c| cluster_resource(&ctx.account, region, c))
+        .collect();
+    let listed_snapshots = match snapshots {
+        Some(Ok(list)) => list,
+        Some(Err(failure)) => {
+            result.snapshots = Snapshots::Failed(failure);
+            Vec::new()
+        }
+        None => Vec::new(),
+    };
+    if want_snapshots && !matches!(result.snapshots, Snapshots::Failed(_)) {
+        result.snapshots = Snapshots::Listed(
+            listed_snapshots
+                .iter()
+                .map(|s| snapshot_facts(region, s))
+                .collect(),
+        );
+    }
+
+    let (_, snapshot_resources) = futures::join!(
+        key_managers(
+            ctx,
+            region,
+            instances
+                .iter_mut()
+                .map(|i| &mut i.resource)
+                .chain(clusters.iter_mut())
+        ),
+        snapshot_resources(ctx, region, &listed_snapshots),
+    );
+    result.instances = instances;
+    result.others = clusters;
+    result.others.extend(snapshot_resources);
+    result
+}
+
+async fn list_instances(ctx: &Ctx<'_>, region: &str) -> Option<Vec<DbInstance>> {
+    let op = &ops::RDS_DESCRIBE_DB_INSTANCES;
+    let request = ctx
+        .clients(region)
+        .rds
+        .describe_db_instances()
+        .set_max_records(ctx.page_size(20, 100));
+    match all_pages!(ctx, op, request.into_paginator()) {
+        Ok(pages) => Some(
+            pages
+                .into_iter()
+                .flat_map(|p| p.db_instances.unwrap_or_default())
+                .collect(),
+        ),
+        Err(err) => {
+            let failure = Failure::from_sdk(&err);
+            ctx.record(listing_error(op, region, kind(DB_INSTANCE), failure));
+            None
+        }
+    }
+}
+
+async fn list_clusters(ctx: &Ctx<'_>, region: &str) -> Option<Vec<DbCluster>> {
+    let op = &ops::RDS_DESCRIBE_DB_CLUSTERS;
+    let request = ctx
+        .clients(region)
+        .rds
+        .describe_db_clusters()
+        .set_max_records(ctx.page_size(20, 100));
+    match all_pages!(ctx, op, request.into_paginator()) {
+        Ok(pages) => Some(
+            pages
+                .into_iter()
+                .flat_map(|p| p.db_clusters.unwrap_or_default())
+                .collect(),
+        ),
+        Err(err) => {
+            let failure = Failure::from_sdk(&err);
+            ctx.record(listing_error(op, region, kind(DB_CLUSTER), failure));
+            None
+        }
+    }
+}
+
+/// Manual and automated snapshots owned by the account (not those shared
+/// with it).
+async fn list_snapshots(ctx: &Ctx<'_>, region: &str) -> Result<Vec<DbSnapshot>, Failure> {
+    let op = &ops::RDS_DESCRIBE_DB_SNAPSHOTS;
+    let request = ctx
+        .clients(region)
+        .rds
+        .describe_db_snapshots()
+        .set_max_records(ctx.page_size(20, 100));
+    match all_pages!(ctx, op, request.into_paginator()) {
+        Ok(pages) => Ok(pages
+            .into_iter()
+            .flat_map(|p| p.db_snapshots.unwrap_or_default())
+            .collect()),
+        Err(err) => {
+            let failure = Failure::from_sdk(&err);
+            ctx.record(listing_error(
+                op,
+                region,
+                kind(DB_SNAPSHOT),
+                failure.clone(),
+            ));
+            Err(failure)
+        }
+    }
+}
+
+fn tags(list: &[Tag]) -> BTreeMap<String, String> {
+    list.iter()
+        .filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or("").to_string())))
+        .collect()
+}
+
+/// Maps one `DescribeDBInstances` entry (everything but the attributes that
+/// take other calls: kms_key_managed_by, cross_region_copy_time).
+fn instance_resource(account: &str, region: &str, db: &DbInstance) -> Resource {
+    let mut r = Resource::new(
+        kind(DB_INSTANCE),
+        db.db_instance_identifier().unwrap_or_default(),
+    );
+    r.arn = db.db_instance_arn().unwrap_or_default().to_string();
+    r.account = account.to_string();
+    r.region = region.to_string();
+    r.tags = tags(db.tag_list());
+    let retention = db.backup_retention_period();
+    // AWS omits LatestRestorableTime when backups are off; the emulator
+    // reports "now" regardless. No backups means no point-in-time restore.
+    let restorable = db
+        .latest_restorable_time()
+        .and_then(timestamp)
+        .filter(|_| retention != Some(0));
+    let mut replication_regions: Vec<String> = db
+        .db_instance_automated_backups_replications()
+        .iter()
+        .filter_map(|rep| arn_region(rep.db_instance_automated_backups_arn()?))
+        .map(str::to_string)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    replication_regions.retain(|r| r != region);
+    r.set("engine", db.engine())
+        .set("engine_version", db.engine_version())
+        .set("instance_class", db.db_instance_class())
+        .set("cluster_id", db.db_cluster_identifier())
+        .set("backup_retention_days", retention)
+        .set("backup_window", db.preferred_backup_window())
+        .set("maintenance_window", db.preferred_maintenance_window())
+        .set("multi_az", db.multi_az())
+        .set("storage_encrypted", db.storage_encrypted())
+        .set("kms_key_id", db.kms_key_id())
+        .set("deletion_protection", db.deletion_protection())
+        .set("copy_tags_to_snapshot", db.copy_tags_to_snapshot())
+        .set("publicly_accessible", db.publicly_accessible())
+        .set("latest_restorable_time", restorable)
+        .set("backup_replication_regions", replication_regions);
+    r
+}
+
+fn cluster_resource(account: &str, region: &str, c: &DbCluster) -> Resource {
+    let mut r = Resource::new(
+        kind(DB_CLUSTER),
+        c.db_cluster_identifier().unwrap_or_default(),
+    );
+    r.arn = c.db_cluster_arn().unwrap_or_default().to_string();
+    r.account = account.to_string();
+    r.region = region.to_string();
+    r.tags = tags(c.tag_list());
+    let members: Vec<String> = c
+        .db_cluster_members()
+        .iter()
+        .filter_map(|m| m.db_instance_identifier().map(str::to_string))
+        .collect();
+    r.set("engine", c.engine())
+        .set("engine_version", c.engine_version())
+        .set("backup_retention_days", c.backup_retention_period())
+        .set("backup_window", c.preferred_backup_window())
+        .set("maintenance_window", c.preferred_maintenance_window())
+        .set("multi_az", c.multi_az())
+        .set("storage_encrypted", c.storage_encrypted())
+        .set("kms_key_id", c.kms_key_id())
+        .set("deletion_protection", c.deletion_protection())
+        .set("copy_tags_to_snapshot", c.copy_tags_to_snapshot())
+        .set(
+            "latest_restorable_time",
+            c.latest_restorable_time().and_then(timestamp),
+        )
+        .set("members", members);
+    r
+}
+
+fn is_automated(s: &DbSnapshot) -> bool {
+    s.snapshot_type() == Some("automated")
+}
+
+/// When the snapshot's data was taken: a copy's SnapshotCreateTime is the
+/// time of copying, OriginalSnapshotCreateTime that of the data it holds.
+fn taken_at(s: &DbSnapshot) -> Option<Timestamp> {
+    s.original_snapshot_create_time()
+        .or(s.snapshot_create_time())
+        .and_then(timestamp)
+}
+
+/// The region a snapshot was copied from (absent when not a copy, or when
+/// AWS does not say).
+fn source_region(region: &str, s: &DbSnapshot) -> Option<String> {
+    s.source_region()
+        .or_else(|| s.source_db_snapshot_identifier().and_then(arn_region))
+        .filter(|r| *r != region)
+        .map(str::to_string)
+}
+
+fn snapshot_facts(region: &str, s: &DbSnapshot) -> SnapshotFacts {
+    SnapshotFacts {
+        instance_id: s.db_instance_identifier().map(str::to_string),
+        dbi_resource_id: s.dbi_resource_id().map(str::to_string),
+        source_region: source_region(region, s),
+        automated: is_automated(s),
+        taken_at: taken_at(s),
+    }
+}
+
+fn snapshot_resource(account: &str, region: &str, s: &DbSnapshot) -> Resource {
+    let mut r = Resource::new(
+        kind(DB_SNAPSHOT),
+        s.db_snapshot_identifier().unwrap_or_default(),
+    );
+    r.arn = s.db_snapshot_arn().unwrap_or_default().to_string();
+    r.account = account.to_string();
+    r.region = region.to_string();
+    r.tags = tags(s.tag_list());
+    // "awsbackup" snapshots are user-managed like manual ones.
+    let snapshot_type = s.snapshot_type().map(|t| match t {
+        "automated" => "automated",
+        "manual" | "awsbackup" => "manual",
+        other => other,
+    });
+    set_enum(&mut r, "snapshot_type", snapshot_type);
+    r.set("source_id", s.db_instance_identifier())
+        .set("source_region", source_region(region, s))
+        .set("encrypted", s.encrypted())
+        .set("kms_key_id", s.kms_key_id())
+        .set("created_at", taken_at(s));
+    if is_automated(s) {
+        // Automated snapshots cannot be shared or made public.
+        r.set("public", false)
+            .set("shared_with", Vec::<String>::new());
+    }
+    r
+}
+
+/// Builds the snapshot resources; manual ones get their "restore"
+/// attribute read (public / shared_with) when the plan needs it.
+async fn snapshot_resources(
+    ctx: &Ctx<'_>,
+    region: &str,
+    snapshots: &[DbSnapshot],
+) -> Vec<Resource> {
+    let op = &ops::RDS_DESCRIBE_DB_SNAPSHOT_ATTRIBUTES;
+    let read_attributes = ctx.plan.needs(op);
+    let rds = &ctx.clients(region).rds;
+    futures::stream::iter(snapshots)
+        .map(|s| async move {
+            let mut r = snapshot_resource(&ctx.account, region, s);
+            if is_automated(s) || !read_attributes {
+                return r;
+            }
+            let call = rds
+                .describe_db_snapshot_attributes()
+                .db_snapshot_identifier(&r.id)
+                .send();
+            match ctx.detail(op, call).await {
+                Ok(out) => {
+                    let restore: Vec<String> = out
+                        .db_snapshot_attributes_result()
+                        .map(|res| res.db_snapshot_attributes())
+                        .unwrap_or_default()
+                        .iter()
+                        .filter(|a| a.attribute_name() == Some("restore"))
+                        .flat_map(|a| a.attribute_values().iter().cloned())
+                        .collect();
+                    let public = restore.iter().any(|v| v == "all");
+                    let shared: Vec<String> = restore.into_iter().filter(|v| v != "all").collect();
+                    r.set("public", public).set("shared_with", shared);
+                }
+                Err(err) => ctx.record(detail_error(
+                    op,
+                    region,
+                    kind(DB_SNAPSHOT),
+                    Some(&r.id),
+                    Failure::from_sdk(&err),
+                )),
+            }
+            r
+        })
+        .buffer_unordered(ctx.concurrency)
+        .collect()
+        .await
+}
+
+/// Sets kms_key_managed_by on encrypted instances and clusters: one
+/// DescribeKey per distinct key.
+async fn key_managers<'r>(
+    ctx: &Ctx<'_>,
+    region: &str,
+    resources: impl Iterator<Item = &'r mut Resource>,
+) {
+    let op = &ops::KMS_DESCRIBE_KEY;
+    if !ctx.plan.needs(op) {
+        return;
+    }
+    let encrypted: Vec<(&mut Resource, String)> = resources
+        .filter(|r| r.get("storage_encrypted") == &true.into())
+        .filter_map(|r| {
+            let key = r.get("kms_key_id").as_str()?.to_string();
+            Some((r, key))
+        })
+        .collect();
+    let keys: BTreeSet<String> = encrypted.iter().map(|(_, k)| k.clone()).collect();
+    let managers: HashMap<String, Result<Option<String>, Failure>> = futures::stream::iter(keys)
+        .map(|key| async move {
+            // A key ARN names its region; the key lives there.
+            let key_region = arn_region(&key)
+                .filter(|r| ctx.is_audited(r))
+                .unwrap_or(region);
+            let call = ctx
+                .clients(key_region)
+                .kms
+                .describe_key()
+                .key_id(&key)
+                .send();
+            let answer = match ctx.detail(op, call).await {
+                Ok(out) => Ok(out
+                    .key_metadata()
+                    .and_then(|m| m.key_manager())
+                    .map(|m| m.as_str().to_string())),
+                Err(err) => Err(Failure::from_sdk(&err)),
+            };
+            (key, answer)
+        })
+        .buffer_unordered(ctx.concurrency)
+        .collect()
+        .await;
+    for (resource, key) in encrypted {
+        match &managers[&key] {
+            Ok(manager) => set_enum(resource, "kms_key_managed_by", manager.as_deref()),
+            Err(failure) => ctx.record(detail_error(
+                op,
+                region,
+                resource.kind,
+                Some(&resource.id),
+                failure.clone(),
+            )),
+        }
+    }
+}
+
+/// Whether `snapshot`, held in another region, is a copy of `instance`
+/// (in `instance_region`). The emulator's copies keep DBInstanceIdentifier
+/// and nothing else; AWS also gives SourceRegion / a source ARN and the
+/// instance's DbiResourceId, which rule out a same-named instance elsewhere.
+fn is_copy_of(instance: &Instance, instance_region: &str, snapshot: &SnapshotFacts) -> bool {
+    !snapshot.automated
+        && snapshot.instance_id.as_deref() == Some(instance.resource.id.as_str())
+        && snapshot
+            .source_region
+            .as_deref()
+            .is_none_or(|r| r == instance_region)
+        && match (&snapshot.dbi_resource_id, &instance.dbi_resource_id) {
+            (Some(a), Some(b)) => a == b,
+            _ => true,
+        }
+}
+
+/// Links regions: sets each instance's cross_region_copy_time from the
+/// snapshots listed in the other audited regions, records an error for the
+/// instances of every region that depends on a region whose snapshot
+/// listing failed, and returns all resources.
+pub(crate) fn finish(ctx: &Ctx<'_>, mut regions: Vec<RegionRds>) -> Vec<Resource> {
+    let op = &ops::RDS_DESCRIBE_DB_SNAPSHOTS;
+    if ctx.plan.needs(op) && ctx.plan.needs_type(kind(DB_INSTANCE)) {
+        let snapshots: Vec<(String, &[SnapshotFacts])> = regions
+            .iter()
+            .filter_map(|r| match &r.snapshots {
+                Snapshots::Listed(list) => Some((r.region.clone(), list.as_slice())),
+                _ => None,
+            })
+            .collect();
+        let mut times: Vec<Vec<Option<Timestamp>>> = Vec::new();
+        for region in &regions {
+            times.push(
+                region
+                    .instances
+                    .iter()
+                    .map(|instance| {
+                        snapshots
+                            .iter()
+                            .filter(|(held_in, _)| *held_in != region.region)
+                            .flat_map(|(_, list)| list.iter())
+                            .filter(|s| is_copy_of(instance, &region.region, s))
+                            .filter_map(|s| s.taken_at)
+                            .max()
+                    })
+                    .collect(),
+            );
+        }
+        for (region, times) in regions.iter_mut().zip(times) {
+            for (instance, time) in region.instances.iter_mut().zip(times) {
+                instance.resource.set("cross_region_copy_time", time);
+            }
+        }
+        for failed in &regions {
+            let Snapshots::Failed(failure) = &failed.snapshots else {
+                continue;
+            };
+            for affected in ctx.regions().iter().filter(|r| **r != failed.region) {
+                let failure = Failure::new(
+                    failure.code.clone(),
+                    format!(
+                        "snapshots held in {} could not be listed: {}",
+                        failed.region, failure.message
+                    ),
+                );
+                ctx.record(detail_error(op, affected, kind(DB_INSTANCE), None, failure));
+            }
+        }
+    }
+    regions
+        .into_iter()
+        .flat_map(|r| r.instances.into_iter().map(|i| i.resource).chain(r.others))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_rds::primitives::DateTime;
+    use aws_sdk_rds::types::DbInstanceAutomatedBackupsReplication;
+
+    use crate::model::Value;
+
+    // The emulator cannot replicate automated backups
+    // (StartDBInstanceAutomatedBackupsReplication is not implemented there),
+    // so the mapping of DBInstanceAutomatedBackupsReplications is tested on
+    // an SDK DbInstance built the way the SDK's deserializer builds it.
+    #[test]
+    fn replicated_backups_give_their_regions() {
+        let arn = |region: &str| {
+            DbInstanceAutomatedBackupsReplication::builder()
+                .db_instance_automated_backups_arn(format!(
+                    "arn:aws:rds:{region}:123456789012:auto-backup:ab-abcdefghijklmnop"
+                ))
+                .build()
+        };
+        let db = DbInstance::builder()
+            .db_instance_identifier("orders")
+            .db_instance_arn("arn:aws:rds:eu-west-1:123456789012:db:orders")
+            .engine("postgres")
+            .backup_retention_period(7)
+            .storage_encrypted(true)
+            .kms_key_id("arn:aws:kms:eu-west-1:123456789012:key/k1")
+            .latest_restorable_time(DateTime::from_secs(1_767_225_600))
+            .db_instance_automated_backups_replications(arn("eu-central-1"))
+            .db_instance_automated_backups_replications(arn("us-east-1"))
+            .db_instance_automated_backups_replications(arn("eu-central-1"))
+            .tag_list(Tag::builder().key("team").value("db").build())
+            .build();
+        let r = instance_resource("123456789012", "eu-west-1", &db);
+        assert_eq!(
+            r.get("backup_replication_regions"),
+            &Value::from(vec!["eu-central-1".to_string(), "us-east-1".to_string()])
+        );
+        assert_eq!(r.get("backup_retention_days"), &Value::Int(7));
+        assert_eq!(
+            r.get("latest_restorable_time"),
+            &Value::Time("2026-01-01T00:00:00Z".parse().unwrap())
+        );
+        assert!(r.get("cluster_id").is_null());
+        assert_eq!(r.tags["team"], "db");
+
+        let plain = instance_resource(
+            "123456789012",
+            "eu-west-1",
+            &DbInstance::builder()
+                .db_instance_identifier("x")
+                .backup_retention_period(0)
+                .latest_restorable_time(DateTime::from_secs(1_767_225_600))
+                .build(),
+        );
+        assert_eq!(
+            plain.get("backup_replication_regions"),
+            &Value::List(vec![])
+        );
+        assert!(plain.get("latest_restorable_time").is_null());
+    }
+
+    #[test]
+    fn copies_match_their_source_instance_only() {
+        let instance = Instance {
+            resource: Resource::new(kind(DB_INSTANCE), "orders"),
+            dbi_resource_id: Some("db-AAA".into()),
+        };
+        let copy = SnapshotFacts {
+            instance_id: Some("orders".into()),
+            dbi_resource_id: None,
+            source_region: None,
+            automated: false,
+            taken_at: None,
+        };
+        assert!(is_copy_of(&instance, "eu-west-1", &copy));
+        let from_elsewhere = SnapshotFacts {
+            source_region: Some("us-west-2".into()),
+            ..copy.clone()
+        };
+        assert!(!is_copy_of(&instance, "eu-west-1", &from_elsewhere));
+        let other_instance = SnapshotFacts {
+            dbi_resource_id: Some("db-BBB".into()),
+            ..copy.clone()
+        };
+        assert!(!is_copy_of(&instance, "eu-west-1", &other_instance));
+        let automated = SnapshotFacts {
+            automated: true,
+            ..copy.clone()
+        };
+        assert!(!is_copy_of(&instance, "eu-west-1", &automated));
+    }
+
+    #[test]
+    fn copies_report_their_source_region() {
+        let s = DbSnapshot::builder()
+            .db_snapshot_identifier("copy")
+            .source_db_snapshot_identifier("arn:aws:rds:us-east-1:123456789012:snapshot:orders-1")
+            .snapshot_type("manual")
+            .build();
+        assert_eq!(source_region("eu-west-1", &s).as_deref(), Some("us-east-1"));
+        let s = DbSnapshot::builder()
+            .source_region("us-east-1")
+            .snapshot_type("manual")
+            .build();
+        assert_eq!(source_region("eu-west-1", &s).as_deref(), Some("us-east-1"));
+        let local = DbSnapshot::builder().snapshot_type("manual").build();
+        assert_eq!(source_region("eu-west-1", &local), None);
+    }
+}

@@ -1,0 +1,557 @@
+//! S3: buckets (global listing, kept when located in an audited region) and
+//! configured export locations.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use aws_sdk_s3::error::SdkError;
+use aws_sdk_s3::types::{ExpirationStatus, ReplicationRuleStatus};
+use futures::StreamExt;
+use jiff::Timestamp;
+
+use super::errors::{Failure, detail_error, is_not_configured, listing_error};
+use super::{Ctx, ExportLocation, all_pages, kind, set_enum, timestamp};
+use crate::model::schema::{S3_BUCKET, S3_EXPORT_LOCATION, ops};
+use crate::model::{Resource, Value};
+
+pub(crate) async fn collect(ctx: &Ctx<'_>, exports: &[ExportLocation]) -> Vec<Resource> {
+    let mut resources = Vec::new();
+    // Bucket name → region, for every bucket whose location is known.
+    let mut locations = HashMap::new();
+    if ctx.plan.needs_type(kind(S3_BUCKET)) {
+        let (buckets, known) = buckets(ctx).await;
+        resources = buckets;
+        locations = known;
+    }
+    if ctx.plan.needs(&ops::S3_LIST_OBJECTS_V2) && !exports.is_empty() {
+        let locations = &locations;
+        let found: Vec<Option<Resource>> = futures::stream::iter(exports)
+            .map(|loc| export_location(ctx, loc, locations.get(&loc.bucket).cloned()))
+            .buffer_unordered(ctx.concurrency)
+            .collect()
+            .await;
+        resources.extend(found.into_iter().flatten());
+    }
+    resources
+}
+
+/// `GetBucketLocation`'s answer as a region: empty is us-east-1, `EU` the
+/// legacy name of eu-west-1.
+fn location_region(constraint: Option<&str>) -> String {
+    match constraint {
+        None | Some("") => "us-east-1".to_string(),
+        Some("EU") => "eu-west-1".to_string(),
+        Some(region) => region.to_string(),
+    }
+}
+
+async fn bucket_location(
+    ctx: &Ctx<'_>,
+    client: &aws_sdk_s3::Client,
+    bucket: &str,
+) -> Result<String, Failure> {
+    let call = client.get_bucket_location().bucket(bucket).send();
+    match ctx.detail(&ops::S3_GET_BUCKET_LOCATION, call).await {
+        Ok(out) => Ok(location_region(
+            out.location_constraint().map(|c| c.as_str()),
+        )),
+        Err(err) => Err(Failure::from_sdk(&err)),
+    }
+}
+
+/// Lists buckets and reads the details of those in audited regions.
+/// Returns them and the known location of every listed bucket.
+async fn buckets(ctx: &Ctx<'_>) -> (Vec<Resource>, HashMap<String, String>) {
+    let bucket_kind = kind(S3_BUCKET);
+    let first = &ctx.regions()[0];
+    let client = ctx.clients(first).s3.clone();
+    let op = &ops::S3_LIST_BUCKETS;
+    let pages = all_pages!(ctx, op, client.list_buckets().into_paginator());
+    let listed: Vec<(String, Option<String>)> = match pages {
+        Ok(pages) => pages
+            .into_iter()
+            .flat_map(|p| p.buckets.unwrap_or_default())
+            .filter_map(|b| Some((b.name?, b.bucket_region)))
+            .collect(),
+        Err(err) => {
+            // Buckets are listed once for all regions: none is known anywhere.
+            let failure = Failure::from_sdk(&err);
+            for region in ctx.regions() {
+                ctx.record(listing_error(op, region, bucket_kind, failure.clone()));
+            }
+            return (Vec::new(), HashMap::new());
+        }
+    };
+
+    // AWS now reports BucketRegion in ListBuckets; otherwise (older
+    // partitions, the emulator) one GetBucketLocation per bucket.
+    let located: Vec<(String, Result<String, Failure>)> = futures::stream::iter(listed)
+        .map(|(name, region)| {
+            let client = &client;
+            async move {
+                let region = match region.filter(|r| !r.is_empty()) {
+                    Some(region) => Ok(region),
+                    None => bucket_location(ctx, client, &name).await,
+                };
+                (name, region)
+            }
+        })
+        .buffer_unordered(ctx.concurrency)
+        .collect()
+        .await;
+    let mut locations = HashMap::new();
+    let mut audited = Vec::new();
+    for (name, region) in located {
+        match region {
+            Ok(region) => {
+                if ctx.is_audited(&region) {
+                    audited.push((name.clone(), region.clone()));
+                }
+                locations.insert(name, region);
+            }
+            Err(failure) => {
+                // Where the bucket lives is unknown, so it may belong to any
+                // audited region: each gets a listing failure for it.
+                for region in ctx.regions() {
+                    let mut error = listing_error(
+                        &ops::S3_GET_BUCKET_LOCATION,
+                        region,
+                        bucket_kind,
+                        failure.clone(),
+                    );
+                    error.resource_id = Some(name.clone());
+                    ctx.record(error);
+                }
+            }
+        }
+    }
+
+    let detailed: Vec<(Resource, Vec<ReplicationRule>)> = futures::stream::iter(audited)
+        .map(|(name, region)| bucket(ctx, name, region))
+        .buffer_unordered(ctx.concurrency)
+        .collect()
+        .await;
+
+    // Resolve replication destinations not seen in the listing (another
+    // account's buckets): absent when that fails, never an error.
+    let unknown: BTreeSet<String> = detailed
+        .iter()
+        .flat_map(|(_, rules)| rules.iter().map(|r| r.destination_bucket.clone()))
+        .filter(|b| !b.is_empty() && !locations.contains_key(b))
+        .collect();
+    let resolved: Vec<(String, Result<String, Failure>)> = futures::stream::iter(unknown)
+        .map(|name| {
+            let client = &client;
+            async move {
+                let region = bucket_location(ctx, client, &name).await;
+                (name, region)
+            }
+        })
+        .buffer_unordered(ctx.concurrency)
+        .collect()
+        .await;
+    for (name, region) in resolved {
+        match region {
+            Ok(region) => {
+                locations.insert(name, region);
+            }
+            Err(failure) => tracing::info!(
+                "replication destination bucket {name}: region not resolved ({}: {})",
+                failure.code,
+                failure.message
+            ),
+        }
+    }
+
+    let resources = detailed
+        .into_iter()
+        .map(|(mut resource, rules)| {
+            if !resource.get("replication_rules").is_null() || !rules.is_empty() {
+                let rules: Vec<BTreeMap<String, Value>> = rules
+                    .into_iter()
+                    .map(|rule| {
+                        let region = locations.get(&rule.destination_bucket).cloned();
+                        BTreeMap::from([
+                            ("id".to_string(), Value::from(rule.id)),
+                            ("enabled".to_string(), Value::from(rule.enabled)),
+                            (
+                                "destination_bucket".to_string(),
+                                Value::from(rule.destination_bucket),
+                            ),
+                            ("destination_region".to_string(), Value::from(region)),
+                        ])
+                    })
+                    .collect();
+                resource.set("replication_rules", rules);
+            }
+            resource
+        })
+        .collect();
+    (resources, locations)
+}
+
+/// The key prefix a lifecycle rule is limited to: from its filter, or the
+/// legacy rule-level Prefix that old configurations still carry.
+#[allow(deprecated)]
+fn lifecycle_prefix(rule: &aws_sdk_s3::types::LifecycleRule) -> &str {
+    rule.filter()
+        .and_then(|f| f.prefix().or_else(|| f.and().and_then(|a| a.prefix())))
+        .or(rule.prefix())
+        .unwrap_or("")
+}
+
+struct ReplicationRule {
+    id: Option<String>,
+    enabled: bool,
+    destination_bucket: String,
+}
+
+/// The bucket name in a destination ARN (`arn:aws:s3:::name`).
+fn bucket_of_arn(arn: &str) -> &str {
+    arn.rsplit_once(":::").map_or(arn, |(_, name)| name)
+}
+
+/// Reads one bucket's settings, each call only when the plan needs it.
+/// Replication rules come back separately (their destination regions are
+/// resolved once for all buckets); `replication_rules` is set to an empty
+/// list when the replication call succeeded.
+async fn bucket(ctx: &Ctx<'_>, name: String, region: String) -> (Resource, Vec<ReplicationRule>) {
+    let bucket_kind = kind(S3_BUCKET);
+    let client = ctx.s3(&region);
+    let plan = ctx.plan;
+    let mut r = ctx.resource(bucket_kind, &name, format!("arn:aws:s3:::{name}"), &region);
+    let fail = |op: &'static crate::model::Operation, failure: Failure| {
+        ctx.record(detail_error(op, &region, bucket_kind, Some(&name), failure));
+    };
+
+    let tagging = async {
+        let op = &ops::S3_GET_BUCKET_TAGGING;
+        if !plan.needs(op) {
+            return None;
+        }
+        match ctx
+            .detail(op, client.get_bucket_tagging().bucket(&name).send())
+            .await
+        {
+            Ok(out) => Some(
+                out.tag_set()
+                    .iter()
+                    .map(|t| (t.key().to_string(), t.value().to_string()))
+                    .collect::<BTreeMap<_, _>>(),
+            ),
+            Err(err) if is_not_configured(&err, &["NoSuchTagSet"]) => Some(BTreeMap::new()),
+            Err(err) => {
+                fail(op, Failure::from_sdk(&err));
+                None
+            }
+        }
+    };
+    let encryption = async {
+        let op = &ops::S3_GET_BUCKET_ENCRYPTION;
+        if !plan.needs(op) {
+            return None;
+        }
+        let call = client.get_bucket_encryption().bucket(&name).send();
+        match ctx.detail(op, call).await {
+            Ok(out) => {
+                let default = out
+                    .server_side_encryption_configuration()
+                    .and_then(|c| c.rules().first())
+                    .and_then(|rule| rule.apply_server_side_encryption_by_default());
+                Some(match default {
+                    Some(d) => (
+                        d.sse_algorithm().as_str().to_string(),
+                        d.kms_master_key_id().map(str::to_string),
+                    ),
+                    None => ("none".to_string(), None),
+                })
+            }
+            // Real S3 applies SSE-S3 to every bucket since 2023; emulators
+            // (and old answers) say "not found": no default encryption.
+            Err(err)
+                if is_not_configured(&err, &["ServerSideEncryptionConfigurationNotFoundError"]) =>
+            {
+                Some(("none".to_string(), None))
+            }
+            Err(err) => {
+                fail(op, Failure::from_sdk(&err));
+                None
+            }
+        }
+    };
+    let versioning = async {
+        let op = &ops::S3_GET_BUCKET_VERSIONING;
+        if !plan.needs(op) {
+            return None;
+        }
+        let call = client.get_bucket_versioning().bucket(&name).send();
+        match ctx.detail(op, call).await {
+            // No status: versioning was never enabled.
+            Ok(out) => Some(out.status().map_or("Disabled", |s| s.as_str()).to_string()),
+            Err(err) => {
+                fail(op, Failure::from_sdk(&err));
+                None
+            }
+        }
+    };
+    let lifecycle = async {
+        let op = &ops::S3_GET_BUCKET_LIFECYCLE;
+        if !plan.needs(op) {
+            return None;
+        }
+        let call = client
+            .get_bucket_lifecycle_configuration()
+            .bucket(&name)
+            .send();
+        match ctx.detail(op, call).await {
+            Ok(out) => Some(
+                out.rules()
+                    .iter()
+                    .map(|rule| {
+                        let prefix = lifecycle_prefix(rule);
+                        BTreeMap::from([
+                            ("id".to_string(), Value::from(rule.id())),
+                            (
+                                "enabled".to_string(),
+                                Value::from(*rule.status() == ExpirationStatus::Enabled),
+                            ),
+                            ("prefix".to_string(), Value::from(prefix)),
+                            (
+                                "expiration_days".to_string(),
+                                Value::from(rule.expiration().and_then(|e| e.days())),
+                            ),
+                            (
+                                "noncurrent_expiration_days".to_string(),
+                                Value::from(
+                                    rule.noncurrent_version_expiration()
+                                        .and_then(|e| e.noncurrent_days()),
+                                ),
+                            ),
+                        ])
+                    })
+                    .collect::<Vec<_>>(),
+            ),
+            Err(err) if is_not_configured(&err, &["NoSuchLifecycleConfiguration"]) => {
+                Some(Vec::new())
+            }
+            Err(err) => {
+                fail(op, Failure::from_sdk(&err));
+                None
+            }
+        }
+    };
+    let replication = async {
+        let op = &ops::S3_GET_BUCKET_REPLICATION;
+        if !plan.needs(op) {
+            return None;
+        }
+        let call = client.get_bucket_replication().bucket(&name).send();
+        match ctx.detail(op, call).await {
+            Ok(out) => Some(
+                out.replication_configuration()
+                    .map(|c| c.rules())
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|rule| ReplicationRule {
+                        id: rule.id().map(str::to_string),
+                        enabled: *rule.status() == ReplicationRuleStatus::Enabled,
+                        destination_bucket: rule
+                            .destination()
+                            .map(|d| bucket_of_arn(d.bucket()).to_string())
+                            .unwrap_or_default(),
+                    })
+                    .collect::<Vec<_>>(),
+            ),
+            Err(err) if is_not_configured(&err, &["ReplicationConfigurationNotFoundError"]) => {
+                Some(Vec::new())
+            }
+            Err(err) => {
+                fail(op, Failure::from_sdk(&err));
+                None
+            }
+        }
+    };
+    let object_lock = async {
+        let op = &ops::S3_GET_OBJECT_LOCK;
+        if !plan.needs(op) {
+            return None;
+        }
+        let call = client.get_object_lock_configuration().bucket(&name).send();
+        match ctx.detail(op, call).await {
+            Ok(out) => Some(
+                out.object_lock_configuration()
+                    .and_then(|c| c.object_lock_enabled())
+                    .is_some_and(|e| e.as_str() == "Enabled"),
+            ),
+            Err(err) if is_not_configured(&err, &["ObjectLockConfigurationNotFoundError"]) => {
+                Some(false)
+            }
+            Err(err) => {
+                fail(op, Failure::from_sdk(&err));
+                None
+            }
+        }
+    };
+    let public_access = async {
+        let op = &ops::S3_GET_PUBLIC_ACCESS_BLOCK;
+        if !plan.needs(op) {
+            return None;
+        }
+        let call = client.get_public_access_block().bucket(&name).send();
+        match ctx.detail(op, call).await {
+            Ok(out) => Some(out.public_access_block_configuration().is_some_and(|c| {
+                c.block_public_acls() == Some(true)
+                    && c.ignore_public_acls() == Some(true)
+                    && c.block_public_policy() == Some(true)
+                    && c.restrict_public_buckets() == Some(true)
+            })),
+            Err(err) if is_not_configured(&err, &["NoSuchPublicAccessBlockConfiguration"]) => {
+                Some(false)
+            }
+            Err(err) => {
+                fail(op, Failure::from_sdk(&err));
+                None
+            }
+        }
+    };
+
+    let (tags, encryption, versioning, lifecycle, replication, object_lock, public_access) = futures::join!(
+        tagging,
+        encryption,
+        versioning,
+        lifecycle,
+        replication,
+        object_lock,
+        public_access
+    );
+    if let Some(tags) = tags {
+        r.tags = tags;
+    }
+    if let Some((algorithm, key)) = encryption {
+        set_enum(&mut r, "encryption", Some(&algorithm));
+        r.set("kms_key_id", key);
+    }
+    if let Some(versioning) = versioning {
+        set_enum(&mut r, "versioning", Some(&versioning));
+    }
+    if let Some(rules) = lifecycle {
+        r.set("lifecycle_rules", rules);
+    }
+    if let Some(lock) = object_lock {
+        r.set("object_lock_enabled", lock);
+    }
+    if let Some(blocked) = public_access {
+        r.set("public_access_blocked", blocked);
+    }
+    let replication = match replication {
+        Some(rules) => {
+            r.set("replication_rules", Value::List(Vec::new()));
+            rules
+        }
+        None => Vec::new(),
+    };
+    (r, replication)
+}
+
+/// The region S3 names in a wrong-region answer (`x-amz-bucket-region`).
+fn redirect_region<E>(err: &SdkError<E>) -> Option<String> {
+    err.raw_response()?
+        .headers()
+        .get("x-amz-bucket-region")
+        .filter(|r| !r.is_empty())
+        .map(str::to_string)
+}
+
+struct ObjectStats {
+    count: i64,
+    bytes: i64,
+    latest: Option<Timestamp>,
+}
+
+/// Reads an export location: newest object, count and size under the
+/// prefix. The bucket's region is taken from the bucket listing when known,
+/// else from S3's redirect answer.
+async fn export_location(
+    ctx: &Ctx<'_>,
+    location: &ExportLocation,
+    known_region: Option<String>,
+) -> Option<Resource> {
+    let op = &ops::S3_LIST_OBJECTS_V2;
+    let location_kind = kind(S3_EXPORT_LOCATION);
+    let id = location.id();
+    let mut region = known_region.unwrap_or_else(|| ctx.regions()[0].clone());
+    let mut redirected = false;
+    let _permit = ctx.permit().await;
+    let stats = loop {
+        let request = ctx
+            .s3(&region)
+            .list_objects_v2()
+            .bucket(&location.bucket)
+            .prefix(&location.prefix)
+            .set_max_keys(ctx.page_size(1, 1000));
+        match all_pages!(ctx, op, request.into_paginator()) {
+            Ok(pages) => {
+                let mut stats = ObjectStats {
+                    count: 0,
+                    bytes: 0,
+                    latest: None,
+                };
+                for object in pages.iter().flat_map(|p| p.contents()) {
+                    stats.count += 1;
+                    stats.bytes += object.size().unwrap_or(0);
+                    let modified = object.last_modified().and_then(timestamp);
+                    stats.latest = stats.latest.max(modified);
+                }
+                break stats;
+            }
+            Err(err) => {
+                if let Some(actual) = redirect_region(&err).filter(|r| *r != region)
+                    && !redirected
+                {
+                    region = actual;
+                    redirected = true;
+                    continue;
+                }
+                // A configured bucket that does not exist holds no exports:
+                // a finding (nothing is exported), not a failed read.
+                if is_not_configured(&err, &["NoSuchBucket"]) {
+                    break ObjectStats {
+                        count: 0,
+                        bytes: 0,
+                        latest: None,
+                    };
+                }
+                let mut error = listing_error(op, &region, location_kind, Failure::from_sdk(&err));
+                error.resource_id = Some(id);
+                ctx.record(error);
+                return None;
+            }
+        }
+    };
+    let arn = format!("arn:aws:s3:::{}/{}", location.bucket, location.prefix);
+    let mut r = ctx.resource(location_kind, id, arn, &region);
+    r.set("bucket", location.bucket.as_str())
+        .set("prefix", location.prefix.as_str())
+        .set("latest_object_time", stats.latest)
+        .set("object_count", stats.count)
+        .set("total_bytes", stats.bytes);
+    Some(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations_map_to_regions() {
+        assert_eq!(location_region(None), "us-east-1");
+        assert_eq!(location_region(Some("")), "us-east-1");
+        assert_eq!(location_region(Some("EU")), "eu-west-1");
+        assert_eq!(location_region(Some("ap-south-1")), "ap-south-1");
+    }
+
+    #[test]
+    fn destination_arns_name_buckets() {
+        assert_eq!(bucket_of_arn("arn:aws:s3:::backups-dr"), "backups-dr");
+        assert_eq!(bucket_of_arn("backups-dr"), "backups-dr");
+    }
+}

@@ -1,0 +1,68 @@
+//! Who are we: resolves credentials and the account id, or explains why
+//! nothing can be audited.
+
+use aws_sdk_sts::config::ProvideCredentials;
+use aws_sdk_sts::error::DisplayErrorContext;
+
+use super::CollectError;
+use super::errors::Failure;
+use super::sdk::Setup;
+
+/// Error codes meaning the credentials themselves are bad.
+const REJECTED_CREDENTIALS: &[&str] = &[
+    "InvalidClientTokenId",
+    "SignatureDoesNotMatch",
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "UnrecognizedClientException",
+    "InvalidAccessKeyId",
+    "AccessDenied",
+];
+
+/// Resolves credentials, then calls STS GetCallerIdentity in the first
+/// audited region and returns the account id.
+pub(crate) async fn caller_account(setup: &Setup) -> Result<String, CollectError> {
+    let region = &setup.regions[0];
+    let Some(provider) = setup.base().credentials_provider() else {
+        return Err(CollectError::NoCredentials {
+            detail: "no credentials provider is configured".to_string(),
+        });
+    };
+    if let Err(err) = provider.provide_credentials().await {
+        return Err(CollectError::NoCredentials {
+            detail: DisplayErrorContext(&err).to_string(),
+        });
+    }
+
+    let client = aws_sdk_sts::Client::new(&setup.for_region(region));
+    match client.get_caller_identity().send().await {
+        Ok(identity) => {
+            identity
+                .account()
+                .map(str::to_string)
+                .ok_or_else(|| CollectError::Identity {
+                    region: region.clone(),
+                    code: "ResponseError".to_string(),
+                    message: "the answer holds no account id".to_string(),
+                })
+        }
+        Err(err) => {
+            let Failure { code, message } = Failure::from_sdk(&err);
+            Err(match code.as_str() {
+                "DispatchFailure" | "Timeout" => CollectError::Unreachable {
+                    endpoint: setup.endpoint_description(region),
+                    code,
+                    detail: message,
+                },
+                c if REJECTED_CREDENTIALS.contains(&c) => {
+                    CollectError::InvalidCredentials { code, message }
+                }
+                _ => CollectError::Identity {
+                    region: region.clone(),
+                    code,
+                    message,
+                },
+            })
+        }
+    }
+}
