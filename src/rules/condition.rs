@@ -816,7 +816,7 @@ impl Condition {
                 .collect::<Vec<_>>()
                 .join("; "),
             Condition::Any(parts) => parts.iter().map(|p| p.explain(env)).collect::<Vec<_>>().join("; and "),
-            Condition::Not(inner) => format!("expected not ({})", inner.describe()),
+            Condition::Not(inner) => format!("expected not ({})", inner.describe_in(Some(env))),
             Condition::Check { subject, tests } => {
                 let value = subject.value(env);
                 let failed = tests.iter().find(|t| !t.holds(&value, env));
@@ -834,18 +834,23 @@ impl Condition {
 
     /// What the condition requires, for pass messages and `explain`.
     pub fn describe(&self) -> String {
+        self.describe_in(None)
+    }
+
+    /// With an environment, `$self` operands show their values.
+    fn describe_in(&self, env: Option<&Env>) -> String {
         match self {
-            Condition::All(parts) => parts.iter().map(Condition::describe).collect::<Vec<_>>().join(" and "),
+            Condition::All(parts) => parts.iter().map(|p| p.describe_in(env)).collect::<Vec<_>>().join(" and "),
             Condition::Any(parts) => {
-                let inner: Vec<_> = parts.iter().map(|p| format!("({})", p.describe())).collect();
-                inner.join(" or ")
+                let inner: Vec<_> = parts.iter().map(|p| p.describe_in(env)).collect();
+                format!("({})", inner.join(" or "))
             }
-            Condition::Not(inner) => format!("not ({})", inner.describe()),
+            Condition::Not(inner) => format!("not ({})", inner.describe_in(env)),
             Condition::Check { subject, tests } => {
                 let name = subject_name(subject);
                 tests
                     .iter()
-                    .map(|t| format!("{name} {}", t.describe()))
+                    .map(|t| format!("{name} {}", t.describe(env)))
                     .collect::<Vec<_>>()
                     .join(" and ")
             }
@@ -868,8 +873,11 @@ impl Operand {
     fn describe(&self, env: Option<&Env>) -> String {
         match (self, env) {
             (Operand::Const(v), _) => v.to_string(),
-            (Operand::OfResource(s), Some(env)) => format!("{} ({})", subject_name(s), self.value(env)),
-            (Operand::OfResource(s), None) => format!("the resource's {}", subject_name(s)),
+            (Operand::OfResource(s), Some(env)) => match &*self.value(env) {
+                Value::Str(v) => format!("its {} ({v})", subject_name(s)),
+                other => format!("its {} ({other})", subject_name(s)),
+            },
+            (Operand::OfResource(s), None) => format!("its {}", subject_name(s)),
         }
     }
 }
@@ -944,15 +952,8 @@ impl Test {
     }
 
     /// The requirement, after the subject's name.
-    fn describe(&self) -> String {
-        match self {
-            Test::Compare { op, operand } => format!("{} {}", op.symbol(), operand.describe(None)),
-            Test::Length(tests) => {
-                let parts: Vec<_> = tests.iter().map(Test::describe).collect();
-                format!("length {}", parts.join(" and "))
-            }
-            _ => self.phrase(None),
-        }
+    fn describe(&self, env: Option<&Env>) -> String {
+        self.phrase(env)
     }
 
     fn phrase(&self, env: Option<&Env>) -> String {
@@ -971,11 +972,11 @@ impl Test {
             }
             Test::Quantified { quantifier, element } => {
                 let which = match quantifier {
-                    Quantifier::Any => "at least one element where",
-                    Quantifier::All => "every element where",
-                    Quantifier::None => "no element where",
+                    Quantifier::Any => "at least one element",
+                    Quantifier::All => "every element",
+                    Quantifier::None => "no element",
                 };
-                format!("{which} {}", element.describe())
+                format!("{which} {}", element.describe(env))
             }
             Test::Age { newer, limit, overrides } => {
                 let word = if *newer { "newer than" } else { "older than" };
@@ -1024,14 +1025,10 @@ impl Element {
         }
     }
 
-    fn describe(&self) -> String {
+    fn describe(&self, env: Option<&Env>) -> String {
         match self {
-            Element::Scalar(tests) => tests
-                .iter()
-                .map(|t| format!("it is {}", t.describe()))
-                .collect::<Vec<_>>()
-                .join(" and "),
-            Element::Object(condition) => condition.describe(),
+            Element::Scalar(tests) => tests.iter().map(|t| t.describe(env)).collect::<Vec<_>>().join(" and "),
+            Element::Object(condition) => format!("where {}", condition.describe_in(env)),
         }
     }
 }
