@@ -1,0 +1,413 @@
+//! The `backstop` binary end to end, offline: the demo account, saved
+//! inventories, exit statuses, report files and the helper commands.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn backstop(args: &[&str]) -> Output {
+    backstop_in(Path::new(env!("CARGO_MANIFEST_DIR")), args)
+}
+
+fn backstop_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_backstop"))
+        .args(args)
+        .current_dir(dir)
+        // No AWS: live mode must never be reached by these tests.
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .expect("backstop runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+/// reports/ is what `scripts/demo-reports` writes; it must match the binary.
+#[test]
+fn demo_reports_are_current() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).display().to_string();
+    let out = backstop(&[
+        "audit",
+        "--demo",
+        "--junit",
+        &path("demo.junit.xml"),
+        "--json",
+        &path("demo.json"),
+        "--markdown",
+        &path("demo.md"),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    std::fs::write(dir.path().join("demo.txt"), &out.stdout).unwrap();
+    for name in ["demo.txt", "demo.junit.xml", "demo.json", "demo.md"] {
+        let expected = std::fs::read_to_string(repo("reports").join(name)).unwrap();
+        let actual = std::fs::read_to_string(dir.path().join(name)).unwrap();
+        assert!(
+            expected == actual,
+            "reports/{name} is stale: run scripts/demo-reports and commit the result"
+        );
+    }
+}
+
+/// The demo shows the backup-strategy document's gap list as failures.
+#[test]
+fn demo_shows_the_strategy_documents_gaps() {
+    let out = backstop(&["audit", "--demo", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["schema"], "backstop.report/v1");
+    let failing = |rule: &str, id: &str| {
+        report["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["rule"] == rule && r["resource"]["id"] == id && r["status"] == "fail")
+    };
+    let passing = |rule: &str, id: &str| {
+        report["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["rule"] == rule && r["resource"]["id"] == id && r["status"] == "pass")
+    };
+    // What the document lists as protected.
+    assert!(passing("rds-backup-retention", "sales-scorecard-prod"));
+    assert!(passing("rds-deletion-protection", "sales-scorecard-prod"));
+    assert!(passing("rds-storage-encrypted", "sales-scorecard-prod"));
+    assert!(passing("s3-versioning", "sales-scorecard-backups"));
+    assert!(passing(
+        "s3-lifecycle-expiration",
+        "sales-scorecard-backups"
+    ));
+    assert!(passing("s3-default-encryption", "sales-scorecard-backups"));
+    // What it lists as needing improvement.
+    assert!(failing("rds-multi-az", "sales-scorecard-prod"));
+    assert!(failing("rds-cross-region-backups", "sales-scorecard-prod"));
+    assert!(failing(
+        "s3-cross-region-replication",
+        "sales-scorecard-backups"
+    ));
+    assert!(failing("ecr-lifecycle-policy", "sales-scorecard-api"));
+    assert!(failing(
+        "ecr-cross-region-replication",
+        "sales-scorecard-api"
+    ));
+    assert!(failing("logs-retention", "/ecs/sales-scorecard-api"));
+    assert!(failing("rds-backup-retention", "sales-scorecard-staging"));
+    assert_eq!(report["summary"]["error"], 0);
+}
+
+#[test]
+fn fail_on_sets_the_exit_status() {
+    // The demo's worst failures are high.
+    for (level, code) in [
+        ("critical", 0),
+        ("high", 1),
+        ("medium", 1),
+        ("low", 1),
+        ("never", 0),
+    ] {
+        let out = backstop(&["audit", "--demo", "--fail-on", level]);
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "--fail-on {level}: {}",
+            stderr(&out)
+        );
+        if code == 1 {
+            assert!(stderr(&out).contains("gate failed"), "{}", stderr(&out));
+        }
+    }
+    let out = backstop(&["audit", "--demo", "--fail-on", "severe"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("critical, high, medium, low or never"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn writes_every_report_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |n: &str| dir.path().join(n);
+    let out = backstop(&[
+        "audit",
+        "--demo",
+        "--fail-on",
+        "never",
+        "--junit",
+        p("r.xml").to_str().unwrap(),
+        "--json",
+        p("r.json").to_str().unwrap(),
+        "--markdown",
+        p("r.md").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let xml = std::fs::read_to_string(p("r.xml")).unwrap();
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    assert_eq!(doc.root_element().tag_name().name(), "testsuites");
+    assert_eq!(doc.root_element().attribute("failures"), Some("20"));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(p("r.json")).unwrap()).unwrap();
+    assert_eq!(json["summary"]["fail"], 20);
+    let md = std::fs::read_to_string(p("r.md")).unwrap();
+    assert!(md.contains("- [ ] "), "{md}");
+    assert!(md.contains("- [x] "), "{md}");
+    // The table still went to stdout.
+    assert!(stdout(&out).contains("rds-multi-az"));
+}
+
+#[test]
+fn markdown_to_stdout_replaces_the_table() {
+    let out = backstop(&["audit", "--demo", "--markdown", "-", "--fail-on", "never"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    assert!(text.starts_with("**backstop:"), "{text}");
+    assert!(!text.contains('┌'), "no table: {text}");
+}
+
+#[test]
+fn audits_a_saved_inventory_at_its_collection_time() {
+    let out = backstop(&[
+        "audit",
+        "--inventory",
+        "demo/sales-scorecard.json",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["generated_at"], "2026-11-20T09:00:00Z");
+    // A month later the point-in-time recovery is stale.
+    let out = backstop(&[
+        "audit",
+        "--inventory",
+        "demo/sales-scorecard.json",
+        "--now",
+        "2026-12-20T09:00:00Z",
+        "--format",
+        "json",
+    ]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let pitr = report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["rule"] == "rds-pitr-fresh" && r["resource"]["id"] == "sales-scorecard-prod")
+        .unwrap();
+    assert_eq!(pitr["status"], "fail");
+    assert!(
+        pitr["message"]
+            .as_str()
+            .unwrap()
+            .contains("expected newer than 1h"),
+        "{pitr}"
+    );
+}
+
+#[test]
+fn bad_inputs_exit_2_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad_inventory = dir.path().join("inv.json");
+    std::fs::write(&bad_inventory, r#"{"schema": "backstop.inventory/v1", "resources": [{"type": "aws.rds.db_instance", "id": "x", "attributes": {"multi_az": "no"}}]}"#).unwrap();
+    let out = backstop(&["audit", "--inventory", bad_inventory.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("attribute multi_az: expected bool"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = backstop(&["audit", "--inventory", "/nonexistent/inv.json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("cannot read /nonexistent/inv.json"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = backstop(&["audit", "--demo", "--now", "yesterday"]);
+    assert_eq!(out.status.code(), Some(2));
+
+    let out = backstop(&["audit", "--demo", "--inventory", "x.json"]);
+    assert_eq!(out.status.code(), Some(2), "conflicting flags");
+
+    let out = backstop(&["audit", "--demo", "--json", "/nonexistent/dir/r.json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("cannot write"), "{}", stderr(&out));
+}
+
+#[test]
+fn bad_rule_files_exit_2_with_positions() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("my-rule.yaml"),
+        "id: my-rule\ntitle: t\nresource: aws.rds.db_instance\nseverity: high\ncategory: retention\nassert:\n  multi_azz: { eq: true }\nrationale: r\nremediation: x\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("broken.yaml"), "id: [unclosed\n").unwrap();
+    let rules = dir.path().to_str().unwrap();
+    for args in [
+        vec!["rules", "check", rules],
+        vec!["audit", "--demo", "--rules", rules],
+    ] {
+        let out = backstop(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = stderr(&out);
+        assert!(
+            err.contains("my-rule.yaml:7:3: error[unknown-attribute]"),
+            "{err}"
+        );
+        assert!(err.contains("did you mean `multi_az`?"), "{err}");
+        assert!(err.contains("broken.yaml:"), "{err}");
+        assert!(err.contains("error[yaml-syntax]"), "{err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}
+
+#[test]
+fn a_new_rule_is_just_a_yaml_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("rds-copy-tags.yaml"),
+        "id: rds-copy-tags\ntitle: Snapshots inherit tags\nresource: aws.rds.db_instance\nseverity: low\ncategory: retention\nassert:\n  copy_tags_to_snapshot: { eq: true }\nrationale: Tags drive backup policies.\nremediation: aws rds modify-db-instance --db-instance-identifier {id} --copy-tags-to-snapshot\nreferences: [x]\n",
+    )
+    .unwrap();
+    let rules = dir.path().to_str().unwrap();
+    let out = backstop(&["rules", "check", rules]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("1 rule file OK"));
+    let out = backstop(&[
+        "audit",
+        "--demo",
+        "--rules",
+        rules,
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+    ]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let results: Vec<_> = report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["rule"] == "rds-copy-tags")
+        .map(|r| {
+            (
+                r["resource"]["id"].as_str().unwrap().to_string(),
+                r["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        results,
+        vec![
+            ("sales-scorecard-prod".to_string(), "pass".to_string()),
+            ("sales-scorecard-staging".to_string(), "fail".to_string())
+        ]
+    );
+}
+
+#[test]
+fn explain_schema_and_rules_list() {
+    let out = backstop(&["explain", "rds-backup-retention"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    for part in [
+        "## Why it matters",
+        "## How to fix",
+        "backup_retention_days >= 7",
+        "min_days = 7",
+        "rds:DescribeDBInstances",
+    ] {
+        assert!(text.contains(part), "{part}: {text}");
+    }
+    let out = backstop(&["explain", "rds-backup-retentoin"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("did you mean `rds-backup-retention`?"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = backstop(&["schema", "aws.s3.bucket"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        stdout(&out).contains("s3:GetLifecycleConfiguration"),
+        "{}",
+        stdout(&out)
+    );
+    let out = backstop(&["schema", "aws.s3.buckets"]);
+    assert_eq!(out.status.code(), Some(2));
+
+    let out = backstop(&["rules", "list"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout(&out).contains("26 rules"), "{}", stdout(&out));
+}
+
+#[test]
+fn iam_policy_is_read_only_and_follows_the_enabled_rules() {
+    let out = backstop(&["iam-policy"]);
+    assert_eq!(out.status.code(), Some(0));
+    let policy: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let actions: Vec<&str> = policy["Statement"][0]["Action"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    for action in &actions {
+        let verb = action.split(':').nth(1).unwrap();
+        assert!(
+            ["Describe", "Get", "List"]
+                .iter()
+                .any(|p| verb.starts_with(p)),
+            "{action} is not read-only"
+        );
+    }
+    assert!(actions.contains(&"ecr:GetLifecyclePolicy"));
+    assert!(actions.contains(&"kms:DescribeKey"));
+
+    // With the ECR rules and the customer-key rule disabled, their calls go.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("backstop.yaml"),
+        "disable: [ecr-lifecycle-policy, ecr-tag-immutability, ecr-cross-region-replication, rds-encryption-customer-key]\n",
+    )
+    .unwrap();
+    let out = backstop_in(dir.path(), &["iam-policy"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(!text.contains("ecr:"), "{text}");
+    assert!(!text.contains("kms:DescribeKey"), "{text}");
+    assert!(text.contains("rds:DescribeDBInstances"), "{text}");
+}
+
+#[test]
+fn no_credentials_or_endpoint_exits_3() {
+    let out = Command::new(env!("CARGO_BIN_EXE_backstop"))
+        .args(["audit", "--regions", "us-east-1", "--timeout", "5"])
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("cannot reach AWS"),
+        "{}",
+        stderr(&out)
+    );
+}
