@@ -21,7 +21,7 @@ use regex::Regex;
 
 use super::diagnostic::{Diagnostic, did_you_mean};
 use super::duration;
-use super::yaml::{Mark, Node, Scalar};
+use super::yaml::{Mark, Node, NodeKind, Scalar};
 use crate::model::schema::{AttrType, Attribute, COMMON_ATTRIBUTES, ResourceType};
 use crate::model::{Resource, Value};
 
@@ -277,9 +277,28 @@ impl<'a> Compiler<'a> {
     }
 
     fn check(&mut self, key: &Node, name: &str, tests: &Node, scope: Scope) -> Option<Condition> {
+        // A param referenced where compilation fails is not also "unused".
+        self.note_params(tests);
         let (subject, ty) = self.subject(key, name, scope)?;
         let tests = self.tests(tests, &ty, &subject_name(&subject))?;
         Some(Condition::Check { subject, tests })
+    }
+
+    fn note_params(&mut self, node: &Node) {
+        match &node.kind {
+            NodeKind::Scalar { .. } => {
+                if let Some(name) = node.as_str().and_then(|s| s.strip_prefix('$'))
+                    && !name.starts_with("self.")
+                {
+                    self.used_params.insert(name.to_string());
+                }
+            }
+            NodeKind::Seq(items) => items.iter().for_each(|i| self.note_params(i)),
+            NodeKind::Map(entries) => entries.iter().for_each(|(k, v)| {
+                self.note_params(k);
+                self.note_params(v);
+            }),
+        }
     }
 
     fn subject(&mut self, key: &Node, name: &str, scope: Scope) -> Option<(Subject, AttrType)> {
@@ -474,9 +493,8 @@ impl<'a> Compiler<'a> {
                 };
                 let ordered = !matches!(cmp, CmpOp::Eq | CmpOp::Ne);
                 match ty {
-                    AttrType::StrList | AttrType::ObjectList(_) => {
-                        not_for(self, "; use `contains`, `length` or `any`")
-                    }
+                    AttrType::StrList => not_for(self, "; use `contains`, `length` or `any`"),
+                    AttrType::ObjectList(_) => not_for(self, "; use `length`, `any`, `all` or `none`"),
                     AttrType::Bool | AttrType::Str { .. } if ordered => not_for(self, ""),
                     _ => {
                         let operand = self.operand(operand, ty)?;
@@ -496,7 +514,11 @@ impl<'a> Compiler<'a> {
                 };
                 let values: Option<Vec<_>> = items
                     .iter()
-                    .map(|i| self.literal_in(at.with(i), ty))
+                    .map(|i| match at.param {
+                        // Written in the rule: an item may be a `$param`.
+                        None => self.literal(i, ty),
+                        Some(_) => self.literal_in(at.with(i), ty),
+                    })
                     .collect();
                 Some(Test::In {
                     negated: op == "not_in",
@@ -533,9 +555,10 @@ impl<'a> Compiler<'a> {
                     return not_for(self, "");
                 }
                 let at = self.deref(operand)?;
-                let items: Vec<Derived> = match at.node.as_seq() {
-                    Some(items) => items.iter().map(|i| at.with(i)).collect(),
-                    None => vec![at.clone()],
+                let items: Vec<Derived> = match (at.node.as_seq(), &at.param) {
+                    (Some(items), None) => items.iter().map(|i| self.deref(i)).collect::<Option<_>>()?,
+                    (Some(items), Some(_)) => items.iter().map(|i| at.with(i)).collect(),
+                    (None, _) => vec![at.clone()],
                 };
                 let mut builder = GlobSetBuilder::new();
                 let mut patterns = Vec::new();
@@ -669,6 +692,18 @@ impl<'a> Compiler<'a> {
 
     fn literal_in(&mut self, at: Derived, ty: &AttrType) -> Option<Value> {
         let node = &at.node;
+        if at.param.is_none()
+            && let Some(attr) = node.as_str().and_then(|s| s.strip_prefix("$self."))
+        {
+            self.error(
+                node.mark,
+                "invalid-operand",
+                format!(
+                    "`$self.{attr}` cannot be used here; `$self.ATTR` is an operand of eq, ne, gt, gte, lt, lte and contains"
+                ),
+            );
+            return None;
+        }
         let mismatch = |c: &mut Self| {
             let message = format!("expected {}, found {}", article(ty.name()), node.describe());
             c.error_at(&at, "type-mismatch", message);
@@ -773,6 +808,18 @@ impl Common {
 // Evaluation
 
 impl Subject {
+    fn collect_reads(&self, out: &mut BTreeSet<&'static str>) {
+        match self {
+            Subject::Attr { name, .. } => {
+                out.insert(name);
+            }
+            Subject::Tag(_) => {
+                out.insert("tags");
+            }
+            Subject::Common(_) | Subject::Field(_) | Subject::Param { .. } => {}
+        }
+    }
+
     fn value<'a>(&'a self, env: &Env<'a>) -> Cow<'a, Value> {
         let r = env.resource;
         match self {
@@ -793,15 +840,111 @@ impl Subject {
     }
 }
 
+/// Three-valued truth. A test of an absent value is unknown, and `not`
+/// leaves it unknown, so an unknown fact never makes a condition hold however
+/// it is phrased (`not: {x: {eq: 1}}` fails on an absent `x`, as `x: {ne: 1}`
+/// does).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Truth {
+    False,
+    Unknown,
+    True,
+}
+
+impl Truth {
+    fn of(b: bool) -> Truth {
+        if b { Truth::True } else { Truth::False }
+    }
+
+    fn not(self) -> Truth {
+        match self {
+            Truth::True => Truth::False,
+            Truth::False => Truth::True,
+            Truth::Unknown => Truth::Unknown,
+        }
+    }
+
+    /// `all`: false if any is false, else unknown if any is unknown.
+    fn all(items: impl IntoIterator<Item = Truth>) -> Truth {
+        items.into_iter().min().unwrap_or(Truth::True)
+    }
+
+    /// `any`: true if any is true, else unknown if any is unknown.
+    fn any(items: impl IntoIterator<Item = Truth>) -> Truth {
+        items.into_iter().max().unwrap_or(Truth::False)
+    }
+}
+
 impl Condition {
     pub fn holds(&self, env: &Env) -> bool {
+        self.truth(env) == Truth::True
+    }
+
+    fn truth(&self, env: &Env) -> Truth {
         match self {
-            Condition::All(parts) => parts.iter().all(|p| p.holds(env)),
-            Condition::Any(parts) => parts.iter().any(|p| p.holds(env)),
-            Condition::Not(inner) => !inner.holds(env),
+            Condition::All(parts) => Truth::all(parts.iter().map(|p| p.truth(env))),
+            Condition::Any(parts) => Truth::any(parts.iter().map(|p| p.truth(env))),
+            Condition::Not(inner) => inner.truth(env).not(),
             Condition::Check { subject, tests } => {
                 let value = subject.value(env);
-                tests.iter().all(|t| t.holds(&value, env))
+                Truth::all(tests.iter().map(|t| t.truth(&value, env)))
+            }
+        }
+    }
+
+    /// The attributes the condition reads (`tags` for any tag), `$self`
+    /// operands included: which collection errors leave it undecided.
+    pub fn reads(&self) -> BTreeSet<&'static str> {
+        let mut out = BTreeSet::new();
+        self.collect_reads(&mut out);
+        out
+    }
+
+    fn collect_reads(&self, out: &mut BTreeSet<&'static str>) {
+        match self {
+            Condition::All(parts) | Condition::Any(parts) => parts.iter().for_each(|p| p.collect_reads(out)),
+            Condition::Not(inner) => inner.collect_reads(out),
+            Condition::Check { subject, tests } => {
+                subject.collect_reads(out);
+                tests.iter().for_each(|t| t.collect_reads(out));
+            }
+        }
+    }
+
+    /// True when the condition fails whatever the resource: it tests only
+    /// params (e.g. `$require_kms: {eq: false}` with the param set to true).
+    /// Such an alternative of an `any:` explains nothing.
+    fn cannot_hold(&self, env: &Env) -> bool {
+        match self {
+            Condition::All(parts) => parts.iter().any(|p| p.cannot_hold(env)),
+            Condition::Any(parts) => parts.iter().all(|p| p.cannot_hold(env)),
+            Condition::Not(inner) => inner.is_constant() && inner.holds(env),
+            Condition::Check { .. } => self.is_constant() && !self.holds(env),
+        }
+    }
+
+    fn is_constant(&self) -> bool {
+        match self {
+            Condition::All(parts) | Condition::Any(parts) => parts.iter().all(Condition::is_constant),
+            Condition::Not(inner) => inner.is_constant(),
+            Condition::Check { subject, tests } => {
+                matches!(subject, Subject::Param { .. }) && tests.iter().all(Test::is_constant)
+            }
+        }
+    }
+
+    /// "x is 1, y is absent": the values a failed `not:` saw.
+    fn facts(&self, env: &Env, out: &mut Vec<String>) {
+        match self {
+            Condition::All(parts) | Condition::Any(parts) => parts.iter().for_each(|p| p.facts(env, out)),
+            Condition::Not(inner) => inner.facts(env, out),
+            Condition::Check { subject, .. } => {
+                if !matches!(subject, Subject::Param { .. }) {
+                    let fact = format!("{} is {}", subject_name(subject), subject.value(env));
+                    if !out.contains(&fact) {
+                        out.push(fact);
+                    }
+                }
             }
         }
     }
@@ -815,11 +958,24 @@ impl Condition {
                 .map(|p| p.explain(env))
                 .collect::<Vec<_>>()
                 .join("; "),
-            Condition::Any(parts) => parts.iter().map(|p| p.explain(env)).collect::<Vec<_>>().join("; and "),
-            Condition::Not(inner) => format!("expected not ({})", inner.describe_in(Some(env))),
+            Condition::Any(parts) => {
+                // Any one alternative would do; those that cannot hold for any
+                // resource (params only) are left out.
+                let mut shown: Vec<_> = parts.iter().filter(|p| !p.cannot_hold(env)).collect();
+                if shown.is_empty() {
+                    shown = parts.iter().collect();
+                }
+                shown.iter().map(|p| p.explain(env)).collect::<Vec<_>>().join("; or ")
+            }
+            Condition::Not(inner) => {
+                let mut facts = Vec::new();
+                inner.facts(env, &mut facts);
+                facts.push(format!("expected not ({})", inner.describe_in(Some(env))));
+                facts.join(", ")
+            }
             Condition::Check { subject, tests } => {
                 let value = subject.value(env);
-                let failed = tests.iter().find(|t| !t.holds(&value, env));
+                let failed = tests.iter().find(|t| t.truth(&value, env) != Truth::True);
                 let expected = failed.map(|t| t.expectation(env)).unwrap_or_default();
                 let shown = match (&*value, failed) {
                     (Value::Time(t), Some(Test::Age { .. })) => {
@@ -842,7 +998,15 @@ impl Condition {
         match self {
             Condition::All(parts) => parts.iter().map(|p| p.describe_in(env)).collect::<Vec<_>>().join(" and "),
             Condition::Any(parts) => {
-                let inner: Vec<_> = parts.iter().map(|p| p.describe_in(env)).collect();
+                let inner: Vec<_> = parts
+                    .iter()
+                    .map(|p| match p {
+                        // `a and b` inside `or` needs its own parentheses.
+                        Condition::All(_) => format!("({})", p.describe_in(env)),
+                        Condition::Check { tests, .. } if tests.len() > 1 => format!("({})", p.describe_in(env)),
+                        _ => p.describe_in(env),
+                    })
+                    .collect();
                 format!("({})", inner.join(" or "))
             }
             Condition::Not(inner) => format!("not ({})", inner.describe_in(env)),
@@ -883,57 +1047,94 @@ impl Operand {
 }
 
 impl Test {
-    fn holds(&self, value: &Value, env: &Env) -> bool {
+    /// Unknown when the value (or a `$self` operand) is absent, except for
+    /// `present` / `absent`.
+    fn truth(&self, value: &Value, env: &Env) -> Truth {
         if let Test::Present(want) = self {
-            return value.is_null() != *want;
+            return Truth::of(value.is_null() != *want);
         }
         if value.is_null() {
-            return false;
+            return Truth::Unknown;
         }
         match self {
             Test::Present(_) => unreachable!("handled above"),
             Test::Compare { op, operand } => {
                 let other = operand.value(env);
-                compare(value, *op, &other)
+                if other.is_null() {
+                    return Truth::Unknown;
+                }
+                Truth::of(compare(value, *op, &other))
             }
-            Test::In { negated, values } => values.contains(value) != *negated,
-            Test::Matches(re) => value.as_str().is_some_and(|s| re.is_match(s)),
-            Test::Glob { set, .. } => value.as_str().is_some_and(|s| set.is_match(s)),
+            Test::In { negated, values } => Truth::of(values.contains(value) != *negated),
+            Test::Matches(re) => Truth::of(value.as_str().is_some_and(|s| re.is_match(s))),
+            Test::Glob { set, .. } => Truth::of(value.as_str().is_some_and(|s| set.is_match(s))),
             Test::Contains(operand) => {
                 let needle = operand.value(env);
-                match (value, &*needle) {
+                Truth::of(match (value, &*needle) {
+                    (_, Value::Null) => return Truth::Unknown,
                     (Value::List(items), n) => items.contains(n),
                     (Value::Str(s), Value::Str(n)) => s.contains(n.as_str()),
                     _ => false,
-                }
+                })
             }
             Test::Length(tests) => {
                 let len = match value {
                     Value::List(items) => items.len(),
                     Value::Str(s) => s.chars().count(),
-                    _ => return false,
+                    _ => return Truth::False,
                 };
                 let len = Value::Int(len as i64);
-                tests.iter().all(|t| t.holds(&len, env))
+                Truth::all(tests.iter().map(|t| t.truth(&len, env)))
             }
             Test::Quantified { quantifier, element } => {
                 let Some(items) = value.as_list() else {
-                    return false;
+                    return Truth::False;
                 };
-                let mut matching = items.iter().map(|item| element.holds(item, env));
+                let matching = items.iter().map(|item| element.truth(item, env));
                 match quantifier {
-                    Quantifier::Any => matching.any(|m| m),
-                    Quantifier::All => matching.all(|m| m),
-                    Quantifier::None => !matching.any(|m| m),
+                    Quantifier::Any => Truth::any(matching),
+                    Quantifier::All => Truth::all(matching),
+                    Quantifier::None => Truth::any(matching).not(),
                 }
             }
-            Test::Age { newer, .. } => match (value, self.age_limit(env)) {
+            Test::Age { newer, .. } => Truth::of(match (value, self.age_limit(env)) {
                 (Value::Time(t), Some(limit)) => {
                     let age = env.now.duration_since(*t);
                     if *newer { age < limit } else { age > limit }
                 }
                 _ => false,
+            }),
+        }
+    }
+
+    /// Whether the test's outcome depends only on its subject (no `$self`).
+    fn is_constant(&self) -> bool {
+        match self {
+            Test::Compare { operand, .. } | Test::Contains(operand) => matches!(operand, Operand::Const(_)),
+            Test::Length(tests) => tests.iter().all(Test::is_constant),
+            Test::Quantified { element, .. } => match element {
+                Element::Scalar(tests) => tests.iter().all(Test::is_constant),
+                Element::Object(_) => false,
             },
+            Test::Age { overrides, .. } => overrides.is_empty(),
+            Test::In { .. } | Test::Present(_) | Test::Matches(_) | Test::Glob { .. } => true,
+        }
+    }
+
+    fn collect_reads(&self, out: &mut BTreeSet<&'static str>) {
+        match self {
+            Test::Compare { operand, .. } | Test::Contains(operand) => {
+                if let Operand::OfResource(subject) = operand {
+                    subject.collect_reads(out);
+                }
+            }
+            Test::Length(tests) => tests.iter().for_each(|t| t.collect_reads(out)),
+            Test::Quantified { element, .. } => match element {
+                Element::Scalar(tests) => tests.iter().for_each(|t| t.collect_reads(out)),
+                Element::Object(condition) => condition.collect_reads(out),
+            },
+            Test::Age { overrides, .. } => overrides.iter().for_each(|s| s.collect_reads(out)),
+            Test::In { .. } | Test::Present(_) | Test::Matches(_) | Test::Glob { .. } => {}
         }
     }
 
@@ -1012,15 +1213,15 @@ impl Test {
 }
 
 impl Element {
-    fn holds(&self, item: &Value, env: &Env) -> bool {
+    fn truth(&self, item: &Value, env: &Env) -> Truth {
         match self {
-            Element::Scalar(tests) => tests.iter().all(|t| t.holds(item, env)),
+            Element::Scalar(tests) => Truth::all(tests.iter().map(|t| t.truth(item, env))),
             Element::Object(condition) => match item {
-                Value::Object(fields) => condition.holds(&Env {
+                Value::Object(fields) => condition.truth(&Env {
                     element: Some(fields),
                     ..*env
                 }),
-                _ => false,
+                _ => Truth::False,
             },
         }
     }

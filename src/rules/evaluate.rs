@@ -20,6 +20,9 @@ pub struct Rule {
     assert: Condition,
     /// Attributes `when` and `assert` read.
     reads: BTreeSet<&'static str>,
+    /// Attributes `when` reads (`tags` for tags): when one is unreadable,
+    /// whether the rule applies is unknown.
+    when_reads: BTreeSet<&'static str>,
     reads_tags: bool,
     /// What `assert` requires, shown on passes.
     expectation: String,
@@ -35,9 +38,11 @@ impl Rule {
         reads_tags: bool,
     ) -> Rule {
         let expectation = assert.describe();
+        let when_reads = when.as_ref().map(Condition::reads).unwrap_or_default();
         Rule {
             def,
             severity,
+            when_reads,
             when,
             assert,
             reads,
@@ -80,6 +85,10 @@ impl Rule {
             .attributes
             .iter()
             .any(|a| self.reads.contains(a.as_str()) || (self.reads_tags && a == "tags"))
+    }
+
+    fn when_is_affected_by(&self, error: &CollectionError) -> bool {
+        error.attributes.iter().any(|a| self.when_reads.contains(a.as_str()))
     }
 }
 
@@ -149,13 +158,16 @@ impl Engine {
                     status,
                     message,
                 };
-                if !unreadable.is_empty() {
-                    verdicts.push(verdict(Status::Error, Some(unreadable_message(&unreadable))));
-                    continue;
-                }
+                // A rule that does not apply needs nothing, readable or not;
+                // but if `when` itself could not be read, it may apply.
                 if let Some(when) = &rule.when
+                    && !unreadable.iter().any(|e| rule.when_is_affected_by(e))
                     && !when.holds(&env)
                 {
+                    continue;
+                }
+                if !unreadable.is_empty() {
+                    verdicts.push(verdict(Status::Error, Some(unreadable_message(&unreadable))));
                     continue;
                 }
                 if rule.assert.holds(&env) {
