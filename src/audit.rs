@@ -12,7 +12,10 @@ use crate::verdict::Status;
 
 /// Loads the built-in pack plus the config's and the command line's rule
 /// folders, checks the config's rule ids, and compiles the enabled rules.
-pub fn load_rules(config: &Config, extra_dirs: &[std::path::PathBuf]) -> Result<(RuleSet, Engine), Diagnostics> {
+pub fn load_rules(
+    config: &Config,
+    extra_dirs: &[std::path::PathBuf],
+) -> Result<(RuleSet, Engine), Diagnostics> {
     let mut rules = RuleSet::builtin()?;
     let mut diags = Vec::new();
     for dir in config.rule_dirs.iter().chain(extra_dirs) {
@@ -37,7 +40,11 @@ pub fn apply_scope(inventory: &mut Inventory, scope: &Scope) {
         scope.admits(&ResourceFacts {
             id: &r.id,
             region: &r.region,
-            account: if r.account.is_empty() { &account } else { &r.account },
+            account: if r.account.is_empty() {
+                &account
+            } else {
+                &r.account
+            },
             tags: &r.tags,
         })
     });
@@ -52,13 +59,16 @@ pub fn apply_scope(inventory: &mut Inventory, scope: &Scope) {
             account: &account,
             tags: &no_tags,
         };
-        let region_ok = scope.include.regions.is_empty() || scope.include.regions.contains(&e.region);
-        let account_ok = scope.include.accounts.is_empty() || scope.include.accounts.contains(&account);
+        let region_ok =
+            scope.include.regions.is_empty() || scope.include.regions.contains(&e.region);
+        let account_ok =
+            scope.include.accounts.is_empty() || scope.include.accounts.contains(&account);
         region_ok
             && account_ok
             && !scope.exclude.regions.contains(&e.region)
             && !scope.exclude.accounts.contains(&account)
-            && !(e.resource_id.is_some() && scope.exclude.names.iter().any(|g| g.is_match(facts.id)))
+            && !(e.resource_id.is_some()
+                && scope.exclude.names.iter().any(|g| g.is_match(facts.id)))
     });
 }
 
@@ -102,7 +112,9 @@ pub fn apply_waivers(report: &mut Report, waivers: &[Waiver], now: Timestamp) {
             .iter()
             .enumerate()
             .find(|(_, w)| w.matches(&finding.rule, &finding.resource.id, &finding.resource.arn));
-        let Some((i, waiver)) = matching else { continue };
+        let Some((i, waiver)) = matching else {
+            continue;
+        };
         used[i] = true;
         let expired = waiver.expired_on(today);
         finding.waiver = Some(WaiverNote {
@@ -113,7 +125,10 @@ pub fn apply_waivers(report: &mut Report, waivers: &[Waiver], now: Timestamp) {
         });
         if expired {
             let date = waiver.expires.map(|d| d.to_string()).unwrap_or_default();
-            finding.message = format!("{} (was waived until {date}: {})", finding.message, waiver.reason);
+            finding.message = format!(
+                "{} (was waived until {date}: {})",
+                finding.message, waiver.reason
+            );
         } else {
             finding.status = Status::Waived;
         }

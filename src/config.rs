@@ -16,6 +16,9 @@ use crate::verdict::Severity;
 /// The file looked for in the working directory when `--config` is not given.
 pub const DEFAULT_FILE: &str = "backstop.yaml";
 
+/// What `backstop init` writes: every field, commented.
+pub const STARTER: &str = include_str!("starter.yaml");
+
 const FIELDS: &[&str] = &[
     "regions",
     "fail_on",
@@ -40,11 +43,17 @@ impl std::str::FromStr for FailOn {
     fn from_str(s: &str) -> Result<Self, String> {
         match s {
             "never" => Ok(FailOn::Never),
-            "info" => Err("`info` is not a gate level: expected critical, high, medium, low or never".into()),
+            "info" => Err(
+                "`info` is not a gate level: expected critical, high, medium, low or never".into(),
+            ),
             other => other
                 .parse::<Severity>()
                 .map(FailOn::Severity)
-                .map_err(|_| format!("unknown level {other:?}: expected critical, high, medium, low or never")),
+                .map_err(|_| {
+                    format!(
+                        "unknown level {other:?}: expected critical, high, medium, low or never"
+                    )
+                }),
         }
     }
 }
@@ -105,7 +114,8 @@ pub struct Waiver {
 
 impl Waiver {
     pub fn matches(&self, rule: &str, id: &str, arn: &str) -> bool {
-        self.rule == rule && (self.matcher.is_match(id) || (!arn.is_empty() && self.matcher.is_match(arn)))
+        self.rule == rule
+            && (self.matcher.is_match(id) || (!arn.is_empty() && self.matcher.is_match(arn)))
     }
 
     /// True once the audit date is past `expires` (a waiver holds through its last day).
@@ -116,7 +126,10 @@ impl Waiver {
 
 impl Filter {
     pub fn is_empty(&self) -> bool {
-        self.tags.is_empty() && self.names.is_empty() && self.regions.is_empty() && self.accounts.is_empty()
+        self.tags.is_empty()
+            && self.names.is_empty()
+            && self.regions.is_empty()
+            && self.accounts.is_empty()
     }
 
     /// Every given criterion holds.
@@ -215,7 +228,11 @@ impl Config {
                     }
                 }
                 "rules" => {
-                    config.rule_dirs = p.strings(value, "rules").into_iter().map(|d| base.join(d)).collect();
+                    config.rule_dirs = p
+                        .strings(value, "rules")
+                        .into_iter()
+                        .map(|d| base.join(d))
+                        .collect();
                 }
                 "disable" => {
                     for (id, mark) in p.strings_marked(value, "disable") {
@@ -226,7 +243,9 @@ impl Config {
                 "severity" => {
                     for (k, v) in p.map(value, "severity").unwrap_or_default() {
                         let id = k.text().unwrap_or_default().to_string();
-                        config.rule_refs.push((id.clone(), file.to_string(), k.mark));
+                        config
+                            .rule_refs
+                            .push((id.clone(), file.to_string(), k.mark));
                         if let Some(s) = p.string(v, "a severity") {
                             match s.parse::<Severity>() {
                                 Ok(sev) => {
@@ -240,7 +259,9 @@ impl Config {
                 "params" => {
                     for (k, v) in p.map(value, "params").unwrap_or_default() {
                         let id = k.text().unwrap_or_default().to_string();
-                        config.rule_refs.push((id.clone(), file.to_string(), k.mark));
+                        config
+                            .rule_refs
+                            .push((id.clone(), file.to_string(), k.mark));
                         let mut params = BTreeMap::new();
                         for (pk, pv) in p.map(v, "a rule's params").unwrap_or_default() {
                             params.insert(
@@ -258,14 +279,23 @@ impl Config {
                 "export_locations" => config.export_locations = p.export_locations(value),
                 "waivers" => config.waivers = p.waivers(value, &mut config.rule_refs),
                 other => {
-                    let mut d = Diagnostic::new(file, key.mark, "unknown-field", format!("unknown config field `{other}`"));
+                    let mut d = Diagnostic::new(
+                        file,
+                        key.mark,
+                        "unknown-field",
+                        format!("unknown config field `{other}`"),
+                    );
                     d.help = did_you_mean(other, FIELDS.iter().copied())
                         .or_else(|| Some(format!("config fields: {}", FIELDS.join(", "))));
                     p.diags.push(d);
                 }
             }
         }
-        if p.diags.is_empty() { Ok(config) } else { Err(Diagnostics(p.diags)) }
+        if p.diags.is_empty() {
+            Ok(config)
+        } else {
+            Err(Diagnostics(p.diags))
+        }
     }
 
     /// Checks that every rule id the config names exists.
@@ -275,13 +305,18 @@ impl Config {
             .iter()
             .filter(|(id, _, _)| rules.get(id).is_none())
             .map(|(id, file, mark)| {
-                let mut d = Diagnostic::new(file, *mark, "unknown-rule", format!("unknown rule `{id}`"));
+                let mut d =
+                    Diagnostic::new(file, *mark, "unknown-rule", format!("unknown rule `{id}`"));
                 d.help = did_you_mean(id, rules.rules().iter().map(|r| r.id.as_str()))
                     .or_else(|| Some("`backstop rules list` shows the rule ids".into()));
                 d
             })
             .collect();
-        if diags.is_empty() { Ok(()) } else { Err(Diagnostics(diags)) }
+        if diags.is_empty() {
+            Ok(())
+        } else {
+            Err(Diagnostics(diags))
+        }
     }
 
     /// Rule ids disabled by the config.
@@ -297,7 +332,8 @@ struct Parser<'a> {
 
 impl<'a> Parser<'a> {
     fn error(&mut self, mark: Mark, code: &'static str, message: impl Into<String>) {
-        self.diags.push(Diagnostic::new(self.file, mark, code, message));
+        self.diags
+            .push(Diagnostic::new(self.file, mark, code, message));
     }
 
     fn map<'n>(&mut self, node: &'n Node, what: &str) -> Option<&'n [(Node, Node)]> {
@@ -306,7 +342,11 @@ impl<'a> Parser<'a> {
         }
         let m = node.as_map();
         if m.is_none() {
-            self.error(node.mark, "type-mismatch", format!("{what} must be a mapping, found {}", node.describe()));
+            self.error(
+                node.mark,
+                "type-mismatch",
+                format!("{what} must be a mapping, found {}", node.describe()),
+            );
         }
         m
     }
@@ -315,7 +355,11 @@ impl<'a> Parser<'a> {
         match node.as_str() {
             Some(s) => Some(s.to_string()),
             None => {
-                self.error(node.mark, "type-mismatch", format!("{what} must be a string, found {}", node.describe()));
+                self.error(
+                    node.mark,
+                    "type-mismatch",
+                    format!("{what} must be a string, found {}", node.describe()),
+                );
                 None
             }
         }
@@ -326,39 +370,64 @@ impl<'a> Parser<'a> {
             return Vec::new();
         }
         let Some(items) = node.as_seq() else {
-            self.error(node.mark, "type-mismatch", format!("`{what}` must be a list, found {}", node.describe()));
+            self.error(
+                node.mark,
+                "type-mismatch",
+                format!("`{what}` must be a list, found {}", node.describe()),
+            );
             return Vec::new();
         };
         items
             .iter()
-            .filter_map(|i| self.string(i, &format!("each item of `{what}`")).map(|s| (s, i.mark)))
+            .filter_map(|i| {
+                self.string(i, &format!("each item of `{what}`"))
+                    .map(|s| (s, i.mark))
+            })
             .collect()
     }
 
     fn strings(&mut self, node: &Node, what: &str) -> Vec<String> {
-        self.strings_marked(node, what).into_iter().map(|(s, _)| s).collect()
+        self.strings_marked(node, what)
+            .into_iter()
+            .map(|(s, _)| s)
+            .collect()
     }
 
     fn glob(&mut self, pattern: &str, mark: Mark) -> Option<GlobMatcher> {
         match Glob::new(pattern) {
             Ok(g) => Some(g.compile_matcher()),
             Err(e) => {
-                self.error(mark, "invalid-glob", format!("invalid glob {pattern:?}: {}", e.kind()));
+                self.error(
+                    mark,
+                    "invalid-glob",
+                    format!("invalid glob {pattern:?}: {}", e.kind()),
+                );
                 None
             }
         }
     }
 
     /// Fields of an object-like item, rejecting unknown ones.
-    fn fields<'n>(&mut self, node: &'n Node, what: &str, allowed: &[&str]) -> BTreeMap<&'n str, &'n Node> {
+    fn fields<'n>(
+        &mut self,
+        node: &'n Node,
+        what: &str,
+        allowed: &[&str],
+    ) -> BTreeMap<&'n str, &'n Node> {
         let mut out = BTreeMap::new();
         for (k, v) in self.map(node, what).unwrap_or_default() {
             let name = k.text().unwrap_or_default();
             if allowed.contains(&name) {
                 out.insert(name, v);
             } else {
-                let mut d = Diagnostic::new(self.file, k.mark, "unknown-field", format!("unknown field `{name}` in {what}"));
-                d.help = did_you_mean(name, allowed.iter().copied()).or_else(|| Some(format!("fields: {}", allowed.join(", "))));
+                let mut d = Diagnostic::new(
+                    self.file,
+                    k.mark,
+                    "unknown-field",
+                    format!("unknown field `{name}` in {what}"),
+                );
+                d.help = did_you_mean(name, allowed.iter().copied())
+                    .or_else(|| Some(format!("fields: {}", allowed.join(", "))));
                 self.diags.push(d);
             }
         }
@@ -368,8 +437,14 @@ impl<'a> Parser<'a> {
     fn scope(&mut self, node: &Node) -> Scope {
         let fields = self.fields(node, "`scope`", &["include", "exclude"]);
         Scope {
-            include: fields.get("include").map(|n| self.filter(n, "`scope.include`")).unwrap_or_default(),
-            exclude: fields.get("exclude").map(|n| self.filter(n, "`scope.exclude`")).unwrap_or_default(),
+            include: fields
+                .get("include")
+                .map(|n| self.filter(n, "`scope.include`"))
+                .unwrap_or_default(),
+            exclude: fields
+                .get("exclude")
+                .map(|n| self.filter(n, "`scope.exclude`"))
+                .unwrap_or_default(),
         }
     }
 
@@ -405,7 +480,14 @@ impl<'a> Parser<'a> {
     fn export_locations(&mut self, node: &Node) -> Vec<ExportLocationConfig> {
         let Some(items) = node.as_seq() else {
             if !node.is_null() {
-                self.error(node.mark, "type-mismatch", format!("`export_locations` must be a list, found {}", node.describe()));
+                self.error(
+                    node.mark,
+                    "type-mismatch",
+                    format!(
+                        "`export_locations` must be a list, found {}",
+                        node.describe()
+                    ),
+                );
             }
             return Vec::new();
         };
@@ -413,11 +495,20 @@ impl<'a> Parser<'a> {
         for item in items {
             let fields = self.fields(item, "an export location", &["bucket", "prefix", "max_age"]);
             let Some(bucket_node) = fields.get("bucket") else {
-                self.error(item.mark, "missing-field", "an export location needs `bucket`");
+                self.error(
+                    item.mark,
+                    "missing-field",
+                    "an export location needs `bucket`",
+                );
                 continue;
             };
-            let Some(bucket) = self.string(bucket_node, "`bucket`") else { continue };
-            let prefix = fields.get("prefix").and_then(|n| self.string(n, "`prefix`")).unwrap_or_default();
+            let Some(bucket) = self.string(bucket_node, "`bucket`") else {
+                continue;
+            };
+            let prefix = fields
+                .get("prefix")
+                .and_then(|n| self.string(n, "`prefix`"))
+                .unwrap_or_default();
             let max_age = match fields.get("max_age") {
                 Some(n) => match self.string(n, "`max_age`") {
                     Some(s) => match duration::parse(&s) {
@@ -431,7 +522,11 @@ impl<'a> Parser<'a> {
                 },
                 None => None,
             };
-            out.push(ExportLocationConfig { bucket, prefix, max_age });
+            out.push(ExportLocationConfig {
+                bucket,
+                prefix,
+                max_age,
+            });
         }
         out
     }
@@ -439,24 +534,42 @@ impl<'a> Parser<'a> {
     fn waivers(&mut self, node: &Node, rule_refs: &mut Vec<(String, String, Mark)>) -> Vec<Waiver> {
         let Some(items) = node.as_seq() else {
             if !node.is_null() {
-                self.error(node.mark, "type-mismatch", format!("`waivers` must be a list, found {}", node.describe()));
+                self.error(
+                    node.mark,
+                    "type-mismatch",
+                    format!("`waivers` must be a list, found {}", node.describe()),
+                );
             }
             return Vec::new();
         };
         let mut out = Vec::new();
         for item in items {
-            let fields = self.fields(item, "a waiver", &["rule", "resource", "reason", "owner", "expires"]);
+            let fields = self.fields(
+                item,
+                "a waiver",
+                &["rule", "resource", "reason", "owner", "expires"],
+            );
             let required = |name: &str, p: &mut Self| match fields.get(name) {
-                Some(n) => p.string(n, &format!("`{name}`")).filter(|s| !s.trim().is_empty()).map(|s| (s, n.mark)),
+                Some(n) => p
+                    .string(n, &format!("`{name}`"))
+                    .filter(|s| !s.trim().is_empty())
+                    .map(|s| (s, n.mark)),
                 None => {
-                    p.error(item.mark, "missing-field", format!("a waiver needs `{name}`"));
+                    p.error(
+                        item.mark,
+                        "missing-field",
+                        format!("a waiver needs `{name}`"),
+                    );
                     None
                 }
             };
             let rule = required("rule", self);
             let resource = required("resource", self);
             let reason = required("reason", self);
-            let owner = fields.get("owner").and_then(|n| self.string(n, "`owner`")).unwrap_or_default();
+            let owner = fields
+                .get("owner")
+                .and_then(|n| self.string(n, "`owner`"))
+                .unwrap_or_default();
             let expires = match fields.get("expires") {
                 None => None,
                 Some(n) => match n.text().map(str::parse::<Date>) {
@@ -465,16 +578,23 @@ impl<'a> Parser<'a> {
                         self.error(
                             n.mark,
                             "invalid-date",
-                            format!("`expires` must be a date like 2026-12-31, found {:?}", n.text().unwrap_or_default()),
+                            format!(
+                                "`expires` must be a date like 2026-12-31, found {:?}",
+                                n.text().unwrap_or_default()
+                            ),
                         );
                         continue;
                     }
                 },
             };
-            let (Some((rule, rule_mark)), Some((resource, res_mark)), Some((reason, _))) = (rule, resource, reason) else {
+            let (Some((rule, rule_mark)), Some((resource, res_mark)), Some((reason, _))) =
+                (rule, resource, reason)
+            else {
                 continue;
             };
-            let Some(matcher) = self.glob(&resource, res_mark) else { continue };
+            let Some(matcher) = self.glob(&resource, res_mark) else {
+                continue;
+            };
             rule_refs.push((rule.clone(), self.file.to_string(), rule_mark));
             out.push(Waiver {
                 rule,

@@ -5,7 +5,9 @@ use std::fmt::Write;
 
 use comfy_table::{ContentArrangement, Table, presets::UTF8_BORDERS_ONLY};
 
-use crate::model::schema::{AttrType, Attribute, COMMON_ATTRIBUTES, Operation, RESOURCE_TYPES, ResourceType};
+use crate::model::schema::{
+    AttrType, Attribute, COMMON_ATTRIBUTES, Operation, RESOURCE_TYPES, ResourceType,
+};
 use crate::rules::{Engine, Rule};
 
 /// `backstop explain ID`, in the manner of `ruff rule`.
@@ -16,7 +18,12 @@ pub fn explain(rule: &Rule) -> String {
     let _ = writeln!(out, "Severity:  {}", rule.severity);
     let _ = writeln!(out, "Category:  {}", def.category);
     let _ = writeln!(out, "Resource:  {}", def.kind.name);
-    let _ = writeln!(out, "Applies:   {}", rule.applicability().unwrap_or_else(|| "every resource of that type".into()));
+    let _ = writeln!(
+        out,
+        "Applies:   {}",
+        rule.applicability()
+            .unwrap_or_else(|| "every resource of that type".into())
+    );
     let _ = writeln!(out, "Passes:    {}", rule.expectation());
     if !def.params.is_empty() {
         let params: Vec<String> = def
@@ -24,7 +31,12 @@ pub fn explain(rule: &Rule) -> String {
             .iter()
             .map(|(name, p)| format!("{name} = {}", render_node(&p.node)))
             .collect();
-        let _ = writeln!(out, "Params:    {} (set in backstop.yaml under params.{})", params.join(", "), def.id);
+        let _ = writeln!(
+            out,
+            "Params:    {} (set in backstop.yaml under params.{})",
+            params.join(", "),
+            def.id
+        );
     }
     let _ = writeln!(out, "Source:    {}", def.file);
     let _ = writeln!(out, "\n## Why it matters\n\n{}", def.rationale);
@@ -42,7 +54,10 @@ pub fn explain(rule: &Rule) -> String {
 
 fn render_node(node: &crate::rules::yaml::Node) -> String {
     match node.as_seq() {
-        Some(items) => format!("[{}]", items.iter().map(render_node).collect::<Vec<_>>().join(", ")),
+        Some(items) => format!(
+            "[{}]",
+            items.iter().map(render_node).collect::<Vec<_>>().join(", ")
+        ),
         None => node.text().unwrap_or_default().to_string(),
     }
 }
@@ -108,11 +123,19 @@ fn attribute_row(a: &Attribute, listing: &[&str]) -> Vec<String> {
     let ty = match a.ty {
         AttrType::Str { values } if !values.is_empty() => format!("string: {}", values.join(" | ")),
         AttrType::ObjectList(fields) => {
-            format!("list of {{{}}}", fields.iter().map(|f| f.name).collect::<Vec<_>>().join(", "))
+            format!(
+                "list of {{{}}}",
+                fields.iter().map(|f| f.name).collect::<Vec<_>>().join(", ")
+            )
         }
         other => other.name().to_string(),
     };
-    vec![a.name.to_string(), ty, a.doc.to_string(), actions(a.calls, listing)]
+    vec![
+        a.name.to_string(),
+        ty,
+        a.doc.to_string(),
+        actions(a.calls, listing),
+    ]
 }
 
 fn actions(calls: &[&Operation], listing: &[&str]) -> String {

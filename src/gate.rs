@@ -19,7 +19,11 @@ pub const DEFAULT_FAIL_ON: FailOn = FailOn::Severity(crate::verdict::Severity::H
 /// The results that fail the gate: fails (and errors, unless allowed) at or
 /// above the threshold, and, with a baseline, only those not already failing
 /// in it.
-pub fn blocking<'a>(report: &'a Report, options: GateOptions, baseline: Option<&Report>) -> Vec<&'a Finding> {
+pub fn blocking<'a>(
+    report: &'a Report,
+    options: GateOptions,
+    baseline: Option<&Report>,
+) -> Vec<&'a Finding> {
     let threshold = match options.fail_on.unwrap_or(DEFAULT_FAIL_ON) {
         FailOn::Never => return Vec::new(),
         FailOn::Severity(s) => s,

@@ -21,7 +21,11 @@ const EXIT_INVALID: u8 = 2;
 const EXIT_UNAVAILABLE: u8 = 3;
 
 #[derive(Parser)]
-#[command(name = "backstop", version, about = "Audits the backup and disaster-recovery posture of an AWS account")]
+#[command(
+    name = "backstop",
+    version,
+    about = "Audits the backup and disaster-recovery posture of an AWS account"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -53,6 +57,43 @@ enum Command {
         #[command(flatten)]
         rules: RuleArgs,
     },
+    /// Write a commented starter backstop.yaml.
+    Init {
+        /// Where to write it.
+        #[arg(default_value = "backstop.yaml")]
+        path: PathBuf,
+        /// Overwrite an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Compare two JSON reports: newly failing, fixed, still failing, appeared, disappeared.
+    Diff(DiffArgs),
+    /// Combine JSON reports (several accounts or regions) into one.
+    Merge {
+        /// The reports to combine.
+        #[arg(required = true, num_args = 2..)]
+        reports: Vec<PathBuf>,
+        /// Where to write the combined JSON report.
+        #[arg(long, short, value_name = "FILE")]
+        output: PathBuf,
+    },
+}
+
+#[derive(Args)]
+struct DiffArgs {
+    /// Last week's JSON report.
+    old: PathBuf,
+    /// This week's JSON report.
+    new: PathBuf,
+    /// What to print on stdout.
+    #[arg(long, value_enum, default_value = "table")]
+    format: Format,
+    /// Also write the diff as JSON.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// Also write the diff as Markdown (`-` for stdout instead of --format).
+    #[arg(long, value_name = "FILE")]
+    markdown: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -171,7 +212,10 @@ enum Failure {
 impl From<Diagnostics> for Failure {
     fn from(d: Diagnostics) -> Self {
         let n = d.0.len();
-        Failure::Invalid(format!("{d}\n{n} error{} in rules or configuration", if n == 1 { "" } else { "s" }))
+        Failure::Invalid(format!(
+            "{d}\n{n} error{} in rules or configuration",
+            if n == 1 { "" } else { "s" }
+        ))
     }
 }
 
@@ -189,6 +233,9 @@ fn main() -> ExitCode {
         Command::Schema { type_name } => show_schema(type_name.as_deref()),
         Command::IamPolicy { rules } => load_engine(&rules)
             .map(|(_, _, engine)| print(&describe::iam_policy(&engine.required_operations()))),
+        Command::Init { path, force } => init(&path, force),
+        Command::Diff(args) => diff(&args),
+        Command::Merge { reports, output } => merge(&reports, &output),
     };
     match outcome {
         Ok(true) => ExitCode::SUCCESS,
@@ -228,19 +275,12 @@ fn load_engine(args: &RuleArgs) -> Result<(Config, RuleSet, backstop::rules::Eng
 
 fn run_audit(args: AuditArgs) -> Result<bool, Failure> {
     let (config, _, engine) = load_engine(&args.rules)?;
-    let baseline = args
-        .baseline
-        .as_deref()
-        .map(|path| {
-            let text = read(path)?;
-            report::json::parse(&text)
-                .map_err(|e| Failure::Invalid(format!("{}: not a backstop JSON report: {e}", path.display())))
-        })
-        .transpose()?;
+    let baseline = args.baseline.as_deref().map(read_report).transpose()?;
     let inventory = if args.demo {
         demo::inventory().map_err(|e| Failure::Invalid(e.to_string()))?
     } else if let Some(path) = &args.inventory {
-        Inventory::from_json(&read(path)?, &path.display().to_string()).map_err(|e| Failure::Invalid(e.to_string()))?
+        Inventory::from_json(&read(path)?, &path.display().to_string())
+            .map_err(|e| Failure::Invalid(e.to_string()))?
     } else {
         let mut plan: Vec<_> = engine.required_operations().into_iter().collect();
         if config.scope.reads_tags() {
@@ -252,7 +292,10 @@ fn run_audit(args: AuditArgs) -> Result<bool, Failure> {
         }
         collect_live(&args.aws, &config, collect::Plan::new(plan))?
     };
-    let now = args.now.or(inventory.collected_at).unwrap_or_else(Timestamp::now);
+    let now = args
+        .now
+        .or(inventory.collected_at)
+        .unwrap_or_else(Timestamp::now);
     let report = audit::run(&engine, inventory, &config, now);
 
     for unused in &report.unused_waivers {
@@ -277,8 +320,16 @@ fn run_audit(args: AuditArgs) -> Result<bool, Failure> {
             "backstop: gate failed: {} result{} at or above `{level}`{} (see --fail-on{})",
             blocking.len(),
             if blocking.len() == 1 { "" } else { "s" },
-            if baseline.is_some() { " that are new since the baseline" } else { "" },
-            if options.allow_errors { "" } else { " and --allow-errors" }
+            if baseline.is_some() {
+                " that are new since the baseline"
+            } else {
+                ""
+            },
+            if options.allow_errors {
+                ""
+            } else {
+                " and --allow-errors"
+            }
         );
     }
     Ok(blocking.is_empty())
@@ -327,7 +378,11 @@ fn write_reports(args: &AuditArgs, report: &Report) -> Result<(), Failure> {
 
 fn collect_live(aws: &AwsArgs, config: &Config, plan: collect::Plan) -> Result<Inventory, Failure> {
     let options = collect::CollectOptions {
-        regions: if aws.regions.is_empty() { config.regions.clone() } else { aws.regions.clone() },
+        regions: if aws.regions.is_empty() {
+            config.regions.clone()
+        } else {
+            aws.regions.clone()
+        },
         profile: aws.profile.clone(),
         concurrency: aws.concurrency.into(),
         operation_timeout: Duration::from_secs(aws.timeout),
@@ -374,7 +429,11 @@ fn check_rules(dir: &Path) -> Result<bool, Failure> {
         "{}: {} rule file{} OK\n",
         dir.display(),
         rules.rules().len() - before,
-        if rules.rules().len() - before == 1 { "" } else { "s" }
+        if rules.rules().len() - before == 1 {
+            ""
+        } else {
+            "s"
+        }
     ));
     Ok(true)
 }
@@ -388,9 +447,14 @@ fn explain(rule_id: &str, args: &RuleArgs) -> Result<bool, Failure> {
     match engine.rules().iter().find(|r| r.id() == rule_id) {
         Some(rule) => Ok(print(&describe::explain(rule))),
         None => {
-            let hint = backstop::rules::diagnostic::did_you_mean(rule_id, rules.rules().iter().map(|r| r.id.as_str()))
-                .unwrap_or_else(|| "`backstop rules list` shows the rule ids".into());
-            Err(Failure::Invalid(format!("unknown rule `{rule_id}`; {hint}")))
+            let hint = backstop::rules::diagnostic::did_you_mean(
+                rule_id,
+                rules.rules().iter().map(|r| r.id.as_str()),
+            )
+            .unwrap_or_else(|| "`backstop rules list` shows the rule ids".into());
+            Err(Failure::Invalid(format!(
+                "unknown rule `{rule_id}`; {hint}"
+            )))
         }
     }
 }
@@ -401,18 +465,82 @@ fn show_schema(type_name: Option<&str>) -> Result<bool, Failure> {
         Some(name) => match schema::resource_type(name) {
             Some(kind) => Ok(print(&describe::schema(Some(kind)))),
             None => {
-                let hint = backstop::rules::diagnostic::did_you_mean(name, schema::RESOURCE_TYPES.iter().map(|t| t.name))
-                    .unwrap_or_else(|| "`backstop schema` lists the types".into());
-                Err(Failure::Invalid(format!("unknown resource type `{name}`; {hint}")))
+                let hint = backstop::rules::diagnostic::did_you_mean(
+                    name,
+                    schema::RESOURCE_TYPES.iter().map(|t| t.name),
+                )
+                .unwrap_or_else(|| "`backstop schema` lists the types".into());
+                Err(Failure::Invalid(format!(
+                    "unknown resource type `{name}`; {hint}"
+                )))
             }
         },
     }
 }
 
+fn init(path: &Path, force: bool) -> Result<bool, Failure> {
+    if path.exists() && !force {
+        return Err(Failure::Invalid(format!(
+            "{} already exists; pass --force to overwrite it",
+            path.display()
+        )));
+    }
+    write(path, backstop::config::STARTER)?;
+    eprintln!(
+        "backstop: wrote {}; `backstop audit` reads it from this folder",
+        path.display()
+    );
+    Ok(true)
+}
+
+fn read_report(path: &Path) -> Result<Report, Failure> {
+    report::json::parse(&read(path)?).map_err(|e| {
+        Failure::Invalid(format!(
+            "{}: not a backstop JSON report: {e}",
+            path.display()
+        ))
+    })
+}
+
+fn diff(args: &DiffArgs) -> Result<bool, Failure> {
+    let diff = report::diff::Diff::between(&read_report(&args.old)?, &read_report(&args.new)?);
+    if let Some(path) = &args.json {
+        write(path, &diff.to_json())?;
+    }
+    let markdown_to_stdout = args.markdown.as_deref() == Some(Path::new("-"));
+    if let Some(path) = args.markdown.as_deref().filter(|_| !markdown_to_stdout) {
+        write(path, &diff.to_markdown())?;
+    }
+    let text = match (markdown_to_stdout, args.format) {
+        (true, _) | (false, Format::Markdown) => diff.to_markdown(),
+        (false, Format::Json) => diff.to_json(),
+        (false, Format::Table) => diff.to_text(),
+    };
+    Ok(print(&text))
+}
+
+fn merge(inputs: &[PathBuf], output: &Path) -> Result<bool, Failure> {
+    let reports = inputs
+        .iter()
+        .map(|p| read_report(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let merged = report::diff::merge(&reports);
+    write(output, &report::json::render(&merged))?;
+    eprintln!(
+        "backstop: merged {} reports ({} results) into {}",
+        reports.len(),
+        merged.results.len(),
+        output.display()
+    );
+    Ok(true)
+}
+
 fn read(path: &Path) -> Result<String, Failure> {
-    std::fs::read_to_string(path).map_err(|e| Failure::Invalid(format!("cannot read {}: {e}", path.display())))
+    std::fs::read_to_string(path)
+        .map_err(|e| Failure::Invalid(format!("cannot read {}: {e}", path.display())))
 }
 
 fn write(path: &Path, text: &str) -> Result<(), Failure> {
-    std::fs::write(path, text).map_err(|e| Failure::Invalid(format!("cannot write {}: {e}", path.display())))
+    std::fs::write(path, text)
+        .map_err(|e| Failure::Invalid(format!("cannot write {}: {e}", path.display())))
 }

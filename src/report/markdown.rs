@@ -46,6 +46,23 @@ pub fn render(report: &Report) -> String {
             .unwrap();
         }
     }
+
+    if !report.unused_waivers.is_empty() {
+        out.push_str(
+            "\n## Unused waivers\n\nThese waivers matched no failing result; remove them.\n\n",
+        );
+        for w in &report.unused_waivers {
+            writeln!(
+                out,
+                "- {} for {} ({}): {}",
+                markdown_code(&w.rule),
+                markdown_code(&w.resource),
+                markdown(&w.location),
+                markdown(&w.reason),
+            )
+            .unwrap();
+        }
+    }
     out
 }
 

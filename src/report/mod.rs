@@ -3,6 +3,7 @@
 //! One file per output format; each takes a [`Report`] and returns text.
 
 mod escape;
+pub mod diff;
 pub mod json;
 pub mod junit;
 pub mod markdown;

@@ -90,6 +90,16 @@ pub fn render(report: &Report, options: &TableOptions) -> String {
         )
         .unwrap();
     }
+    for w in &report.unused_waivers {
+        writeln!(
+            out,
+            "Unused waiver ({}): rule {} resource {} matched no failing result",
+            one_line(&w.location),
+            one_line(&w.rule),
+            one_line(&w.resource)
+        )
+        .unwrap();
+    }
     out
 }
 

@@ -42,7 +42,10 @@ pub struct Node {
 pub enum NodeKind {
     /// A scalar; `plain` is false when it was quoted or a block scalar, so
     /// `"true"` stays a string.
-    Scalar { text: String, plain: bool },
+    Scalar {
+        text: String,
+        plain: bool,
+    },
     Seq(Vec<Node>),
     Map(Vec<(Node, Node)>),
 }
@@ -213,7 +216,13 @@ pub fn parse(text: &str) -> Result<Node, YamlError> {
             Event::MappingEnd => match stack.pop() {
                 Some(Frame::Map(mark, anchor, entries, _)) => Some((
                     Node {
-                        mark,
+                        // A block mapping's start event is marked after its
+                        // first key; point at the key, where a person looks.
+                        mark: entries
+                            .first()
+                            .map(|(k, _)| k.mark)
+                            .filter(|k| (k.line, k.col) < (mark.line, mark.col))
+                            .unwrap_or(mark),
                         kind: NodeKind::Map(entries),
                     },
                     anchor,
@@ -312,7 +321,12 @@ mod tests {
     #[test]
     fn quoted_scalars_stay_strings() {
         let doc = parse("a: \"true\"\nb: true\nc: '7'\nd: 7\ne: ~\n").unwrap();
-        let values: Vec<_> = doc.as_map().unwrap().iter().map(|(_, v)| v.scalar().unwrap()).collect();
+        let values: Vec<_> = doc
+            .as_map()
+            .unwrap()
+            .iter()
+            .map(|(_, v)| v.scalar().unwrap())
+            .collect();
         assert_eq!(
             values,
             vec![

@@ -1,0 +1,585 @@
+//! backstop.yaml, waivers, scope, the gate, `init`, `diff` and `merge`.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use backstop::audit;
+use backstop::config::{Config, FailOn};
+use backstop::gate::{self, GateOptions};
+use backstop::report::{Finding, Report, diff};
+use backstop::verdict::{Severity, Status};
+
+fn parse(text: &str) -> Result<Config, String> {
+    Config::parse("backstop.yaml", text, Path::new("/cfg")).map_err(|d| d.to_string())
+}
+
+fn demo_report(config: &Config, now: &str) -> Report {
+    let (_, engine) = audit::load_rules(config, &[]).unwrap_or_else(|d| panic!("{d}"));
+    audit::run(
+        &engine,
+        backstop::demo::inventory().unwrap(),
+        config,
+        now.parse().unwrap(),
+    )
+}
+
+fn find<'a>(report: &'a Report, rule: &str, id: &str) -> &'a Finding {
+    report
+        .results
+        .iter()
+        .find(|f| f.rule == rule && f.resource.id == id)
+        .unwrap_or_else(|| panic!("no result for {rule} on {id}"))
+}
+
+fn run_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_backstop"))
+        .args(args)
+        .current_dir(dir)
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .output()
+        .unwrap()
+}
+
+const DEMO_NOW: &str = "2026-11-20T09:00:00Z";
+
+#[test]
+fn loads_every_field() {
+    let config = parse(
+        r#"
+regions: [eu-west-1, us-east-1]
+fail_on: medium
+rules: [./more-rules]
+disable: [rds-multi-az]
+severity: { logs-retention: high }
+params:
+  rds-backup-retention: { min_days: 14 }
+scope:
+  include: { tags: { app: "sales-*" }, regions: [eu-west-1] }
+  exclude: { names: ["*-scratch"], accounts: ["999999999999"] }
+export_locations:
+  - { bucket: b, prefix: exports/, max_age: 2d }
+waivers:
+  - { rule: rds-multi-az, resource: "*-staging", reason: r, owner: o, expires: 2027-01-31 }
+"#,
+    )
+    .unwrap();
+    assert_eq!(config.regions, ["eu-west-1", "us-east-1"]);
+    assert_eq!(config.fail_on, Some(FailOn::Severity(Severity::Medium)));
+    assert_eq!(config.rule_dirs, [Path::new("/cfg/./more-rules")]);
+    assert!(config.settings.disabled.contains("rds-multi-az"));
+    assert_eq!(config.settings.severity["logs-retention"], Severity::High);
+    assert!(config.settings.params["rds-backup-retention"].contains_key("min_days"));
+    assert_eq!(config.export_locations[0].max_age.as_deref(), Some("2d"));
+    assert_eq!(config.waivers[0].expires.unwrap().to_string(), "2027-01-31");
+    assert!(config.scope.reads_tags());
+    // An empty file is the defaults.
+    assert!(parse("").unwrap().waivers.is_empty());
+}
+
+#[test]
+fn every_config_error_has_a_location() {
+    let cases = [
+        (
+            "regoins: [x]\n",
+            "backstop.yaml:1:1: error[unknown-field]: unknown config field `regoins`\n  help: did you mean `regions`?",
+        ),
+        (
+            "fail_on: severe\n",
+            "backstop.yaml:1:10: error[invalid-value]",
+        ),
+        (
+            "regions: eu-west-1\n",
+            "backstop.yaml:1:10: error[type-mismatch]: `regions` must be a list",
+        ),
+        (
+            "severity: { logs-retention: huge }\n",
+            "backstop.yaml:1:29: error[invalid-severity]",
+        ),
+        (
+            "waivers:\n  - rule: rds-multi-az\n    resource: x\n    reason: r\n    expires: 31/12/2026\n",
+            "backstop.yaml:5:14: error[invalid-date]: `expires` must be a date like 2026-12-31",
+        ),
+        (
+            "waivers:\n  - rule: rds-multi-az\n    resource: x\n",
+            "backstop.yaml:2:5: error[missing-field]: a waiver needs `reason`",
+        ),
+        (
+            "waivers:\n  - { rule: rds-multi-az, resource: \"[x\", reason: r }\n",
+            "error[invalid-glob]",
+        ),
+        (
+            "export_locations:\n  - { bucket: b, max_age: soon }\n",
+            "backstop.yaml:2:27: error[invalid-duration]",
+        ),
+        (
+            "export_locations:\n  - { prefix: p }\n",
+            "error[missing-field]: an export location needs `bucket`",
+        ),
+        (
+            "scope: { include: { colour: red } }\n",
+            "backstop.yaml:1:21: error[unknown-field]: unknown field `colour`",
+        ),
+        ("a: [1\n", "error[yaml-syntax]"),
+        ("- just\n- a list\n", "the config file must be a mapping"),
+    ];
+    for (text, expected) in cases {
+        let err = parse(text).expect_err(text);
+        assert!(
+            err.contains(expected),
+            "for {text:?}:\n{err}\nexpected to contain: {expected}"
+        );
+    }
+    // Several problems are all reported at once.
+    let err = parse("regoins: []\nfail_on: x\n").unwrap_err();
+    assert_eq!(
+        err.lines().filter(|l| l.contains("error[")).count(),
+        2,
+        "{err}"
+    );
+}
+
+#[test]
+fn rule_ids_and_params_are_checked_against_the_rules() {
+    let config = parse(
+        "disable: [rds-mutli-az]\nwaivers:\n  - { rule: no-such-rule, resource: x, reason: r }\n",
+    )
+    .unwrap();
+    let err = audit::load_rules(&config, &[]).unwrap_err().to_string();
+    assert!(
+        err.contains("backstop.yaml:1:11: error[unknown-rule]: unknown rule `rds-mutli-az`"),
+        "{err}"
+    );
+    assert!(err.contains("did you mean `rds-multi-az`?"), "{err}");
+    assert!(
+        err.contains("backstop.yaml:3:13: error[unknown-rule]: unknown rule `no-such-rule`"),
+        "{err}"
+    );
+
+    let config =
+        parse("params:\n  rds-backup-retention:\n    min_days: seven\n    max_days: 3\n").unwrap();
+    let err = audit::load_rules(&config, &[]).unwrap_err().to_string();
+    assert!(
+        err.contains("backstop.yaml:3:15: error[type-mismatch]: param `min_days`"),
+        "{err}"
+    );
+    assert!(err.contains("backstop.yaml:4:15: error[unknown-param]: rule `rds-backup-retention` has no param `max_days`"), "{err}");
+}
+
+#[test]
+fn params_severity_and_disable_change_the_verdicts() {
+    let config = parse(
+        "params:\n  rds-backup-retention: { min_days: 1 }\nseverity: { rds-multi-az: critical }\ndisable: [logs-kms-encryption]\n",
+    )
+    .unwrap();
+    let report = demo_report(&config, DEMO_NOW);
+    assert_eq!(
+        find(&report, "rds-backup-retention", "sales-scorecard-staging").status,
+        Status::Pass
+    );
+    assert_eq!(
+        find(&report, "rds-multi-az", "sales-scorecard-prod").severity,
+        Severity::Critical
+    );
+    assert!(
+        !report
+            .results
+            .iter()
+            .any(|f| f.rule == "logs-kms-encryption")
+    );
+}
+
+#[test]
+fn scope_includes_and_excludes() {
+    let config = parse("scope:\n  include: { tags: { env: prod* } }\n").unwrap();
+    let report = demo_report(&config, DEMO_NOW);
+    assert!(
+        report
+            .results
+            .iter()
+            .all(|f| f.resource.id == "sales-scorecard-prod"),
+        "only the tagged instance"
+    );
+    let config = parse("scope:\n  exclude: { names: [\"/aws/*\", \"*-staging\"] }\n").unwrap();
+    let report = demo_report(&config, DEMO_NOW);
+    assert!(
+        !report
+            .results
+            .iter()
+            .any(|f| f.resource.id.starts_with("/aws/") || f.resource.id.ends_with("-staging"))
+    );
+    assert!(
+        report
+            .results
+            .iter()
+            .any(|f| f.resource.id == "/ecs/sales-scorecard-api")
+    );
+}
+
+#[test]
+fn export_location_max_age_overrides_the_rule_default() {
+    // The demo export is 6h46m old at DEMO_NOW.
+    let report = demo_report(&Config::default(), DEMO_NOW);
+    assert_eq!(
+        find(
+            &report,
+            "s3-exports-fresh",
+            "sales-scorecard-backups/exports/daily/"
+        )
+        .status,
+        Status::Pass
+    );
+    let config = parse("export_locations:\n  - { bucket: sales-scorecard-backups, prefix: exports/daily/, max_age: 6h }\n").unwrap();
+    let report = demo_report(&config, DEMO_NOW);
+    let f = find(
+        &report,
+        "s3-exports-fresh",
+        "sales-scorecard-backups/exports/daily/",
+    );
+    assert_eq!(f.status, Status::Fail);
+    assert!(
+        f.message.contains("expected newer than 6h"),
+        "{}",
+        f.message
+    );
+}
+
+#[test]
+fn waivers_apply_expire_and_go_unused() {
+    let config = parse(
+        r#"waivers:
+  - rule: rds-multi-az
+    resource: sales-scorecard-staging
+    reason: staging tolerates downtime
+    owner: platform
+    expires: 2026-12-31
+  - rule: rds-multi-az
+    resource: "arn:aws:rds:eu-west-1:123456789012:db:sales-scorecard-pr*"
+    reason: migrating in Q4
+    expires: 2026-11-19
+  - rule: ecr-lifecycle-policy
+    resource: some-other-repo
+    reason: typo
+  - rule: rds-deletion-protection
+    resource: sales-scorecard-prod
+    reason: it passes anyway
+"#,
+    )
+    .unwrap();
+    let report = demo_report(&config, DEMO_NOW);
+    let staging = find(&report, "rds-multi-az", "sales-scorecard-staging");
+    assert_eq!(staging.status, Status::Waived);
+    let waiver = staging.waiver.as_ref().unwrap();
+    assert_eq!(waiver.reason, "staging tolerates downtime");
+    assert!(!waiver.expired);
+    // Expired the day before the audit (matched by an ARN glob): reported again with a note.
+    let prod = find(&report, "rds-multi-az", "sales-scorecard-prod");
+    assert_eq!(prod.status, Status::Fail);
+    assert!(prod.waiver.as_ref().unwrap().expired);
+    assert!(
+        prod.message
+            .contains("was waived until 2026-11-19: migrating in Q4"),
+        "{}",
+        prod.message
+    );
+    // A waiver holds through its last day.
+    let report = demo_report(&config, "2026-11-19T23:59:00Z");
+    assert_eq!(
+        find(&report, "rds-multi-az", "sales-scorecard-prod").status,
+        Status::Waived
+    );
+
+    let report = demo_report(&config, DEMO_NOW);
+    let unused: Vec<_> = report
+        .unused_waivers
+        .iter()
+        .map(|w| (w.rule.as_str(), w.resource.as_str()))
+        .collect();
+    assert_eq!(
+        unused,
+        [
+            ("ecr-lifecycle-policy", "some-other-repo"),
+            ("rds-deletion-protection", "sales-scorecard-prod")
+        ]
+    );
+    assert_eq!(report.unused_waivers[0].location, "backstop.yaml:11:5");
+    assert_eq!(report.summary.waived, 1);
+
+    // JUnit shows the waived result as skipped with reason and expiry.
+    let xml = backstop::report::junit::render(&report);
+    assert!(xml.contains("waived: staging tolerates downtime"), "{xml}");
+    assert!(xml.contains("2026-12-31"), "{xml}");
+}
+
+fn finding(rule: &str, id: &str, severity: Severity, status: Status) -> Finding {
+    Finding {
+        rule: rule.into(),
+        title: rule.into(),
+        severity,
+        category: "retention".into(),
+        status,
+        message: String::new(),
+        remediation: String::new(),
+        resource: backstop::model::ResourceRef {
+            kind: "aws.rds.db_instance".into(),
+            id: id.into(),
+            arn: String::new(),
+            region: "eu-west-1".into(),
+            account: "1".into(),
+        },
+        waiver: None,
+    }
+}
+
+fn report_of(findings: Vec<Finding>, at: &str) -> Report {
+    Report::new(at.parse().unwrap(), Default::default(), findings, vec![])
+}
+
+#[test]
+fn gate_levels_errors_and_baseline() {
+    let report = report_of(
+        vec![
+            finding("a", "x", Severity::Medium, Status::Fail),
+            finding("b", "x", Severity::High, Status::Error),
+            finding("c", "x", Severity::Critical, Status::Waived),
+            finding("d", "x", Severity::Critical, Status::Pass),
+        ],
+        DEMO_NOW,
+    );
+    let blocking = |fail_on: &str, allow_errors: bool, baseline: Option<&Report>| {
+        gate::blocking(
+            &report,
+            GateOptions {
+                fail_on: Some(fail_on.parse().unwrap()),
+                allow_errors,
+            },
+            baseline,
+        )
+        .iter()
+        .map(|f| f.rule.clone())
+        .collect::<Vec<_>>()
+    };
+    assert_eq!(blocking("critical", false, None), Vec::<String>::new());
+    assert_eq!(blocking("high", false, None), ["b"]);
+    assert_eq!(blocking("high", true, None), Vec::<String>::new());
+    assert_eq!(blocking("medium", false, None), ["a", "b"]);
+    assert_eq!(blocking("low", true, None), ["a"]);
+    assert_eq!(blocking("never", false, None), Vec::<String>::new());
+    // Default threshold is high.
+    assert_eq!(
+        gate::blocking(&report, GateOptions::default(), None).len(),
+        1
+    );
+    // Already failing in the baseline: shown, but does not fail the gate.
+    let baseline = report_of(
+        vec![finding("a", "x", Severity::Medium, Status::Fail)],
+        "2026-11-13T09:00:00Z",
+    );
+    assert_eq!(blocking("medium", false, Some(&baseline)), ["b"]);
+}
+
+#[test]
+fn gate_exit_statuses_through_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("last.json");
+    let out = run_in(
+        dir.path(),
+        &["audit", "--demo", "--json", json.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    // Nothing new since last time: the gate passes even at low.
+    let out = run_in(
+        dir.path(),
+        &[
+            "audit",
+            "--demo",
+            "--fail-on",
+            "low",
+            "--baseline",
+            json.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // fail_on from the config, overridden by the flag.
+    std::fs::write(dir.path().join("backstop.yaml"), "fail_on: critical\n").unwrap();
+    assert_eq!(
+        run_in(dir.path(), &["audit", "--demo"]).status.code(),
+        Some(0)
+    );
+    assert_eq!(
+        run_in(dir.path(), &["audit", "--demo", "--fail-on", "high"])
+            .status
+            .code(),
+        Some(1)
+    );
+    // A broken config is exit 2 with its location.
+    std::fs::write(
+        dir.path().join("backstop.yaml"),
+        "fail_on: critical\nwaivers: [{ rule: rds-multi-az }]\n",
+    )
+    .unwrap();
+    let out = run_in(dir.path(), &["audit", "--demo"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("backstop.yaml:2:11: error[missing-field]"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Unused waivers are warned about on stderr.
+    std::fs::write(
+        dir.path().join("backstop.yaml"),
+        "waivers: [{ rule: rds-multi-az, resource: nothing, reason: r }]\n",
+    )
+    .unwrap();
+    let out = run_in(dir.path(), &["audit", "--demo"]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("warning[unused-waiver]: backstop.yaml:1:11"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn init_writes_a_valid_starter_that_it_will_not_overwrite() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_in(dir.path(), &["init"]);
+    assert_eq!(out.status.code(), Some(0));
+    let config = Config::load(&dir.path().join("backstop.yaml")).unwrap();
+    audit::load_rules(&config, &[]).unwrap();
+    let out = run_in(dir.path(), &["init"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--force"));
+    assert_eq!(
+        run_in(dir.path(), &["init", "--force"]).status.code(),
+        Some(0)
+    );
+    // The starter is used by the next audit.
+    assert_eq!(
+        run_in(dir.path(), &["audit", "--demo", "--fail-on", "never"])
+            .status
+            .code(),
+        Some(0)
+    );
+}
+
+#[test]
+fn diff_sorts_changes() {
+    let old = report_of(
+        vec![
+            finding("r", "fixed-db", Severity::High, Status::Fail),
+            finding("r", "still-db", Severity::High, Status::Fail),
+            finding("r", "gone-db", Severity::High, Status::Fail),
+            finding("r", "worse-db", Severity::High, Status::Pass),
+        ],
+        "2026-11-13T09:00:00Z",
+    );
+    let new = report_of(
+        vec![
+            finding("r", "fixed-db", Severity::High, Status::Pass),
+            finding("r", "still-db", Severity::High, Status::Error),
+            finding("r", "worse-db", Severity::High, Status::Fail),
+            finding("r", "new-db", Severity::High, Status::Fail),
+        ],
+        DEMO_NOW,
+    );
+    let d = diff::Diff::between(&old, &new);
+    let ids = |v: &[Finding]| v.iter().map(|f| f.resource.id.clone()).collect::<Vec<_>>();
+    assert_eq!(ids(&d.newly_failing), ["new-db", "worse-db"]);
+    assert_eq!(ids(&d.fixed), ["fixed-db"]);
+    assert_eq!(ids(&d.still_failing), ["still-db"]);
+    assert_eq!(
+        d.appeared.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        ["new-db"]
+    );
+    assert_eq!(
+        d.disappeared
+            .iter()
+            .map(|r| r.id.as_str())
+            .collect::<Vec<_>>(),
+        ["gone-db"]
+    );
+    let md = d.to_markdown();
+    assert!(md.contains("## Newly failing (2)"), "{md}");
+    assert!(md.contains("- [x] **r**"), "{md}");
+    let text = d.to_text();
+    assert!(
+        text.contains(
+            "2 newly failing, 1 fixed, 1 still failing, 1 resources appeared, 1 disappeared"
+        ),
+        "{text}"
+    );
+    let back: diff::Diff = serde_json::from_str(&d.to_json()).unwrap();
+    assert_eq!(back, d);
+}
+
+#[test]
+fn merge_combines_accounts_and_deduplicates() {
+    let mut a = report_of(
+        vec![
+            finding("r", "db-1", Severity::High, Status::Fail),
+            finding("r", "db-2", Severity::High, Status::Pass),
+        ],
+        "2026-11-20T08:00:00Z",
+    );
+    a.source.account = Some("111111111111".into());
+    a.source.regions = vec!["eu-west-1".into()];
+    let mut b = report_of(
+        vec![
+            // The same result again, newer: it wins.
+            finding("r", "db-1", Severity::High, Status::Pass),
+            finding("r", "db-3", Severity::High, Status::Fail),
+        ],
+        "2026-11-20T09:00:00Z",
+    );
+    b.source.account = Some("222222222222".into());
+    b.source.regions = vec!["us-east-1".into()];
+    let merged = diff::merge(&[b.clone(), a.clone()]);
+    assert_eq!(merged.results.len(), 3);
+    assert_eq!(
+        merged
+            .results
+            .iter()
+            .find(|f| f.resource.id == "db-1")
+            .unwrap()
+            .status,
+        Status::Pass
+    );
+    assert_eq!(merged.summary.fail, 1);
+    assert_eq!(merged.summary.pass, 2);
+    assert_eq!(merged.source.kind, "merged");
+    assert_eq!(merged.source.account, None);
+    assert_eq!(merged.source.regions, ["eu-west-1", "us-east-1"]);
+    assert_eq!(merged.generated_at.to_string(), "2026-11-20T09:00:00Z");
+
+    // Through the CLI.
+    let dir = tempfile::tempdir().unwrap();
+    let pa = dir.path().join("a.json");
+    let pb = dir.path().join("b.json");
+    std::fs::write(&pa, backstop::report::json::render(&a)).unwrap();
+    std::fs::write(&pb, backstop::report::json::render(&b)).unwrap();
+    let out = run_in(dir.path(), &["merge", "a.json", "b.json", "-o", "all.json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let all = backstop::report::json::parse(
+        &std::fs::read_to_string(dir.path().join("all.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(all.results.len(), 3);
+    let out = run_in(
+        dir.path(),
+        &["diff", "a.json", "all.json", "--format", "markdown"],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("## Newly failing (1)"));
+    std::fs::write(dir.path().join("bad.json"), "{}").unwrap();
+    let out = run_in(dir.path(), &["diff", "a.json", "bad.json"]);
+    assert_eq!(out.status.code(), Some(2));
+}
