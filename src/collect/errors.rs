@@ -46,7 +46,22 @@ impl Failure {
                 };
                 let message = match service.err().message() {
                     Some(message) if !message.is_empty() => message.to_string(),
-                    _ => context(),
+                    // No parseable error (an HTML page from a proxy, an
+                    // emulator answering in another protocol): show the body.
+                    _ => {
+                        let body = service
+                            .raw()
+                            .body()
+                            .bytes()
+                            .map(String::from_utf8_lossy)
+                            .unwrap_or_default();
+                        let body = body.split_whitespace().collect::<Vec<_>>().join(" ");
+                        let mut snippet: String = body.chars().take(300).collect();
+                        if snippet.len() < body.len() {
+                            snippet.push('…');
+                        }
+                        format!("HTTP {status} without an AWS error code: {snippet}")
+                    }
                 };
                 Failure::new(code, message)
             }

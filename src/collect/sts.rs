@@ -17,6 +17,9 @@ const REJECTED_CREDENTIALS: &[&str] = &[
     "UnrecognizedClientException",
     "InvalidAccessKeyId",
     "AccessDenied",
+    // GetCallerIdentity needs no permission: a 403 whose code the SDK could
+    // not parse (a proxy, an emulator) still means the credentials failed.
+    "HTTP403",
 ];
 
 /// Resolves credentials, then calls STS GetCallerIdentity in the first

@@ -1,0 +1,1363 @@
+//! Live collection against the moto emulator (see tests/support/moto.rs).
+//!
+//! Each test starts its own moto (about 1.5 s) and seeds it through the AWS
+//! SDK. Two regions are audited throughout: us-east-1 and eu-west-1.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use aws_sdk_s3::primitives::ByteStream;
+use backstop::collect::{
+    CollectError, CollectOptions, Collected, Credentials, ExportLocation, Plan, SdkOverrides,
+    collect_with,
+};
+use backstop::model::schema::{self, ops};
+use backstop::model::{CollectionError, Inventory, Resource, Value};
+use support::moto::{ACCOUNT, Moto, free_port};
+
+const USE1: &str = "us-east-1";
+const EUW1: &str = "eu-west-1";
+const REGIONS: &[&str] = &[USE1, EUW1];
+
+fn find<'a>(inv: &'a Inventory, kind: &str, region: &str, id: &str) -> &'a Resource {
+    inv.resources
+        .iter()
+        .find(|r| r.kind.name == kind && r.region == region && r.id == id)
+        .unwrap_or_else(|| {
+            let have: Vec<_> = inv
+                .resources
+                .iter()
+                .map(|r| format!("{} {} {}", r.kind.name, r.region, r.id))
+                .collect();
+            panic!("no {kind} {id} in {region}; have {have:#?}")
+        })
+}
+
+fn of_kind<'a>(inv: &'a Inventory, kind: &str) -> Vec<&'a Resource> {
+    inv.resources
+        .iter()
+        .filter(|r| r.kind.name == kind)
+        .collect()
+}
+
+fn strs(items: &[&str]) -> Value {
+    Value::List(items.iter().map(|s| Value::from(*s)).collect())
+}
+
+fn obj(fields: &[(&str, Value)]) -> Value {
+    Value::Object(
+        fields
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect(),
+    )
+}
+
+fn no_errors(collected: &Collected) {
+    assert!(
+        collected.inventory.errors.is_empty(),
+        "unexpected collection errors: {:#?}",
+        collected.inventory.errors
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Seeding
+
+struct Seed {
+    rds: aws_sdk_rds::Client,
+    s3: aws_sdk_s3::Client,
+    ecr: aws_sdk_ecr::Client,
+    logs: aws_sdk_cloudwatchlogs::Client,
+    kms: aws_sdk_kms::Client,
+}
+
+impl Seed {
+    async fn new(moto: &Moto, region: &str) -> Seed {
+        let config = moto.sdk_config(region).await;
+        Seed {
+            rds: aws_sdk_rds::Client::new(&config),
+            s3: moto.s3(region).await,
+            ecr: aws_sdk_ecr::Client::new(&config),
+            logs: aws_sdk_cloudwatchlogs::Client::new(&config),
+            kms: aws_sdk_kms::Client::new(&config),
+        }
+    }
+
+    async fn key(&self) -> String {
+        self.kms
+            .create_key()
+            .send()
+            .await
+            .unwrap()
+            .key_metadata()
+            .unwrap()
+            .arn()
+            .unwrap()
+            .to_string()
+    }
+
+    fn instance(
+        &self,
+        id: &str,
+    ) -> aws_sdk_rds::operation::create_db_instance::builders::CreateDBInstanceFluentBuilder {
+        self.rds
+            .create_db_instance()
+            .db_instance_identifier(id)
+            .db_instance_class("db.t3.micro")
+            .engine("postgres")
+            .allocated_storage(20)
+            .master_username("admin")
+            .master_user_password("password123")
+    }
+
+    async fn bucket(&self, name: &str, region: &str) {
+        let mut create = self.s3.create_bucket().bucket(name);
+        if region != USE1 {
+            create = create.create_bucket_configuration(
+                aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                    .location_constraint(region.into())
+                    .build(),
+            );
+        }
+        create.send().await.unwrap();
+    }
+
+    async fn versioned(&self, bucket: &str) {
+        use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
+        self.s3
+            .put_bucket_versioning()
+            .bucket(bucket)
+            .versioning_configuration(
+                VersioningConfiguration::builder()
+                    .status(BucketVersioningStatus::Enabled)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+
+    async fn public_access_block(&self, bucket: &str, all_four: bool) {
+        self.s3
+            .put_public_access_block()
+            .bucket(bucket)
+            .public_access_block_configuration(
+                aws_sdk_s3::types::PublicAccessBlockConfiguration::builder()
+                    .block_public_acls(true)
+                    .ignore_public_acls(true)
+                    .block_public_policy(true)
+                    .restrict_public_buckets(all_four)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+
+    async fn put_object(&self, bucket: &str, key: &str, size: usize) {
+        self.s3
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .body(ByteStream::from(vec![b'x'; size]))
+            .send()
+            .await
+            .unwrap();
+    }
+
+    async fn log_group(&self, name: &str) {
+        self.log_group_name(name.to_string()).await;
+    }
+
+    async fn log_group_name(&self, name: String) {
+        self.logs
+            .create_log_group()
+            .log_group_name(name)
+            .send()
+            .await
+            .unwrap();
+    }
+}
+
+/// Seeds one of everything, with settings that make every attribute
+/// observable. Returns the us-east-1 KMS key ARN.
+async fn seed_account(moto: &Moto) -> String {
+    let east = Seed::new(moto, USE1).await;
+    let west = Seed::new(moto, EUW1).await;
+    let key = east.key().await;
+    let west_key = west.key().await;
+
+    // --- RDS, us-east-1: a well-configured instance, one with backups off,
+    // an Aurora cluster with a member, manual snapshots (one shared, one
+    // public).
+    east.instance("orders-db")
+        .backup_retention_period(7)
+        .preferred_backup_window("03:00-04:00")
+        .preferred_maintenance_window("sun:05:00-sun:06:00")
+        .multi_az(true)
+        .storage_encrypted(true)
+        .kms_key_id(&key)
+        .deletion_protection(true)
+        .copy_tags_to_snapshot(true)
+        .publicly_accessible(false)
+        .tags(
+            aws_sdk_rds::types::Tag::builder()
+                .key("team")
+                .value("orders")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    east.instance("scratch-db")
+        .backup_retention_period(0)
+        .publicly_accessible(true)
+        .send()
+        .await
+        .unwrap();
+    east.rds
+        .create_db_cluster()
+        .db_cluster_identifier("ledger")
+        .engine("aurora-postgresql")
+        .master_username("admin")
+        .master_user_password("password123")
+        .backup_retention_period(5)
+        .preferred_backup_window("02:00-03:00")
+        .storage_encrypted(true)
+        .kms_key_id(&key)
+        .deletion_protection(false)
+        .send()
+        .await
+        .unwrap();
+    east.rds
+        .create_db_instance()
+        .db_instance_identifier("ledger-1")
+        .db_cluster_identifier("ledger")
+        .db_instance_class("db.r6g.large")
+        .engine("aurora-postgresql")
+        .send()
+        .await
+        .unwrap();
+    for (snapshot, restore) in [("orders-shared", "111122223333"), ("orders-public", "all")] {
+        east.rds
+            .create_db_snapshot()
+            .db_instance_identifier("orders-db")
+            .db_snapshot_identifier(snapshot)
+            .send()
+            .await
+            .unwrap();
+        east.rds
+            .modify_db_snapshot_attribute()
+            .db_snapshot_identifier(snapshot)
+            .attribute_name("restore")
+            .values_to_add(restore)
+            .send()
+            .await
+            .unwrap();
+    }
+
+    // --- RDS, eu-west-1: a copy of orders-db's snapshot (the cross-region
+    // backup), and an instance with no copy anywhere.
+    west.rds
+        .copy_db_snapshot()
+        .source_db_snapshot_identifier(format!(
+            "arn:aws:rds:{USE1}:{ACCOUNT}:snapshot:orders-shared"
+        ))
+        .target_db_snapshot_identifier("orders-copy")
+        .kms_key_id(&west_key)
+        .send()
+        .await
+        .unwrap();
+    west.instance("eu-db")
+        .backup_retention_period(1)
+        .send()
+        .await
+        .unwrap();
+
+    // --- S3
+    use aws_sdk_s3::types::{
+        BucketLifecycleConfiguration, DeleteMarkerReplication, DeleteMarkerReplicationStatus,
+        Destination, ExpirationStatus, LifecycleExpiration, LifecycleRule, LifecycleRuleFilter,
+        NoncurrentVersionExpiration, ReplicationConfiguration, ReplicationRule,
+        ReplicationRuleFilter, ReplicationRuleStatus, ServerSideEncryption,
+        ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
+        Tag, Tagging,
+    };
+    east.bucket("acme-backups-use1", USE1).await;
+    west.bucket("acme-backups-euw1", EUW1).await;
+    west.bucket("acme-plain-euw1", EUW1).await;
+    let sydney = Seed::new(moto, "ap-southeast-2").await;
+    sydney.bucket("acme-far-apse2", "ap-southeast-2").await;
+    west.s3
+        .create_bucket()
+        .bucket("acme-locked-euw1")
+        .create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(EUW1.into())
+                .build(),
+        )
+        .object_lock_enabled_for_bucket(true)
+        .send()
+        .await
+        .unwrap();
+
+    east.versioned("acme-backups-use1").await;
+    west.versioned("acme-backups-euw1").await;
+    east.s3
+        .put_bucket_encryption()
+        .bucket("acme-backups-use1")
+        .server_side_encryption_configuration(
+            ServerSideEncryptionConfiguration::builder()
+                .rules(
+                    ServerSideEncryptionRule::builder()
+                        .apply_server_side_encryption_by_default(
+                            ServerSideEncryptionByDefault::builder()
+                                .sse_algorithm(ServerSideEncryption::AwsKms)
+                                .kms_master_key_id(&key)
+                                .build()
+                                .unwrap(),
+                        )
+                        .build(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    west.s3
+        .put_bucket_encryption()
+        .bucket("acme-backups-euw1")
+        .server_side_encryption_configuration(
+            ServerSideEncryptionConfiguration::builder()
+                .rules(
+                    ServerSideEncryptionRule::builder()
+                        .apply_server_side_encryption_by_default(
+                            ServerSideEncryptionByDefault::builder()
+                                .sse_algorithm(ServerSideEncryption::Aes256)
+                                .build()
+                                .unwrap(),
+                        )
+                        .build(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    east.s3
+        .put_bucket_lifecycle_configuration()
+        .bucket("acme-backups-use1")
+        .lifecycle_configuration(
+            BucketLifecycleConfiguration::builder()
+                .rules(
+                    LifecycleRule::builder()
+                        .id("expire-db")
+                        .status(ExpirationStatus::Enabled)
+                        .filter(LifecycleRuleFilter::builder().prefix("db/").build())
+                        .expiration(LifecycleExpiration::builder().days(30).build())
+                        .noncurrent_version_expiration(
+                            NoncurrentVersionExpiration::builder()
+                                .noncurrent_days(7)
+                                .build(),
+                        )
+                        .build()
+                        .unwrap(),
+                )
+                .rules(
+                    LifecycleRule::builder()
+                        .id("old")
+                        .status(ExpirationStatus::Disabled)
+                        .filter(LifecycleRuleFilter::builder().prefix("").build())
+                        .expiration(LifecycleExpiration::builder().days(365).build())
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let replication_rule = |id: &str, status: ReplicationRuleStatus, bucket: &str| {
+        ReplicationRule::builder()
+            .id(id)
+            .priority(1)
+            .status(status)
+            .filter(ReplicationRuleFilter::builder().prefix("").build())
+            .delete_marker_replication(
+                DeleteMarkerReplication::builder()
+                    .status(DeleteMarkerReplicationStatus::Disabled)
+                    .build(),
+            )
+            .destination(
+                Destination::builder()
+                    .bucket(format!("arn:aws:s3:::{bucket}"))
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+            .unwrap()
+    };
+    east.s3
+        .put_bucket_replication()
+        .bucket("acme-backups-use1")
+        .replication_configuration(
+            ReplicationConfiguration::builder()
+                .role(format!("arn:aws:iam::{ACCOUNT}:role/replication"))
+                .rules(replication_rule(
+                    "to-eu",
+                    ReplicationRuleStatus::Enabled,
+                    "acme-backups-euw1",
+                ))
+                .rules(replication_rule(
+                    "to-sydney",
+                    ReplicationRuleStatus::Enabled,
+                    "acme-far-apse2",
+                ))
+                .rules(replication_rule(
+                    "to-nowhere",
+                    ReplicationRuleStatus::Disabled,
+                    "bucket-of-another-account",
+                ))
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    east.public_access_block("acme-backups-use1", true).await;
+    west.public_access_block("acme-backups-euw1", false).await;
+    east.s3
+        .put_bucket_tagging()
+        .bucket("acme-backups-use1")
+        .tagging(
+            Tagging::builder()
+                .tag_set(
+                    Tag::builder()
+                        .key("purpose")
+                        .value("backup")
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    for (key, size) in [
+        ("exports/a.csv", 10),
+        ("exports/b.csv", 20),
+        ("exports/c.csv", 30),
+        ("other/x", 99),
+    ] {
+        east.put_object("acme-backups-use1", key, size).await;
+    }
+    west.put_object("acme-backups-euw1", "dumps/eu.sql", 5)
+        .await;
+
+    // --- ECR
+    use aws_sdk_ecr::types::{
+        EncryptionConfiguration, EncryptionType, ImageScanningConfiguration, ImageTagMutability,
+        ReplicationDestination, RepositoryFilter, RepositoryFilterType,
+    };
+    east.ecr
+        .create_repository()
+        .repository_name("prod/api")
+        .image_tag_mutability(ImageTagMutability::Immutable)
+        .image_scanning_configuration(
+            ImageScanningConfiguration::builder()
+                .scan_on_push(true)
+                .build(),
+        )
+        .encryption_configuration(
+            EncryptionConfiguration::builder()
+                .encryption_type(EncryptionType::Kms)
+                .kms_key(&key)
+                .build()
+                .unwrap(),
+        )
+        .tags(
+            aws_sdk_ecr::types::Tag::builder()
+                .key("team")
+                .value("platform")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    east.ecr
+        .create_repository()
+        .repository_name("dev/tool")
+        .send()
+        .await
+        .unwrap();
+    west.ecr
+        .create_repository()
+        .repository_name("eu/app")
+        .send()
+        .await
+        .unwrap();
+    east.ecr
+        .put_lifecycle_policy()
+        .repository_name("prod/api")
+        .lifecycle_policy_text(
+            r#"{"rules":[{"rulePriority":1,"description":"drop untagged",
+            "selection":{"tagStatus":"untagged","countType":"sinceImagePushed",
+            "countUnit":"days","countNumber":14},"action":{"type":"expire"}},
+            {"rulePriority":2,"selection":{"tagStatus":"any",
+            "countType":"imageCountMoreThan","countNumber":50},"action":{"type":"expire"}}]}"#,
+        )
+        .send()
+        .await
+        .unwrap();
+    east.ecr
+        .put_replication_configuration()
+        .replication_configuration(
+            aws_sdk_ecr::types::ReplicationConfiguration::builder()
+                .rules(
+                    aws_sdk_ecr::types::ReplicationRule::builder()
+                        .destinations(
+                            ReplicationDestination::builder()
+                                .region(EUW1)
+                                .registry_id(ACCOUNT)
+                                .build()
+                                .unwrap(),
+                        )
+                        .repository_filters(
+                            RepositoryFilter::builder()
+                                .filter("prod/")
+                                .filter_type(RepositoryFilterType::PrefixMatch)
+                                .build()
+                                .unwrap(),
+                        )
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    // --- Logs: a group shipping to a central group in eu-west-1 (a logs
+    // destination the emulator accepts without Kinesis), and one kept forever.
+    west.log_group("/central/archive").await;
+    west.logs
+        .put_retention_policy()
+        .log_group_name("/central/archive")
+        .retention_in_days(365)
+        .send()
+        .await
+        .unwrap();
+    east.logs
+        .create_log_group()
+        .log_group_name("/app/api")
+        .kms_key_id(&key)
+        .tags("team", "api")
+        .send()
+        .await
+        .unwrap();
+    east.logs
+        .put_retention_policy()
+        .log_group_name("/app/api")
+        .retention_in_days(30)
+        .send()
+        .await
+        .unwrap();
+    east.logs
+        .create_log_stream()
+        .log_group_name("/app/api")
+        .log_stream_name("s")
+        .send()
+        .await
+        .unwrap();
+    let now_ms = jiff::Timestamp::now().as_millisecond();
+    east.logs
+        .put_log_events()
+        .log_group_name("/app/api")
+        .log_stream_name("s")
+        .log_events(
+            aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
+                .timestamp(now_ms)
+                .message("hello world")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    // Events are written before the subscription exists: the emulator
+    // forwards later events to a same-named stream in the destination
+    // group, which does not exist, and fails the write.
+    east.logs
+        .put_subscription_filter()
+        .log_group_name("/app/api")
+        .filter_name("to-central")
+        .filter_pattern("")
+        .destination_arn(format!(
+            "arn:aws:logs:{EUW1}:{ACCOUNT}:log-group:/central/archive:*"
+        ))
+        .send()
+        .await
+        .unwrap();
+    east.log_group("/app/forever").await;
+    key
+}
+
+// ---------------------------------------------------------------------------
+// Tests
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn collects_every_attribute_of_every_type_in_two_regions() {
+    let moto = Moto::start();
+    let started = jiff::Timestamp::now();
+    let key = seed_account(&moto).await;
+    let mut options = moto.options(REGIONS);
+    options.export_locations = vec![
+        "acme-backups-use1/exports/".parse().unwrap(),
+        "acme-backups-euw1/dumps/".parse().unwrap(),
+        "no-such-export-bucket/daily/".parse().unwrap(),
+    ];
+    // Exercises the progress code path (indicatif draws nothing: stderr is
+    // not a terminal under the test harness).
+    options.progress = true;
+    let collected = moto.collect(&options).await;
+    no_errors(&collected);
+    let inv = &collected.inventory;
+
+    assert_eq!(inv.source.kind, "live");
+    assert_eq!(inv.source.account.as_deref(), Some(ACCOUNT));
+    assert_eq!(inv.source.regions, REGIONS);
+    assert!(inv.collected_at.unwrap() >= started);
+    for r in &inv.resources {
+        assert_eq!(r.account, ACCOUNT, "{} {}", r.kind.name, r.id);
+        assert!(
+            REGIONS.contains(&r.region.as_str()),
+            "{} {}",
+            r.id,
+            r.region
+        );
+        assert!(!r.arn.is_empty(), "{} {} has no ARN", r.kind.name, r.id);
+    }
+
+    // --- RDS instances
+    let orders = find(inv, schema::DB_INSTANCE, USE1, "orders-db");
+    assert_eq!(
+        orders.arn,
+        format!("arn:aws:rds:{USE1}:{ACCOUNT}:db:orders-db")
+    );
+    assert_eq!(orders.tags["team"], "orders");
+    assert_eq!(orders.get("engine"), &Value::from("postgres"));
+    assert!(orders.get("engine_version").as_str().is_some());
+    assert_eq!(orders.get("instance_class"), &Value::from("db.t3.micro"));
+    assert!(orders.get("cluster_id").is_null());
+    assert_eq!(orders.get("backup_retention_days"), &Value::Int(7));
+    assert_eq!(orders.get("backup_window"), &Value::from("03:00-04:00"));
+    assert_eq!(
+        orders.get("maintenance_window"),
+        &Value::from("sun:05:00-sun:06:00")
+    );
+    assert_eq!(orders.get("multi_az"), &Value::Bool(true));
+    assert_eq!(orders.get("storage_encrypted"), &Value::Bool(true));
+    assert_eq!(orders.get("kms_key_id"), &Value::from(key.as_str()));
+    // The emulator reports CUSTOMER for every key (see EMULATOR.md).
+    assert_eq!(orders.get("kms_key_managed_by"), &Value::from("CUSTOMER"));
+    assert_eq!(orders.get("deletion_protection"), &Value::Bool(true));
+    assert_eq!(orders.get("copy_tags_to_snapshot"), &Value::Bool(true));
+    assert_eq!(orders.get("publicly_accessible"), &Value::Bool(false));
+    assert!(matches!(
+        orders.get("latest_restorable_time"),
+        Value::Time(_)
+    ));
+    assert_eq!(orders.get("backup_replication_regions"), &strs(&[]));
+    // The copy in eu-west-1 holds data taken when orders-shared was.
+    let shared = find(inv, schema::DB_SNAPSHOT, USE1, "orders-shared");
+    assert_eq!(
+        orders.get("cross_region_copy_time"),
+        shared.get("created_at"),
+        "cross_region_copy_time is the copy's data time"
+    );
+    assert!(matches!(
+        orders.get("cross_region_copy_time"),
+        Value::Time(_)
+    ));
+
+    let scratch = find(inv, schema::DB_INSTANCE, USE1, "scratch-db");
+    assert_eq!(scratch.get("backup_retention_days"), &Value::Int(0));
+    assert!(
+        scratch.get("latest_restorable_time").is_null(),
+        "no backups, no point-in-time restore"
+    );
+    assert_eq!(scratch.get("storage_encrypted"), &Value::Bool(false));
+    assert!(scratch.get("kms_key_managed_by").is_null());
+    assert_eq!(scratch.get("publicly_accessible"), &Value::Bool(true));
+    assert!(scratch.get("cross_region_copy_time").is_null());
+
+    let member = find(inv, schema::DB_INSTANCE, USE1, "ledger-1");
+    assert_eq!(member.get("cluster_id"), &Value::from("ledger"));
+    let eu_db = find(inv, schema::DB_INSTANCE, EUW1, "eu-db");
+    assert_eq!(eu_db.get("backup_retention_days"), &Value::Int(1));
+    assert!(eu_db.get("cross_region_copy_time").is_null());
+
+    // --- RDS cluster
+    let ledger = find(inv, schema::DB_CLUSTER, USE1, "ledger");
+    assert_eq!(ledger.get("engine"), &Value::from("aurora-postgresql"));
+    assert!(ledger.get("engine_version").as_str().is_some());
+    assert_eq!(ledger.get("backup_retention_days"), &Value::Int(5));
+    assert_eq!(ledger.get("backup_window"), &Value::from("02:00-03:00"));
+    assert!(ledger.get("maintenance_window").as_str().is_some());
+    assert!(matches!(ledger.get("multi_az"), Value::Bool(_)));
+    assert_eq!(ledger.get("storage_encrypted"), &Value::Bool(true));
+    assert_eq!(ledger.get("kms_key_id"), &Value::from(key.as_str()));
+    assert_eq!(ledger.get("kms_key_managed_by"), &Value::from("CUSTOMER"));
+    assert_eq!(ledger.get("deletion_protection"), &Value::Bool(false));
+    assert!(matches!(
+        ledger.get("copy_tags_to_snapshot"),
+        Value::Bool(_)
+    ));
+    assert!(matches!(
+        ledger.get("latest_restorable_time"),
+        Value::Time(_)
+    ));
+    assert_eq!(ledger.get("members"), &strs(&["ledger-1"]));
+
+    // --- RDS snapshots
+    assert_eq!(shared.get("snapshot_type"), &Value::from("manual"));
+    assert_eq!(shared.get("source_id"), &Value::from("orders-db"));
+    assert!(shared.get("source_region").is_null());
+    assert_eq!(shared.get("encrypted"), &Value::Bool(true));
+    assert_eq!(shared.get("kms_key_id"), &Value::from(key.as_str()));
+    assert!(matches!(shared.get("created_at"), Value::Time(_)));
+    assert_eq!(shared.get("public"), &Value::Bool(false));
+    assert_eq!(shared.get("shared_with"), &strs(&["111122223333"]));
+    let public = find(inv, schema::DB_SNAPSHOT, USE1, "orders-public");
+    assert_eq!(public.get("public"), &Value::Bool(true));
+    assert_eq!(public.get("shared_with"), &strs(&[]));
+    let copy = find(inv, schema::DB_SNAPSHOT, EUW1, "orders-copy");
+    assert_eq!(copy.get("snapshot_type"), &Value::from("manual"));
+    assert_eq!(copy.get("source_id"), &Value::from("orders-db"));
+    assert_eq!(copy.get("public"), &Value::Bool(false));
+    let automated: Vec<_> = of_kind(inv, schema::DB_SNAPSHOT)
+        .into_iter()
+        .filter(|s| s.get("snapshot_type") == &Value::from("automated"))
+        .collect();
+    // The emulator takes one automated snapshot per instance at creation.
+    assert!(automated.len() >= 3, "{automated:#?}");
+    for s in automated {
+        assert_eq!(s.get("public"), &Value::Bool(false));
+        assert_eq!(s.get("shared_with"), &strs(&[]));
+    }
+
+    // --- S3 buckets: only those in audited regions.
+    let buckets: Vec<_> = of_kind(inv, schema::S3_BUCKET)
+        .iter()
+        .map(|b| b.id.as_str())
+        .collect();
+    assert_eq!(
+        buckets,
+        [
+            "acme-backups-euw1",
+            "acme-locked-euw1",
+            "acme-plain-euw1",
+            "acme-backups-use1"
+        ]
+    );
+    let backups = find(inv, schema::S3_BUCKET, USE1, "acme-backups-use1");
+    assert_eq!(backups.arn, "arn:aws:s3:::acme-backups-use1");
+    assert_eq!(backups.tags["purpose"], "backup");
+    assert_eq!(backups.get("encryption"), &Value::from("aws:kms"));
+    assert_eq!(backups.get("kms_key_id"), &Value::from(key.as_str()));
+    assert_eq!(backups.get("versioning"), &Value::from("Enabled"));
+    assert_eq!(
+        backups.get("lifecycle_rules"),
+        &Value::List(vec![
+            obj(&[
+                ("id", "expire-db".into()),
+                ("enabled", true.into()),
+                ("prefix", "db/".into()),
+                ("expiration_days", 30.into()),
+                ("noncurrent_expiration_days", 7.into()),
+            ]),
+            obj(&[
+                ("id", "old".into()),
+                ("enabled", false.into()),
+                ("prefix", "".into()),
+                ("expiration_days", 365.into()),
+                ("noncurrent_expiration_days", Value::Null),
+            ]),
+        ])
+    );
+    assert_eq!(
+        backups.get("replication_rules"),
+        &Value::List(vec![
+            obj(&[
+                ("id", "to-eu".into()),
+                ("enabled", true.into()),
+                ("destination_bucket", "acme-backups-euw1".into()),
+                ("destination_region", EUW1.into()),
+            ]),
+            obj(&[
+                ("id", "to-sydney".into()),
+                ("enabled", true.into()),
+                ("destination_bucket", "acme-far-apse2".into()),
+                ("destination_region", "ap-southeast-2".into()),
+            ]),
+            obj(&[
+                ("id", "to-nowhere".into()),
+                ("enabled", false.into()),
+                ("destination_bucket", "bucket-of-another-account".into()),
+                // GetBucketLocation on it fails: unresolved, not an error.
+                ("destination_region", Value::Null),
+            ]),
+        ])
+    );
+    assert_eq!(backups.get("object_lock_enabled"), &Value::Bool(false));
+    assert_eq!(backups.get("public_access_blocked"), &Value::Bool(true));
+
+    let eu_backups = find(inv, schema::S3_BUCKET, EUW1, "acme-backups-euw1");
+    assert_eq!(eu_backups.get("encryption"), &Value::from("AES256"));
+    assert!(eu_backups.get("kms_key_id").is_null());
+    assert_eq!(
+        eu_backups.get("public_access_blocked"),
+        &Value::Bool(false),
+        "three of four flags is not blocked"
+    );
+    let locked = find(inv, schema::S3_BUCKET, EUW1, "acme-locked-euw1");
+    assert_eq!(locked.get("object_lock_enabled"), &Value::Bool(true));
+
+    // Nothing configured: every "not configured" answer is a fact.
+    let plain = find(inv, schema::S3_BUCKET, EUW1, "acme-plain-euw1");
+    assert_eq!(plain.get("encryption"), &Value::from("none"));
+    assert!(plain.get("kms_key_id").is_null());
+    assert_eq!(plain.get("versioning"), &Value::from("Disabled"));
+    assert_eq!(plain.get("lifecycle_rules"), &Value::List(vec![]));
+    assert_eq!(plain.get("replication_rules"), &Value::List(vec![]));
+    assert_eq!(plain.get("object_lock_enabled"), &Value::Bool(false));
+    assert_eq!(plain.get("public_access_blocked"), &Value::Bool(false));
+    assert!(plain.tags.is_empty());
+
+    // --- Export locations
+    let exports = find(
+        inv,
+        schema::S3_EXPORT_LOCATION,
+        USE1,
+        "acme-backups-use1/exports/",
+    );
+    assert_eq!(exports.arn, "arn:aws:s3:::acme-backups-use1/exports/");
+    assert_eq!(exports.get("bucket"), &Value::from("acme-backups-use1"));
+    assert_eq!(exports.get("prefix"), &Value::from("exports/"));
+    assert_eq!(exports.get("object_count"), &Value::Int(3));
+    assert_eq!(exports.get("total_bytes"), &Value::Int(60));
+    let Value::Time(latest) = exports.get("latest_object_time") else {
+        panic!("no latest_object_time: {exports:?}")
+    };
+    // S3 keeps whole seconds.
+    assert!(*latest >= started - jiff::SignedDuration::from_secs(1));
+    let eu_exports = find(
+        inv,
+        schema::S3_EXPORT_LOCATION,
+        EUW1,
+        "acme-backups-euw1/dumps/",
+    );
+    assert_eq!(eu_exports.get("object_count"), &Value::Int(1));
+    assert_eq!(eu_exports.get("total_bytes"), &Value::Int(5));
+    // A configured location whose bucket does not exist has no exports.
+    let missing = find(
+        inv,
+        schema::S3_EXPORT_LOCATION,
+        USE1,
+        "no-such-export-bucket/daily/",
+    );
+    assert_eq!(missing.get("object_count"), &Value::Int(0));
+    assert!(missing.get("latest_object_time").is_null());
+
+    // --- ECR
+    let api = find(inv, schema::ECR_REPOSITORY, USE1, "prod/api");
+    assert_eq!(
+        api.arn,
+        format!("arn:aws:ecr:{USE1}:{ACCOUNT}:repository/prod/api")
+    );
+    assert_eq!(api.tags["team"], "platform");
+    assert_eq!(api.get("tag_mutability"), &Value::from("IMMUTABLE"));
+    assert_eq!(api.get("scan_on_push"), &Value::Bool(true));
+    assert_eq!(api.get("encryption"), &Value::from("KMS"));
+    assert_eq!(api.get("kms_key_id"), &Value::from(key.as_str()));
+    assert_eq!(api.get("lifecycle_policy"), &Value::Bool(true));
+    assert_eq!(
+        api.get("lifecycle_rules"),
+        &Value::List(vec![
+            obj(&[
+                ("priority", 1.into()),
+                ("description", "drop untagged".into()),
+                ("tag_status", "untagged".into()),
+                ("count_type", "sinceImagePushed".into()),
+                ("count_number", 14.into()),
+            ]),
+            obj(&[
+                ("priority", 2.into()),
+                ("description", Value::Null),
+                ("tag_status", "any".into()),
+                ("count_type", "imageCountMoreThan".into()),
+                ("count_number", 50.into()),
+            ]),
+        ])
+    );
+    assert_eq!(api.get("replication_regions"), &strs(&[EUW1]));
+    let tool = find(inv, schema::ECR_REPOSITORY, USE1, "dev/tool");
+    assert_eq!(tool.get("tag_mutability"), &Value::from("MUTABLE"));
+    assert_eq!(tool.get("scan_on_push"), &Value::Bool(false));
+    assert_eq!(tool.get("encryption"), &Value::from("AES256"));
+    assert!(tool.get("kms_key_id").is_null());
+    assert_eq!(tool.get("lifecycle_policy"), &Value::Bool(false));
+    assert_eq!(tool.get("lifecycle_rules"), &Value::List(vec![]));
+    assert_eq!(
+        tool.get("replication_regions"),
+        &strs(&[]),
+        "the only rule's filter does not match dev/"
+    );
+    assert!(tool.tags.is_empty());
+    let eu_app = find(inv, schema::ECR_REPOSITORY, EUW1, "eu/app");
+    assert_eq!(eu_app.get("replication_regions"), &strs(&[]));
+
+    // --- Logs
+    let api_logs = find(inv, schema::LOG_GROUP, USE1, "/app/api");
+    assert_eq!(
+        api_logs.arn,
+        format!("arn:aws:logs:{USE1}:{ACCOUNT}:log-group:/app/api")
+    );
+    assert_eq!(api_logs.tags["team"], "api");
+    assert_eq!(api_logs.get("retention_days"), &Value::Int(30));
+    assert_eq!(api_logs.get("kms_key_id"), &Value::from(key.as_str()));
+    assert_eq!(
+        api_logs.get("stored_bytes"),
+        &Value::Int("hello world".len() as i64)
+    );
+    assert_eq!(
+        api_logs.get("subscription_destinations"),
+        &strs(&[&format!(
+            "arn:aws:logs:{EUW1}:{ACCOUNT}:log-group:/central/archive:*"
+        )])
+    );
+    let forever = find(inv, schema::LOG_GROUP, USE1, "/app/forever");
+    assert!(forever.get("retention_days").is_null(), "never expires");
+    assert!(forever.get("kms_key_id").is_null());
+    assert_eq!(forever.get("stored_bytes"), &Value::Int(0));
+    assert_eq!(forever.get("subscription_destinations"), &strs(&[]));
+    let central = find(inv, schema::LOG_GROUP, EUW1, "/central/archive");
+    assert_eq!(central.get("retention_days"), &Value::Int(365));
+
+    // --- Call counts: one DescribeKey per distinct key (orders-db and the
+    // ledger cluster share one); one listing page per type and region;
+    // DescribeDBSnapshotAttributes only for the manual snapshots.
+    let calls = |op| collected.calls_to(op);
+    assert_eq!(calls(&ops::STS_GET_CALLER_IDENTITY), 1);
+    assert_eq!(calls(&ops::KMS_DESCRIBE_KEY), 1, "{:#?}", collected.calls);
+    assert_eq!(calls(&ops::RDS_DESCRIBE_DB_INSTANCES), 2);
+    assert_eq!(calls(&ops::RDS_DESCRIBE_DB_SNAPSHOT_ATTRIBUTES), 3);
+    assert_eq!(calls(&ops::S3_LIST_BUCKETS), 1);
+    // 5 listed buckets + the unknown replication destination.
+    assert_eq!(calls(&ops::S3_GET_BUCKET_LOCATION), 6);
+    assert_eq!(calls(&ops::S3_GET_BUCKET_LIFECYCLE), 4);
+    assert_eq!(calls(&ops::S3_LIST_OBJECTS_V2), 3);
+    assert_eq!(calls(&ops::ECR_DESCRIBE_REGISTRY), 2);
+    assert_eq!(calls(&ops::ECR_GET_LIFECYCLE_POLICY), 3);
+    assert_eq!(calls(&ops::LOGS_DESCRIBE_SUBSCRIPTION_FILTERS), 3);
+
+    // Every attribute of every type is filled on at least one resource,
+    // except one the emulator cannot produce (its copies carry no
+    // SourceRegion; the mapping is unit-tested in src/collect/rds.rs) and
+    // one that comes from the configuration, not from AWS.
+    let not_from_aws = [
+        (schema::DB_SNAPSHOT, "source_region"),
+        (schema::S3_EXPORT_LOCATION, "max_age"),
+    ];
+    for kind in schema::RESOURCE_TYPES {
+        for attribute in kind.attributes {
+            if not_from_aws.contains(&(kind.name, attribute.name)) {
+                continue;
+            }
+            assert!(
+                inv.resources
+                    .iter()
+                    .any(|r| std::ptr::eq(r.kind, kind) && !r.get(attribute.name).is_null()),
+                "{}.{} is never filled",
+                kind.name,
+                attribute.name
+            );
+        }
+    }
+    // And the inventory survives its own file format.
+    let back = Inventory::from_json(&inv.to_json(), "collected").unwrap();
+    assert_eq!(&back, inv);
+}
+
+/// Pagination past one page. 120 log groups at the API's default page size
+/// (50) are 3 pages, and cost under a second to create. DB instances are
+/// the slow thing to create in the emulator, so 25 of them are listed with
+/// the test hook's page size 20 (the smallest RDS accepts): 2 pages; export
+/// objects likewise (25 at page size 10: 3 pages) rather than 1001 objects
+/// at S3's default of 1000. DescribeDBSnapshots pages too (25 automated
+/// snapshots), although the emulator ignores MaxRecords there and answers
+/// in one page; ECR ignores maxResults as well (see EMULATOR.md).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn follows_pagination_past_the_first_page() {
+    let moto = Moto::start();
+    let east = &Seed::new(&moto, USE1).await;
+    let groups = futures::future::join_all(
+        (0..120).map(|i| east.log_group_name(format!("/paged/group-{i:03}"))),
+    );
+    let instances = futures::future::join_all((0..25).map(|i| async move {
+        east.instance(&format!("paged-db-{i:02}"))
+            .backup_retention_period(1)
+            .send()
+            .await
+            .unwrap();
+    }));
+    let objects = async {
+        east.bucket("paged-exports", USE1).await;
+        for i in 0..25 {
+            east.put_object("paged-exports", &format!("daily/{i:02}.json"), i + 1)
+                .await;
+        }
+    };
+    futures::join!(groups, instances, objects);
+
+    // Log groups at the default page size.
+    let mut options = moto.options(&[USE1]);
+    options.plan = Plan::new([&ops::LOGS_DESCRIBE_LOG_GROUPS]);
+    let collected = moto.collect(&options).await;
+    no_errors(&collected);
+    assert_eq!(of_kind(&collected.inventory, schema::LOG_GROUP).len(), 120);
+    assert_eq!(collected.calls_to(&ops::LOGS_DESCRIBE_LOG_GROUPS), 3);
+
+    // Instances and export objects with small pages.
+    let mut options = moto.options(&[USE1]);
+    options.plan = Plan::new([&ops::RDS_DESCRIBE_DB_INSTANCES, &ops::S3_LIST_OBJECTS_V2]);
+    options.export_locations = vec!["paged-exports/daily/".parse().unwrap()];
+    let overrides = SdkOverrides {
+        page_size: Some(10),
+        ..moto.overrides()
+    };
+    let collected = collect_with(&options, &overrides).await.unwrap();
+    no_errors(&collected);
+    let inv = &collected.inventory;
+    assert_eq!(of_kind(inv, schema::DB_INSTANCE).len(), 25);
+    assert_eq!(collected.calls_to(&ops::RDS_DESCRIBE_DB_INSTANCES), 2);
+    let exports = find(
+        inv,
+        schema::S3_EXPORT_LOCATION,
+        USE1,
+        "paged-exports/daily/",
+    );
+    assert_eq!(exports.get("object_count"), &Value::Int(25));
+    assert_eq!(exports.get("total_bytes"), &Value::Int((1..=25).sum()));
+    assert_eq!(collected.calls_to(&ops::S3_LIST_OBJECTS_V2), 3);
+}
+
+fn errors_for<'a>(inv: &'a Inventory, op: &str) -> Vec<&'a CollectionError> {
+    inv.errors.iter().filter(|e| e.operation == op).collect()
+}
+
+/// Denied calls become errors of the right shape, and everything else is
+/// still collected. Seeded first; then IAM is enforced and collection runs
+/// as a user whose policy denies all of ECR, S3 lifecycle reads and RDS
+/// snapshot listing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn denied_calls_become_collection_errors() {
+    let moto = Moto::start();
+    let east = Seed::new(&moto, USE1).await;
+    let west = Seed::new(&moto, EUW1).await;
+    east.instance("denied-db")
+        .backup_retention_period(7)
+        .send()
+        .await
+        .unwrap();
+    west.instance("denied-eu-db").send().await.unwrap();
+    east.bucket("denied-east", USE1).await;
+    east.versioned("denied-east").await;
+    west.bucket("denied-west", EUW1).await;
+    east.ecr
+        .create_repository()
+        .repository_name("hidden")
+        .send()
+        .await
+        .unwrap();
+    east.log_group("/denied/visible").await;
+    let user = moto.iam_user(
+        "auditor",
+        r#"{"Version":"2012-10-17","Statement":[
+            {"Effect":"Allow","Action":"*","Resource":"*"},
+            {"Effect":"Deny","Action":["ecr:*","s3:GetLifecycleConfiguration",
+             "rds:DescribeDBSnapshots"],"Resource":"*"}]}"#,
+    );
+    moto.enforce_iam();
+
+    let overrides = SdkOverrides {
+        credentials: Some(user),
+        ..moto.overrides()
+    };
+    let collected = collect_with(&moto.options(REGIONS), &overrides)
+        .await
+        .unwrap();
+    let inv = &collected.inventory;
+
+    // ECR: the listing failed in both regions; nothing of it is known.
+    let listing = errors_for(inv, "DescribeRepositories");
+    let regions: Vec<_> = listing.iter().map(|e| e.region.as_str()).collect();
+    assert_eq!(regions, [EUW1, USE1], "{:#?}", inv.errors);
+    for e in &listing {
+        assert_eq!(e.service, "ecr");
+        // AWS answers AccessDeniedException; the emulator's IAM layer
+        // answers ECR's JSON protocol with a Query-style XML error the SDK
+        // cannot parse, so only the status is known.
+        assert_eq!(e.code, "HTTP403", "{e:#?}");
+        assert!(
+            e.message
+                .contains("not authorized to perform: ecr:DescribeRepositories"),
+            "{}",
+            e.message
+        );
+        assert!(!e.message.is_empty());
+        assert_eq!(e.resource_type, schema::ECR_REPOSITORY);
+        assert_eq!(e.resource_id, None);
+        assert!(e.is_listing_failure());
+    }
+    // The registry's replication rules: unknown for every repository.
+    let registry = errors_for(inv, "DescribeRegistry");
+    assert_eq!(registry.len(), 2, "{:#?}", inv.errors);
+    for e in &registry {
+        assert_eq!(e.resource_id, None);
+        assert_eq!(e.attributes, ["replication_regions"]);
+    }
+    assert!(of_kind(inv, schema::ECR_REPOSITORY).is_empty());
+
+    // S3: one detail failure per bucket, naming the attribute it fills;
+    // the rest of each bucket is read.
+    let lifecycle = errors_for(inv, "GetBucketLifecycleConfiguration");
+    let mut failed: Vec<_> = lifecycle
+        .iter()
+        .map(|e| (e.resource_id.as_deref().unwrap(), e.region.as_str()))
+        .collect();
+    failed.sort();
+    assert_eq!(failed, [("denied-east", USE1), ("denied-west", EUW1)]);
+    for e in &lifecycle {
+        assert_eq!(e.service, "s3");
+        assert_eq!(e.code, "AccessDenied");
+        assert_eq!(e.resource_type, schema::S3_BUCKET);
+        assert_eq!(e.attributes, ["lifecycle_rules"]);
+    }
+    let bucket = find(inv, schema::S3_BUCKET, USE1, "denied-east");
+    assert!(bucket.get("lifecycle_rules").is_null(), "never a false []");
+    assert_eq!(bucket.get("versioning"), &Value::from("Enabled"));
+    assert_eq!(bucket.get("encryption"), &Value::from("none"));
+
+    // RDS: instances are read; snapshots are a listing failure per region,
+    // and each region's cross_region_copy_time is unknown because the
+    // other region's snapshots could not be listed.
+    let instance = find(inv, schema::DB_INSTANCE, USE1, "denied-db");
+    assert_eq!(instance.get("backup_retention_days"), &Value::Int(7));
+    assert!(instance.get("cross_region_copy_time").is_null());
+    find(inv, schema::DB_INSTANCE, EUW1, "denied-eu-db");
+    assert!(of_kind(inv, schema::DB_SNAPSHOT).is_empty());
+    let snapshots = errors_for(inv, "DescribeDBSnapshots");
+    let listing: Vec<_> = snapshots
+        .iter()
+        .filter(|e| e.resource_type == schema::DB_SNAPSHOT)
+        .collect();
+    assert_eq!(listing.len(), 2, "{snapshots:#?}");
+    for e in &listing {
+        assert!(e.is_listing_failure());
+        // The emulator nests its Query error one level deeper than AWS
+        // (`<Errors><Error>`), so the SDK finds no code here either.
+        assert_eq!(e.code, "HTTP403", "{e:#?}");
+        assert!(
+            e.message.contains("rds:DescribeDBSnapshots"),
+            "{}",
+            e.message
+        );
+    }
+    let mut copy_time: Vec<_> = snapshots
+        .iter()
+        .filter(|e| e.resource_type == schema::DB_INSTANCE)
+        .collect();
+    copy_time.sort_by_key(|e| e.region.clone());
+    assert_eq!(copy_time.len(), 2, "{snapshots:#?}");
+    for (e, (region, other)) in copy_time.iter().zip([(EUW1, USE1), (USE1, EUW1)]) {
+        assert_eq!(e.region, region);
+        assert_eq!(e.resource_id, None);
+        assert_eq!(e.attributes, ["cross_region_copy_time"]);
+        assert!(e.message.contains(other), "{}", e.message);
+    }
+
+    // Logs: untouched.
+    find(inv, schema::LOG_GROUP, USE1, "/denied/visible");
+    assert_eq!(
+        inv.errors.len(),
+        listing.len() + copy_time.len() + lifecycle.len() + registry.len() + 2,
+        "{:#?}",
+        inv.errors
+    );
+
+    // The emulator's default credentials belong to no IAM user: nothing can
+    // be audited.
+    let err = collect_with(&moto.options(REGIONS), &moto.overrides())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, CollectError::InvalidCredentials { .. }),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().contains("AWS rejected the credentials"),
+        "{err}"
+    );
+}
+
+/// The plan decides which calls are made: without S3 in the plan there are
+/// no S3 calls, resources or errors; a bucket rule reading only versioning
+/// makes no lifecycle (or other detail) call.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_plan_skips_what_no_rule_reads() {
+    let moto = Moto::start();
+    let east = Seed::new(&moto, USE1).await;
+    east.bucket("planned-bucket", USE1).await;
+    east.instance("planned-db").send().await.unwrap();
+    east.log_group("/planned/group").await;
+    east.ecr
+        .create_repository()
+        .repository_name("planned/repo")
+        .send()
+        .await
+        .unwrap();
+
+    let mut plan = Plan::default();
+    plan.add_type(
+        schema::resource_type(schema::LOG_GROUP).unwrap(),
+        ["retention_days"],
+        false,
+    );
+    let mut options = moto.options(REGIONS);
+    options.plan = plan.clone();
+    options.export_locations = vec![ExportLocation {
+        bucket: "planned-bucket".into(),
+        prefix: String::new(),
+    }];
+    let collected = moto.collect(&options).await;
+    no_errors(&collected);
+    let kinds: Vec<_> = collected
+        .inventory
+        .resources
+        .iter()
+        .map(|r| r.kind.name)
+        .collect();
+    assert_eq!(kinds, [schema::LOG_GROUP]);
+    let services: Vec<_> = collected.calls.keys().collect();
+    assert_eq!(
+        services,
+        ["logs:DescribeLogGroups", "sts:GetCallerIdentity"],
+        "{:#?}",
+        collected.calls
+    );
+    let group = &collected.inventory.resources[0];
+    assert!(
+        group.get("subscription_destinations").is_null(),
+        "not read, so not claimed to be empty"
+    );
+
+    plan.add_type(
+        schema::resource_type(schema::S3_BUCKET).unwrap(),
+        ["versioning"],
+        false,
+    );
+    options.plan = plan;
+    let collected = moto.collect(&options).await;
+    no_errors(&collected);
+    let bucket = find(
+        &collected.inventory,
+        schema::S3_BUCKET,
+        USE1,
+        "planned-bucket",
+    );
+    assert_eq!(bucket.get("versioning"), &Value::from("Disabled"));
+    assert!(bucket.get("lifecycle_rules").is_null());
+    assert!(bucket.get("encryption").is_null());
+    let s3_calls: BTreeMap<_, _> = collected
+        .calls
+        .iter()
+        .filter(|(k, _)| k.starts_with("s3:"))
+        .collect();
+    assert_eq!(
+        s3_calls,
+        BTreeMap::from([
+            (&"s3:GetBucketLocation".to_string(), &1),
+            (&"s3:GetBucketVersioning".to_string(), &1),
+            (&"s3:ListBuckets".to_string(), &1),
+        ])
+    );
+}
+
+fn offline_options() -> CollectOptions {
+    CollectOptions {
+        regions: vec![USE1.to_string()],
+        operation_timeout: Duration::from_secs(2),
+        ..CollectOptions::default()
+    }
+}
+
+fn offline_overrides(endpoint: String) -> SdkOverrides {
+    SdkOverrides {
+        endpoint_url: Some(endpoint),
+        credentials: Some(Credentials::new("testing", "testing", None, None, "test")),
+        max_attempts: Some(1),
+        page_size: None,
+    }
+}
+
+/// Nothing listens: nothing can be audited, and the message says what to
+/// check.
+#[tokio::test]
+async fn an_unreachable_endpoint_is_a_collect_error() {
+    let endpoint = format!("http://127.0.0.1:{}", free_port());
+    let err = collect_with(&offline_options(), &offline_overrides(endpoint.clone()))
+        .await
+        .unwrap_err();
+    let CollectError::Unreachable { code, .. } = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(code, "DispatchFailure");
+    let message = err.to_string();
+    assert!(message.contains(&endpoint), "{message}");
+    assert!(message.contains("AWS_ENDPOINT_URL"), "{message}");
+}
+
+/// A server that accepts connections and never answers: the attempt
+/// timeout ends the call (the SDK has no read timeout of its own).
+#[tokio::test]
+async fn a_silent_endpoint_times_out() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let hold = std::thread::spawn(move || {
+        // Keep accepted connections open, unanswered, until the test ends.
+        let (connection, _) = listener.accept().unwrap();
+        std::thread::sleep(Duration::from_secs(5));
+        drop(connection);
+    });
+    let started = std::time::Instant::now();
+    let err = collect_with(&offline_options(), &offline_overrides(endpoint))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, CollectError::Unreachable { code, .. } if code == "Timeout"),
+        "{err:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(4));
+    drop(hold);
+}
