@@ -61,13 +61,19 @@ pub enum Condition {
 #[derive(Debug)]
 pub enum Subject {
     /// An attribute of the resource, by its index in the schema.
-    Attr { index: usize, name: &'static str },
+    Attr {
+        index: usize,
+        name: &'static str,
+    },
     Common(Common),
     Tag(String),
     /// A field of the list element being examined by `any`/`all`/`none`.
     Field(&'static str),
     /// A `$param` used as a subject: its value is known at compile time.
-    Param { name: String, value: Value },
+    Param {
+        name: String,
+        value: Value,
+    },
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -80,14 +86,26 @@ pub enum Common {
 
 #[derive(Debug)]
 pub enum Test {
-    Compare { op: CmpOp, operand: Operand },
-    In { negated: bool, values: Vec<Value> },
+    Compare {
+        op: CmpOp,
+        operand: Operand,
+    },
+    In {
+        negated: bool,
+        values: Vec<Value>,
+    },
     Present(bool),
     Matches(Regex),
-    Glob { set: GlobSet, patterns: Vec<String> },
+    Glob {
+        set: GlobSet,
+        patterns: Vec<String>,
+    },
     Contains(Operand),
     Length(Vec<Test>),
-    Quantified { quantifier: Quantifier, element: Element },
+    Quantified {
+        quantifier: Quantifier,
+        element: Element,
+    },
     /// `newer_than` / `older_than`. `overrides` are `$self.ATTR` duration
     /// strings tried first (from `[$self.max_age, $max_age]`); `limit` applies
     /// when none is present.
@@ -174,7 +192,11 @@ pub struct Compiler<'a> {
 }
 
 impl<'a> Compiler<'a> {
-    pub fn new(file: &'a str, kind: &'static ResourceType, params: &'a BTreeMap<String, ParamValue>) -> Self {
+    pub fn new(
+        file: &'a str,
+        kind: &'static ResourceType,
+        params: &'a BTreeMap<String, ParamValue>,
+    ) -> Self {
         Compiler {
             file,
             kind,
@@ -187,16 +209,32 @@ impl<'a> Compiler<'a> {
     }
 
     fn error(&mut self, mark: Mark, code: &'static str, message: impl Into<String>) {
-        self.diagnostics.push(Diagnostic::new(self.file, mark, code, message));
+        self.diagnostics
+            .push(Diagnostic::new(self.file, mark, code, message));
     }
 
     /// An error in an operand, which may come from a param set in another file.
     fn error_at(&mut self, at: &Derived, code: &'static str, message: impl Into<String>) {
-        let from = at.param.as_ref().map(|p| format!(" (from `${p}`)")).unwrap_or_default();
-        self.diagnostics.push(Diagnostic::new(&at.file, at.node.mark, code, format!("{}{from}", message.into())));
+        let from = at
+            .param
+            .as_ref()
+            .map(|p| format!(" (from `${p}`)"))
+            .unwrap_or_default();
+        self.diagnostics.push(Diagnostic::new(
+            &at.file,
+            at.node.mark,
+            code,
+            format!("{}{from}", message.into()),
+        ));
     }
 
-    fn error_help(&mut self, mark: Mark, code: &'static str, message: impl Into<String>, help: Option<String>) {
+    fn error_help(
+        &mut self,
+        mark: Mark,
+        code: &'static str,
+        message: impl Into<String>,
+        help: Option<String>,
+    ) {
         let mut d = Diagnostic::new(self.file, mark, code, message);
         d.help = help;
         self.diagnostics.push(d);
@@ -220,14 +258,22 @@ impl<'a> Compiler<'a> {
             return None;
         };
         if entries.is_empty() {
-            self.error(node.mark, "invalid-condition", "a condition must not be empty");
+            self.error(
+                node.mark,
+                "invalid-condition",
+                "a condition must not be empty",
+            );
             return None;
         }
         let mut parts = Vec::new();
         let mut ok = true;
         for (key, value) in entries {
             let Some(name) = key.text() else {
-                self.error(key.mark, "invalid-condition", "condition keys must be strings");
+                self.error(
+                    key.mark,
+                    "invalid-condition",
+                    "condition keys must be strings",
+                );
                 ok = false;
                 continue;
             };
@@ -258,12 +304,19 @@ impl<'a> Compiler<'a> {
             self.error(
                 node.mark,
                 "invalid-condition",
-                format!("`{name}:` takes a list of conditions, found {}", node.describe()),
+                format!(
+                    "`{name}:` takes a list of conditions, found {}",
+                    node.describe()
+                ),
             );
             return None;
         };
         if items.is_empty() {
-            self.error(node.mark, "invalid-condition", format!("`{name}:` must not be empty"));
+            self.error(
+                node.mark,
+                "invalid-condition",
+                format!("`{name}:` must not be empty"),
+            );
             return None;
         }
         let compiled: Vec<_> = items.iter().map(|i| self.condition_in(i, scope)).collect();
@@ -322,7 +375,13 @@ impl<'a> Compiler<'a> {
             Scope::Object(fields) => match fields.iter().find(|f| f.name == name) {
                 Some(f) => Some((Subject::Field(f.name), f.ty)),
                 None => {
-                    let help = did_you_mean(name, fields.iter().map(|f| f.name).chain(COMBINATORS.iter().copied()));
+                    let help = did_you_mean(
+                        name,
+                        fields
+                            .iter()
+                            .map(|f| f.name)
+                            .chain(COMBINATORS.iter().copied()),
+                    );
                     self.error_help(
                         key.mark,
                         "unknown-attribute",
@@ -341,6 +400,14 @@ impl<'a> Compiler<'a> {
 
     fn resource_subject(&mut self, key: &Node, name: &str) -> Option<(Subject, AttrType)> {
         if let Some(tag) = name.strip_prefix("tags.") {
+            if tag.is_empty() {
+                self.error(
+                    key.mark,
+                    "unknown-attribute",
+                    "`tags.` needs a tag key, e.g. `tags.backup`",
+                );
+                return None;
+            }
             self.reads_tags = true;
             return Some((Subject::Tag(tag.to_string()), AttrType::STR));
         }
@@ -371,17 +438,22 @@ impl<'a> Compiler<'a> {
             .iter()
             .chain(COMMON_ATTRIBUTES)
             .map(|a| a.name)
-            .chain(COMBINATORS.iter().copied())
-            .chain(OPERATORS.iter().copied());
-        let mut help = did_you_mean(name, candidates);
-        if help.is_none() && OPERATORS.contains(&name) {
-            help = Some("operators go inside an attribute: `attribute: { op: value }`".into());
-        }
+            .chain(COMBINATORS.iter().copied());
+        let help = if OPERATORS.contains(&name) {
+            Some("operators go inside an attribute: `attribute: { op: value }`".into())
+        } else {
+            did_you_mean(name, candidates)
+        };
         self.error_help(
             key.mark,
             "unknown-attribute",
             format!("{} has no attribute `{name}`", self.kind.name),
-            help.or_else(|| Some(format!("`backstop schema {}` lists its attributes", self.kind.name))),
+            help.or_else(|| {
+                Some(format!(
+                    "`backstop schema {}` lists its attributes",
+                    self.kind.name
+                ))
+            }),
         );
         None
     }
@@ -391,9 +463,19 @@ impl<'a> Compiler<'a> {
         match self.params.get(name) {
             Some(p) => Some(p.clone()),
             None => {
+                // The param a typo was taken for is not also "unused".
+                let keys = self.params.keys().map(String::as_str);
+                if let Some(meant) = crate::model::schema::suggest(name, keys) {
+                    self.used_params.insert(meant.to_string());
+                }
                 let help = did_you_mean(name, self.params.keys().map(String::as_str))
                     .or_else(|| Some("declare it under `params:`".into()));
-                self.error_help(mark, "unknown-param", format!("unknown param `${name}`"), help);
+                self.error_help(
+                    mark,
+                    "unknown-param",
+                    format!("unknown param `${name}`"),
+                    help,
+                );
                 None
             }
         }
@@ -403,7 +485,10 @@ impl<'a> Compiler<'a> {
     fn param_value(&mut self, at: &Derived) -> Option<(Value, AttrType)> {
         let node = &at.node;
         if let Some(items) = node.as_seq() {
-            let strings: Option<Vec<_>> = items.iter().map(|i| i.as_str().map(|s| Value::Str(s.into()))).collect();
+            let strings: Option<Vec<_>> = items
+                .iter()
+                .map(|i| i.as_str().map(|s| Value::Str(s.into())))
+                .collect();
             return match strings {
                 Some(s) => Some((Value::List(s), AttrType::StrList)),
                 None => {
@@ -451,13 +536,20 @@ impl<'a> Compiler<'a> {
             self.error_help(
                 node.mark,
                 "invalid-condition",
-                format!("`{subject}` needs a mapping of operators, found {}", node.describe()),
+                format!(
+                    "`{subject}` needs a mapping of operators, found {}",
+                    node.describe()
+                ),
                 Some(format!("write `{subject}: {{ eq: value }}`")),
             );
             return None;
         };
         if entries.is_empty() {
-            self.error(node.mark, "invalid-condition", format!("`{subject}` has no operator"));
+            self.error(
+                node.mark,
+                "invalid-condition",
+                format!("`{subject}` has no operator"),
+            );
             return None;
         }
         let mut tests = Vec::new();
@@ -477,7 +569,10 @@ impl<'a> Compiler<'a> {
             c.error(
                 key.mark,
                 "type-mismatch",
-                format!("`{op}` does not apply to `{subject}`, which is {}{what}", article(ty.name())),
+                format!(
+                    "`{op}` does not apply to `{subject}`, which is {}{what}",
+                    article(ty.name())
+                ),
             );
             None
         };
@@ -494,7 +589,9 @@ impl<'a> Compiler<'a> {
                 let ordered = !matches!(cmp, CmpOp::Eq | CmpOp::Ne);
                 match ty {
                     AttrType::StrList => not_for(self, "; use `contains`, `length` or `any`"),
-                    AttrType::ObjectList(_) => not_for(self, "; use `length`, `any`, `all` or `none`"),
+                    AttrType::ObjectList(_) => {
+                        not_for(self, "; use `length`, `any`, `all` or `none`")
+                    }
                     AttrType::Bool | AttrType::Str { .. } if ordered => not_for(self, ""),
                     _ => {
                         let operand = self.operand(operand, ty)?;
@@ -528,9 +625,12 @@ impl<'a> Compiler<'a> {
             "present" | "absent" => {
                 let at = self.deref(operand)?;
                 match at.node.scalar() {
-                    Some(Scalar::Bool(b)) => Some(Test::Present(if op == "present" { b } else { !b })),
+                    Some(Scalar::Bool(b)) => {
+                        Some(Test::Present(if op == "present" { b } else { !b }))
+                    }
                     _ => {
-                        let message = format!("`{op}` takes true or false, found {}", at.node.describe());
+                        let message =
+                            format!("`{op}` takes true or false, found {}", at.node.describe());
                         self.error_at(&at, "type-mismatch", message);
                         None
                     }
@@ -545,7 +645,11 @@ impl<'a> Compiler<'a> {
                 match Regex::new(&pattern) {
                     Ok(re) => Some(Test::Matches(re)),
                     Err(e) => {
-                        self.error_at(&at, "invalid-regex", format!("invalid regex: {}", one_line(&e.to_string())));
+                        self.error_at(
+                            &at,
+                            "invalid-regex",
+                            format!("invalid regex: {}", regex_problem(&e)),
+                        );
                         None
                     }
                 }
@@ -556,7 +660,9 @@ impl<'a> Compiler<'a> {
                 }
                 let at = self.deref(operand)?;
                 let items: Vec<Derived> = match (at.node.as_seq(), &at.param) {
-                    (Some(items), None) => items.iter().map(|i| self.deref(i)).collect::<Option<_>>()?,
+                    (Some(items), None) => {
+                        items.iter().map(|i| self.deref(i)).collect::<Option<_>>()?
+                    }
                     (Some(items), Some(_)) => items.iter().map(|i| at.with(i)).collect(),
                     (None, _) => vec![at.clone()],
                 };
@@ -570,7 +676,11 @@ impl<'a> Compiler<'a> {
                             patterns.push(p);
                         }
                         Err(e) => {
-                            self.error_at(item, "invalid-glob", format!("invalid glob {p:?}: {}", e.kind()));
+                            self.error_at(
+                                item,
+                                "invalid-glob",
+                                format!("invalid glob {p:?}: {}", e.kind()),
+                            );
                             return None;
                         }
                     }
@@ -587,7 +697,8 @@ impl<'a> Compiler<'a> {
             },
             "length" => match ty {
                 AttrType::StrList | AttrType::ObjectList(_) | AttrType::Str { .. } => {
-                    let inner = self.tests(operand, &AttrType::Int, &format!("length of {subject}"))?;
+                    let inner =
+                        self.tests(operand, &AttrType::Int, &format!("length of {subject}"))?;
                     Some(Test::Length(inner))
                 }
                 _ => not_for(self, ""),
@@ -599,13 +710,20 @@ impl<'a> Compiler<'a> {
                     _ => Quantifier::None,
                 };
                 let element = match ty {
-                    AttrType::StrList => Element::Scalar(self.tests(operand, &AttrType::STR, &format!("element of {subject}"))?),
-                    AttrType::ObjectList(fields) => {
-                        Element::Object(Box::new(self.condition_in(operand, Scope::Object(fields))?))
-                    }
+                    AttrType::StrList => Element::Scalar(self.tests(
+                        operand,
+                        &AttrType::STR,
+                        &format!("element of {subject}"),
+                    )?),
+                    AttrType::ObjectList(fields) => Element::Object(Box::new(
+                        self.condition_in(operand, Scope::Object(fields))?,
+                    )),
                     _ => return not_for(self, ""),
                 };
-                Some(Test::Quantified { quantifier, element })
+                Some(Test::Quantified {
+                    quantifier,
+                    element,
+                })
             }
             "newer_than" | "older_than" => {
                 if !matches!(ty, AttrType::Time) {
@@ -615,7 +733,8 @@ impl<'a> Compiler<'a> {
                 let fallback = match operand.as_seq() {
                     Some([first @ .., last]) => {
                         for item in first {
-                            let Some(attr) = item.as_str().and_then(|s| s.strip_prefix("$self.")) else {
+                            let Some(attr) = item.as_str().and_then(|s| s.strip_prefix("$self."))
+                            else {
                                 self.error(
                                     item.mark,
                                     "type-mismatch",
@@ -651,7 +770,12 @@ impl<'a> Compiler<'a> {
             _ => {
                 let help = did_you_mean(op, OPERATORS.iter().copied())
                     .or_else(|| Some(format!("operators: {}", OPERATORS.join(", "))));
-                self.error_help(key.mark, "unknown-operator", format!("unknown operator `{op}`"), help);
+                self.error_help(
+                    key.mark,
+                    "unknown-operator",
+                    format!("unknown operator `{op}`"),
+                    help,
+                );
                 None
             }
         }
@@ -675,7 +799,11 @@ impl<'a> Compiler<'a> {
                 self.error(
                     node.mark,
                     "type-mismatch",
-                    format!("`$self.{attr}` is {}, expected {}", article(found.name()), article(ty.name())),
+                    format!(
+                        "`$self.{attr}` is {}, expected {}",
+                        article(found.name()),
+                        article(ty.name())
+                    ),
                 );
                 return None;
             }
@@ -715,7 +843,10 @@ impl<'a> Compiler<'a> {
             (AttrType::Str { values }, Some(Scalar::Str(s))) => {
                 if !values.is_empty() && !values.contains(&s) {
                     let help = did_you_mean(s, values.iter().copied());
-                    let message = format!("{s:?} never occurs here; possible values: {}", values.join(", "));
+                    let message = format!(
+                        "{s:?} never occurs here; possible values: {}",
+                        values.join(", ")
+                    );
                     self.error_at(&at, "unknown-value", message);
                     if let (Some(help), Some(last)) = (help, self.diagnostics.last_mut()) {
                         last.help = Some(help);
@@ -780,6 +911,17 @@ fn article(name: &str) -> String {
     }
 }
 
+/// The problem without the regex crate's multi-line caret diagram: `unclosed group`.
+fn regex_problem(e: &regex::Error) -> String {
+    match e {
+        regex::Error::Syntax(text) => {
+            let last = text.lines().last().unwrap_or(text);
+            last.trim_start_matches("error: ").to_string()
+        }
+        other => one_line(&other.to_string()),
+    }
+}
+
 fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
@@ -833,8 +975,16 @@ impl Subject {
                 };
                 Cow::Owned(Value::Str(s.clone()))
             }
-            Subject::Tag(key) => Cow::Owned(r.tags.get(key).map_or(Value::Null, |v| Value::Str(v.clone()))),
-            Subject::Field(name) => Cow::Borrowed(env.element.and_then(|o| o.get(*name)).unwrap_or(&Value::Null)),
+            Subject::Tag(key) => Cow::Owned(
+                r.tags
+                    .get(key)
+                    .map_or(Value::Null, |v| Value::Str(v.clone())),
+            ),
+            Subject::Field(name) => Cow::Borrowed(
+                env.element
+                    .and_then(|o| o.get(*name))
+                    .unwrap_or(&Value::Null),
+            ),
             Subject::Param { value, .. } => Cow::Borrowed(value),
         }
     }
@@ -902,7 +1052,9 @@ impl Condition {
 
     fn collect_reads(&self, out: &mut BTreeSet<&'static str>) {
         match self {
-            Condition::All(parts) | Condition::Any(parts) => parts.iter().for_each(|p| p.collect_reads(out)),
+            Condition::All(parts) | Condition::Any(parts) => {
+                parts.iter().for_each(|p| p.collect_reads(out))
+            }
             Condition::Not(inner) => inner.collect_reads(out),
             Condition::Check { subject, tests } => {
                 subject.collect_reads(out);
@@ -925,7 +1077,9 @@ impl Condition {
 
     fn is_constant(&self) -> bool {
         match self {
-            Condition::All(parts) | Condition::Any(parts) => parts.iter().all(Condition::is_constant),
+            Condition::All(parts) | Condition::Any(parts) => {
+                parts.iter().all(Condition::is_constant)
+            }
             Condition::Not(inner) => inner.is_constant(),
             Condition::Check { subject, tests } => {
                 matches!(subject, Subject::Param { .. }) && tests.iter().all(Test::is_constant)
@@ -936,7 +1090,9 @@ impl Condition {
     /// "x is 1, y is absent": the values a failed `not:` saw.
     fn facts(&self, env: &Env, out: &mut Vec<String>) {
         match self {
-            Condition::All(parts) | Condition::Any(parts) => parts.iter().for_each(|p| p.facts(env, out)),
+            Condition::All(parts) | Condition::Any(parts) => {
+                parts.iter().for_each(|p| p.facts(env, out))
+            }
             Condition::Not(inner) => inner.facts(env, out),
             Condition::Check { subject, .. } => {
                 if !matches!(subject, Subject::Param { .. }) {
@@ -965,7 +1121,11 @@ impl Condition {
                 if shown.is_empty() {
                     shown = parts.iter().collect();
                 }
-                shown.iter().map(|p| p.explain(env)).collect::<Vec<_>>().join("; or ")
+                shown
+                    .iter()
+                    .map(|p| p.explain(env))
+                    .collect::<Vec<_>>()
+                    .join("; or ")
             }
             Condition::Not(inner) => {
                 let mut facts = Vec::new();
@@ -996,14 +1156,20 @@ impl Condition {
     /// With an environment, `$self` operands show their values.
     fn describe_in(&self, env: Option<&Env>) -> String {
         match self {
-            Condition::All(parts) => parts.iter().map(|p| p.describe_in(env)).collect::<Vec<_>>().join(" and "),
+            Condition::All(parts) => parts
+                .iter()
+                .map(|p| p.describe_in(env))
+                .collect::<Vec<_>>()
+                .join(" and "),
             Condition::Any(parts) => {
                 let inner: Vec<_> = parts
                     .iter()
                     .map(|p| match p {
                         // `a and b` inside `or` needs its own parentheses.
                         Condition::All(_) => format!("({})", p.describe_in(env)),
-                        Condition::Check { tests, .. } if tests.len() > 1 => format!("({})", p.describe_in(env)),
+                        Condition::Check { tests, .. } if tests.len() > 1 => {
+                            format!("({})", p.describe_in(env))
+                        }
                         _ => p.describe_in(env),
                     })
                     .collect();
@@ -1028,7 +1194,10 @@ impl Operand {
             Operand::Const(v) => Cow::Borrowed(v),
             Operand::OfResource(subject) => {
                 // `$self` always means the resource, even inside a list element.
-                let outer = Env { element: None, ..*env };
+                let outer = Env {
+                    element: None,
+                    ..*env
+                };
                 Cow::Owned(subject.value(&outer).into_owned())
             }
         }
@@ -1086,7 +1255,10 @@ impl Test {
                 let len = Value::Int(len as i64);
                 Truth::all(tests.iter().map(|t| t.truth(&len, env)))
             }
-            Test::Quantified { quantifier, element } => {
+            Test::Quantified {
+                quantifier,
+                element,
+            } => {
                 let Some(items) = value.as_list() else {
                     return Truth::False;
                 };
@@ -1110,7 +1282,9 @@ impl Test {
     /// Whether the test's outcome depends only on its subject (no `$self`).
     fn is_constant(&self) -> bool {
         match self {
-            Test::Compare { operand, .. } | Test::Contains(operand) => matches!(operand, Operand::Const(_)),
+            Test::Compare { operand, .. } | Test::Contains(operand) => {
+                matches!(operand, Operand::Const(_))
+            }
             Test::Length(tests) => tests.iter().all(Test::is_constant),
             Test::Quantified { element, .. } => match element {
                 Element::Scalar(tests) => tests.iter().all(Test::is_constant),
@@ -1141,9 +1315,17 @@ impl Test {
     /// The requirement, after "expected".
     fn expectation(&self, env: &Env) -> String {
         match self {
-            Test::Compare { op: CmpOp::Eq, operand } => operand.describe(Some(env)),
-            Test::Compare { op: CmpOp::Ne, operand } => format!("not {}", operand.describe(Some(env))),
-            Test::Compare { op, operand } => format!("{} {}", op.symbol(), operand.describe(Some(env))),
+            Test::Compare {
+                op: CmpOp::Eq,
+                operand,
+            } => operand.describe(Some(env)),
+            Test::Compare {
+                op: CmpOp::Ne,
+                operand,
+            } => format!("not {}", operand.describe(Some(env))),
+            Test::Compare { op, operand } => {
+                format!("{} {}", op.symbol(), operand.describe(Some(env)))
+            }
             Test::Length(tests) => {
                 let parts: Vec<_> = tests.iter().map(|t| t.expectation(env)).collect();
                 format!("length {}", parts.join(" and "))
@@ -1160,8 +1342,14 @@ impl Test {
     fn phrase(&self, env: Option<&Env>) -> String {
         match self {
             Test::Compare { op, operand } => format!("{} {}", op.symbol(), operand.describe(env)),
-            Test::In { negated: false, values } => format!("one of {}", Value::List(values.clone())),
-            Test::In { negated: true, values } => format!("none of {}", Value::List(values.clone())),
+            Test::In {
+                negated: false,
+                values,
+            } => format!("one of {}", Value::List(values.clone())),
+            Test::In {
+                negated: true,
+                values,
+            } => format!("none of {}", Value::List(values.clone())),
             Test::Present(true) => "present".into(),
             Test::Present(false) => "absent".into(),
             Test::Matches(re) => format!("matching /{}/", re.as_str()),
@@ -1171,7 +1359,10 @@ impl Test {
                 let parts: Vec<_> = tests.iter().map(|t| t.phrase(env)).collect();
                 format!("length {}", parts.join(" and "))
             }
-            Test::Quantified { quantifier, element } => {
+            Test::Quantified {
+                quantifier,
+                element,
+            } => {
                 let which = match quantifier {
                     Quantifier::Any => "at least one element",
                     Quantifier::All => "every element",
@@ -1179,14 +1370,24 @@ impl Test {
                 };
                 format!("{which} {}", element.describe(env))
             }
-            Test::Age { newer, limit, overrides } => {
+            Test::Age {
+                newer,
+                limit,
+                overrides,
+            } => {
                 let word = if *newer { "newer than" } else { "older than" };
                 let limit = match env {
-                    Some(env) => self.age_limit(env).map_or_else(|| "an invalid duration".into(), duration::format),
+                    Some(env) => self
+                        .age_limit(env)
+                        .map_or_else(|| "an invalid duration".into(), duration::format),
                     None if overrides.is_empty() => duration::format(*limit),
                     None => {
                         let names: Vec<_> = overrides.iter().map(subject_name).collect();
-                        format!("{} (default {})", names.join(" or "), duration::format(*limit))
+                        format!(
+                            "{} (default {})",
+                            names.join(" or "),
+                            duration::format(*limit)
+                        )
                     }
                 };
                 format!("{word} {limit}")
@@ -1199,10 +1400,16 @@ impl Test {
     /// The age limit for this resource: the first present override, else the
     /// fixed limit. `None` when an override is not a valid duration.
     fn age_limit(&self, env: &Env) -> Option<SignedDuration> {
-        let Test::Age { limit, overrides, .. } = self else {
+        let Test::Age {
+            limit, overrides, ..
+        } = self
+        else {
             return None;
         };
-        let outer = Env { element: None, ..*env };
+        let outer = Env {
+            element: None,
+            ..*env
+        };
         for subject in overrides {
             if let Value::Str(text) = &*subject.value(&outer) {
                 return duration::parse(text).ok();
@@ -1228,7 +1435,11 @@ impl Element {
 
     fn describe(&self, env: Option<&Env>) -> String {
         match self {
-            Element::Scalar(tests) => tests.iter().map(|t| t.describe(env)).collect::<Vec<_>>().join(" and "),
+            Element::Scalar(tests) => tests
+                .iter()
+                .map(|t| t.describe(env))
+                .collect::<Vec<_>>()
+                .join(" and "),
             Element::Object(condition) => format!("where {}", condition.describe_in(env)),
         }
     }

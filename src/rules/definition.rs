@@ -57,13 +57,37 @@ impl RuleDef {
                 format!("a rule file must be a mapping, found {}", root.describe()),
             )]);
         };
+        // Where the mapping starts: a block mapping's own mark is at the colon
+        // after its first key.
+        let start = entries.first().map_or(root.mark, |(key, _)| {
+            if (key.mark.line, key.mark.col) < (root.mark.line, root.mark.col) {
+                key.mark
+            } else {
+                root.mark
+            }
+        });
         let mut fields: BTreeMap<&str, (&Node, &Node)> = BTreeMap::new();
+        // Fields a misspelt key was taken for: not reported missing as well.
+        let mut misspelt: Vec<&str> = Vec::new();
         for (key, value) in entries {
             let name = key.text().unwrap_or_default();
             if FIELDS.contains(&name) {
                 fields.insert(name, (key, value));
+            } else if key.as_str().is_none_or(str::is_empty) {
+                diags.push(Diagnostic::new(
+                    file,
+                    key.mark,
+                    "unknown-field",
+                    format!("expected a field name, found {}", key.describe()),
+                ));
             } else {
-                let mut d = Diagnostic::new(file, key.mark, "unknown-field", format!("unknown field `{name}`"));
+                let mut d = Diagnostic::new(
+                    file,
+                    key.mark,
+                    "unknown-field",
+                    format!("unknown field `{name}`"),
+                );
+                misspelt.extend(schema::suggest(name, FIELDS.iter().copied()));
                 d.help = did_you_mean(name, FIELDS.iter().copied())
                     .or_else(|| Some(format!("rule fields: {}", FIELDS.join(", "))));
                 diags.push(d);
@@ -71,23 +95,35 @@ impl RuleDef {
         }
         let string = |name: &str, diags: &mut Vec<Diagnostic>| -> Option<(String, Mark)> {
             match fields.get(name) {
+                None if misspelt.contains(&name) => None,
                 None => {
                     diags.push(Diagnostic::new(
                         file,
-                        root.mark,
+                        start,
                         "missing-field",
                         format!("missing required field `{name}`"),
                     ));
                     None
                 }
-                Some((_, value)) => match value.text().filter(|_| value.as_map().is_none()) {
-                    Some(text) if !text.trim().is_empty() => Some((text.trim().to_string(), value.mark)),
+                Some((key, value)) => match value.text().filter(|_| !value.is_null()) {
+                    Some(text) if !text.trim().is_empty() => {
+                        Some((text.trim().to_string(), value.mark))
+                    }
                     _ => {
+                        // An empty value's mark is wherever the next token is.
+                        let mark = if value.is_null() {
+                            key.mark
+                        } else {
+                            value.mark
+                        };
                         diags.push(Diagnostic::new(
                             file,
-                            value.mark,
+                            mark,
                             "type-mismatch",
-                            format!("`{name}` must be a non-empty string, found {}", value.describe()),
+                            format!(
+                                "`{name}` must be a non-empty string, found {}",
+                                value.describe()
+                            ),
                         ));
                         None
                     }
@@ -111,10 +147,15 @@ impl RuleDef {
                         "id-mismatch",
                         format!("rule id `{id}` differs from its file name `{stem}`"),
                     )
-                    .with_help(format!("rename the file to `{id}.yaml` or the id to `{stem}`")),
+                    .with_help(format!(
+                        "rename the file to `{id}.yaml` or the id to `{stem}`"
+                    )),
                 );
             }
-            if !id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
+            if !id
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            {
                 diags.push(Diagnostic::new(
                     file,
                     *mark,
@@ -126,7 +167,12 @@ impl RuleDef {
         let kind = resource.and_then(|(name, mark)| match schema::resource_type(&name) {
             Some(kind) => Some(kind),
             None => {
-                let mut d = Diagnostic::new(file, mark, "unknown-resource-type", format!("unknown resource type `{name}`"));
+                let mut d = Diagnostic::new(
+                    file,
+                    mark,
+                    "unknown-resource-type",
+                    format!("unknown resource type `{name}`"),
+                );
                 d.help = did_you_mean(&name, RESOURCE_TYPES.iter().map(|t| t.name))
                     .or_else(|| Some("`backstop schema` lists the resource types".into()));
                 diags.push(d);
@@ -152,7 +198,11 @@ impl RuleDef {
                     "invalid-category",
                     format!(
                         "unknown category `{c}`; categories: {}",
-                        CATEGORIES.iter().map(|(id, _)| *id).collect::<Vec<_>>().join(", ")
+                        CATEGORIES
+                            .iter()
+                            .map(|(id, _)| *id)
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                 );
                 d.help = did_you_mean(&c, CATEGORIES.iter().map(|(id, _)| *id));
@@ -210,10 +260,11 @@ impl RuleDef {
         }
         let assert = match fields.get("assert") {
             Some((_, node)) => Some((*node).clone()),
+            None if misspelt.contains(&"assert") => None,
             None => {
                 diags.push(Diagnostic::new(
                     file,
-                    root.mark,
+                    start,
                     "missing-field",
                     "missing required field `assert`",
                 ));
@@ -222,7 +273,16 @@ impl RuleDef {
         };
         let when = fields.get("when").map(|(_, node)| (*node).clone());
 
-        match (id, title, kind, severity, category, rationale, remediation, assert) {
+        match (
+            id,
+            title,
+            kind,
+            severity,
+            category,
+            rationale,
+            remediation,
+            assert,
+        ) {
             (
                 Some((id, id_mark)),
                 Some((title, _)),

@@ -1,0 +1,694 @@
+//! Loading rule files: every mistake is reported with a stable code, a clear
+//! message and the exact `file:line:col`, all of them at once, and no input
+//! makes the loader panic.
+
+use std::collections::BTreeMap;
+
+use backstop::rules::{Diagnostic, Diagnostics, ParamValue, RuleSet, Settings, yaml};
+
+/// A valid rule; the tests below break one thing at a time.
+const GOOD: &str = "\
+id: rds-test
+title: Test rule
+resource: aws.rds.db_instance
+severity: high
+category: retention
+params:
+  min_days: 7
+when:
+  cluster_id: { absent: true }
+assert:
+  backup_retention_days: { gte: $min_days }
+rationale: Because.
+remediation: fix {id}
+references:
+  - https://example.com
+";
+
+const FILE: &str = "rules/rds-test.yaml";
+
+/// `GOOD` with `from` replaced by `to` (which must occur exactly once).
+fn good_with(from: &str, to: &str) -> String {
+    assert_eq!(GOOD.matches(from).count(), 1, "{from:?}");
+    GOOD.replace(from, to)
+}
+
+/// `GOOD` with one more check in its `assert:` (line 12, indented by 2).
+fn with_check(check: &str) -> String {
+    good_with(
+        "{ gte: $min_days }\n",
+        &format!("{{ gte: $min_days }}\n  {check}\n"),
+    )
+}
+
+/// The diagnostics of one file that must not load.
+fn load_err(file: &str, text: &str) -> Diagnostics {
+    match RuleSet::default().add_source(file, text) {
+        Ok(()) => panic!("{file} loaded, expected an error:\n{text}"),
+        Err(d) => d,
+    }
+}
+
+fn codes(d: &Diagnostics) -> Vec<&'static str> {
+    d.0.iter().map(|d| d.code).collect()
+}
+
+/// The single diagnostic of `text`, checked for code and position.
+fn single(text: &str, code: &str, line: usize, col: usize) -> Diagnostic {
+    let d = load_err(FILE, text);
+    assert_eq!(d.0.len(), 1, "expected one diagnostic:\n{d}");
+    let d = d.0.into_iter().next().unwrap();
+    assert_eq!(
+        (d.file.as_str(), d.code, d.line, d.col),
+        (FILE, code, line, col),
+        "{d}"
+    );
+    d
+}
+
+#[test]
+fn the_base_rule_is_valid() {
+    let mut set = RuleSet::default();
+    set.add_source(FILE, GOOD).unwrap();
+    assert_eq!(set.rules()[0].id, "rds-test");
+    set.compile(&Settings::default()).unwrap();
+    // Windows line endings are fine too.
+    RuleSet::default()
+        .add_source(FILE, &GOOD.replace('\n', "\r\n"))
+        .unwrap();
+}
+
+// ---------------------------------------------------------------------------
+// YAML-level errors
+
+#[test]
+fn yaml_syntax_error() {
+    let d = single(
+        &good_with("{ gte: $min_days }", "{ gte: $min_days"),
+        "yaml-syntax",
+        12,
+        10,
+    );
+    insta::assert_snapshot!("yaml_syntax_error", d.to_string());
+}
+
+#[test]
+fn yaml_syntax_error_counts_lines_with_crlf() {
+    let text = good_with("{ gte: $min_days }", "{ gte: $min_days").replace('\n', "\r\n");
+    let d = single(&text, "yaml-syntax", 12, 10);
+    assert_eq!(
+        d.message,
+        "while parsing a flow mapping, did not find expected ',' or '}'"
+    );
+}
+
+#[test]
+fn duplicate_key() {
+    let d = single(
+        &good_with(
+            "rationale: Because.\n",
+            "rationale: Because.\ntitle: Again\n",
+        ),
+        "yaml-syntax",
+        13,
+        1,
+    );
+    assert_eq!(d.message, "duplicate key `title`");
+    insta::assert_snapshot!("duplicate_key", d.to_string());
+}
+
+#[test]
+fn billion_laughs_fails_fast() {
+    let mut bomb = String::from("a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+    for i in 1..12 {
+        let p = i - 1;
+        bomb.push_str(&format!(
+            "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+        ));
+    }
+    let text = good_with(
+        "params:\n",
+        &format!("params:\n  {}", bomb.replace('\n', "\n  ")),
+    );
+    let started = std::time::Instant::now();
+    let d = load_err(FILE, &text);
+    assert!(
+        started.elapsed().as_secs() < 2,
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(codes(&d), vec!["yaml-syntax"]);
+    assert!(d.0[0].message.contains("alias expansion is capped"), "{d}");
+    insta::assert_snapshot!("billion_laughs", d.to_string());
+}
+
+#[test]
+fn oversized_file() {
+    let text = format!(
+        "{GOOD}# {}\n",
+        "x".repeat(backstop::rules::yaml::MAX_DOCUMENT_BYTES)
+    );
+    let d = single(&text, "yaml-syntax", 1, 1);
+    assert!(d.message.contains("the limit is"), "{d}");
+}
+
+// ---------------------------------------------------------------------------
+// Rule fields
+
+#[test]
+fn unknown_field_with_did_you_mean() {
+    let d = single(&good_with("title:", "titel:"), "unknown-field", 2, 1);
+    insta::assert_snapshot!("unknown_field", d.to_string());
+    // Without a close match the help lists the fields.
+    let d = load_err(FILE, &good_with("references:", "owner: me\nreferences:"));
+    assert_eq!(codes(&d), vec!["unknown-field"]);
+    assert!(
+        d.0[0]
+            .help
+            .as_deref()
+            .unwrap()
+            .starts_with("rule fields: id, title,"),
+        "{d}"
+    );
+}
+
+#[test]
+fn missing_fields_are_all_reported_at_the_start_of_the_rule() {
+    let text = format!(
+        "# A rule with no title and no assert.\n{}",
+        good_with("title: Test rule\n", "")
+    );
+    let text = text.replace("assert:\n  backup_retention_days: { gte: $min_days }\n", "");
+    let d = load_err(FILE, &text);
+    insta::assert_snapshot!("missing_field", d.to_string());
+    assert_eq!(codes(&d), vec!["missing-field", "missing-field"]);
+    assert!(d.0.iter().all(|d| (d.line, d.col) == (2, 1)), "{d}");
+}
+
+#[test]
+fn empty_or_null_required_fields() {
+    // A null value points at its key; anything else at the value.
+    for (value, found, col) in [
+        ("~", "nothing (null)", 1),
+        ("null", "nothing (null)", 1),
+        ("", "nothing (null)", 1),
+        ("[a]", "a list", 8),
+        ("{a: b}", "a mapping", 8),
+    ] {
+        let d = single(
+            &good_with("title: Test rule", &format!("title: {value}")),
+            "type-mismatch",
+            2,
+            col,
+        );
+        assert_eq!(
+            d.message,
+            format!("`title` must be a non-empty string, found {found}"),
+            "{value}"
+        );
+    }
+    // A quoted "null" is a string.
+    RuleSet::default()
+        .add_source(FILE, &good_with("title: Test rule", "title: \"null\""))
+        .unwrap();
+}
+
+#[test]
+fn unknown_resource_type() {
+    let d = single(
+        &good_with("aws.rds.db_instance", "aws.rds.db_instances"),
+        "unknown-resource-type",
+        3,
+        11,
+    );
+    insta::assert_snapshot!("unknown_resource_type", d.to_string());
+}
+
+#[test]
+fn invalid_severity_and_category() {
+    let d = single(
+        &good_with("severity: high", "severity: hihg"),
+        "invalid-severity",
+        4,
+        11,
+    );
+    insta::assert_snapshot!("invalid_severity", d.to_string());
+    let d = single(
+        &good_with("category: retention", "category: retension"),
+        "invalid-category",
+        5,
+        11,
+    );
+    insta::assert_snapshot!("invalid_category", d.to_string());
+}
+
+#[test]
+fn field_names_must_be_strings() {
+    let d = single(&format!("[a, b]: 1\n{GOOD}"), "unknown-field", 1, 1);
+    assert_eq!(d.message, "expected a field name, found a list");
+    let d = single(&format!("{GOOD}: x\n"), "unknown-field", 16, 1);
+    assert_eq!(d.message, "expected a field name, found nothing (null)");
+    let d = single(&format!("{GOOD}7: x\n"), "unknown-field", 16, 1);
+    assert_eq!(d.message, "expected a field name, found an integer");
+}
+
+#[test]
+fn id_differs_from_file_stem() {
+    let d = load_err("rules/rds/other-name.yaml", GOOD);
+    assert_eq!(codes(&d), vec!["id-mismatch"]);
+    assert_eq!((d.0[0].line, d.0[0].col), (1, 5));
+    insta::assert_snapshot!("id_mismatch", d.to_string());
+}
+
+#[test]
+fn invalid_id() {
+    let d = load_err(
+        "rules/Rds_Test.yaml",
+        &good_with("id: rds-test", "id: Rds_Test"),
+    );
+    assert_eq!(codes(&d), vec!["invalid-id"]);
+    assert_eq!(
+        d.0[0].message,
+        "rule id `Rds_Test` must be lowercase letters, digits and dashes"
+    );
+}
+
+#[test]
+fn duplicate_id_across_files_names_the_first() {
+    let mut set = RuleSet::default();
+    set.add_source("rules/a/rds-test.yaml", GOOD).unwrap();
+    let d = set
+        .add_source("rules/b/rds-test.yaml", &format!("# copy\n{GOOD}"))
+        .unwrap_err();
+    assert_eq!(codes(&d), vec!["duplicate-id"]);
+    assert_eq!(
+        d.0[0].help.as_deref(),
+        Some("first defined at rules/a/rds-test.yaml:1:5")
+    );
+    insta::assert_snapshot!("duplicate_id", d.to_string());
+    // The first definition stays.
+    assert_eq!(set.rules().len(), 1);
+    assert_eq!(set.rules()[0].file, "rules/a/rds-test.yaml");
+}
+
+// ---------------------------------------------------------------------------
+// Conditions
+
+#[test]
+fn unknown_attribute_with_did_you_mean() {
+    let d = single(
+        &good_with("backup_retention_days:", "backup_retention_day:"),
+        "unknown-attribute",
+        11,
+        3,
+    );
+    insta::assert_snapshot!("unknown_attribute", d.to_string());
+    // Without a close match, the help points at `backstop schema`.
+    let d = single(&good_with("cluster_id:", "zzz:"), "unknown-attribute", 9, 3);
+    assert_eq!(
+        d.help.as_deref(),
+        Some("`backstop schema aws.rds.db_instance` lists its attributes")
+    );
+    // An operator written where an attribute belongs.
+    let d = single(
+        &good_with("cluster_id: { absent: true }", "absent: true"),
+        "unknown-attribute",
+        9,
+        3,
+    );
+    assert_eq!(
+        d.help.as_deref(),
+        Some("operators go inside an attribute: `attribute: { op: value }`")
+    );
+}
+
+#[test]
+fn unknown_operator_with_did_you_mean() {
+    let d = single(
+        &good_with("{ gte: $min_days }", "{ gtee: $min_days }"),
+        "unknown-operator",
+        11,
+        28,
+    );
+    insta::assert_snapshot!("unknown_operator", d.to_string());
+}
+
+#[test]
+fn unknown_param() {
+    let d = single(
+        &good_with("{ gte: $min_days }", "{ gte: $min_day }"),
+        "unknown-param",
+        11,
+        33,
+    );
+    insta::assert_snapshot!("unknown_param", d.to_string());
+    // No params at all: the help says where to declare one.
+    let text = good_with("params:\n  min_days: 7\n", "");
+    let d = load_err(FILE, &text);
+    assert_eq!(codes(&d), vec!["unknown-param"]);
+    assert_eq!(d.0[0].help.as_deref(), Some("declare it under `params:`"));
+}
+
+#[test]
+fn unused_param() {
+    let d = single(
+        &good_with("  min_days: 7\n", "  min_days: 7\n  max_days: 35\n"),
+        "unused-param",
+        8,
+        13,
+    );
+    insta::assert_snapshot!("unused_param", d.to_string());
+}
+
+#[test]
+fn type_mismatches() {
+    let d = single(&with_check("multi_az: {gte: 3}"), "type-mismatch", 12, 14);
+    insta::assert_snapshot!("type_mismatch_bool_ordered", d.to_string());
+    let d = single(
+        &good_with("{ gte: $min_days }", "{ gte: $min_days, eq: \"seven\" }"),
+        "type-mismatch",
+        11,
+        48,
+    );
+    insta::assert_snapshot!("type_mismatch_string_for_integer", d.to_string());
+    // A param of the wrong type is reported where the param is written.
+    let d = load_err(FILE, &good_with("min_days: 7", "min_days: seven"));
+    assert_eq!(codes(&d), vec!["type-mismatch"]);
+    assert_eq!((d.0[0].line, d.0[0].col), (7, 13));
+    assert_eq!(
+        d.0[0].message,
+        "expected an integer, found a string (from `$min_days`)"
+    );
+}
+
+#[test]
+fn unknown_enum_value_suggests_the_right_case() {
+    let text = good_with("aws.rds.db_instance", "aws.s3.bucket")
+        .replace("when:\n  cluster_id: { absent: true }\n", "")
+        .replace(
+            "backup_retention_days: { gte: $min_days }",
+            "versioning: {eq: enabled}",
+        )
+        .replace("params:\n  min_days: 7\n", "");
+    let d = single(&text, "unknown-value", 7, 20);
+    assert_eq!(d.help.as_deref(), Some("did you mean `Enabled`?"));
+    insta::assert_snapshot!("unknown_value", d.to_string());
+}
+
+#[test]
+fn invalid_regex_glob_and_duration() {
+    let d = single(
+        &with_check("engine: {matches: '(postgres'}"),
+        "invalid-regex",
+        12,
+        21,
+    );
+    insta::assert_snapshot!("invalid_regex", d.to_string());
+    let d = single(
+        &with_check("id: {glob: [\"db-*\", \"db-[\"]}"),
+        "invalid-glob",
+        12,
+        23,
+    );
+    insta::assert_snapshot!("invalid_glob", d.to_string());
+    let d = single(
+        &with_check("latest_restorable_time: {newer_than: 1.5h}"),
+        "invalid-duration",
+        12,
+        40,
+    );
+    insta::assert_snapshot!("invalid_duration", d.to_string());
+    // From a param: the position is the param's.
+    let d = single(
+        &good_with("min_days: 7", "min_days: 7\n  lag: 1 hour").replace(
+            "{ gte: $min_days }",
+            "{ gte: $min_days }\n  latest_restorable_time: {newer_than: $lag}",
+        ),
+        "invalid-duration",
+        8,
+        8,
+    );
+    assert!(d.message.ends_with("(from `$lag`)"), "{d}");
+}
+
+#[test]
+fn param_override_of_the_wrong_type_points_at_the_override() {
+    let mut set = RuleSet::default();
+    set.add_source(FILE, GOOD).unwrap();
+    let config = "# backstop.yaml\nrules:\n  rds-test:\n    params:\n      min_days: \"14\"\n";
+    let root = yaml::parse(config).unwrap();
+    let node = root.as_map().unwrap()[0].1.as_map().unwrap()[0]
+        .1
+        .as_map()
+        .unwrap()[0]
+        .1
+        .as_map()
+        .unwrap()[0]
+        .1
+        .clone();
+    let mut settings = Settings::default();
+    settings.params.insert(
+        "rds-test".into(),
+        BTreeMap::from([(
+            "min_days".to_string(),
+            ParamValue {
+                node,
+                file: "backstop.yaml".into(),
+            },
+        )]),
+    );
+    let d = set.compile(&settings).unwrap_err();
+    assert_eq!(codes(&d), vec!["type-mismatch"]);
+    assert_eq!(
+        (d.0[0].file.as_str(), d.0[0].line, d.0[0].col),
+        ("backstop.yaml", 5, 17)
+    );
+    insta::assert_snapshot!("param_override_wrong_type", d.to_string());
+}
+
+#[test]
+fn several_mistakes_in_one_file_are_all_reported() {
+    let text = GOOD
+        .replace("severity: high", "severity: urgent")
+        .replace("title:", "titel:")
+        .replace("cluster_id:", "clusterid:")
+        .replace("{ gte: $min_days }", "{ gte: $min_days, lt: forty }");
+    let d = load_err(FILE, &text);
+    insta::assert_snapshot!("several_mistakes", d.to_string());
+    // Field errors stop before conditions are compiled; fixing them reveals the rest.
+    // `titel` is taken for `title`, which is not reported missing as well.
+    assert_eq!(codes(&d), vec!["unknown-field", "invalid-severity"]);
+    let d = load_err(
+        FILE,
+        &text.replace("titel:", "title:").replace("urgent", "high"),
+    );
+    assert_eq!(codes(&d), vec!["unknown-attribute", "type-mismatch"]);
+}
+
+// ---------------------------------------------------------------------------
+// Folders
+
+#[test]
+fn add_dir_reports_every_bad_file_and_keeps_the_good_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |path: &str, text: &[u8]| {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write("rds/rds-test.yaml", GOOD.as_bytes());
+    write(
+        "rds/typo.yaml",
+        good_with("id: rds-test", "id: typo")
+            .replace("multi_az", "x")
+            .replace("backup_retention_days", "backup_retention")
+            .as_bytes(),
+    );
+    write("s3/broken.yml", b"id: broken\ntitle: [unclosed\n");
+    write("s3/empty.yaml", b"");
+    write("z-extra/rds-test.yaml", GOOD.as_bytes());
+    write("logs/latin1.yaml", b"id: caf\xe9\n");
+    write("README.md", b"not a rule");
+    write("notes.txt", b"{{{{");
+
+    let mut set = RuleSet::default();
+    let d = set.add_dir(dir.path()).unwrap_err();
+    let root = format!("{}/", dir.path().display());
+    let shown = d.to_string().replace(&root, "<dir>/");
+    insta::assert_snapshot!("add_dir", shown);
+    // One diagnostic per bad file at least, each bad file named.
+    for file in [
+        "rds/typo.yaml",
+        "s3/broken.yml",
+        "s3/empty.yaml",
+        "z-extra/rds-test.yaml",
+        "logs/latin1.yaml",
+    ] {
+        assert!(
+            d.0.iter().any(|d| d.file.ends_with(file)),
+            "{file} not reported:\n{shown}"
+        );
+    }
+    assert!(
+        !shown.contains("README") && !shown.contains("notes.txt"),
+        "{shown}"
+    );
+    // The good rule was loaded.
+    assert_eq!(
+        set.rules()
+            .iter()
+            .map(|r| r.id.as_str())
+            .collect::<Vec<_>>(),
+        vec!["rds-test"]
+    );
+}
+
+#[test]
+fn add_dir_on_a_missing_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = RuleSet::default()
+        .add_dir(&dir.path().join("nope"))
+        .unwrap_err();
+    assert_eq!(codes(&d), vec!["io"]);
+    assert!(
+        d.0[0].message.starts_with("cannot read rule folder:"),
+        "{d}"
+    );
+    // An empty folder loads nothing, successfully.
+    assert_eq!(RuleSet::default().add_dir(dir.path()).unwrap(), 0);
+}
+
+// ---------------------------------------------------------------------------
+// Malformed input never panics
+
+fn malformed_inputs() -> Vec<(&'static str, String)> {
+    let header = "id: rds-test\ntitle: T\nresource: aws.rds.db_instance\nseverity: high\ncategory: retention\n\
+                  rationale: r\nremediation: fix {id}\n";
+    let with_assert = |assert: &str| format!("{header}assert: {assert}\n");
+    vec![
+        ("empty file", String::new()),
+        ("only a document marker", "---\n".into()),
+        ("only a comment", "# nothing here\n".into()),
+        ("a scalar", "hello".into()),
+        ("a number", "42\n".into()),
+        ("a list", "- id: rds-test\n- title: T\n".into()),
+        ("unclosed flow mapping", "{id: rds-test, title: T\n".into()),
+        (
+            "deep nesting",
+            format!("{}{}", "[".repeat(5000), "]".repeat(5000)),
+        ),
+        (
+            "deep condition nesting",
+            with_assert(&format!(
+                "{}{{multi_az: {{eq: true}}}}{}",
+                "{not: ".repeat(300),
+                "}".repeat(300)
+            )),
+        ),
+        (
+            "tab indentation",
+            format!("{header}assert:\n\tmulti_az: {{eq: true}}\n"),
+        ),
+        (
+            "weird unicode id",
+            format!(
+                "{}assert: {{multi_az: {{eq: true}}}}\n",
+                header.replace("id: rds-test", "id: \u{202e}tset-sdr\u{200b}")
+            ),
+        ),
+        ("emoji attribute", with_assert("{🦀: {eq: true}}")),
+        ("NUL byte", format!("{header}\0assert: x\n")),
+        (
+            "two documents",
+            format!(
+                "{}assert: {{multi_az: {{eq: true}}}}\n---\nid: other\n",
+                header
+            ),
+        ),
+        ("assert is a list", with_assert("[]")),
+        ("assert is null", with_assert("~")),
+        ("all is a mapping", with_assert("{all: {}}")),
+        ("empty all", with_assert("{all: []}")),
+        ("any of lists", with_assert("{any: [[]]}")),
+        ("empty not", with_assert("{not: {}}")),
+        (
+            "operators as a list",
+            with_assert("{backup_retention_days: [gte, 7]}"),
+        ),
+        (
+            "operand is a mapping",
+            with_assert("{backup_retention_days: {gte: {a: 1}}}"),
+        ),
+        ("complex key", with_assert("{? [a, b] : {eq: 1}}")),
+        ("empty key", with_assert("{'': {eq: 1}}")),
+        ("empty tag key", with_assert("{tags.: {eq: x}}")),
+        ("bare dollar subject", with_assert("{$: {eq: 1}}")),
+        (
+            "bare dollar operand",
+            with_assert("{backup_retention_days: {gte: $}}"),
+        ),
+        ("bare self operand", with_assert("{engine: {eq: $self.}}")),
+        (
+            "huge integer",
+            with_assert("{backup_retention_days: {gte: 99999999999999999999}}"),
+        ),
+        (
+            "huge duration",
+            with_assert("{latest_restorable_time: {newer_than: 99999999999999999999w}}"),
+        ),
+        (
+            "empty duration list",
+            with_assert("{latest_restorable_time: {newer_than: []}}"),
+        ),
+        (
+            "huge regex",
+            with_assert("{engine: {matches: 'a{1000}{1000}{1000}'}}"),
+        ),
+        ("unknown anchor", with_assert("{multi_az: {eq: *nope}}")),
+        ("self-referencing anchor", "a: &x [*x]\n".into()),
+        (
+            "params is a list",
+            format!("{header}params: [1, 2]\nassert: {{multi_az: {{eq: true}}}}\n"),
+        ),
+        (
+            "param is a mapping",
+            format!("{header}params: {{p: {{a: 1}}}}\nassert: {{$p: {{eq: 1}}}}\n"),
+        ),
+        (
+            "references is a mapping",
+            format!("{header}references: {{a: b}}\nassert: {{multi_az: {{eq: true}}}}\n"),
+        ),
+        ("key is a list", "[a]: 1\n".into()),
+        ("tagged scalar root", "!!binary aGVsbG8=\n".into()),
+        ("only colons", ": :\n".into()),
+        ("long line", format!("id: {}\n", "a".repeat(200_000))),
+    ]
+}
+
+#[test]
+fn malformed_files_fail_with_a_positioned_diagnostic_and_never_panic() {
+    let mut summary = String::new();
+    for (name, text) in malformed_inputs() {
+        let result =
+            std::panic::catch_unwind(|| RuleSet::default().add_source("fuzz/rds-test.yaml", &text));
+        let d = match result {
+            Err(_) => panic!("{name}: the loader panicked"),
+            Ok(Ok(())) => panic!("{name}: loaded, expected an error"),
+            Ok(Err(d)) => d,
+        };
+        assert!(!d.0.is_empty(), "{name}: an error without diagnostics");
+        for diag in &d.0 {
+            assert_eq!(diag.file, "fuzz/rds-test.yaml", "{name}");
+            assert!(
+                diag.line >= 1 && diag.col >= 1,
+                "{name}: unpositioned {diag}"
+            );
+            assert!(!diag.message.is_empty(), "{name}");
+        }
+        let first = d.0[0].to_string();
+        let first = first.lines().next().unwrap();
+        let first: String = first.chars().take(160).collect();
+        summary.push_str(&format!("{name}: {first}\n"));
+    }
+    insta::assert_snapshot!("malformed_inputs", summary);
+}
