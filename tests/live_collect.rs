@@ -1334,7 +1334,12 @@ async fn an_unreachable_endpoint_is_a_collect_error() {
     };
     assert_eq!(code, "DispatchFailure");
     let message = err.to_string();
+    eprintln!("{message}");
     assert!(message.contains(&endpoint), "{message}");
+    assert!(
+        !message.contains("ConnectorError {"),
+        "no Debug dumps: {message}"
+    );
     assert!(message.contains("AWS_ENDPOINT_URL"), "{message}");
 }
 
@@ -1360,4 +1365,29 @@ async fn a_silent_endpoint_times_out() {
     );
     assert!(started.elapsed() < Duration::from_secs(4));
     drop(hold);
+}
+
+/// A profile that does not exist gives no credentials: nothing can be
+/// audited, and the message says how to provide them. (The endpoint is a
+/// closed local port, so even a credential from the environment could never
+/// reach AWS from a test.)
+#[tokio::test]
+async fn missing_credentials_are_a_collect_error() {
+    let options = CollectOptions {
+        profile: Some("backstop-test-no-such-profile".to_string()),
+        ..offline_options()
+    };
+    let overrides = SdkOverrides {
+        credentials: None,
+        ..offline_overrides(format!("http://127.0.0.1:{}", free_port()))
+    };
+    let err = collect_with(&options, &overrides).await.unwrap_err();
+    assert!(matches!(err, CollectError::NoCredentials { .. }), "{err:?}");
+    let message = err.to_string();
+    eprintln!("{message}");
+    assert!(
+        message.contains("backstop-test-no-such-profile"),
+        "{message}"
+    );
+    assert!(message.contains("--demo"), "{message}");
 }

@@ -8,7 +8,7 @@
 use std::error::Error as StdError;
 
 // All the service crates re-export the same smithy types; one import serves all.
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 
 use crate::model::CollectionError;
 use crate::model::schema::{Operation, ResourceType};
@@ -36,7 +36,7 @@ impl Failure {
     where
         E: ProvideErrorMetadata + StdError + 'static,
     {
-        let context = || DisplayErrorContext(err).to_string();
+        let context = || error_chain(err);
         match err {
             SdkError::ServiceError(service) => {
                 let status = service.raw().status().as_u16();
@@ -75,6 +75,21 @@ impl Failure {
             _ => Failure::new("Unknown", context()),
         }
     }
+}
+
+/// An error and its sources by their Display texts, without the Debug dumps
+/// of `DisplayErrorContext` (messages end up in reports).
+pub(crate) fn error_chain(err: &(dyn StdError + 'static)) -> String {
+    let mut parts: Vec<String> = vec![err.to_string()];
+    let mut source = err.source();
+    while let Some(e) = source {
+        let text = e.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = e.source();
+    }
+    parts.join(": ")
 }
 
 /// True when the service answered with one of `codes`: a documented "not

@@ -186,7 +186,7 @@ pub async fn collect_with(
     overrides: &SdkOverrides,
 ) -> Result<Collected, CollectError> {
     let setup = sdk::load(options, overrides).await?;
-    let account = sts::caller_account(&setup).await?;
+    let account = sts::caller_account(&setup, options.profile.as_deref()).await?;
     let progress = if options.progress {
         let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
         bar.set_style(
@@ -317,7 +317,7 @@ impl Ctx<'_> {
     }
 
     pub fn record(&self, error: CollectionError) {
-        tracing::warn!("{error}");
+        tracing::debug!("{error}");
         let mut errors = self.errors.lock().expect("no panics while locked");
         errors.push(error);
         self.progress

@@ -2,10 +2,9 @@
 //! nothing can be audited.
 
 use aws_sdk_sts::config::ProvideCredentials;
-use aws_sdk_sts::error::DisplayErrorContext;
 
 use super::CollectError;
-use super::errors::Failure;
+use super::errors::{Failure, error_chain};
 use super::sdk::Setup;
 
 /// Error codes meaning the credentials themselves are bad.
@@ -24,7 +23,10 @@ const REJECTED_CREDENTIALS: &[&str] = &[
 
 /// Resolves credentials, then calls STS GetCallerIdentity in the first
 /// audited region and returns the account id.
-pub(crate) async fn caller_account(setup: &Setup) -> Result<String, CollectError> {
+pub(crate) async fn caller_account(
+    setup: &Setup,
+    profile: Option<&str>,
+) -> Result<String, CollectError> {
     let region = &setup.regions[0];
     let Some(provider) = setup.base().credentials_provider() else {
         return Err(CollectError::NoCredentials {
@@ -32,9 +34,11 @@ pub(crate) async fn caller_account(setup: &Setup) -> Result<String, CollectError
         });
     };
     if let Err(err) = provider.provide_credentials().await {
-        return Err(CollectError::NoCredentials {
-            detail: DisplayErrorContext(&err).to_string(),
-        });
+        let mut detail = error_chain(&err);
+        if let Some(profile) = profile {
+            detail = format!("profile {profile}: {detail}");
+        }
+        return Err(CollectError::NoCredentials { detail });
     }
 
     let client = aws_sdk_sts::Client::new(&setup.for_region(region));
