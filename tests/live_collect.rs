@@ -957,6 +957,7 @@ async fn collects_every_attribute_of_every_type_in_two_regions() {
     // --- Call counts: one DescribeKey per distinct key (orders-db and the
     // ledger cluster share one); one listing page per type and region;
     // DescribeDBSnapshotAttributes only for the manual snapshots.
+    eprintln!("calls: {:#?}", collected.calls);
     let calls = |op| collected.calls_to(op);
     assert_eq!(calls(&ops::STS_GET_CALLER_IDENTITY), 1);
     assert_eq!(calls(&ops::KMS_DESCRIBE_KEY), 1, "{:#?}", collected.calls);
