@@ -10,7 +10,8 @@
 //! Everything is type-checked against the schema when the rule compiles, so
 //! evaluation never meets a type it does not expect. Every operator except
 //! `present`/`absent` is false on an absent attribute: an unknown fact never
-//! passes an assertion.
+//! passes an assertion. Internally such a test is *unknown* rather than
+//! false, so `not:` cannot turn it into a pass either.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
