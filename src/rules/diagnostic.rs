@@ -70,6 +70,9 @@ impl fmt::Display for Diagnostics {
 }
 
 /// "did you mean `x`?" when a close candidate exists.
-pub fn did_you_mean<'a>(wrong: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+pub fn did_you_mean<'a>(
+    wrong: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
     crate::model::schema::suggest(wrong, candidates).map(|c| format!("did you mean `{c}`?"))
 }

@@ -4,7 +4,9 @@ use jiff::SignedDuration;
 
 pub fn parse(text: &str) -> Result<SignedDuration, String> {
     let bad = || {
-        format!("invalid duration {text:?}: expected a number and a unit (s, m, h, d, w), e.g. `26h` or `30d`")
+        format!(
+            "invalid duration {text:?}: expected a number and a unit (s, m, h, d, w), e.g. `26h` or `30d`"
+        )
     };
     let mut total: i64 = 0;
     let mut digits = String::new();

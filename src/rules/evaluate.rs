@@ -88,7 +88,10 @@ impl Rule {
     }
 
     fn when_is_affected_by(&self, error: &CollectionError) -> bool {
-        error.attributes.iter().any(|a| self.when_reads.contains(a.as_str()))
+        error
+            .attributes
+            .iter()
+            .any(|a| self.when_reads.contains(a.as_str()))
     }
 }
 
@@ -127,7 +130,8 @@ impl Engine {
 
     /// Every AWS call the enabled rules need; collection makes no others.
     pub fn required_operations(&self) -> BTreeSet<&'static Operation> {
-        let mut ops: BTreeSet<&'static Operation> = self.rules.iter().flat_map(Rule::operations).collect();
+        let mut ops: BTreeSet<&'static Operation> =
+            self.rules.iter().flat_map(Rule::operations).collect();
         if !ops.is_empty() {
             ops.insert(&schema::ops::STS_GET_CALLER_IDENTITY);
         }
@@ -143,7 +147,11 @@ impl Engine {
         let damaged = damaged_resources(inventory);
         let mut verdicts = Vec::new();
         for (rule_index, rule) in self.rules.iter().enumerate() {
-            for &i in by_type.get(rule.def.kind.name).map(Vec::as_slice).unwrap_or_default() {
+            for &i in by_type
+                .get(rule.def.kind.name)
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+            {
                 let resource = &inventory.resources[i];
                 let errors = damaged.get(&i).map(Vec::as_slice).unwrap_or_default();
                 let unreadable: Vec<&CollectionError> = errors
@@ -167,7 +175,10 @@ impl Engine {
                     continue;
                 }
                 if !unreadable.is_empty() {
-                    verdicts.push(verdict(Status::Error, Some(unreadable_message(&unreadable))));
+                    verdicts.push(verdict(
+                        Status::Error,
+                        Some(unreadable_message(&unreadable)),
+                    ));
                     continue;
                 }
                 if rule.assert.holds(&env) {
@@ -233,28 +244,39 @@ impl Engine {
     pub fn audit(&self, inventory: &Inventory, now: Timestamp) -> Report {
         let verdicts = self.evaluate(inventory, now);
         let findings = self.findings(inventory, &verdicts);
-        Report::new(now, inventory.source.clone(), findings, inventory.errors.clone())
+        Report::new(
+            now,
+            inventory.source.clone(),
+            findings,
+            inventory.errors.clone(),
+        )
     }
 }
 
 /// For each resource, the attribute-level collection errors that touch it.
 fn damaged_resources(inventory: &Inventory) -> HashMap<usize, Vec<usize>> {
     let mut damaged: HashMap<usize, Vec<usize>> = HashMap::new();
-    let detail_errors: Vec<(usize, &CollectionError)> = inventory
-        .errors
-        .iter()
-        .enumerate()
-        .filter(|(_, e)| !e.is_listing_failure())
-        .collect();
-    if detail_errors.is_empty() {
+    // Indexed by (type, region) so the cost is one lookup per resource, not
+    // one comparison per resource and error.
+    let mut by_place: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
+    for (e, error) in inventory.errors.iter().enumerate() {
+        if !error.is_listing_failure() {
+            by_place
+                .entry((error.resource_type.as_str(), error.region.as_str()))
+                .or_default()
+                .push(e);
+        }
+    }
+    if by_place.is_empty() {
         return damaged;
     }
     for (i, r) in inventory.resources.iter().enumerate() {
-        for &(e, error) in &detail_errors {
-            if error.resource_type == r.kind.name
-                && error.region == r.region
-                && error.resource_id.as_ref().is_none_or(|id| *id == r.id)
-            {
+        let Some(candidates) = by_place.get(&(r.kind.name, r.region.as_str())) else {
+            continue;
+        };
+        for &e in candidates {
+            let error = &inventory.errors[e];
+            if error.resource_id.as_ref().is_none_or(|id| *id == r.id) {
                 damaged.entry(i).or_default().push(e);
             }
         }

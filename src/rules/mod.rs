@@ -47,7 +47,11 @@ impl RuleSet {
                 diags.extend(d.0);
             }
         }
-        if diags.is_empty() { Ok(set) } else { Err(Diagnostics(diags)) }
+        if diags.is_empty() {
+            Ok(set)
+        } else {
+            Err(Diagnostics(diags))
+        }
     }
 
     /// Adds every `*.yaml` / `*.yml` file under `dir`, recursively.
@@ -83,7 +87,11 @@ impl RuleSet {
                 }),
             }
         }
-        if diags.is_empty() { Ok(files.len()) } else { Err(Diagnostics(diags)) }
+        if diags.is_empty() {
+            Ok(files.len())
+        } else {
+            Err(Diagnostics(diags))
+        }
     }
 
     /// Parses and validates one rule file; `file` names it in diagnostics.
@@ -96,11 +104,16 @@ impl RuleSet {
         let def = RuleDef::parse(file, &stem, text).map_err(Diagnostics)?;
         if let Some(first) = self.get(&def.id) {
             return Err(Diagnostics(vec![
-                Diagnostic::new(file, def.id_mark, "duplicate-id", format!("rule id `{}` is already defined", def.id))
-                    .with_help(format!(
-                        "first defined at {}:{}:{}",
-                        first.file, first.id_mark.line, first.id_mark.col
-                    )),
+                Diagnostic::new(
+                    file,
+                    def.id_mark,
+                    "duplicate-id",
+                    format!("rule id `{}` is already defined", def.id),
+                )
+                .with_help(format!(
+                    "first defined at {}:{}:{}",
+                    first.file, first.id_mark.line, first.id_mark.col
+                )),
             ]));
         }
         compile(&def, &def.params, None).map_err(Diagnostics)?;
@@ -150,8 +163,13 @@ impl RuleSet {
                                 "unknown-param",
                                 format!("rule `{}` has no param `{name}`", def.id),
                             );
-                            d.help = diagnostic::did_you_mean(name, def.params.keys().map(String::as_str))
-                                .or_else(|| Some(format!("`backstop explain {}` lists its params", def.id)));
+                            d.help = diagnostic::did_you_mean(
+                                name,
+                                def.params.keys().map(String::as_str),
+                            )
+                            .or_else(|| {
+                                Some(format!("`backstop explain {}` lists its params", def.id))
+                            });
                             diags.push(d);
                         }
                     }
@@ -162,19 +180,34 @@ impl RuleSet {
                 Err(d) => diags.extend(d),
             }
         }
-        if diags.is_empty() { Ok(Engine::new(rules)) } else { Err(Diagnostics(diags)) }
+        if diags.is_empty() {
+            Ok(Engine::new(rules))
+        } else {
+            Err(Diagnostics(diags))
+        }
     }
 }
 
-fn compile(def: &RuleDef, params: &BTreeMap<String, ParamValue>, severity: Option<Severity>) -> Result<Rule, Vec<Diagnostic>> {
+fn compile(
+    def: &RuleDef,
+    params: &BTreeMap<String, ParamValue>,
+    severity: Option<Severity>,
+) -> Result<Rule, Vec<Diagnostic>> {
     let mut compiler = Compiler::new(&def.file, def.kind, params);
     let when = def.when.as_ref().map(|w| compiler.condition(w));
     let assert = compiler.condition(&def.assert);
     for (name, value) in &def.params {
         if !compiler.used_params.contains(name) {
             compiler.diagnostics.push(
-                Diagnostic::new(&value.file, value.node.mark, "unused-param", format!("param `{name}` is never used"))
-                    .with_help(format!("refer to it as `${name}` in `when` or `assert`, or remove it")),
+                Diagnostic::new(
+                    &value.file,
+                    value.node.mark,
+                    "unused-param",
+                    format!("param `{name}` is never used"),
+                )
+                .with_help(format!(
+                    "refer to it as `${name}` in `when` or `assert`, or remove it"
+                )),
             );
         }
     }
@@ -200,7 +233,9 @@ fn same_shape(default: &yaml::Node, value: &yaml::Node) -> bool {
     match (default.scalar(), value.scalar()) {
         (Some(a), Some(b)) => matches!(
             (a, b),
-            (Scalar::Bool(_), Scalar::Bool(_)) | (Scalar::Int(_), Scalar::Int(_)) | (Scalar::Str(_), Scalar::Str(_))
+            (Scalar::Bool(_), Scalar::Bool(_))
+                | (Scalar::Int(_), Scalar::Int(_))
+                | (Scalar::Str(_), Scalar::Str(_))
         ),
         (None, None) => default.as_seq().is_some() && value.as_seq().is_some(),
         _ => false,
@@ -212,7 +247,10 @@ fn collect_yaml_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> std::io:
         let path = entry?.path();
         if path.is_dir() {
             collect_yaml_files(&path, out)?;
-        } else if matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")) {
+        } else if matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("yaml" | "yml")
+        ) {
             out.push(path);
         }
     }

@@ -172,6 +172,16 @@ pub fn parse(text: &str) -> Result<Node, YamlError> {
             ),
         });
     }
+    // yaml-rust2 stops at a NUL byte as if the file ended there, which would
+    // silently drop the rest of a rule.
+    if let Some(index) = text.find('\0') {
+        let line = text[..index].matches('\n').count() + 1;
+        let col = text[..index].rfind('\n').map_or(index, |nl| index - nl - 1) + 1;
+        return Err(YamlError {
+            mark: Mark { line, col },
+            message: "NUL byte in the file; YAML files are text".into(),
+        });
+    }
     let mut parser = Parser::new_from_str(text);
     let mut stack: Vec<Frame> = Vec::new();
     let mut anchors: HashMap<usize, (Node, usize)> = HashMap::new();
@@ -365,6 +375,13 @@ mod tests {
     fn oversized_documents_are_refused() {
         let doc = "a: ".to_string() + &"x".repeat(MAX_DOCUMENT_BYTES);
         assert!(parse(&doc).unwrap_err().message.contains("limit"));
+    }
+
+    #[test]
+    fn nul_bytes_are_refused_not_truncated() {
+        let err = parse("a: 1\nb: x\0y\n").unwrap_err();
+        assert_eq!(err.mark, Mark { line: 2, col: 5 });
+        assert!(err.message.contains("NUL"));
     }
 
     #[test]
