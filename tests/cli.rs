@@ -411,3 +411,17 @@ fn no_credentials_or_endpoint_exits_3() {
         stderr(&out)
     );
 }
+
+/// The rule-authoring example in the README is a working rule.
+#[test]
+fn readme_rule_example_is_valid() {
+    let readme = std::fs::read_to_string(repo("README.md")).unwrap();
+    let start = readme
+        .find("# rules/rds/rds-copy-tags-to-snapshot.yaml")
+        .expect("README has the example");
+    let end = start + readme[start..].find("```").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("rds-copy-tags-to-snapshot.yaml"), &readme[start..end]).unwrap();
+    let out = backstop(&["rules", "check", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
