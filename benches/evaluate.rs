@@ -12,12 +12,21 @@ fn evaluations(engine: &backstop::rules::Engine, inventory: &backstop::model::In
     engine
         .rules()
         .iter()
-        .map(|rule| inventory.resources.iter().filter(|r| r.kind.name == rule.def.kind.name).count() as u64)
+        .map(|rule| {
+            inventory
+                .resources
+                .iter()
+                .filter(|r| r.kind.name == rule.def.kind.name)
+                .count() as u64
+        })
         .sum()
 }
 
 fn bench(c: &mut Criterion) {
-    let engine = RuleSet::builtin().unwrap().compile(&Default::default()).unwrap();
+    let engine = RuleSet::builtin()
+        .unwrap()
+        .compile(&Default::default())
+        .unwrap();
     let now = synthetic::NOW.parse().unwrap();
     let mut group = c.benchmark_group("evaluate");
     group.sample_size(10);

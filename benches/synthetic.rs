@@ -54,7 +54,10 @@ fn resource(kind: &str, i: usize, region: &str, now: Timestamp) -> Resource {
     let mut r = Resource::new(t, id.clone());
     r.region = region.into();
     r.account = "123456789012".into();
-    r.arn = format!("arn:aws:{}:{region}:123456789012:{id}", kind.split('.').nth(1).unwrap());
+    r.arn = format!(
+        "arn:aws:{}:{region}:123456789012:{id}",
+        kind.split('.').nth(1).unwrap()
+    );
     let flip = i.is_multiple_of(3);
     let ago = |h: i64| now - SignedDuration::from_hours(h);
     match kind {
@@ -66,8 +69,15 @@ fn resource(kind: &str, i: usize, region: &str, now: Timestamp) -> Resource {
                 .set("kms_key_managed_by", if flip { "AWS" } else { "CUSTOMER" })
                 .set("latest_restorable_time", ago((i % 3) as i64));
             if kind == schema::DB_INSTANCE {
-                r.set("backup_replication_regions", if flip { vec!["us-west-2".to_string()] } else { vec![] })
-                    .set("cross_region_copy_time", ago((i % 40) as i64));
+                r.set(
+                    "backup_replication_regions",
+                    if flip {
+                        vec!["us-west-2".to_string()]
+                    } else {
+                        vec![]
+                    },
+                )
+                .set("cross_region_copy_time", ago((i % 40) as i64));
                 if i.is_multiple_of(10) {
                     r.set("cluster_id", format!("cluster-{i}"));
                 }
@@ -92,7 +102,10 @@ fn resource(kind: &str, i: usize, region: &str, now: Timestamp) -> Resource {
                 ("id".to_string(), Value::Str("dr".into())),
                 ("enabled".to_string(), Value::Bool(true)),
                 ("destination_bucket".to_string(), Value::Str("dr".into())),
-                ("destination_region".to_string(), Value::Str(if flip { "us-west-2" } else { region }.into())),
+                (
+                    "destination_region".to_string(),
+                    Value::Str(if flip { "us-west-2" } else { region }.into()),
+                ),
             ]);
             r.set("encryption", if flip { "none" } else { "aws:kms" })
                 .set("versioning", if flip { "Suspended" } else { "Enabled" })
@@ -101,7 +114,8 @@ fn resource(kind: &str, i: usize, region: &str, now: Timestamp) -> Resource {
                 .set("public_access_blocked", !flip);
         }
         schema::S3_EXPORT_LOCATION => {
-            r.set("latest_object_time", ago((i % 48) as i64)).set("object_count", 10);
+            r.set("latest_object_time", ago((i % 48) as i64))
+                .set("object_count", 10);
         }
         schema::ECR_REPOSITORY => {
             r.set("tag_mutability", if flip { "MUTABLE" } else { "IMMUTABLE" })
@@ -109,8 +123,18 @@ fn resource(kind: &str, i: usize, region: &str, now: Timestamp) -> Resource {
                 .set("replication_regions", vec!["us-west-2".to_string()]);
         }
         schema::LOG_GROUP => {
-            r.set("retention_days", if flip { Value::Null } else { Value::Int(90) })
-                .set("subscription_destinations", if flip { vec![] } else { vec!["arn:x".to_string()] });
+            r.set(
+                "retention_days",
+                if flip { Value::Null } else { Value::Int(90) },
+            )
+            .set(
+                "subscription_destinations",
+                if flip {
+                    vec![]
+                } else {
+                    vec!["arn:x".to_string()]
+                },
+            );
         }
         _ => unreachable!("every type is in the mix"),
     }

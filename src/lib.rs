@@ -7,6 +7,6 @@ pub mod demo;
 pub mod describe;
 pub mod gate;
 pub mod model;
-pub mod rules;
 pub mod report;
+pub mod rules;
 pub mod verdict;

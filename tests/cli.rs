@@ -421,7 +421,11 @@ fn readme_rule_example_is_valid() {
         .expect("README has the example");
     let end = start + readme[start..].find("```").unwrap();
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("rds-copy-tags-to-snapshot.yaml"), &readme[start..end]).unwrap();
+    std::fs::write(
+        dir.path().join("rds-copy-tags-to-snapshot.yaml"),
+        &readme[start..end],
+    )
+    .unwrap();
     let out = backstop(&["rules", "check", dir.path().to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }

@@ -489,7 +489,12 @@ pub static RESOURCE_TYPES: &[ResourceType] = &[
         attributes: &[
             attr("bucket", STR, "Bucket name", &[]),
             attr("prefix", STR, "Key prefix", &[]),
-            attr("max_age", STR, "Age the newest export may reach, from the configuration (e.g. `26h`; absent: the rule's default)", &[]),
+            attr(
+                "max_age",
+                STR,
+                "Age the newest export may reach, from the configuration (e.g. `26h`; absent: the rule's default)",
+                &[],
+            ),
             attr(
                 "latest_object_time",
                 TIME,

@@ -2,8 +2,8 @@
 //!
 //! One file per output format; each takes a [`Report`] and returns text.
 
-mod escape;
 pub mod diff;
+mod escape;
 pub mod json;
 pub mod junit;
 pub mod markdown;
