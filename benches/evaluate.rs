@@ -6,6 +6,7 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 
 use backstop::rules::RuleSet;
 
+#[path = "support/synthetic.rs"]
 mod synthetic;
 
 fn evaluations(engine: &backstop::rules::Engine, inventory: &backstop::model::Inventory) -> u64 {

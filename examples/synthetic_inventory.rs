@@ -1,7 +1,7 @@
 //! Writes a synthetic inventory for `bench/audit-memory`:
 //! `cargo run --release --example synthetic_inventory -- 100000 > inv.json`
 
-#[path = "../benches/synthetic.rs"]
+#[path = "../benches/support/synthetic.rs"]
 mod synthetic;
 
 fn main() {
