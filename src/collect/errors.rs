@@ -80,16 +80,26 @@ impl Failure {
 /// An error and its sources by their Display texts, without the Debug dumps
 /// of `DisplayErrorContext` (messages end up in reports).
 pub(crate) fn error_chain(err: &(dyn StdError + 'static)) -> String {
-    let mut parts: Vec<String> = vec![err.to_string()];
+    let mut parts: Vec<String> = vec![without_debug_dump(&err.to_string())];
     let mut source = err.source();
     while let Some(e) = source {
-        let text = e.to_string();
+        let text = without_debug_dump(&e.to_string());
         if !parts.iter().any(|p| p.contains(&text)) {
             parts.push(text);
         }
         source = e.source();
     }
     parts.join(": ")
+}
+
+/// Some SDK errors append a `Debug` dump of their source to their Display
+/// text (` (ProviderError(ProviderError { source: ... }))`); users need the
+/// sentence, not the struct.
+fn without_debug_dump(text: &str) -> String {
+    static DUMP: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"\s\([A-Z][A-Za-z]*(\(|\s\{).*$").expect("valid regex")
+    });
+    DUMP.replace(text, "").into_owned()
 }
 
 /// True when the service answered with one of `codes`: a documented "not
@@ -162,6 +172,20 @@ pub(crate) fn detail_error(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn debug_dumps_are_cut_from_messages() {
+        assert_eq!(
+            super::without_debug_dump(
+                "failed to load IMDS session token: request forbidden (ProviderError(ProviderError { source: X }))"
+            ),
+            "failed to load IMDS session token: request forbidden"
+        );
+        assert_eq!(
+            super::without_debug_dump("plain (see docs)"),
+            "plain (see docs)"
+        );
+    }
+
     use super::*;
     use crate::model::schema::{self, ops};
 
