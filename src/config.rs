@@ -218,7 +218,14 @@ impl Config {
         for (key, value) in entries {
             let name = key.text().unwrap_or_default();
             match name {
-                "regions" => config.regions = p.strings(value, "regions"),
+                "regions" => {
+                    for (region, mark) in p.strings_marked(value, "regions") {
+                        match check_region(&region) {
+                            Ok(()) => config.regions.push(region),
+                            Err(m) => p.error(mark, "invalid-region", m),
+                        }
+                    }
+                }
                 "fail_on" => {
                     if let Some(s) = p.string(value, "fail_on") {
                         match s.parse::<FailOn>() {
@@ -322,6 +329,21 @@ impl Config {
     /// Rule ids disabled by the config.
     pub fn disabled(&self) -> &BTreeSet<String> {
         &self.settings.disabled
+    }
+}
+
+/// A region name as AWS spells them (`eu-west-1`, `us-gov-east-1`), so a
+/// typo is reported here rather than as a DNS failure for every call.
+pub fn check_region(region: &str) -> Result<(), String> {
+    static REGION: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$").expect("valid regex")
+    });
+    if REGION.is_match(region) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{region:?} is not an AWS region name (like eu-west-1)"
+        ))
     }
 }
 

@@ -120,7 +120,7 @@ struct RuleArgs {
 #[derive(Args)]
 struct AwsArgs {
     /// Regions to audit, comma-separated [default: the config's, else the AWS profile's].
-    #[arg(long, value_delimiter = ',', value_name = "R,..")]
+    #[arg(long, value_delimiter = ',', value_name = "R,..", value_parser = parse_region)]
     regions: Vec<String>,
     /// AWS named profile.
     #[arg(long, value_name = "P")]
@@ -190,6 +190,10 @@ struct CollectArgs {
     /// Where to write the inventory JSON.
     #[arg(long, short, value_name = "FILE")]
     output: PathBuf,
+}
+
+fn parse_region(s: &str) -> Result<String, String> {
+    backstop::config::check_region(s).map(|()| s.to_string())
 }
 
 fn parse_fail_on(s: &str) -> Result<FailOn, String> {

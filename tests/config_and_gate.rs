@@ -120,6 +120,10 @@ fn every_config_error_has_a_location() {
             "backstop.yaml:1:21: error[unknown-field]: unknown field `colour`",
         ),
         ("a: [1\n", "error[yaml-syntax]"),
+        (
+            "regions: [eu-west-1, euwest1]\n",
+            "backstop.yaml:1:22: error[invalid-region]: \"euwest1\" is not an AWS region name",
+        ),
         ("- just\n- a list\n", "the config file must be a mapping"),
     ];
     for (text, expected) in cases {
