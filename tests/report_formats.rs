@@ -563,3 +563,9 @@ fn hostile_names_stay_inert_in_markdown() {
         assert_eq!(bare_backticks % 2, 0, "unbalanced code span: {line}");
     }
 }
+
+#[test]
+fn markdown_hostile_snapshot() {
+    // The golden file shows exactly how hostile names come out.
+    insta::assert_snapshot!(markdown::render(&hostile()));
+}
