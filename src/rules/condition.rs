@@ -686,7 +686,13 @@ impl<'a> Compiler<'a> {
                         }
                     }
                 }
-                let set = builder.build().ok()?;
+                let set = match builder.build() {
+                    Ok(set) => set,
+                    Err(e) => {
+                        self.error_at(&at, "invalid-glob", format!("invalid globs: {}", e.kind()));
+                        return None;
+                    }
+                };
                 Some(Test::Glob { set, patterns })
             }
             "contains" => match ty {

@@ -211,16 +211,31 @@ fn compile(
             );
         }
     }
+    // `when` is optional: absent is fine, present but not compiled is not.
+    let when = match when {
+        None => Some(None),
+        Some(compiled) => compiled.map(Some),
+    };
+    let (Some(assert), Some(when)) = (assert, when) else {
+        if compiler.diagnostics.is_empty() {
+            // Every failing path reports why; this guards the promise that a
+            // bad rule never loads silently half-compiled.
+            compiler.diagnostics.push(Diagnostic::new(
+                &def.file,
+                def.id_mark,
+                "invalid-condition",
+                "this rule's conditions could not be compiled",
+            ));
+        }
+        return Err(compiler.diagnostics);
+    };
     if !compiler.diagnostics.is_empty() {
         return Err(compiler.diagnostics);
     }
-    let (Some(assert), when) = (assert, when) else {
-        unreachable!("a failed compilation always leaves a diagnostic")
-    };
     Ok(Rule::new(
         def.clone(),
         severity.unwrap_or(def.severity),
-        when.map(|w| w.expect("compiled without diagnostics")),
+        when,
         assert,
         compiler.reads,
         compiler.reads_tags,
