@@ -5,7 +5,7 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
 use crate::config::{Config, ResourceFacts, Scope, Waiver};
-use crate::model::{Inventory, schema};
+use crate::model::{CollectionError, Inventory, schema};
 use crate::report::{Report, Summary, UnusedWaiver, WaiverNote};
 use crate::rules::{Diagnostics, Engine, RuleSet};
 use crate::verdict::Status;
@@ -34,10 +34,26 @@ pub fn load_rules(
 }
 
 /// Drops the resources the configured scope leaves out.
+///
+/// A resource whose tags could not be read cannot be placed by a tag scope:
+/// unless other criteria already leave it out, it is replaced by a per-resource
+/// collection failure, so every rule for its type reports `error` on it
+/// instead of the resource silently dropping out of the audit.
 pub fn apply_scope(inventory: &mut Inventory, scope: &Scope) {
     let account = inventory.source.account.clone().unwrap_or_default();
+    let untagged: Vec<CollectionError> = if scope.reads_tags() {
+        inventory
+            .errors
+            .iter()
+            .filter(|e| e.attributes.iter().any(|a| a == "tags"))
+            .cloned()
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut undecidable = Vec::new();
     inventory.resources.retain(|r| {
-        scope.admits(&ResourceFacts {
+        let facts = ResourceFacts {
             id: &r.id,
             region: &r.region,
             account: if r.account.is_empty() {
@@ -46,7 +62,27 @@ pub fn apply_scope(inventory: &mut Inventory, scope: &Scope) {
                 &r.account
             },
             tags: &r.tags,
-        })
+        };
+        let tag_error = untagged.iter().find(|e| {
+            e.resource_type == r.kind.name
+                && e.region == r.region
+                && e.resource_id.as_ref().is_none_or(|id| *id == r.id)
+        });
+        match tag_error {
+            Some(error) if scope.admits_ignoring_tags(&facts) => {
+                undecidable.push(CollectionError {
+                    resource_id: Some(r.id.clone()),
+                    attributes: Vec::new(),
+                    message: format!(
+                        "its tags could not be read, so whether it is in scope is unknown: {}",
+                        error.message
+                    ),
+                    ..error.clone()
+                });
+                false
+            }
+            _ => scope.admits(&facts),
+        }
     });
     let no_tags = Default::default();
     inventory.errors.retain(|e| {
@@ -70,6 +106,7 @@ pub fn apply_scope(inventory: &mut Inventory, scope: &Scope) {
             && !(e.resource_id.is_some()
                 && scope.exclude.names.iter().any(|g| g.is_match(facts.id)))
     });
+    inventory.errors.extend(undecidable);
 }
 
 /// Runs the whole audit of one inventory.

@@ -166,6 +166,18 @@ impl Scope {
         (self.include.is_empty() || self.include.matches_all(r)) && !self.exclude.matches_any(r)
     }
 
+    /// Whether the criteria other than tags admit the resource: then only
+    /// its tags could leave it out.
+    pub fn admits_ignoring_tags(&self, r: &ResourceFacts) -> bool {
+        let untagged = |f: &Filter| Filter {
+            tags: Vec::new(),
+            ..f.clone()
+        };
+        let include = untagged(&self.include);
+        let exclude = untagged(&self.exclude);
+        (include.is_empty() || include.matches_all(r)) && !exclude.matches_any(r)
+    }
+
     /// Whether tags are needed to decide scope (so collection reads them).
     pub fn reads_tags(&self) -> bool {
         !self.include.tags.is_empty() || !self.exclude.tags.is_empty()

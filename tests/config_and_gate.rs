@@ -587,3 +587,64 @@ fn merge_combines_accounts_and_deduplicates() {
     let out = run_in(dir.path(), &["diff", "a.json", "bad.json"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// A tag scope cannot decide about a resource whose tags could not be read:
+/// its results are `error`, it does not silently leave the audit.
+#[test]
+fn unreadable_tags_under_a_tag_scope_give_errors_not_silence() {
+    let config = parse("scope:\n  include: { tags: { app: sales-* } }\n").unwrap();
+    let (_, engine) = audit::load_rules(&config, &[]).unwrap();
+    let mut inventory = backstop::demo::inventory().unwrap();
+    for r in &mut inventory.resources {
+        if r.id == "sales-scorecard-backups" {
+            r.tags.clear();
+        }
+    }
+    inventory.errors.push(backstop::model::CollectionError {
+        service: "s3".into(),
+        region: "eu-west-1".into(),
+        operation: "GetBucketTagging".into(),
+        code: "AccessDenied".into(),
+        message: "denied".into(),
+        resource_type: "aws.s3.bucket".into(),
+        resource_id: Some("sales-scorecard-backups".into()),
+        attributes: vec!["tags".into()],
+    });
+    let report = audit::run(&engine, inventory, &config, DEMO_NOW.parse().unwrap());
+    let bucket: Vec<&Finding> = report
+        .results
+        .iter()
+        .filter(|f| f.resource.id == "sales-scorecard-backups")
+        .collect();
+    assert!(!bucket.is_empty());
+    assert!(
+        bucket.iter().all(|f| f.status == Status::Error),
+        "{bucket:#?}"
+    );
+    assert!(
+        bucket[0]
+            .message
+            .contains("whether it is in scope is unknown"),
+        "{}",
+        bucket[0].message
+    );
+    assert!(
+        bucket[0].message.contains("AccessDenied"),
+        "{}",
+        bucket[0].message
+    );
+    // Resources excluded by other criteria stay out quietly.
+    let config = parse(
+        "scope:\n  include: { tags: { app: sales-* } }\n  exclude: { names: [\"*-backups\"] }\n",
+    )
+    .unwrap();
+    let mut inventory = backstop::demo::inventory().unwrap();
+    inventory.errors.push(report.collection_errors[0].clone());
+    let report = audit::run(&engine, inventory, &config, DEMO_NOW.parse().unwrap());
+    assert!(
+        !report
+            .results
+            .iter()
+            .any(|f| f.resource.id == "sales-scorecard-backups")
+    );
+}
