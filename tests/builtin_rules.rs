@@ -198,6 +198,7 @@ fn replication_rule(enabled: bool, region: Option<&str>) -> Value {
         ("id", Value::from("to-backup-region")),
         ("enabled", enabled.into()),
         ("destination_bucket", "acme-db-backups-replica".into()),
+        ("prefix", "".into()),
     ];
     if let Some(region) = region {
         fields.push(("destination_region", region.into()));
@@ -548,7 +549,7 @@ fn failing_cases() -> Vec<(&'static str, Resource, &'static str)> {
                 Value::List(vec![]),
             ),
             "replication_rules is [], expected at least one element where enabled == true and \
-             destination_region present and destination_region != its region (eu-west-1)",
+             prefix == \"\" and destination_region present and destination_region != its region (eu-west-1)",
         ),
         (
             "s3-exports-fresh",
@@ -1085,7 +1086,7 @@ fn s3_cross_region_replication_needs_an_enabled_rule_to_a_known_other_region() {
     assert_eq!(
         judge(rule, &same),
         fail(
-            r#"replication_rules is [{destination_bucket: "acme-db-backups-replica", destination_region: "eu-west-1", enabled: true, id: "to-backup-region"}], expected at least one element where enabled == true and destination_region present and destination_region != its region (eu-west-1)"#
+            r#"replication_rules is [{destination_bucket: "acme-db-backups-replica", destination_region: "eu-west-1", enabled: true, id: "to-backup-region", prefix: ""}], expected at least one element where enabled == true and prefix == "" and destination_region present and destination_region != its region (eu-west-1)"#
         )
     );
     // Its region could not be resolved: it does not count.
@@ -1093,6 +1094,17 @@ fn s3_cross_region_replication_needs_an_enabled_rule_to_a_known_other_region() {
         judge(rule, &rules(vec![replication_rule(true, None)])),
         Outcome::Fail(_)
     ));
+    // It copies only part of the bucket (a prefix, or a tag filter: prefix absent).
+    for prefix in [Value::from("tmp/"), Value::Null] {
+        let Value::Object(mut partial) = replication_rule(true, Some("us-east-1")) else {
+            unreachable!("replication rules are objects")
+        };
+        partial.insert("prefix".to_string(), prefix);
+        assert!(matches!(
+            judge(rule, &rules(vec![Value::Object(partial)])),
+            Outcome::Fail(_)
+        ));
+    }
     // The replication rule is disabled.
     assert!(matches!(
         judge(

@@ -803,12 +803,14 @@ async fn collects_every_attribute_of_every_type_in_two_regions() {
                 ("enabled", true.into()),
                 ("destination_bucket", "acme-backups-euw1".into()),
                 ("destination_region", EUW1.into()),
+                ("prefix", "".into()),
             ]),
             obj(&[
                 ("id", "to-sydney".into()),
                 ("enabled", true.into()),
                 ("destination_bucket", "acme-far-apse2".into()),
                 ("destination_region", "ap-southeast-2".into()),
+                ("prefix", "".into()),
             ]),
             obj(&[
                 ("id", "to-nowhere".into()),
@@ -816,6 +818,7 @@ async fn collects_every_attribute_of_every_type_in_two_regions() {
                 ("destination_bucket", "bucket-of-another-account".into()),
                 // GetBucketLocation on it fails: unresolved, not an error.
                 ("destination_region", Value::Null),
+                ("prefix", "".into()),
             ]),
         ])
     );

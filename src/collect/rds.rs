@@ -365,17 +365,34 @@ async fn snapshot_resources(
                 .send();
             match ctx.detail(op, call).await {
                 Ok(out) => {
-                    let restore: Vec<String> = out
+                    // AWS always lists the `restore` attribute (empty when not
+                    // shared); without it, "not public" would be a guess.
+                    let restore: Option<Vec<String>> = out
                         .db_snapshot_attributes_result()
-                        .map(|res| res.db_snapshot_attributes())
-                        .unwrap_or_default()
-                        .iter()
-                        .filter(|a| a.attribute_name() == Some("restore"))
-                        .flat_map(|a| a.attribute_values().iter().cloned())
-                        .collect();
-                    let public = restore.iter().any(|v| v == "all");
-                    let shared: Vec<String> = restore.into_iter().filter(|v| v != "all").collect();
-                    r.set("public", public).set("shared_with", shared);
+                        .and_then(|res| {
+                            res.db_snapshot_attributes()
+                                .iter()
+                                .find(|a| a.attribute_name() == Some("restore"))
+                        })
+                        .map(|a| a.attribute_values().to_vec());
+                    match restore {
+                        Some(restore) => {
+                            let public = restore.iter().any(|v| v == "all");
+                            let shared: Vec<String> =
+                                restore.into_iter().filter(|v| v != "all").collect();
+                            r.set("public", public).set("shared_with", shared);
+                        }
+                        None => ctx.record(detail_error(
+                            op,
+                            region,
+                            kind(DB_SNAPSHOT),
+                            Some(&r.id),
+                            Failure::new(
+                                "ResponseError",
+                                "the answer has no `restore` attribute, so who may restore the snapshot is unknown",
+                            ),
+                        )),
+                    }
                 }
                 Err(err) => ctx.record(detail_error(
                     op,

@@ -154,11 +154,30 @@ async fn buckets(ctx: &Ctx<'_>) -> (Vec<Resource>, HashMap<String, String>) {
             Ok(region) => {
                 locations.insert(name, region);
             }
-            Err(failure) => tracing::info!(
-                "replication destination bucket {name}: region not resolved ({}: {})",
-                failure.code,
-                failure.message
-            ),
+            // Another account's bucket, or a deleted one: its region is
+            // unknowable, so it does not count as a copy elsewhere.
+            Err(failure) if DESTINATION_UNKNOWABLE.contains(&failure.code.as_str()) => {
+                tracing::info!(
+                    "replication destination bucket {name}: region not resolved ({}: {})",
+                    failure.code,
+                    failure.message
+                );
+            }
+            // Throttling, timeouts, 5xx: the answer might have been "another
+            // region", so the replication verdict of each source is unknown.
+            Err(failure) => {
+                for (source, rules) in &detailed {
+                    if rules.iter().any(|r| r.destination_bucket == name) {
+                        ctx.record(detail_error(
+                            &ops::S3_GET_BUCKET_LOCATION,
+                            &source.region,
+                            bucket_kind,
+                            Some(&source.id),
+                            failure.clone(),
+                        ));
+                    }
+                }
+            }
         }
     }
 
@@ -178,6 +197,7 @@ async fn buckets(ctx: &Ctx<'_>) -> (Vec<Resource>, HashMap<String, String>) {
                                 Value::from(rule.destination_bucket),
                             ),
                             ("destination_region".to_string(), Value::from(region)),
+                            ("prefix".to_string(), Value::from(rule.prefix)),
                         ])
                     })
                     .collect();
@@ -190,20 +210,67 @@ async fn buckets(ctx: &Ctx<'_>) -> (Vec<Resource>, HashMap<String, String>) {
 }
 
 /// The key prefix a lifecycle rule is limited to: from its filter, or the
-/// legacy rule-level Prefix that old configurations still carry.
+/// legacy rule-level Prefix that old configurations still carry. `None` when
+/// a tag or object-size condition narrows it further, so that a rule never
+/// looks like it covers the whole bucket when it does not.
 #[allow(deprecated)]
-fn lifecycle_prefix(rule: &aws_sdk_s3::types::LifecycleRule) -> &str {
-    rule.filter()
-        .and_then(|f| f.prefix().or_else(|| f.and().and_then(|a| a.prefix())))
-        .or(rule.prefix())
-        .unwrap_or("")
+fn lifecycle_prefix(rule: &aws_sdk_s3::types::LifecycleRule) -> Option<&str> {
+    let Some(filter) = rule.filter() else {
+        return Some(rule.prefix().unwrap_or(""));
+    };
+    let sized =
+        filter.object_size_greater_than().is_some() || filter.object_size_less_than().is_some();
+    if filter.tag().is_some() || sized {
+        return None;
+    }
+    match filter.and() {
+        Some(and) => {
+            let narrowed = !and.tags().is_empty()
+                || and.object_size_greater_than().is_some()
+                || and.object_size_less_than().is_some();
+            if narrowed {
+                None
+            } else {
+                Some(and.prefix().unwrap_or(""))
+            }
+        }
+        None => Some(filter.prefix().or(rule.prefix()).unwrap_or("")),
+    }
 }
 
 struct ReplicationRule {
     id: Option<String>,
     enabled: bool,
     destination_bucket: String,
+    /// `Some("")` for the whole bucket; `None` when the rule selects by tag,
+    /// which covers an unknown part of the bucket.
+    prefix: Option<String>,
 }
+
+/// The key prefix a replication rule copies: from its filter, or the legacy
+/// rule-level Prefix. `None` when a tag narrows it.
+#[allow(deprecated)]
+fn replication_prefix(rule: &aws_sdk_s3::types::ReplicationRule) -> Option<String> {
+    match rule.filter() {
+        Some(f) if f.tag().is_some() => None,
+        Some(f) => match f.and() {
+            Some(and) if !and.tags().is_empty() => None,
+            Some(and) => Some(and.prefix().unwrap_or("").to_string()),
+            None => Some(f.prefix().unwrap_or("").to_string()),
+        },
+        None => Some(rule.prefix().unwrap_or("").to_string()),
+    }
+}
+
+/// Answers to GetBucketLocation on a replication destination that mean its
+/// region cannot be known (not a transient failure).
+const DESTINATION_UNKNOWABLE: &[&str] = &[
+    "AccessDenied",
+    "AllAccessDisabled",
+    "NoSuchBucket",
+    "HTTP403",
+    "HTTP404",
+];
 
 /// The bucket name in a destination ARN (`arn:aws:s3:::name`).
 fn bucket_of_arn(arn: &str) -> &str {
@@ -358,6 +425,7 @@ async fn bucket(ctx: &Ctx<'_>, name: String, region: String) -> (Resource, Vec<R
                             .destination()
                             .map(|d| bucket_of_arn(d.bucket()).to_string())
                             .unwrap_or_default(),
+                        prefix: replication_prefix(rule),
                     })
                     .collect::<Vec<_>>(),
             ),
@@ -547,6 +615,53 @@ mod tests {
         assert_eq!(location_region(Some("")), "us-east-1");
         assert_eq!(location_region(Some("EU")), "eu-west-1");
         assert_eq!(location_region(Some("ap-south-1")), "ap-south-1");
+    }
+
+    #[test]
+    fn partial_rules_do_not_look_like_whole_bucket_rules() {
+        use aws_sdk_s3::types::{
+            LifecycleRule, LifecycleRuleFilter, ReplicationRule, ReplicationRuleFilter, Tag,
+        };
+        let tag = || Tag::builder().key("k").value("v").build().unwrap();
+        let lifecycle = |filter: Option<LifecycleRuleFilter>| {
+            LifecycleRule::builder()
+                .status(ExpirationStatus::Enabled)
+                .set_filter(filter)
+                .build()
+                .unwrap()
+        };
+        assert_eq!(lifecycle_prefix(&lifecycle(None)), Some(""));
+        let by_prefix = LifecycleRuleFilter::builder().prefix("db/").build();
+        assert_eq!(lifecycle_prefix(&lifecycle(Some(by_prefix))), Some("db/"));
+        let by_tag = LifecycleRuleFilter::builder().tag(tag()).build();
+        assert_eq!(lifecycle_prefix(&lifecycle(Some(by_tag))), None);
+        let by_size = LifecycleRuleFilter::builder()
+            .object_size_greater_than(1024)
+            .build();
+        assert_eq!(lifecycle_prefix(&lifecycle(Some(by_size))), None);
+
+        let replication = |filter: ReplicationRuleFilter| {
+            ReplicationRule::builder()
+                .status(ReplicationRuleStatus::Enabled)
+                .filter(filter)
+                .destination(
+                    aws_sdk_s3::types::Destination::builder()
+                        .bucket("arn:aws:s3:::dr")
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap()
+        };
+        let whole = ReplicationRuleFilter::builder().prefix("").build();
+        assert_eq!(replication_prefix(&replication(whole)).as_deref(), Some(""));
+        let part = ReplicationRuleFilter::builder().prefix("tmp/").build();
+        assert_eq!(
+            replication_prefix(&replication(part)).as_deref(),
+            Some("tmp/")
+        );
+        let tagged = ReplicationRuleFilter::builder().tag(tag()).build();
+        assert_eq!(replication_prefix(&replication(tagged)), None);
     }
 
     #[test]

@@ -21,6 +21,10 @@ const REJECTED_CREDENTIALS: &[&str] = &[
     "HTTP403",
 ];
 
+/// How long the credential chain may take (SSO and credential processes
+/// included) before the audit gives up with exit status 3.
+const CREDENTIALS_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Resolves credentials, then calls STS GetCallerIdentity in the first
 /// audited region and returns the account id.
 pub(crate) async fn caller_account(
@@ -33,8 +37,19 @@ pub(crate) async fn caller_account(
             detail: "no credentials provider is configured".to_string(),
         });
     };
-    if let Err(err) = provider.provide_credentials().await {
-        let mut detail = error_chain(&err);
+    // Called directly, the chain has no time limit of its own: a hanging
+    // credential_process or SSO helper would hang the audit.
+    let limit = CREDENTIALS_TIMEOUT;
+    let outcome = tokio::time::timeout(limit, provider.provide_credentials()).await;
+    let failure = match outcome {
+        Ok(Ok(_)) => None,
+        Ok(Err(err)) => Some(error_chain(&err)),
+        Err(_) => Some(format!(
+            "loading credentials took longer than {}s",
+            limit.as_secs()
+        )),
+    };
+    if let Some(mut detail) = failure {
         if let Some(profile) = profile {
             detail = format!("profile {profile}: {detail}");
         }

@@ -166,7 +166,7 @@ static LIFECYCLE_RULE_FIELDS: &[Attribute] = &[
     attr(
         "prefix",
         STR,
-        "Object key prefix the rule is limited to (empty: whole bucket)",
+        "Object key prefix the rule is limited to (empty: whole bucket; absent: narrowed by tag or size)",
         &[],
     ),
     attr(
@@ -191,6 +191,12 @@ static REPLICATION_RULE_FIELDS: &[Attribute] = &[
         "destination_region",
         STR,
         "Destination bucket's region (absent when it could not be resolved)",
+        &[],
+    ),
+    attr(
+        "prefix",
+        STR,
+        "Key prefix the rule copies (empty: the whole bucket; absent: selected by tag)",
         &[],
     ),
 ];
