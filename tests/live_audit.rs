@@ -1,0 +1,1617 @@
+//! `backstop audit` end to end: the real binary against the moto emulator
+//! (tests/support/moto.rs), directly and through a fault-injecting proxy
+//! (tests/support/proxy.rs).
+//!
+//! Each test starts its own moto, seeds it through the AWS SDK, and runs
+//! the binary with a clean environment: the emulator's endpoint and fake
+//! credentials, `HOME` in a temporary folder and no profile, so no local
+//! AWS configuration leaks in. Two regions are audited throughout:
+//! us-east-1 and eu-west-1.
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use backstop::collect::Credentials;
+use jiff::Timestamp;
+use serde_json::Value as Json;
+use support::moto::{ACCOUNT, Moto, test_credentials};
+use support::proxy::{Fault, FaultRule, Logged, Proxy, Trigger};
+
+const USE1: &str = "us-east-1";
+const EUW1: &str = "eu-west-1";
+const REGIONS: &str = "us-east-1,eu-west-1";
+
+// ---------------------------------------------------------------------------
+// Running the binary
+
+/// A temporary folder that is the binary's HOME and working directory, and
+/// holds its input and output files.
+struct Workdir {
+    dir: tempfile::TempDir,
+}
+
+impl Workdir {
+    fn new() -> Workdir {
+        Workdir {
+            dir: tempfile::tempdir().expect("create a temporary folder"),
+        }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn arg(&self, name: &str) -> String {
+        self.path(name).display().to_string()
+    }
+
+    fn read(&self, name: &str) -> String {
+        std::fs::read_to_string(self.path(name)).unwrap_or_else(|e| panic!("read {name}: {e}"))
+    }
+
+    fn json(&self, name: &str) -> Json {
+        serde_json::from_str(&self.read(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+    }
+
+    /// Runs `backstop ARGS` against `endpoint` as `credentials`, with
+    /// nothing of the caller's environment but `extra`.
+    fn backstop(
+        &self,
+        endpoint: &str,
+        credentials: &Credentials,
+        args: &[&str],
+        extra: &[(&str, &str)],
+    ) -> Output {
+        let home = self.dir.path();
+        let missing = home.join("no-such-aws-file");
+        Command::new(env!("CARGO_BIN_EXE_backstop"))
+            .args(args)
+            .current_dir(home)
+            .env_clear()
+            .env("HOME", home)
+            .env("AWS_CONFIG_FILE", &missing)
+            .env("AWS_SHARED_CREDENTIALS_FILE", &missing)
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_ENDPOINT_URL", endpoint)
+            .env("AWS_ACCESS_KEY_ID", credentials.access_key_id())
+            .env("AWS_SECRET_ACCESS_KEY", credentials.secret_access_key())
+            .env("AWS_REGION", USE1)
+            .env("NO_COLOR", "1")
+            .envs(extra.iter().copied())
+            .output()
+            .expect("run backstop")
+    }
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn assert_exit(out: &Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "backstop exited {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        stderr(out)
+    );
+}
+
+/// A multi-thread runtime for seeding through the SDK (the tests
+/// themselves are synchronous: they run the binary).
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+        .block_on(future)
+}
+
+// ---------------------------------------------------------------------------
+// Reading reports
+
+/// `(rule, resource type, region, resource id)`.
+type Key = (String, String, String, String);
+
+/// One result of a JSON report: status and message (up to any request id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Verdict {
+    status: String,
+    message: String,
+    severity: String,
+}
+
+fn text(v: &Json) -> String {
+    v.as_str()
+        .unwrap_or_else(|| panic!("expected a string, found {v}"))
+        .to_string()
+}
+
+/// The report's results by rule and resource (each key once).
+fn verdicts(report: &Json) -> BTreeMap<Key, Verdict> {
+    assert_eq!(report["schema"], "backstop.report/v1");
+    let mut out = BTreeMap::new();
+    for r in report["results"].as_array().expect("results") {
+        let res = &r["resource"];
+        let key = (
+            text(&r["rule"]),
+            text(&res["type"]),
+            text(&res["region"]),
+            text(&res["id"]),
+        );
+        let mut message = text(&r["message"]);
+        // The emulator's error pages carry a random request id.
+        if let Some(at) = message.find("<RequestId>") {
+            message.truncate(at);
+        }
+        let verdict = Verdict {
+            status: text(&r["status"]),
+            message,
+            severity: text(&r["severity"]),
+        };
+        assert!(
+            out.insert(key.clone(), verdict).is_none(),
+            "{key:?} twice in the report"
+        );
+    }
+    out
+}
+
+fn verdict<'a>(all: &'a BTreeMap<Key, Verdict>, rule: &str, region: &str, id: &str) -> &'a Verdict {
+    all.iter()
+        .find(|((r, _, reg, i), _)| r == rule && reg == region && i == id)
+        .map(|(_, v)| v)
+        .unwrap_or_else(|| {
+            let have: Vec<_> = all
+                .keys()
+                .filter(|(r, ..)| r == rule)
+                .map(|(_, _, reg, i)| format!("{reg}/{i}"))
+                .collect();
+            panic!("no {rule} result for {id} in {region}; {rule} has {have:?}")
+        })
+}
+
+fn assert_status(all: &BTreeMap<Key, Verdict>, rule: &str, region: &str, id: &str, status: &str) {
+    let v = verdict(all, rule, region, id);
+    assert_eq!(v.status, status, "{rule} on {id} in {region}: {v:?}");
+}
+
+/// The results of one rule.
+fn of_rule<'a>(all: &'a BTreeMap<Key, Verdict>, rule: &str) -> Vec<(&'a Key, &'a Verdict)> {
+    all.iter().filter(|((r, ..), _)| r == rule).collect()
+}
+
+fn count(all: &BTreeMap<Key, Verdict>, status: &str) -> usize {
+    all.values().filter(|v| v.status == status).count()
+}
+
+// ---------------------------------------------------------------------------
+// Seeding
+
+struct Seed {
+    rds: aws_sdk_rds::Client,
+    s3: aws_sdk_s3::Client,
+    ecr: aws_sdk_ecr::Client,
+    logs: aws_sdk_cloudwatchlogs::Client,
+    kms: aws_sdk_kms::Client,
+    region: &'static str,
+}
+
+impl Seed {
+    async fn new(moto: &Moto, region: &'static str) -> Seed {
+        let config = moto.sdk_config(region).await;
+        Seed {
+            rds: aws_sdk_rds::Client::new(&config),
+            s3: moto.s3(region).await,
+            ecr: aws_sdk_ecr::Client::new(&config),
+            logs: aws_sdk_cloudwatchlogs::Client::new(&config),
+            kms: aws_sdk_kms::Client::new(&config),
+            region,
+        }
+    }
+
+    async fn key(&self) -> String {
+        let key = self.kms.create_key().send().await.unwrap();
+        key.key_metadata().unwrap().arn().unwrap().to_string()
+    }
+
+    fn instance(
+        &self,
+        id: &str,
+    ) -> aws_sdk_rds::operation::create_db_instance::builders::CreateDBInstanceFluentBuilder {
+        self.rds
+            .create_db_instance()
+            .db_instance_identifier(id)
+            .db_instance_class("db.t3.micro")
+            .engine("postgres")
+            .allocated_storage(20)
+            .master_username("admin")
+            .master_user_password("password123")
+    }
+
+    /// A well-run instance: 7 days of backups, Multi-AZ, encrypted with
+    /// `key`, deletion protection, and a manual snapshot copied to
+    /// `copy_to` (the cross-region backup).
+    async fn compliant_instance(&self, id: &str, key: &str, copy_to: &Seed, copy_key: &str) {
+        self.instance(id)
+            .backup_retention_period(7)
+            .multi_az(true)
+            .storage_encrypted(true)
+            .kms_key_id(key)
+            .deletion_protection(true)
+            .send()
+            .await
+            .unwrap();
+        let snapshot = format!("{id}-daily");
+        self.rds
+            .create_db_snapshot()
+            .db_instance_identifier(id)
+            .db_snapshot_identifier(&snapshot)
+            .send()
+            .await
+            .unwrap();
+        copy_to
+            .rds
+            .copy_db_snapshot()
+            .source_db_snapshot_identifier(format!(
+                "arn:aws:rds:{}:{ACCOUNT}:snapshot:{snapshot}",
+                self.region
+            ))
+            .target_db_snapshot_identifier(format!("{snapshot}-copy"))
+            .kms_key_id(copy_key)
+            .send()
+            .await
+            .unwrap();
+    }
+
+    async fn bucket(&self, name: &str) {
+        let mut create = self.s3.create_bucket().bucket(name);
+        if self.region != USE1 {
+            create = create.create_bucket_configuration(
+                aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                    .location_constraint(self.region.into())
+                    .build(),
+            );
+        }
+        create.send().await.unwrap();
+    }
+
+    async fn versioned(&self, bucket: &str) {
+        use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
+        self.s3
+            .put_bucket_versioning()
+            .bucket(bucket)
+            .versioning_configuration(
+                VersioningConfiguration::builder()
+                    .status(BucketVersioningStatus::Enabled)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+
+    async fn encrypted(&self, bucket: &str) {
+        use aws_sdk_s3::types::{
+            ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration,
+            ServerSideEncryptionRule,
+        };
+        self.s3
+            .put_bucket_encryption()
+            .bucket(bucket)
+            .server_side_encryption_configuration(
+                ServerSideEncryptionConfiguration::builder()
+                    .rules(
+                        ServerSideEncryptionRule::builder()
+                            .apply_server_side_encryption_by_default(
+                                ServerSideEncryptionByDefault::builder()
+                                    .sse_algorithm(ServerSideEncryption::Aes256)
+                                    .build()
+                                    .unwrap(),
+                            )
+                            .build(),
+                    )
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+
+    async fn public_access_blocked(&self, bucket: &str) {
+        self.s3
+            .put_public_access_block()
+            .bucket(bucket)
+            .public_access_block_configuration(
+                aws_sdk_s3::types::PublicAccessBlockConfiguration::builder()
+                    .block_public_acls(true)
+                    .ignore_public_acls(true)
+                    .block_public_policy(true)
+                    .restrict_public_buckets(true)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+
+    async fn expires_after_30_days(&self, bucket: &str) {
+        use aws_sdk_s3::types::{
+            BucketLifecycleConfiguration, ExpirationStatus, LifecycleExpiration, LifecycleRule,
+            LifecycleRuleFilter,
+        };
+        self.s3
+            .put_bucket_lifecycle_configuration()
+            .bucket(bucket)
+            .lifecycle_configuration(
+                BucketLifecycleConfiguration::builder()
+                    .rules(
+                        LifecycleRule::builder()
+                            .id("expire")
+                            .status(ExpirationStatus::Enabled)
+                            .filter(LifecycleRuleFilter::builder().prefix("").build())
+                            .expiration(LifecycleExpiration::builder().days(30).build())
+                            .build()
+                            .unwrap(),
+                    )
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+
+    async fn replicates_to(&self, bucket: &str, destination: &str) {
+        use aws_sdk_s3::types::{
+            DeleteMarkerReplication, DeleteMarkerReplicationStatus, Destination,
+            ReplicationConfiguration, ReplicationRule, ReplicationRuleFilter,
+            ReplicationRuleStatus,
+        };
+        self.s3
+            .put_bucket_replication()
+            .bucket(bucket)
+            .replication_configuration(
+                ReplicationConfiguration::builder()
+                    .role(format!("arn:aws:iam::{ACCOUNT}:role/replication"))
+                    .rules(
+                        ReplicationRule::builder()
+                            .id("dr")
+                            .priority(1)
+                            .status(ReplicationRuleStatus::Enabled)
+                            .filter(ReplicationRuleFilter::builder().prefix("").build())
+                            .delete_marker_replication(
+                                DeleteMarkerReplication::builder()
+                                    .status(DeleteMarkerReplicationStatus::Disabled)
+                                    .build(),
+                            )
+                            .destination(
+                                Destination::builder()
+                                    .bucket(format!("arn:aws:s3:::{destination}"))
+                                    .build()
+                                    .unwrap(),
+                            )
+                            .build()
+                            .unwrap(),
+                    )
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+
+    async fn put_object(&self, bucket: &str, key: &str) {
+        self.s3
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .body(aws_sdk_s3::primitives::ByteStream::from_static(
+                b"id,total\n1,2\n",
+            ))
+            .send()
+            .await
+            .unwrap();
+    }
+
+    /// A repository; `governed`: immutable tags and a lifecycle policy.
+    async fn repository(&self, name: &str, governed: bool) {
+        use aws_sdk_ecr::types::ImageTagMutability;
+        self.ecr
+            .create_repository()
+            .repository_name(name)
+            .image_tag_mutability(if governed {
+                ImageTagMutability::Immutable
+            } else {
+                ImageTagMutability::Mutable
+            })
+            .send()
+            .await
+            .unwrap();
+        if governed {
+            self.ecr
+                .put_lifecycle_policy()
+                .repository_name(name)
+                .lifecycle_policy_text(
+                    r#"{"rules":[{"rulePriority":1,"selection":{"tagStatus":"untagged",
+                    "countType":"sinceImagePushed","countUnit":"days","countNumber":14},
+                    "action":{"type":"expire"}}]}"#,
+                )
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+
+    /// A log group kept `retention` days (`None`: never expires).
+    async fn log_group(&self, name: &str, retention: Option<i32>) {
+        self.logs
+            .create_log_group()
+            .log_group_name(name)
+            .send()
+            .await
+            .unwrap();
+        if let Some(days) = retention {
+            self.logs
+                .put_retention_policy()
+                .log_group_name(name)
+                .retention_in_days(days)
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+}
+
+/// The mixed account most tests audit:
+///
+/// | resource | region | state |
+/// |---|---|---|
+/// | orders-db | us-east-1 | compliant; snapshot copied to eu-west-1 |
+/// | scratch-db | us-east-1 | no backups, unencrypted, no copy |
+/// | eu-db | eu-west-1 | 1 day of backups, no deletion protection |
+/// | acme-backups-use1 | us-east-1 | versioned, 30-day expiry, encrypted, blocked, replicated to eu-west-1, exports/ |
+/// | acme-backups-euw1 | eu-west-1 | versioned, no lifecycle, no replication |
+/// | legacy-backups-euw1 | eu-west-1 | unversioned, no lifecycle |
+/// | acme-assets-use1 | us-east-1 | not a backup bucket; unencrypted, not blocked |
+/// | prod/api | us-east-1 | immutable, lifecycle policy |
+/// | dev/tool | us-east-1 | mutable, no lifecycle policy |
+/// | eu/app | eu-west-1 | mutable, no lifecycle policy |
+/// | /app/api | us-east-1 | 30-day retention |
+/// | /app/forever | us-east-1 | never expires |
+/// | /eu/short | eu-west-1 | 7-day retention |
+async fn seed_mixed_account(moto: &Moto) {
+    let east = Seed::new(moto, USE1).await;
+    let west = Seed::new(moto, EUW1).await;
+    let (east_key, west_key) = (east.key().await, west.key().await);
+
+    east.compliant_instance("orders-db", &east_key, &west, &west_key)
+        .await;
+    east.instance("scratch-db")
+        .backup_retention_period(0)
+        .publicly_accessible(true)
+        .send()
+        .await
+        .unwrap();
+    west.instance("eu-db")
+        .backup_retention_period(1)
+        .send()
+        .await
+        .unwrap();
+
+    east.bucket("acme-backups-use1").await;
+    west.bucket("acme-backups-euw1").await;
+    west.bucket("legacy-backups-euw1").await;
+    east.bucket("acme-assets-use1").await;
+    east.versioned("acme-backups-use1").await;
+    west.versioned("acme-backups-euw1").await;
+    east.expires_after_30_days("acme-backups-use1").await;
+    east.encrypted("acme-backups-use1").await;
+    west.encrypted("acme-backups-euw1").await;
+    east.public_access_blocked("acme-backups-use1").await;
+    east.replicates_to("acme-backups-use1", "acme-backups-euw1")
+        .await;
+    east.put_object("acme-backups-use1", "exports/orders.csv")
+        .await;
+
+    east.repository("prod/api", true).await;
+    east.repository("dev/tool", false).await;
+    west.repository("eu/app", false).await;
+
+    east.log_group("/app/api", Some(30)).await;
+    east.log_group("/app/forever", None).await;
+    west.log_group("/eu/short", Some(7)).await;
+}
+
+/// The configuration of the mixed account: one export location.
+const MIXED_CONFIG: &str =
+    "export_locations:\n  - bucket: acme-backups-use1\n    prefix: exports/\n";
+
+/// Starts moto, seeds the mixed account, and writes its configuration.
+fn mixed_account() -> (Moto, Workdir, Timestamp) {
+    let moto = Moto::start();
+    block_on(seed_mixed_account(&moto));
+    let work = Workdir::new();
+    std::fs::write(work.path("backstop.yaml"), MIXED_CONFIG).unwrap();
+    // The audit clock of the tests: after every seeded object and
+    // snapshot, and within the hour of moto's LatestRestorableTime ("now").
+    (moto, work, Timestamp::now())
+}
+
+// ---------------------------------------------------------------------------
+// Tests
+
+/// Two reports judge every rule and resource the same way (status and
+/// message); the differences are listed otherwise.
+fn assert_same_verdicts(
+    expected: &BTreeMap<Key, Verdict>,
+    actual: &BTreeMap<Key, Verdict>,
+    what: &str,
+) {
+    let mut differences = Vec::new();
+    for key in expected
+        .keys()
+        .chain(actual.keys())
+        .collect::<BTreeSet<_>>()
+    {
+        let (e, a) = (expected.get(key), actual.get(key));
+        if e != a {
+            differences.push(format!("{key:?}:\n  expected {e:?}\n  actual   {a:?}"));
+        }
+    }
+    assert!(
+        differences.is_empty(),
+        "{what}: {} results differ:\n{}",
+        differences.len(),
+        differences.join("\n")
+    );
+}
+
+fn attr<'a>(node: roxmltree::Node<'a, '_>, name: &str) -> &'a str {
+    node.attribute(name)
+        .unwrap_or_else(|| panic!("<{}> has no {name}", node.tag_name().name()))
+}
+
+fn attr_count(node: roxmltree::Node<'_, '_>, name: &str) -> usize {
+    attr(node, name)
+        .parse()
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// The whole audit through the binary: collection in two regions, the
+/// verdicts on named resources, the exit status and the three report files;
+/// then `collect` + `audit --inventory` gives exactly the same results.
+#[test]
+fn audits_a_seeded_account_end_to_end() {
+    let (moto, work, _) = mixed_account();
+    let creds = test_credentials();
+    let config = work.arg("backstop.yaml");
+
+    // The saved inventory first: its collection time is the clock of both
+    // audits.
+    let out = work.backstop(
+        &moto.endpoint(),
+        &creds,
+        &[
+            "collect",
+            "--regions",
+            REGIONS,
+            "--config",
+            &config,
+            "--output",
+            &work.arg("inventory.json"),
+        ],
+        &[],
+    );
+    assert_exit(&out, 0);
+    let inventory = work.json("inventory.json");
+    let now = text(&inventory["collected_at"]);
+    assert!(
+        inventory["errors"].as_array().unwrap().is_empty(),
+        "{}",
+        inventory["errors"]
+    );
+
+    let out = work.backstop(
+        &moto.endpoint(),
+        &creds,
+        &[
+            "audit",
+            "--regions",
+            REGIONS,
+            "--config",
+            &config,
+            "--now",
+            &now,
+            "--junit",
+            &work.arg("report.xml"),
+            "--json",
+            &work.arg("report.json"),
+            "--markdown",
+            &work.arg("report.md"),
+        ],
+        &[],
+    );
+    // High-severity failures fail the gate at the default threshold.
+    assert_exit(&out, 1);
+    assert!(stderr(&out).contains("gate failed"), "{}", stderr(&out));
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains("legacy-backups-euw1"), "{table}");
+
+    // --- JSON
+    let report = work.json("report.json");
+    assert_eq!(report["source"]["kind"], "live");
+    assert_eq!(report["source"]["account"], ACCOUNT);
+    assert_eq!(report["source"]["regions"], serde_json::json!([USE1, EUW1]));
+    assert_eq!(text(&report["generated_at"]), now);
+    assert_eq!(report["collection_errors"], serde_json::json!([]));
+    let all = verdicts(&report);
+    for (key, v) in &all {
+        assert!([USE1, EUW1].contains(&key.2.as_str()), "{key:?}");
+        assert!(
+            ["pass", "fail"].contains(&v.status.as_str()),
+            "{key:?}: {v:?}"
+        );
+    }
+    for status in ["pass", "fail", "error", "waived"] {
+        assert_eq!(
+            report["summary"][status],
+            count(&all, status),
+            "summary.{status}"
+        );
+    }
+    let by_category: usize = report["summary"]["by_category"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|c| {
+            ["pass", "fail", "error", "waived"]
+                .iter()
+                .map(|s| c[s].as_u64().unwrap() as usize)
+                .sum::<usize>()
+        })
+        .sum();
+    assert_eq!(by_category, all.len());
+
+    // S3: only backup buckets are judged on versioning and lifecycle.
+    let judged: BTreeSet<_> = of_rule(&all, "s3-versioning")
+        .into_iter()
+        .map(|(k, _)| k.3.as_str())
+        .collect();
+    assert_eq!(
+        judged,
+        BTreeSet::from([
+            "acme-backups-euw1",
+            "acme-backups-use1",
+            "legacy-backups-euw1"
+        ])
+    );
+    assert_status(&all, "s3-versioning", USE1, "acme-backups-use1", "pass");
+    assert_status(&all, "s3-versioning", EUW1, "acme-backups-euw1", "pass");
+    let unversioned = verdict(&all, "s3-versioning", EUW1, "legacy-backups-euw1");
+    assert_eq!(unversioned.status, "fail");
+    assert_eq!(
+        unversioned.message,
+        r#"versioning is "Disabled", expected "Enabled""#
+    );
+    assert_status(
+        &all,
+        "s3-lifecycle-expiration",
+        USE1,
+        "acme-backups-use1",
+        "pass",
+    );
+    assert_status(
+        &all,
+        "s3-lifecycle-expiration",
+        EUW1,
+        "acme-backups-euw1",
+        "fail",
+    );
+    assert_status(
+        &all,
+        "s3-lifecycle-expiration",
+        EUW1,
+        "legacy-backups-euw1",
+        "fail",
+    );
+    assert_status(
+        &all,
+        "s3-cross-region-replication",
+        USE1,
+        "acme-backups-use1",
+        "pass",
+    );
+    assert_status(
+        &all,
+        "s3-cross-region-replication",
+        EUW1,
+        "acme-backups-euw1",
+        "fail",
+    );
+    assert_status(
+        &all,
+        "s3-default-encryption",
+        USE1,
+        "acme-assets-use1",
+        "fail",
+    );
+    assert_status(
+        &all,
+        "s3-default-encryption",
+        USE1,
+        "acme-backups-use1",
+        "pass",
+    );
+    assert_status(
+        &all,
+        "s3-public-access-blocked",
+        USE1,
+        "acme-assets-use1",
+        "fail",
+    );
+    assert_status(
+        &all,
+        "s3-public-access-blocked",
+        USE1,
+        "acme-backups-use1",
+        "pass",
+    );
+    assert_status(
+        &all,
+        "s3-exports-fresh",
+        USE1,
+        "acme-backups-use1/exports/",
+        "pass",
+    );
+
+    // RDS
+    for rule in [
+        "rds-backup-retention",
+        "rds-deletion-protection",
+        "rds-multi-az",
+        "rds-storage-encrypted",
+        "rds-pitr-fresh",
+        "rds-cross-region-backups",
+    ] {
+        assert_status(&all, rule, USE1, "orders-db", "pass");
+        assert_status(&all, rule, USE1, "scratch-db", "fail");
+    }
+    let eu_db = verdict(&all, "rds-backup-retention", EUW1, "eu-db");
+    assert_eq!(eu_db.status, "fail");
+    assert_eq!(eu_db.message, "backup_retention_days is 1, expected >= 7");
+    assert_status(&all, "rds-deletion-protection", EUW1, "eu-db", "fail");
+    assert_status(
+        &all,
+        "rds-snapshot-encrypted",
+        USE1,
+        "orders-db-daily",
+        "pass",
+    );
+    assert_status(
+        &all,
+        "rds-snapshot-encrypted",
+        EUW1,
+        "orders-db-daily-copy",
+        "pass",
+    );
+    assert_status(
+        &all,
+        "rds-snapshot-not-public",
+        EUW1,
+        "orders-db-daily-copy",
+        "pass",
+    );
+
+    // ECR
+    assert_status(&all, "ecr-lifecycle-policy", USE1, "prod/api", "pass");
+    assert_status(&all, "ecr-lifecycle-policy", USE1, "dev/tool", "fail");
+    let eu_app = verdict(&all, "ecr-lifecycle-policy", EUW1, "eu/app");
+    assert_eq!(eu_app.status, "fail");
+    assert_eq!(eu_app.message, "lifecycle_policy is false, expected true");
+    assert_eq!(eu_app.severity, "medium");
+    assert_status(&all, "ecr-tag-immutability", USE1, "prod/api", "pass");
+    assert_status(&all, "ecr-tag-immutability", EUW1, "eu/app", "fail");
+
+    // Logs
+    assert_status(&all, "logs-retention", USE1, "/app/api", "pass");
+    let forever = verdict(&all, "logs-retention", USE1, "/app/forever");
+    assert_eq!(forever.status, "fail");
+    assert_eq!(
+        forever.message,
+        "retention_days is absent, expected present"
+    );
+    let short = verdict(&all, "logs-retention", EUW1, "/eu/short");
+    assert_eq!(short.status, "fail");
+    assert_eq!(short.message, "retention_days is 7, expected >= 30");
+
+    // --- JUnit: counts on <testsuites> and on each <testsuite>, one suite
+    // per rule and one case per result.
+    let xml = work.read("report.xml");
+    let doc = roxmltree::Document::parse(&xml).expect("JUnit is well-formed XML");
+    let root = doc.root_element();
+    assert_eq!(root.tag_name().name(), "testsuites");
+    assert_eq!(attr_count(root, "tests"), all.len());
+    assert_eq!(attr_count(root, "failures"), count(&all, "fail"));
+    assert_eq!(attr_count(root, "errors"), 0);
+    let suites: Vec<_> = root
+        .children()
+        .filter(|n| n.has_tag_name("testsuite"))
+        .collect();
+    let rules: BTreeSet<_> = all.keys().map(|k| k.0.as_str()).collect();
+    assert_eq!(
+        suites
+            .iter()
+            .map(|s| attr(*s, "name"))
+            .collect::<BTreeSet<_>>(),
+        rules
+    );
+    for suite in &suites {
+        let rule = attr(*suite, "name");
+        let results = of_rule(&all, rule);
+        let cases: Vec<_> = suite
+            .children()
+            .filter(|n| n.has_tag_name("testcase"))
+            .collect();
+        assert_eq!(cases.len(), results.len(), "{rule}");
+        assert_eq!(attr_count(*suite, "tests"), results.len(), "{rule}");
+        let failing = results.iter().filter(|(_, v)| v.status == "fail").count();
+        assert_eq!(attr_count(*suite, "failures"), failing, "{rule}");
+        assert_eq!(
+            cases
+                .iter()
+                .filter(|c| c.children().any(|n| n.has_tag_name("failure")))
+                .count(),
+            failing,
+            "{rule}"
+        );
+    }
+    let case = |rule: &str, name: &str| {
+        doc.descendants()
+            .find(|n| {
+                n.has_tag_name("testcase")
+                    && n.attribute("classname") == Some(rule)
+                    && n.attribute("name") == Some(name)
+            })
+            .unwrap_or_else(|| panic!("no testcase {rule} {name}"))
+    };
+    let failure = case(
+        "logs-retention",
+        &format!("arn:aws:logs:{USE1}:{ACCOUNT}:log-group:/app/forever"),
+    )
+    .children()
+    .find(|n| n.has_tag_name("failure"))
+    .expect("a <failure>");
+    assert_eq!(failure.attribute("type"), Some("low"));
+    assert_eq!(
+        failure.attribute("message"),
+        Some("retention_days is absent, expected present")
+    );
+    let pass = case("s3-versioning", "arn:aws:s3:::acme-backups-use1");
+    assert!(
+        pass.children().all(|n| !n.is_element()),
+        "a pass has no children"
+    );
+
+    // --- Markdown: the headline counts, and a checkbox per result.
+    let markdown = work.read("report.md");
+    assert!(
+        markdown.starts_with(&format!(
+            "**backstop: {} failing, 0 errors, {} passing**",
+            count(&all, "fail"),
+            count(&all, "pass")
+        )),
+        "{markdown}"
+    );
+    let line = |checked: bool, rule: &str, id: &str| {
+        let box_ = if checked { "- [x]" } else { "- [ ]" };
+        markdown.lines().any(|l| {
+            l.starts_with(box_)
+                && l.contains(&format!("`{rule}`"))
+                && l.contains(&format!("`{id}`"))
+        })
+    };
+    assert!(
+        line(false, "s3-versioning", "legacy-backups-euw1"),
+        "{markdown}"
+    );
+    assert!(
+        line(true, "s3-versioning", "acme-backups-use1"),
+        "{markdown}"
+    );
+    assert!(
+        line(false, "ecr-lifecycle-policy", "dev/tool"),
+        "{markdown}"
+    );
+    assert!(line(true, "rds-pitr-fresh", "orders-db"), "{markdown}");
+    let checkboxes = markdown
+        .lines()
+        .filter(|l| l.starts_with("- [ ]") || l.starts_with("- [x]"))
+        .count();
+    assert_eq!(checkboxes, all.len());
+
+    // --- The saved inventory, audited offline at the same clock, gives
+    // exactly the live audit's results.
+    let out = work.backstop(
+        &moto.endpoint(),
+        &creds,
+        &[
+            "audit",
+            "--inventory",
+            &work.arg("inventory.json"),
+            "--config",
+            &config,
+            "--now",
+            &now,
+            "--json",
+            &work.arg("offline.json"),
+        ],
+        &[],
+    );
+    assert_exit(&out, 1);
+    let offline = work.json("offline.json");
+    assert_eq!(offline["source"]["account"], ACCOUNT);
+    assert_same_verdicts(
+        &all,
+        &verdicts(&offline),
+        "live audit vs. collect + audit --inventory",
+    );
+    assert_eq!(offline["summary"], report["summary"]);
+}
+
+/// An account where nothing outside ECR fails at medium or above: a
+/// compliant instance (with its cross-region copy), an encrypted and
+/// blocked non-backup bucket, log groups (their rules are low), and one
+/// ECR repository per region.
+async fn seed_denial_account(moto: &Moto) {
+    let east = Seed::new(moto, USE1).await;
+    let west = Seed::new(moto, EUW1).await;
+    let (east_key, west_key) = (east.key().await, west.key().await);
+    east.compliant_instance("orders-db", &east_key, &west, &west_key)
+        .await;
+    east.bucket("acme-assets-use1").await;
+    east.encrypted("acme-assets-use1").await;
+    east.public_access_blocked("acme-assets-use1").await;
+    east.log_group("/app/api", Some(30)).await;
+    east.log_group("/app/forever", None).await;
+    west.log_group("/eu/archive", Some(365)).await;
+    east.repository("prod/api", true).await;
+    west.repository("eu/app", true).await;
+}
+
+/// An auditor whose policy denies all of ECR: every ECR rule reports
+/// `error` (never pass) in each region, the other services get complete
+/// pass/fail verdicts, the report names the failed calls, and the gate
+/// counts the errors at their rule's severity (medium) unless
+/// `--allow-errors`.
+#[test]
+fn denied_ecr_reads_are_errors_at_their_rules_severity() {
+    let moto = Moto::start();
+    block_on(seed_denial_account(&moto));
+    let auditor = moto.iam_user(
+        "auditor",
+        r#"{"Version":"2012-10-17","Statement":[
+            {"Effect":"Allow","Action":"*","Resource":"*"},
+            {"Effect":"Deny","Action":"ecr:*","Resource":"*"}]}"#,
+    );
+    moto.enforce_iam();
+    let work = Workdir::new();
+    let now = Timestamp::now().to_string();
+    let audit = |name: &str, extra: &[&str]| {
+        let json = work.arg(name);
+        let mut args = vec![
+            "audit",
+            "--regions",
+            REGIONS,
+            "--now",
+            &now,
+            "--json",
+            &json,
+        ];
+        args.extend_from_slice(extra);
+        work.backstop(&moto.endpoint(), &auditor, &args, &[])
+    };
+
+    let out = audit("medium.json", &["--fail-on", "medium"]);
+    assert_exit(&out, 1);
+    // Exactly the six ECR errors (3 rules x 2 regions) fail the gate.
+    assert!(
+        stderr(&out).contains("gate failed: 6 results at or above `medium`"),
+        "{}",
+        stderr(&out)
+    );
+    let report = work.json("medium.json");
+    let all = verdicts(&report);
+
+    let ecr: Vec<_> = all
+        .iter()
+        .filter(|(k, _)| k.1 == "aws.ecr.repository")
+        .collect();
+    let ecr_rules: BTreeSet<_> = ecr.iter().map(|(k, _)| k.0.as_str()).collect();
+    assert_eq!(
+        ecr_rules,
+        BTreeSet::from([
+            "ecr-cross-region-replication",
+            "ecr-lifecycle-policy",
+            "ecr-tag-immutability"
+        ])
+    );
+    for ((rule, _, region, id), v) in &ecr {
+        assert_eq!(v.status, "error", "{rule} {region} {id}: {v:?}");
+        assert_eq!(id, "*", "a failed listing stands for the whole region");
+        assert_eq!(v.severity, "medium");
+        assert!(
+            v.message.contains("ecr DescribeRepositories failed in")
+                && v.message.contains(region.as_str())
+                && v.message
+                    .contains("not authorized to perform: ecr:DescribeRepositories"),
+            "{rule}: {}",
+            v.message
+        );
+    }
+    assert_eq!(ecr.len(), 6, "one error per ECR rule and region: {ecr:#?}");
+
+    // Everything else is judged completely.
+    let others: Vec<_> = all
+        .iter()
+        .filter(|(k, _)| k.1 != "aws.ecr.repository")
+        .collect();
+    for ((rule, _, region, id), v) in &others {
+        assert!(
+            ["pass", "fail"].contains(&v.status.as_str()),
+            "{rule} {region} {id}: {v:?}"
+        );
+    }
+    for rule in [
+        "rds-backup-retention",
+        "rds-cross-region-backups",
+        "rds-pitr-fresh",
+        "rds-multi-az",
+    ] {
+        assert_status(&all, rule, USE1, "orders-db", "pass");
+    }
+    assert_status(
+        &all,
+        "rds-snapshot-encrypted",
+        EUW1,
+        "orders-db-daily-copy",
+        "pass",
+    );
+    assert_status(
+        &all,
+        "s3-public-access-blocked",
+        USE1,
+        "acme-assets-use1",
+        "pass",
+    );
+    assert_status(
+        &all,
+        "s3-default-encryption",
+        USE1,
+        "acme-assets-use1",
+        "pass",
+    );
+    assert_status(&all, "logs-retention", USE1, "/app/api", "pass");
+    assert_status(&all, "logs-retention", USE1, "/app/forever", "fail");
+    assert_status(&all, "logs-retention", EUW1, "/eu/archive", "pass");
+    assert_eq!(report["summary"]["error"], 6);
+
+    // The failed calls, by service, operation, region and code. (AWS says
+    // AccessDeniedException; the emulator's IAM layer answers ECR's JSON
+    // protocol in XML, so only the HTTP status is known.)
+    let mut failed: Vec<_> = report["collection_errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                text(&e["service"]),
+                text(&e["operation"]),
+                text(&e["region"]),
+                text(&e["code"]),
+            )
+        })
+        .collect();
+    failed.sort();
+    let expected: Vec<_> = ["DescribeRegistry", "DescribeRepositories"]
+        .iter()
+        .flat_map(|op| {
+            [EUW1, USE1].map(|r| {
+                (
+                    "ecr".to_string(),
+                    op.to_string(),
+                    r.to_string(),
+                    "HTTP403".to_string(),
+                )
+            })
+        })
+        .collect();
+    assert_eq!(failed, expected);
+
+    // The errors are why the gate fails: allowed, it passes ...
+    let out = audit("allowed.json", &["--fail-on", "medium", "--allow-errors"]);
+    assert_exit(&out, 0);
+    assert_same_verdicts(
+        &all,
+        &verdicts(&work.json("allowed.json")),
+        "--allow-errors",
+    );
+    // ... and at the default threshold (high) medium errors are reported
+    // but do not fail it.
+    let out = audit("default.json", &[]);
+    assert_exit(&out, 0);
+    let default = verdicts(&work.json("default.json"));
+    assert_same_verdicts(&all, &default, "default --fail-on");
+    assert_eq!(count(&default, "error"), 6);
+}
+
+/// Runs the mixed account's audit against `endpoint` and returns the
+/// exit status and the JSON report's verdicts.
+fn audit_mixed(
+    work: &Workdir,
+    endpoint: &str,
+    now: Timestamp,
+    name: &str,
+    env: &[(&str, &str)],
+) -> (Option<i32>, Json) {
+    let json = work.arg(name);
+    let config = work.arg("backstop.yaml");
+    let now = now.to_string();
+    let out = work.backstop(
+        endpoint,
+        &test_credentials(),
+        &[
+            "audit",
+            "--regions",
+            REGIONS,
+            "--config",
+            &config,
+            "--now",
+            &now,
+            "--json",
+            &json,
+        ],
+        env,
+    );
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{name}: backstop exited {:?}\n{}",
+        out.status,
+        stderr(&out)
+    );
+    (out.status.code(), work.json(name))
+}
+
+/// Every faulted call was retried and a later attempt of it was answered
+/// by the emulator.
+fn assert_all_recovered(log: &[Logged]) {
+    let answered: BTreeSet<&str> = log
+        .iter()
+        .filter(|l| l.upstream_status.is_some())
+        .map(|l| l.invocation.as_str())
+        .collect();
+    for l in log.iter().filter(|l| l.fault.is_some()) {
+        assert!(!l.invocation.is_empty(), "{l:?}");
+        assert!(
+            answered.contains(l.invocation.as_str()),
+            "{} {} in {} never got through after {:?}",
+            l.service,
+            l.operation,
+            l.region,
+            l.fault
+        );
+    }
+}
+
+fn faults_by_kind(log: &[Logged]) -> BTreeMap<String, usize> {
+    let mut kinds = BTreeMap::new();
+    for l in log {
+        if let Some(f) = l.fault {
+            *kinds.entry(format!("{f:?}")).or_default() += 1;
+        }
+    }
+    kinds
+}
+
+/// The first three calls of every operation fail once each: one throttled,
+/// one answered 500, one dropped.
+fn first_calls_faulted() -> Vec<FaultRule> {
+    vec![FaultRule::new(
+        None,
+        Trigger::FirstAttemptOfFirstCalls(3),
+        &[Fault::Throttle, Fault::ServerError, Fault::Drop],
+    )]
+}
+
+/// Transient faults (throttling in each protocol's shape, HTTP 500,
+/// dropped connections) are retried by the SDK: the audit reaches exactly
+/// the verdicts of an undisturbed run.
+#[test]
+fn transient_faults_are_retried_to_the_same_verdicts() {
+    let (moto, work, now) = mixed_account();
+    let (status, report) = audit_mixed(&work, &moto.endpoint(), now, "clean.json", &[]);
+    assert_eq!(status, Some(1));
+    let clean = verdicts(&report);
+    assert_eq!(count(&clean, "error"), 0);
+
+    // 1. The first three calls of every operation fail once each: one
+    // throttled, one answered 500, one dropped. In standard retry mode: the
+    // binary's default (adaptive) reaches the same verdicts but stalls for
+    // most of a minute, see `adaptive_retries_recover_from_throttling_promptly`.
+    let proxy = Proxy::start(&moto.endpoint(), first_calls_faulted());
+    let started = std::time::Instant::now();
+    let (status, report) = audit_mixed(
+        &work,
+        &proxy.endpoint(),
+        now,
+        "first-calls.json",
+        &[("AWS_RETRY_MODE", "standard")],
+    );
+    eprintln!(
+        "first calls of each operation faulted: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(status, Some(1));
+    assert_eq!(report["collection_errors"], serde_json::json!([]));
+    assert_same_verdicts(&clean, &verdicts(&report), "first calls faulted");
+    let log = proxy.log();
+    assert_all_recovered(&log);
+    let kinds = faults_by_kind(&log);
+    eprintln!("{kinds:?}");
+    for kind in ["Throttle", "ServerError", "Drop"] {
+        assert!(
+            kinds.get(kind).copied().unwrap_or(0) >= 4,
+            "{kind}: {kinds:?}"
+        );
+    }
+    // Every service was disturbed.
+    let services: BTreeSet<_> = log
+        .iter()
+        .filter(|l| l.fault.is_some())
+        .map(|l| l.service.as_str())
+        .collect();
+    assert_eq!(
+        services,
+        BTreeSet::from(["ecr", "kms", "logs", "rds", "s3", "sts"])
+    );
+    drop(proxy);
+
+    // 2. Every call's first attempt fails (500 or dropped in turn).
+    let proxy = Proxy::start(
+        &moto.endpoint(),
+        vec![FaultRule::new(
+            None,
+            Trigger::FirstAttempt,
+            &[Fault::ServerError, Fault::Drop],
+        )],
+    );
+    let started = std::time::Instant::now();
+    let (status, report) = audit_mixed(&work, &proxy.endpoint(), now, "every-call.json", &[]);
+    eprintln!(
+        "every call's first attempt faulted: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(status, Some(1));
+    assert_eq!(report["collection_errors"], serde_json::json!([]));
+    assert_same_verdicts(&clean, &verdicts(&report), "every first attempt faulted");
+    let log = proxy.log();
+    assert_all_recovered(&log);
+    let first_attempts = log.iter().filter(|l| l.attempt == 1).count();
+    assert_eq!(
+        log.iter().filter(|l| l.fault.is_some()).count(),
+        first_attempts
+    );
+    assert!(first_attempts > 40, "{first_attempts} calls");
+}
+
+/// The binary's default retry mode is the SDK's adaptive mode
+/// (src/collect/sdk.rs). Its client-side rate limiter starts, at the first
+/// throttling answer of a run, from 0.5 requests/s with room for one
+/// request, while a throttled call's retry costs 10 tokens: that retry
+/// waits 8-20 s, and the service's later calls crawl. The faults of
+/// `transient_faults_are_retried_to_the_same_verdicts` (14 throttles among
+/// about 60 calls) take this audit from 0.3 s to 48-78 s (3.6 s in
+/// standard mode), close to the 30 s per-call timeout, past which results
+/// would turn into errors. DESIGN.md asks for standard mode.
+#[test]
+#[ignore = "adaptive retry mode stalls after throttling (src/collect/sdk.rs); run after the fix"]
+fn adaptive_retries_recover_from_throttling_promptly() {
+    let (moto, work, now) = mixed_account();
+    let (_, report) = audit_mixed(&work, &moto.endpoint(), now, "clean.json", &[]);
+    let clean = verdicts(&report);
+    let proxy = Proxy::start(&moto.endpoint(), first_calls_faulted());
+    let started = std::time::Instant::now();
+    let (_, report) = audit_mixed(&work, &proxy.endpoint(), now, "faulted.json", &[]);
+    let took = started.elapsed();
+    assert_same_verdicts(&clean, &verdicts(&report), "first calls faulted");
+    assert!(
+        took < std::time::Duration::from_secs(15),
+        "14 throttles among ~60 calls took {took:?}"
+    );
+}
+
+/// Faults on every attempt of one operation: with two attempts per call,
+/// the results that need it are `error` (never pass), naming the operation
+/// and the code, and the rest of the audit is exactly as without faults.
+#[test]
+fn persistent_faults_become_errors_naming_the_call() {
+    let (moto, work, now) = mixed_account();
+    let (_, report) = audit_mixed(&work, &moto.endpoint(), now, "clean.json", &[]);
+    let clean = verdicts(&report);
+
+    let proxy = Proxy::start(
+        &moto.endpoint(),
+        vec![
+            FaultRule::new(
+                Some("GetBucketVersioning"),
+                Trigger::EveryAttempt,
+                &[Fault::ServerError],
+            ),
+            FaultRule::new(
+                Some("DescribeLogGroups"),
+                Trigger::EveryAttempt,
+                &[Fault::Throttle],
+            ),
+            FaultRule::new(Some("ListObjectsV2"), Trigger::EveryAttempt, &[Fault::Drop]),
+        ],
+    );
+    let started = std::time::Instant::now();
+    let (status, report) = audit_mixed(
+        &work,
+        &proxy.endpoint(),
+        now,
+        "faulted.json",
+        &[("AWS_MAX_ATTEMPTS", "2")],
+    );
+    eprintln!("persistent faults: {:?}", started.elapsed());
+    assert_eq!(status, Some(1));
+    let faulted = verdicts(&report);
+
+    let affected = |rule: &str| {
+        rule == "s3-versioning" || rule == "s3-exports-fresh" || rule.starts_with("logs-")
+    };
+    // Untouched rules: exactly the undisturbed verdicts.
+    let keep = |all: &BTreeMap<Key, Verdict>| -> BTreeMap<Key, Verdict> {
+        all.iter()
+            .filter(|(k, _)| !affected(&k.0))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    };
+    assert_same_verdicts(
+        &keep(&clean),
+        &keep(&faulted),
+        "rules that need none of the failed calls",
+    );
+
+    let expect_errors = |rule: &str, ids: &[(&str, &str)], needle: &[&str]| {
+        let results = of_rule(&faulted, rule);
+        let got: BTreeSet<_> = results
+            .iter()
+            .map(|(k, _)| (k.2.as_str(), k.3.as_str()))
+            .collect();
+        assert_eq!(got, ids.iter().copied().collect::<BTreeSet<_>>(), "{rule}");
+        for (k, v) in results {
+            assert_eq!(v.status, "error", "{k:?}: {v:?}");
+            for n in needle {
+                assert!(v.message.contains(n), "{k:?}: {:?} lacks {n:?}", v.message);
+            }
+        }
+    };
+    // Versioning unknown for each backup bucket (an HTTP 500 every time).
+    expect_errors(
+        "s3-versioning",
+        &[
+            (EUW1, "acme-backups-euw1"),
+            (EUW1, "legacy-backups-euw1"),
+            (USE1, "acme-backups-use1"),
+        ],
+        &[
+            "could not read versioning",
+            "GetBucketVersioning",
+            "InternalError",
+        ],
+    );
+    // Log groups could not be listed in either region (throttled every
+    // time): one error per rule and region instead of per group.
+    for rule in ["logs-retention", "logs-kms-encryption", "logs-centralized"] {
+        expect_errors(
+            rule,
+            &[(EUW1, "*"), (USE1, "*")],
+            &[
+                "could not list aws.logs.log_group",
+                "DescribeLogGroups",
+                "ThrottlingException",
+            ],
+        );
+    }
+    // The export location could not be listed (connection dropped).
+    expect_errors(
+        "s3-exports-fresh",
+        &[(USE1, "acme-backups-use1/exports/")],
+        &["ListObjectsV2", "DispatchFailure"],
+    );
+    // The other bucket facts of the same buckets were read.
+    assert_status(
+        &faulted,
+        "s3-lifecycle-expiration",
+        USE1,
+        "acme-backups-use1",
+        "pass",
+    );
+    assert_status(
+        &faulted,
+        "s3-lifecycle-expiration",
+        EUW1,
+        "legacy-backups-euw1",
+        "fail",
+    );
+
+    // The report lists each failed call once, with its code.
+    let mut failed: Vec<_> = report["collection_errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (text(&e["operation"]), text(&e["code"])))
+        .collect();
+    failed.sort();
+    let mut expected = vec![
+        (
+            "DescribeLogGroups".to_string(),
+            "ThrottlingException".to_string(),
+        ),
+        (
+            "DescribeLogGroups".to_string(),
+            "ThrottlingException".to_string(),
+        ),
+        ("ListObjectsV2".to_string(), "DispatchFailure".to_string()),
+    ];
+    // Versioning is read for every bucket, backup bucket or not.
+    expected.extend((0..4).map(|_| {
+        (
+            "GetBucketVersioning".to_string(),
+            "InternalError".to_string(),
+        )
+    }));
+    expected.sort();
+    assert_eq!(failed, expected);
+
+    // Each faulted call was tried exactly twice (AWS_MAX_ATTEMPTS=2).
+    let mut attempts: BTreeMap<(&str, &str), u32> = BTreeMap::new();
+    let log = proxy.log();
+    for l in log.iter().filter(|l| l.fault.is_some()) {
+        *attempts
+            .entry((l.operation.as_str(), l.invocation.as_str()))
+            .or_default() += 1;
+    }
+    assert_eq!(attempts.len(), 7, "{attempts:?}");
+    assert!(attempts.values().all(|&n| n == 2), "{attempts:?}");
+    assert!(
+        log.iter()
+            .filter(|l| l.fault.is_none())
+            .all(|l| l.upstream_status.is_some())
+    );
+}
+
+/// Which calls a full audit and a full collection make: reads only
+/// (Describe*, Get*, List*), of every service.
+#[test]
+fn a_full_audit_makes_only_read_calls() {
+    let (moto, work, now) = mixed_account();
+    let proxy = Proxy::start(&moto.endpoint(), vec![]);
+    let (status, report) = audit_mixed(&work, &proxy.endpoint(), now, "audit.json", &[]);
+    assert_eq!(status, Some(1));
+    assert_eq!(report["collection_errors"], serde_json::json!([]));
+    let out = work.backstop(
+        &proxy.endpoint(),
+        &test_credentials(),
+        &[
+            "collect",
+            "--regions",
+            REGIONS,
+            "--config",
+            &work.arg("backstop.yaml"),
+            "--output",
+            &work.arg("inventory.json"),
+        ],
+        &[],
+    );
+    assert_exit(&out, 0);
+
+    let log = proxy.log();
+    assert!(log.len() > 40, "{} requests", log.len());
+    let mut calls: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for l in &log {
+        *calls
+            .entry((l.service.clone(), l.operation.clone()))
+            .or_default() += 1;
+    }
+    eprintln!("{calls:#?}");
+    let writes: Vec<_> = calls
+        .keys()
+        .filter(|(_, op)| {
+            !["Describe", "Get", "List"]
+                .iter()
+                .any(|p| op.starts_with(p))
+        })
+        .collect();
+    assert!(writes.is_empty(), "not reads: {writes:?}");
+    let services: BTreeSet<_> = calls.keys().map(|(s, _)| s.as_str()).collect();
+    assert_eq!(
+        services,
+        BTreeSet::from(["ecr", "kms", "logs", "rds", "s3", "sts"])
+    );
+    assert!(calls.contains_key(&("sts".to_string(), "GetCallerIdentity".to_string())));
+    for (service, op) in [
+        ("rds", "DescribeDBInstances"),
+        ("s3", "ListBuckets"),
+        ("s3", "GetBucketVersioning"),
+        ("s3", "ListObjectsV2"),
+        ("ecr", "DescribeRepositories"),
+        ("logs", "DescribeLogGroups"),
+    ] {
+        assert!(
+            calls.contains_key(&(service.to_string(), op.to_string())),
+            "{service} {op}"
+        );
+    }
+    // Both regions were read.
+    let regions: BTreeSet<_> = log.iter().map(|l| l.region.as_str()).collect();
+    assert_eq!(regions, BTreeSet::from([EUW1, USE1]));
+}
+
+/// How the proxy names the requests it sees (the read-only test depends on
+/// it).
+#[test]
+fn the_proxy_names_operations_like_the_api() {
+    use support::proxy::operation_of;
+    let none: &[(String, String)] = &[];
+    let s3 = |method: &str, target: &str| operation_of(method, target, none, b"");
+    assert_eq!(s3("GET", "/"), "ListBuckets");
+    assert_eq!(s3("GET", "/b?versioning"), "GetBucketVersioning");
+    assert_eq!(s3("GET", "/b?lifecycle"), "GetBucketLifecycleConfiguration");
+    assert_eq!(
+        s3("GET", "/b?list-type=2&prefix=exports%2F"),
+        "ListObjectsV2"
+    );
+    assert_eq!(s3("GET", "/b?location"), "GetBucketLocation");
+    assert_eq!(s3("GET", "/b?encryption"), "GetBucketEncryption");
+    assert_eq!(s3("GET", "/b?replication"), "GetBucketReplication");
+    assert_eq!(s3("GET", "/b?object-lock"), "GetObjectLockConfiguration");
+    assert_eq!(s3("GET", "/b?publicAccessBlock"), "GetPublicAccessBlock");
+    assert_eq!(s3("GET", "/b?tagging"), "GetBucketTagging");
+    assert_eq!(s3("PUT", "/b"), "CreateBucket");
+    assert_eq!(s3("PUT", "/b?versioning"), "PutBucketConfiguration");
+    assert_eq!(s3("PUT", "/b/k"), "PutObject");
+    assert_eq!(s3("DELETE", "/b"), "DeleteBucketOrConfiguration");
+    // An object body is never taken for a query-protocol form.
+    let headers = [("Content-Type".to_string(), "text/plain".to_string())];
+    assert_eq!(
+        operation_of("PUT", "/b/k", &headers, b"Action=ListBuckets"),
+        "PutObject"
+    );
+    let form = [(
+        "Content-Type".to_string(),
+        "application/x-www-form-urlencoded; charset=utf-8".to_string(),
+    )];
+    assert_eq!(
+        operation_of(
+            "POST",
+            "/",
+            &form,
+            b"Action=DescribeDBInstances&Version=2014-10-31"
+        ),
+        "DescribeDBInstances"
+    );
+    let json = [(
+        "X-Amz-Target".to_string(),
+        "Logs_20140328.DescribeLogGroups".to_string(),
+    )];
+    assert_eq!(operation_of("POST", "/", &json, b"{}"), "DescribeLogGroups");
+}
