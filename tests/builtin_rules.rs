@@ -1317,3 +1317,53 @@ fn built_in_params_reject_overrides_of_the_wrong_type() {
     let d = pack().compile(&settings).unwrap_err();
     assert_eq!(d.0[0].code, "invalid-duration", "{d}");
 }
+
+/// A bucket whose location could not be read is known only by name: rules
+/// whose `when` excludes that name stay silent, the others report `error`.
+#[test]
+fn unreadable_named_resources_are_judged_by_name_where_possible() {
+    let engine = backstop::rules::RuleSet::builtin()
+        .unwrap()
+        .compile(&Default::default())
+        .unwrap();
+    let error = |id: &str| backstop::model::CollectionError {
+        service: "s3".into(),
+        region: "eu-west-1".into(),
+        operation: "GetBucketLocation".into(),
+        code: "Throttling".into(),
+        message: "slow down".into(),
+        resource_type: "aws.s3.bucket".into(),
+        resource_id: Some(id.into()),
+        attributes: vec![],
+    };
+    let inventory = backstop::model::Inventory {
+        errors: vec![error("web-assets"), error("db-backups")],
+        ..Default::default()
+    };
+    let report = engine.audit(&inventory, "2026-11-20T09:00:00Z".parse().unwrap());
+    let rules_for = |id: &str| {
+        let mut rules: Vec<&str> = report
+            .results
+            .iter()
+            .filter(|f| f.resource.id == id)
+            .inspect(|f| assert_eq!(f.status, backstop::verdict::Status::Error))
+            .map(|f| f.rule.as_str())
+            .collect();
+        rules.sort();
+        rules
+    };
+    assert_eq!(
+        rules_for("web-assets"),
+        ["s3-default-encryption", "s3-public-access-blocked"]
+    );
+    assert_eq!(
+        rules_for("db-backups"),
+        [
+            "s3-cross-region-replication",
+            "s3-default-encryption",
+            "s3-lifecycle-expiration",
+            "s3-public-access-blocked",
+            "s3-versioning"
+        ]
+    );
+}

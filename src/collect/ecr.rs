@@ -214,7 +214,14 @@ async fn repository(
         }
         let call = client.get_lifecycle_policy().repository_name(&name).send();
         Some(match ctx.detail(op, call).await {
-            Ok(out) => Ok(out.lifecycle_policy_text().map(lifecycle_rules)),
+            // A 200 without the policy text is not "no policy": say so.
+            Ok(out) => match out.lifecycle_policy_text() {
+                Some(text) => Ok(Some(lifecycle_rules(text))),
+                None => Err(Failure::new(
+                    "ResponseError",
+                    "GetLifecyclePolicy answered without the policy text",
+                )),
+            },
             Err(err) if is_not_configured(&err, &["LifecyclePolicyNotFoundException"]) => Ok(None),
             Err(err) => Err(Failure::from_sdk(&err)),
         })

@@ -11,7 +11,8 @@ use super::{Ctx, all_pages, kind};
 use crate::model::Resource;
 use crate::model::schema::{LOG_GROUP, ops};
 
-/// The group vanished between listing and detail: it has nothing.
+/// The group was deleted between listing and detail: it is not audited
+/// (reporting it as failing `logs-centralized` would be false).
 const GONE: &[&str] = &["ResourceNotFoundException"];
 
 pub(crate) async fn collect_region(ctx: &Ctx<'_>, region: &str) -> Vec<Resource> {
@@ -43,11 +44,13 @@ pub(crate) async fn collect_region(ctx: &Ctx<'_>, region: &str) -> Vec<Resource>
     futures::stream::iter(groups)
         .map(|group| log_group(ctx, region, group))
         .buffer_unordered(ctx.concurrency)
+        .filter_map(|group| async move { group })
         .collect()
         .await
 }
 
-async fn log_group(ctx: &Ctx<'_>, region: &str, group: LogGroup) -> Resource {
+/// `None` when the group no longer exists.
+async fn log_group(ctx: &Ctx<'_>, region: &str, group: LogGroup) -> Option<Resource> {
     let group_kind = kind(LOG_GROUP);
     let client = &ctx.clients(region).logs;
     let name = group.log_group_name().unwrap_or_default().to_string();
@@ -81,35 +84,45 @@ async fn log_group(ctx: &Ctx<'_>, region: &str, group: LogGroup) -> Resource {
                     .collect();
                 destinations.sort();
                 destinations.dedup();
-                Ok(destinations)
+                Ok(Some(destinations))
             }
-            Err(err) if is_not_configured(&err, GONE) => Ok(Vec::new()),
+            Err(err) if is_not_configured(&err, GONE) => Ok(None),
             Err(err) => Err(Failure::from_sdk(&err)),
         })
     };
     let tags = async {
         let op = &ops::LOGS_LIST_TAGS;
-        if !ctx.plan.needs(op) || arn.is_empty() {
+        if !ctx.plan.needs(op) {
             return None;
+        }
+        if arn.is_empty() {
+            return Some(Err(Failure::new(
+                "ResponseError",
+                "DescribeLogGroups gave no ARN, so the group's tags cannot be read",
+            )));
         }
         let call = client.list_tags_for_resource().resource_arn(&arn).send();
         Some(match ctx.detail(op, call).await {
-            Ok(out) => Ok(out
-                .tags()
-                .map(|t| {
-                    t.iter()
-                        .map(|(k, v)| (k.clone(), v.clone()))
-                        .collect::<BTreeMap<_, _>>()
-                })
-                .unwrap_or_default()),
-            Err(err) if is_not_configured(&err, GONE) => Ok(BTreeMap::new()),
+            Ok(out) => Ok(Some(
+                out.tags()
+                    .map(|t| {
+                        t.iter()
+                            .map(|(k, v)| (k.clone(), v.clone()))
+                            .collect::<BTreeMap<_, _>>()
+                    })
+                    .unwrap_or_default(),
+            )),
+            Err(err) if is_not_configured(&err, GONE) => Ok(None),
             Err(err) => Err(Failure::from_sdk(&err)),
         })
     };
     let (subscriptions, tags) = futures::join!(subscriptions, tags);
+    if matches!(subscriptions, Some(Ok(None))) || matches!(tags, Some(Ok(None))) {
+        return None;
+    }
     match subscriptions {
-        None => {}
-        Some(Ok(destinations)) => {
+        None | Some(Ok(None)) => {}
+        Some(Ok(Some(destinations))) => {
             r.set("subscription_destinations", destinations);
         }
         Some(Err(failure)) => ctx.record(detail_error(
@@ -121,8 +134,8 @@ async fn log_group(ctx: &Ctx<'_>, region: &str, group: LogGroup) -> Resource {
         )),
     }
     match tags {
-        None => {}
-        Some(Ok(tags)) => r.tags = tags,
+        None | Some(Ok(None)) => {}
+        Some(Ok(Some(tags))) => r.tags = tags,
         Some(Err(failure)) => ctx.record(detail_error(
             &ops::LOGS_LIST_TAGS,
             region,
@@ -131,5 +144,5 @@ async fn log_group(ctx: &Ctx<'_>, region: &str, group: LogGroup) -> Resource {
             failure,
         )),
     }
-    r
+    Some(r)
 }

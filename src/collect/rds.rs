@@ -173,31 +173,38 @@ async fn list_clusters(ctx: &Ctx<'_>, region: &str) -> Option<Vec<DbCluster>> {
     }
 }
 
-/// Manual and automated snapshots owned by the account (not those shared
-/// with it).
+/// Manual, automated and AWS Backup snapshots owned by the account (not
+/// those shared with it). Without a type filter DescribeDBSnapshots returns
+/// only manual and automated ones, so AWS Backup's are a second listing.
 async fn list_snapshots(ctx: &Ctx<'_>, region: &str) -> Result<Vec<DbSnapshot>, Failure> {
     let op = &ops::RDS_DESCRIBE_DB_SNAPSHOTS;
-    let request = ctx
-        .clients(region)
-        .rds
-        .describe_db_snapshots()
-        .set_max_records(ctx.page_size(20, 100));
-    match all_pages!(ctx, op, request.into_paginator()) {
-        Ok(pages) => Ok(pages
-            .into_iter()
-            .flat_map(|p| p.db_snapshots.unwrap_or_default())
-            .collect()),
-        Err(err) => {
-            let failure = Failure::from_sdk(&err);
-            ctx.record(listing_error(
-                op,
-                region,
-                kind(DB_SNAPSHOT),
-                failure.clone(),
-            ));
-            Err(failure)
+    let mut snapshots = Vec::new();
+    for snapshot_type in [None, Some("awsbackup")] {
+        let request = ctx
+            .clients(region)
+            .rds
+            .describe_db_snapshots()
+            .set_snapshot_type(snapshot_type.map(str::to_string))
+            .set_max_records(ctx.page_size(20, 100));
+        match all_pages!(ctx, op, request.into_paginator()) {
+            Ok(pages) => snapshots.extend(
+                pages
+                    .into_iter()
+                    .flat_map(|p| p.db_snapshots.unwrap_or_default()),
+            ),
+            Err(err) => {
+                let failure = Failure::from_sdk(&err);
+                ctx.record(listing_error(
+                    op,
+                    region,
+                    kind(DB_SNAPSHOT),
+                    failure.clone(),
+                ));
+                return Err(failure);
+            }
         }
     }
+    Ok(snapshots)
 }
 
 fn tags(list: &[Tag]) -> BTreeMap<String, String> {
@@ -440,11 +447,21 @@ async fn key_managers<'r>(
                 .describe_key()
                 .key_id(&key)
                 .send();
+            // Without KeyManager the attribute would be absent and the rule
+            // would fail for a reason that is not the key's: an error instead.
             let answer = match ctx.detail(op, call).await {
-                Ok(out) => Ok(out
-                    .key_metadata()
-                    .and_then(|m| m.key_manager())
-                    .map(|m| m.as_str().to_string())),
+                Ok(out) => match out.key_metadata().and_then(|m| m.key_manager()) {
+                    Some(manager) if ["AWS", "CUSTOMER"].contains(&manager.as_str()) => {
+                        Ok(Some(manager.as_str().to_string()))
+                    }
+                    other => Err(Failure::new(
+                        "ResponseError",
+                        format!(
+                            "DescribeKey answered without a known KeyManager ({})",
+                            other.map_or("none", |m| m.as_str())
+                        ),
+                    )),
+                },
                 Err(err) => Err(Failure::from_sdk(&err)),
             };
             (key, answer)

@@ -1037,6 +1037,11 @@ impl Condition {
         self.truth(env) == Truth::True
     }
 
+    /// Definitely false: unknown facts do not count as false here.
+    pub fn excludes(&self, env: &Env) -> bool {
+        self.truth(env) == Truth::False
+    }
+
     fn truth(&self, env: &Env) -> Truth {
         match self {
             Condition::All(parts) => Truth::all(parts.iter().map(|p| p.truth(env))),

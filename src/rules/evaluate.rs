@@ -189,6 +189,15 @@ impl Engine {
             }
             for (e, error) in inventory.errors.iter().enumerate() {
                 if error.is_listing_failure() && error.resource_type == rule.def.kind.name {
+                    // A named resource that could not be read is still known by
+                    // its id: a `when` that rules it out by id alone holds.
+                    if let (Some(id), Some(when)) = (&error.resource_id, &rule.when) {
+                        let mut known = crate::model::Resource::new(rule.def.kind, id.clone());
+                        known.region = error.region.clone();
+                        if when.excludes(&Env::new(&known, now)) {
+                            continue;
+                        }
+                    }
                     verdicts.push(Verdict {
                         rule: rule_index,
                         target: Target::Listing(e),
