@@ -57,19 +57,20 @@ pub(crate) async fn load(
         regions
     };
 
-    // Adaptive retries (client-side rate limiting when throttled). The number
-    // of attempts comes from AWS_MAX_ATTEMPTS / the profile when set there;
-    // an explicit AWS_RETRY_MODE wins over our choice of mode.
+    // Standard retries with exponential backoff: aws-config's default, and
+    // what AWS_RETRY_MODE / the profile's retry_mode choose otherwise. Not
+    // adaptive by default: its client-side rate limiter was measured here to
+    // stretch an audit with a few throttled calls from seconds to over a
+    // minute (tests/live_audit.rs), close to the per-call timeout.
     let loaded_retry = loaded.retry_config().cloned();
     let max_attempts = overrides.max_attempts.unwrap_or_else(|| {
         loaded_retry
             .as_ref()
             .map_or(DEFAULT_MAX_ATTEMPTS, RetryConfig::max_attempts)
     });
-    let retry = match (&loaded_retry, std::env::var_os("AWS_RETRY_MODE")) {
-        (Some(retry), Some(_)) => retry.clone().with_max_attempts(max_attempts),
-        _ => RetryConfig::adaptive().with_max_attempts(max_attempts),
-    };
+    let retry = loaded_retry
+        .unwrap_or_else(RetryConfig::standard)
+        .with_max_attempts(max_attempts);
 
     let connect = loaded
         .timeout_config()
