@@ -1,0 +1,243 @@
+"""Seeds a moto server with a sizeable account for bench/live-audit.
+
+Usage: live_audit_seed.py ENDPOINT [--instances N] [--buckets N]
+                                   [--repositories N] [--log-groups N]
+
+Everything is split evenly over us-east-1 and eu-west-1, with a mix of
+compliant and non-compliant settings so that every detail call of the audit
+meets both "configured" and "not configured" answers:
+
+- DB instances: every 4th encrypted with the region's KMS key, every 3rd
+  with 7 days of backups, every 10th with a manual snapshot;
+- buckets: every 3rd a backup bucket (versioned), every 2nd encrypted,
+  every 5th with a lifecycle expiration, every 4th with a public access block;
+- ECR repositories: every 2nd with a lifecycle policy and immutable tags;
+- log groups: every 2nd with a retention policy.
+
+Prints one JSON line: seconds and API requests per resource kind.
+"""
+
+import argparse
+import json
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import boto3
+from botocore.config import Config
+
+REGIONS = ["us-east-1", "eu-west-1"]
+THREADS = 8
+
+
+def client(endpoint, service, region):
+    return boto3.client(
+        service,
+        region_name=region,
+        endpoint_url=endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(
+            retries={"max_attempts": 3, "mode": "standard"},
+            s3={"addressing_style": "path"},
+            max_pool_connections=THREADS * 2,
+        ),
+    )
+
+
+def split(n):
+    """n items over the regions: (region, index within region, global index)."""
+    out = []
+    for i in range(n):
+        region = REGIONS[i % len(REGIONS)]
+        out.append((region, i // len(REGIONS), i))
+    return out
+
+
+def run_all(fn, items):
+    with ThreadPoolExecutor(THREADS) as pool:
+        counts = list(pool.map(fn, items))
+    return sum(counts)
+
+
+def seed_rds(endpoint, n, keys):
+    rds = {r: client(endpoint, "rds", r) for r in REGIONS}
+
+    def one(item):
+        region, _, i = item
+        name = f"bench-db-{i:04d}"
+        args = dict(
+            DBInstanceIdentifier=name,
+            DBInstanceClass="db.t3.micro",
+            Engine="postgres",
+            AllocatedStorage=20,
+            MasterUsername="admin",
+            MasterUserPassword="password123",
+            BackupRetentionPeriod=7 if i % 3 == 0 else 1,
+            MultiAZ=i % 2 == 0,
+            DeletionProtection=i % 2 == 1,
+        )
+        if i % 4 == 0:
+            args.update(StorageEncrypted=True, KmsKeyId=keys[region])
+        rds[region].create_db_instance(**args)
+        calls = 1
+        if i % 10 == 0:
+            rds[region].create_db_snapshot(
+                DBInstanceIdentifier=name, DBSnapshotIdentifier=f"{name}-manual"
+            )
+            calls += 1
+        return calls
+
+    return run_all(one, split(n))
+
+
+def seed_s3(endpoint, n):
+    s3 = {r: client(endpoint, "s3", r) for r in REGIONS}
+
+    def one(item):
+        region, _, i = item
+        c = s3[region]
+        name = f"bench-{'backup' if i % 3 == 0 else 'data'}-{i:04d}-{region}"
+        if region == "us-east-1":
+            c.create_bucket(Bucket=name)
+        else:
+            c.create_bucket(
+                Bucket=name, CreateBucketConfiguration={"LocationConstraint": region}
+            )
+        calls = 1
+        if i % 3 == 0:
+            c.put_bucket_versioning(
+                Bucket=name, VersioningConfiguration={"Status": "Enabled"}
+            )
+            calls += 1
+        if i % 2 == 0:
+            c.put_bucket_encryption(
+                Bucket=name,
+                ServerSideEncryptionConfiguration={
+                    "Rules": [
+                        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
+                    ]
+                },
+            )
+            calls += 1
+        if i % 5 == 0:
+            c.put_bucket_lifecycle_configuration(
+                Bucket=name,
+                LifecycleConfiguration={
+                    "Rules": [
+                        {
+                            "ID": "expire",
+                            "Status": "Enabled",
+                            "Filter": {"Prefix": ""},
+                            "Expiration": {"Days": 30},
+                        }
+                    ]
+                },
+            )
+            calls += 1
+        if i % 4 == 0:
+            c.put_public_access_block(
+                Bucket=name,
+                PublicAccessBlockConfiguration={
+                    "BlockPublicAcls": True,
+                    "IgnorePublicAcls": True,
+                    "BlockPublicPolicy": True,
+                    "RestrictPublicBuckets": True,
+                },
+            )
+            calls += 1
+        return calls
+
+    return run_all(one, split(n))
+
+
+LIFECYCLE = json.dumps(
+    {
+        "rules": [
+            {
+                "rulePriority": 1,
+                "selection": {
+                    "tagStatus": "untagged",
+                    "countType": "sinceImagePushed",
+                    "countUnit": "days",
+                    "countNumber": 14,
+                },
+                "action": {"type": "expire"},
+            }
+        ]
+    }
+)
+
+
+def seed_ecr(endpoint, n):
+    ecr = {r: client(endpoint, "ecr", r) for r in REGIONS}
+
+    def one(item):
+        region, _, i = item
+        name = f"bench/service-{i:04d}"
+        governed = i % 2 == 0
+        ecr[region].create_repository(
+            repositoryName=name,
+            imageTagMutability="IMMUTABLE" if governed else "MUTABLE",
+        )
+        if governed:
+            ecr[region].put_lifecycle_policy(
+                repositoryName=name, lifecyclePolicyText=LIFECYCLE
+            )
+            return 2
+        return 1
+
+    return run_all(one, split(n))
+
+
+def seed_logs(endpoint, n):
+    logs = {r: client(endpoint, "logs", r) for r in REGIONS}
+
+    def one(item):
+        region, _, i = item
+        name = f"/bench/app-{i:04d}"
+        logs[region].create_log_group(logGroupName=name)
+        if i % 2 == 0:
+            logs[region].put_retention_policy(logGroupName=name, retentionInDays=30)
+            return 2
+        return 1
+
+    return run_all(one, split(n))
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("endpoint")
+    parser.add_argument("--instances", type=int, default=200)
+    parser.add_argument("--buckets", type=int, default=300)
+    parser.add_argument("--repositories", type=int, default=100)
+    parser.add_argument("--log-groups", type=int, default=500)
+    args = parser.parse_args()
+
+    result = {}
+    started = time.monotonic()
+    keys = {}
+    for region in REGIONS:
+        kms = client(args.endpoint, "kms", region)
+        keys[region] = kms.create_key()["KeyMetadata"]["Arn"]
+    for kind, fn, n in [
+        ("log_groups", lambda: seed_logs(args.endpoint, args.log_groups), args.log_groups),
+        ("repositories", lambda: seed_ecr(args.endpoint, args.repositories), args.repositories),
+        ("buckets", lambda: seed_s3(args.endpoint, args.buckets), args.buckets),
+        ("instances", lambda: seed_rds(args.endpoint, args.instances, keys), args.instances),
+    ]:
+        t = time.monotonic()
+        requests = fn()
+        seconds = time.monotonic() - t
+        result[kind] = {"count": n, "requests": requests, "seconds": round(seconds, 1)}
+        print(
+            f"  seeded {n} {kind.replace('_', ' ')}: {requests} requests in {seconds:.1f} s"
+            f" ({requests / seconds:.0f} req/s)",
+            file=sys.stderr,
+        )
+    result["seconds"] = round(time.monotonic() - started, 1)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
