@@ -3,9 +3,10 @@
 Usage: live_audit_seed.py ENDPOINT [--instances N] [--buckets N]
                                    [--repositories N] [--log-groups N]
 
-Everything is split evenly over us-east-1 and eu-west-1, with a mix of
-compliant and non-compliant settings so that every detail call of the audit
-meets both "configured" and "not configured" answers:
+Everything is split evenly over us-east-1 and eu-west-1, with the same mix
+of compliant and non-compliant settings in each (counted within the region),
+so that every detail call of the audit meets both "configured" and "not
+configured" answers:
 
 - DB instances: every 4th encrypted with the region's KMS key, every 3rd
   with 7 days of backups, every 10th with a manual snapshot;
@@ -64,7 +65,7 @@ def seed_rds(endpoint, n, keys):
     rds = {r: client(endpoint, "rds", r) for r in REGIONS}
 
     def one(item):
-        region, _, i = item
+        region, j, i = item
         name = f"bench-db-{i:04d}"
         args = dict(
             DBInstanceIdentifier=name,
@@ -73,15 +74,15 @@ def seed_rds(endpoint, n, keys):
             AllocatedStorage=20,
             MasterUsername="admin",
             MasterUserPassword="password123",
-            BackupRetentionPeriod=7 if i % 3 == 0 else 1,
-            MultiAZ=i % 2 == 0,
-            DeletionProtection=i % 2 == 1,
+            BackupRetentionPeriod=7 if j % 3 == 0 else 1,
+            MultiAZ=j % 2 == 0,
+            DeletionProtection=j % 2 == 1,
         )
-        if i % 4 == 0:
+        if j % 4 == 0:
             args.update(StorageEncrypted=True, KmsKeyId=keys[region])
         rds[region].create_db_instance(**args)
         calls = 1
-        if i % 10 == 0:
+        if j % 10 == 0:
             rds[region].create_db_snapshot(
                 DBInstanceIdentifier=name, DBSnapshotIdentifier=f"{name}-manual"
             )
@@ -95,9 +96,9 @@ def seed_s3(endpoint, n):
     s3 = {r: client(endpoint, "s3", r) for r in REGIONS}
 
     def one(item):
-        region, _, i = item
+        region, j, i = item
         c = s3[region]
-        name = f"bench-{'backup' if i % 3 == 0 else 'data'}-{i:04d}-{region}"
+        name = f"bench-{'backup' if j % 3 == 0 else 'data'}-{i:04d}-{region}"
         if region == "us-east-1":
             c.create_bucket(Bucket=name)
         else:
@@ -105,12 +106,12 @@ def seed_s3(endpoint, n):
                 Bucket=name, CreateBucketConfiguration={"LocationConstraint": region}
             )
         calls = 1
-        if i % 3 == 0:
+        if j % 3 == 0:
             c.put_bucket_versioning(
                 Bucket=name, VersioningConfiguration={"Status": "Enabled"}
             )
             calls += 1
-        if i % 2 == 0:
+        if j % 2 == 0:
             c.put_bucket_encryption(
                 Bucket=name,
                 ServerSideEncryptionConfiguration={
@@ -120,7 +121,7 @@ def seed_s3(endpoint, n):
                 },
             )
             calls += 1
-        if i % 5 == 0:
+        if j % 5 == 0:
             c.put_bucket_lifecycle_configuration(
                 Bucket=name,
                 LifecycleConfiguration={
@@ -135,7 +136,7 @@ def seed_s3(endpoint, n):
                 },
             )
             calls += 1
-        if i % 4 == 0:
+        if j % 4 == 0:
             c.put_public_access_block(
                 Bucket=name,
                 PublicAccessBlockConfiguration={
@@ -173,9 +174,9 @@ def seed_ecr(endpoint, n):
     ecr = {r: client(endpoint, "ecr", r) for r in REGIONS}
 
     def one(item):
-        region, _, i = item
+        region, j, i = item
         name = f"bench/service-{i:04d}"
-        governed = i % 2 == 0
+        governed = j % 2 == 0
         ecr[region].create_repository(
             repositoryName=name,
             imageTagMutability="IMMUTABLE" if governed else "MUTABLE",
@@ -194,10 +195,10 @@ def seed_logs(endpoint, n):
     logs = {r: client(endpoint, "logs", r) for r in REGIONS}
 
     def one(item):
-        region, _, i = item
+        region, j, i = item
         name = f"/bench/app-{i:04d}"
         logs[region].create_log_group(logGroupName=name)
-        if i % 2 == 0:
+        if j % 2 == 0:
             logs[region].put_retention_policy(logGroupName=name, retentionInDays=30)
             return 2
         return 1
