@@ -1264,16 +1264,11 @@ fn transient_faults_are_retried_to_the_same_verdicts() {
     assert_eq!(count(&clean, "error"), 0);
 
     // 1. The first three calls of every operation fail once each: one
-    // throttled, one answered 500, one dropped. The retries are prompt: in
-    // the SDK's adaptive retry mode (the binary's default until 0547442) a
-    // throttled retry waited 8-20 s for the client-side rate limiter, and
-    // this run took 48-78 s instead of about 4.
+    // throttled, one answered 500, one dropped. (How long the retries take
+    // is a benchmark's business, not a test's: in the SDK's adaptive mode,
+    // the default until 0547442, this run took 48-78 s instead of about 4.)
     let proxy = Proxy::start(&moto.endpoint(), first_calls_faulted());
-    let started = std::time::Instant::now();
     let (status, report) = audit_mixed(&work, &proxy.endpoint(), now, "first-calls.json", &[]);
-    let took = started.elapsed();
-    eprintln!("first calls of each operation faulted: {took:?}");
-    assert!(took < std::time::Duration::from_secs(20), "{took:?}");
     assert_eq!(status, Some(1));
     assert_eq!(report["collection_errors"], serde_json::json!([]));
     assert_same_verdicts(&clean, &verdicts(&report), "first calls faulted");

@@ -1359,7 +1359,8 @@ async fn a_silent_endpoint_times_out() {
         std::thread::sleep(Duration::from_secs(5));
         drop(connection);
     });
-    let started = std::time::Instant::now();
+    // The server would close the connection after 5 s, which would be a
+    // different error: `Timeout` shows the 2 s limit ended the call.
     let err = collect_with(&offline_options(), &offline_overrides(endpoint))
         .await
         .unwrap_err();
@@ -1367,7 +1368,6 @@ async fn a_silent_endpoint_times_out() {
         matches!(&err, CollectError::Unreachable { code, .. } if code == "Timeout"),
         "{err:?}"
     );
-    assert!(started.elapsed() < Duration::from_secs(4));
     drop(hold);
 }
 
