@@ -288,11 +288,10 @@ fn run_audit(args: AuditArgs) -> Result<bool, Failure> {
     } else {
         let mut plan: Vec<_> = engine.required_operations().into_iter().collect();
         if config.scope.reads_tags() {
-            let types: Vec<_> = schema::RESOURCE_TYPES
-                .iter()
-                .filter(|t| engine.rules().iter().any(|r| r.def.kind.name == t.name))
-                .collect();
-            plan.extend(types.iter().flat_map(|t| t.tag_calls.iter().copied()));
+            // Scope by tag: every audited type's tags are needed.
+            for rule in engine.rules() {
+                plan.extend(rule.def.kind.operations_for([], true));
+            }
         }
         collect_live(&args.aws, &config, collect::Plan::new(plan))?
     };

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::model::schema::{self, Operation, ResourceType, ops};
+use crate::model::schema::{Operation, ResourceType, ops};
 
 /// A set of operations the collectors may call.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -27,31 +27,15 @@ impl Plan {
         }
     }
 
-    /// Adds what reading `attributes` of `kind` takes: its listing, the
-    /// attributes' own calls, and its tag calls when `tags` are read.
-    ///
-    /// # Panics
-    /// When an attribute is not in the schema (a bug in the caller: rules are
-    /// validated against the schema before a plan is built).
+    /// Adds what reading `attributes` of `kind` takes (see
+    /// [`ResourceType::operations_for`]).
     pub fn add_type<'a>(
         &mut self,
         kind: &'static ResourceType,
         attributes: impl IntoIterator<Item = &'a str>,
         tags: bool,
     ) -> &mut Self {
-        self.ops.extend(kind.listing.iter().copied());
-        for name in attributes {
-            if schema::COMMON_ATTRIBUTES.iter().any(|a| a.name == name) {
-                continue;
-            }
-            let attribute = kind
-                .attribute(name)
-                .unwrap_or_else(|| panic!("{} has no attribute {name}", kind.name));
-            self.ops.extend(attribute.calls.iter().copied());
-        }
-        if tags {
-            self.ops.extend(kind.tag_calls.iter().copied());
-        }
+        self.ops.extend(kind.operations_for(attributes, tags));
         self
     }
 
@@ -93,6 +77,7 @@ impl FromIterator<&'static Operation> for Plan {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::schema;
     use crate::model::schema::{S3_BUCKET, resource_type};
 
     #[test]

@@ -107,6 +107,27 @@ impl ResourceType {
     pub fn attribute(&self, name: &str) -> Option<&'static Attribute> {
         self.attributes.iter().find(|a| a.name == name)
     }
+
+    /// The calls that reading `attributes` (and the tags, when `tags`) of
+    /// this type takes: its listing plus each attribute's own calls. Common
+    /// attributes (`id`, `region`, ...) come with the listing.
+    pub fn operations_for<'a>(
+        &self,
+        attributes: impl IntoIterator<Item = &'a str>,
+        tags: bool,
+    ) -> std::collections::BTreeSet<&'static Operation> {
+        let mut ops: std::collections::BTreeSet<&'static Operation> =
+            self.listing.iter().copied().collect();
+        for name in attributes {
+            if let Some(attribute) = self.attribute(name) {
+                ops.extend(attribute.calls.iter().copied());
+            }
+        }
+        if tags {
+            ops.extend(self.tag_calls.iter().copied());
+        }
+        ops
+    }
 }
 
 /// Attributes every resource has, stored outside `attributes` in inventories.

@@ -67,17 +67,9 @@ impl Rule {
 
     /// The AWS calls needed to judge this rule.
     pub fn operations(&self) -> BTreeSet<&'static Operation> {
-        let kind = self.def.kind;
-        let mut ops: BTreeSet<&'static Operation> = kind.listing.iter().copied().collect();
-        for name in &self.reads {
-            if let Some(attr) = kind.attribute(name) {
-                ops.extend(attr.calls.iter().copied());
-            }
-        }
-        if self.reads_tags {
-            ops.extend(kind.tag_calls.iter().copied());
-        }
-        ops
+        self.def
+            .kind
+            .operations_for(self.reads.iter().copied(), self.reads_tags)
     }
 
     fn is_affected_by(&self, error: &CollectionError) -> bool {
