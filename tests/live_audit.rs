@@ -14,11 +14,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
+use aws_sdk_s3::types::ReplicationRuleStatus;
 use backstop::collect::Credentials;
 use jiff::Timestamp;
 use serde_json::Value as Json;
 use support::moto::{ACCOUNT, Moto, test_credentials};
 use support::proxy::{Fault, FaultRule, Logged, Proxy, Trigger};
+use support::seed::Seed;
 
 const USE1: &str = "us-east-1";
 const EUW1: &str = "eu-west-1";
@@ -193,283 +195,6 @@ fn count(all: &BTreeMap<Key, Verdict>, status: &str) -> usize {
 // ---------------------------------------------------------------------------
 // Seeding
 
-struct Seed {
-    rds: aws_sdk_rds::Client,
-    s3: aws_sdk_s3::Client,
-    ecr: aws_sdk_ecr::Client,
-    logs: aws_sdk_cloudwatchlogs::Client,
-    kms: aws_sdk_kms::Client,
-    region: &'static str,
-}
-
-impl Seed {
-    async fn new(moto: &Moto, region: &'static str) -> Seed {
-        let config = moto.sdk_config(region).await;
-        Seed {
-            rds: aws_sdk_rds::Client::new(&config),
-            s3: moto.s3(region).await,
-            ecr: aws_sdk_ecr::Client::new(&config),
-            logs: aws_sdk_cloudwatchlogs::Client::new(&config),
-            kms: aws_sdk_kms::Client::new(&config),
-            region,
-        }
-    }
-
-    async fn key(&self) -> String {
-        let key = self.kms.create_key().send().await.unwrap();
-        key.key_metadata().unwrap().arn().unwrap().to_string()
-    }
-
-    fn instance(
-        &self,
-        id: &str,
-    ) -> aws_sdk_rds::operation::create_db_instance::builders::CreateDBInstanceFluentBuilder {
-        self.rds
-            .create_db_instance()
-            .db_instance_identifier(id)
-            .db_instance_class("db.t3.micro")
-            .engine("postgres")
-            .allocated_storage(20)
-            .master_username("admin")
-            .master_user_password("password123")
-    }
-
-    /// A well-run instance: 7 days of backups, Multi-AZ, encrypted with
-    /// `key`, deletion protection, and a manual snapshot copied to
-    /// `copy_to` (the cross-region backup).
-    async fn compliant_instance(&self, id: &str, key: &str, copy_to: &Seed, copy_key: &str) {
-        self.instance(id)
-            .backup_retention_period(7)
-            .multi_az(true)
-            .storage_encrypted(true)
-            .kms_key_id(key)
-            .deletion_protection(true)
-            .send()
-            .await
-            .unwrap();
-        let snapshot = format!("{id}-daily");
-        self.rds
-            .create_db_snapshot()
-            .db_instance_identifier(id)
-            .db_snapshot_identifier(&snapshot)
-            .send()
-            .await
-            .unwrap();
-        copy_to
-            .rds
-            .copy_db_snapshot()
-            .source_db_snapshot_identifier(format!(
-                "arn:aws:rds:{}:{ACCOUNT}:snapshot:{snapshot}",
-                self.region
-            ))
-            .target_db_snapshot_identifier(format!("{snapshot}-copy"))
-            .kms_key_id(copy_key)
-            .send()
-            .await
-            .unwrap();
-    }
-
-    async fn bucket(&self, name: &str) {
-        let mut create = self.s3.create_bucket().bucket(name);
-        if self.region != USE1 {
-            create = create.create_bucket_configuration(
-                aws_sdk_s3::types::CreateBucketConfiguration::builder()
-                    .location_constraint(self.region.into())
-                    .build(),
-            );
-        }
-        create.send().await.unwrap();
-    }
-
-    async fn versioned(&self, bucket: &str) {
-        use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
-        self.s3
-            .put_bucket_versioning()
-            .bucket(bucket)
-            .versioning_configuration(
-                VersioningConfiguration::builder()
-                    .status(BucketVersioningStatus::Enabled)
-                    .build(),
-            )
-            .send()
-            .await
-            .unwrap();
-    }
-
-    async fn encrypted(&self, bucket: &str) {
-        use aws_sdk_s3::types::{
-            ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration,
-            ServerSideEncryptionRule,
-        };
-        self.s3
-            .put_bucket_encryption()
-            .bucket(bucket)
-            .server_side_encryption_configuration(
-                ServerSideEncryptionConfiguration::builder()
-                    .rules(
-                        ServerSideEncryptionRule::builder()
-                            .apply_server_side_encryption_by_default(
-                                ServerSideEncryptionByDefault::builder()
-                                    .sse_algorithm(ServerSideEncryption::Aes256)
-                                    .build()
-                                    .unwrap(),
-                            )
-                            .build(),
-                    )
-                    .build()
-                    .unwrap(),
-            )
-            .send()
-            .await
-            .unwrap();
-    }
-
-    async fn public_access_blocked(&self, bucket: &str) {
-        self.s3
-            .put_public_access_block()
-            .bucket(bucket)
-            .public_access_block_configuration(
-                aws_sdk_s3::types::PublicAccessBlockConfiguration::builder()
-                    .block_public_acls(true)
-                    .ignore_public_acls(true)
-                    .block_public_policy(true)
-                    .restrict_public_buckets(true)
-                    .build(),
-            )
-            .send()
-            .await
-            .unwrap();
-    }
-
-    async fn expires_after_30_days(&self, bucket: &str) {
-        use aws_sdk_s3::types::{
-            BucketLifecycleConfiguration, ExpirationStatus, LifecycleExpiration, LifecycleRule,
-            LifecycleRuleFilter,
-        };
-        self.s3
-            .put_bucket_lifecycle_configuration()
-            .bucket(bucket)
-            .lifecycle_configuration(
-                BucketLifecycleConfiguration::builder()
-                    .rules(
-                        LifecycleRule::builder()
-                            .id("expire")
-                            .status(ExpirationStatus::Enabled)
-                            .filter(LifecycleRuleFilter::builder().prefix("").build())
-                            .expiration(LifecycleExpiration::builder().days(30).build())
-                            .build()
-                            .unwrap(),
-                    )
-                    .build()
-                    .unwrap(),
-            )
-            .send()
-            .await
-            .unwrap();
-    }
-
-    async fn replicates_to(&self, bucket: &str, destination: &str) {
-        use aws_sdk_s3::types::{
-            DeleteMarkerReplication, DeleteMarkerReplicationStatus, Destination,
-            ReplicationConfiguration, ReplicationRule, ReplicationRuleFilter,
-            ReplicationRuleStatus,
-        };
-        self.s3
-            .put_bucket_replication()
-            .bucket(bucket)
-            .replication_configuration(
-                ReplicationConfiguration::builder()
-                    .role(format!("arn:aws:iam::{ACCOUNT}:role/replication"))
-                    .rules(
-                        ReplicationRule::builder()
-                            .id("dr")
-                            .priority(1)
-                            .status(ReplicationRuleStatus::Enabled)
-                            .filter(ReplicationRuleFilter::builder().prefix("").build())
-                            .delete_marker_replication(
-                                DeleteMarkerReplication::builder()
-                                    .status(DeleteMarkerReplicationStatus::Disabled)
-                                    .build(),
-                            )
-                            .destination(
-                                Destination::builder()
-                                    .bucket(format!("arn:aws:s3:::{destination}"))
-                                    .build()
-                                    .unwrap(),
-                            )
-                            .build()
-                            .unwrap(),
-                    )
-                    .build()
-                    .unwrap(),
-            )
-            .send()
-            .await
-            .unwrap();
-    }
-
-    async fn put_object(&self, bucket: &str, key: &str) {
-        self.s3
-            .put_object()
-            .bucket(bucket)
-            .key(key)
-            .body(aws_sdk_s3::primitives::ByteStream::from_static(
-                b"id,total\n1,2\n",
-            ))
-            .send()
-            .await
-            .unwrap();
-    }
-
-    /// A repository; `governed`: immutable tags and a lifecycle policy.
-    async fn repository(&self, name: &str, governed: bool) {
-        use aws_sdk_ecr::types::ImageTagMutability;
-        self.ecr
-            .create_repository()
-            .repository_name(name)
-            .image_tag_mutability(if governed {
-                ImageTagMutability::Immutable
-            } else {
-                ImageTagMutability::Mutable
-            })
-            .send()
-            .await
-            .unwrap();
-        if governed {
-            self.ecr
-                .put_lifecycle_policy()
-                .repository_name(name)
-                .lifecycle_policy_text(
-                    r#"{"rules":[{"rulePriority":1,"selection":{"tagStatus":"untagged",
-                    "countType":"sinceImagePushed","countUnit":"days","countNumber":14},
-                    "action":{"type":"expire"}}]}"#,
-                )
-                .send()
-                .await
-                .unwrap();
-        }
-    }
-
-    /// A log group kept `retention` days (`None`: never expires).
-    async fn log_group(&self, name: &str, retention: Option<i32>) {
-        self.logs
-            .create_log_group()
-            .log_group_name(name)
-            .send()
-            .await
-            .unwrap();
-        if let Some(days) = retention {
-            self.logs
-                .put_retention_policy()
-                .log_group_name(name)
-                .retention_in_days(days)
-                .send()
-                .await
-                .unwrap();
-        }
-    }
-}
-
 /// The mixed account most tests audit:
 ///
 /// | resource | region | state |
@@ -513,13 +238,20 @@ async fn seed_mixed_account(moto: &Moto) {
     east.versioned("acme-backups-use1").await;
     west.versioned("acme-backups-euw1").await;
     east.expires_after_30_days("acme-backups-use1").await;
-    east.encrypted("acme-backups-use1").await;
-    west.encrypted("acme-backups-euw1").await;
-    east.public_access_blocked("acme-backups-use1").await;
-    east.replicates_to("acme-backups-use1", "acme-backups-euw1")
-        .await;
-    east.put_object("acme-backups-use1", "exports/orders.csv")
-        .await;
+    east.encrypted("acme-backups-use1", None).await;
+    west.encrypted("acme-backups-euw1", None).await;
+    east.public_access_block("acme-backups-use1", true).await;
+    east.replicates(
+        "acme-backups-use1",
+        &[("dr", ReplicationRuleStatus::Enabled, "acme-backups-euw1")],
+    )
+    .await;
+    east.put_object(
+        "acme-backups-use1",
+        "exports/orders.csv",
+        b"id,total\n1,2\n",
+    )
+    .await;
 
     east.repository("prod/api", true).await;
     east.repository("dev/tool", false).await;
@@ -977,8 +709,8 @@ async fn seed_denial_account(moto: &Moto) {
     east.compliant_instance("orders-db", &east_key, &west, &west_key)
         .await;
     east.bucket("acme-assets-use1").await;
-    east.encrypted("acme-assets-use1").await;
-    east.public_access_blocked("acme-assets-use1").await;
+    east.encrypted("acme-assets-use1", None).await;
+    east.public_access_block("acme-assets-use1", true).await;
     east.log_group("/app/api", Some(30)).await;
     east.log_group("/app/forever", None).await;
     west.log_group("/eu/archive", Some(365)).await;

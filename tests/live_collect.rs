@@ -8,7 +8,6 @@ mod support;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use aws_sdk_s3::primitives::ByteStream;
 use backstop::collect::{
     CollectError, CollectOptions, Collected, Credentials, ExportLocation, Plan, SdkOverrides,
     collect_with,
@@ -16,6 +15,7 @@ use backstop::collect::{
 use backstop::model::schema::{self, ops};
 use backstop::model::{CollectionError, Inventory, Resource, Value};
 use support::moto::{ACCOUNT, Moto, free_port};
+use support::seed::{Seed, expiry_rule};
 
 const USE1: &str = "us-east-1";
 const EUW1: &str = "eu-west-1";
@@ -65,122 +65,6 @@ fn no_errors(collected: &Collected) {
 
 // ---------------------------------------------------------------------------
 // Seeding
-
-struct Seed {
-    rds: aws_sdk_rds::Client,
-    s3: aws_sdk_s3::Client,
-    ecr: aws_sdk_ecr::Client,
-    logs: aws_sdk_cloudwatchlogs::Client,
-    kms: aws_sdk_kms::Client,
-}
-
-impl Seed {
-    async fn new(moto: &Moto, region: &str) -> Seed {
-        let config = moto.sdk_config(region).await;
-        Seed {
-            rds: aws_sdk_rds::Client::new(&config),
-            s3: moto.s3(region).await,
-            ecr: aws_sdk_ecr::Client::new(&config),
-            logs: aws_sdk_cloudwatchlogs::Client::new(&config),
-            kms: aws_sdk_kms::Client::new(&config),
-        }
-    }
-
-    async fn key(&self) -> String {
-        self.kms
-            .create_key()
-            .send()
-            .await
-            .unwrap()
-            .key_metadata()
-            .unwrap()
-            .arn()
-            .unwrap()
-            .to_string()
-    }
-
-    fn instance(
-        &self,
-        id: &str,
-    ) -> aws_sdk_rds::operation::create_db_instance::builders::CreateDBInstanceFluentBuilder {
-        self.rds
-            .create_db_instance()
-            .db_instance_identifier(id)
-            .db_instance_class("db.t3.micro")
-            .engine("postgres")
-            .allocated_storage(20)
-            .master_username("admin")
-            .master_user_password("password123")
-    }
-
-    async fn bucket(&self, name: &str, region: &str) {
-        let mut create = self.s3.create_bucket().bucket(name);
-        if region != USE1 {
-            create = create.create_bucket_configuration(
-                aws_sdk_s3::types::CreateBucketConfiguration::builder()
-                    .location_constraint(region.into())
-                    .build(),
-            );
-        }
-        create.send().await.unwrap();
-    }
-
-    async fn versioned(&self, bucket: &str) {
-        use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
-        self.s3
-            .put_bucket_versioning()
-            .bucket(bucket)
-            .versioning_configuration(
-                VersioningConfiguration::builder()
-                    .status(BucketVersioningStatus::Enabled)
-                    .build(),
-            )
-            .send()
-            .await
-            .unwrap();
-    }
-
-    async fn public_access_block(&self, bucket: &str, all_four: bool) {
-        self.s3
-            .put_public_access_block()
-            .bucket(bucket)
-            .public_access_block_configuration(
-                aws_sdk_s3::types::PublicAccessBlockConfiguration::builder()
-                    .block_public_acls(true)
-                    .ignore_public_acls(true)
-                    .block_public_policy(true)
-                    .restrict_public_buckets(all_four)
-                    .build(),
-            )
-            .send()
-            .await
-            .unwrap();
-    }
-
-    async fn put_object(&self, bucket: &str, key: &str, size: usize) {
-        self.s3
-            .put_object()
-            .bucket(bucket)
-            .key(key)
-            .body(ByteStream::from(vec![b'x'; size]))
-            .send()
-            .await
-            .unwrap();
-    }
-
-    async fn log_group(&self, name: &str) {
-        self.log_group_name(name.to_string()).await;
-    }
-
-    async fn log_group_name(&self, name: String) {
-        self.logs
-            .create_log_group()
-            .log_group_name(name)
-            .send()
-            .await
-            .unwrap();
-    }
-}
 
 /// Seeds one of everything, with settings that make every attribute
 /// observable. Returns the us-east-1 KMS key ARN.
@@ -279,18 +163,13 @@ async fn seed_account(moto: &Moto) -> String {
 
     // --- S3
     use aws_sdk_s3::types::{
-        BucketLifecycleConfiguration, DeleteMarkerReplication, DeleteMarkerReplicationStatus,
-        Destination, ExpirationStatus, LifecycleExpiration, LifecycleRule, LifecycleRuleFilter,
-        NoncurrentVersionExpiration, ReplicationConfiguration, ReplicationRule,
-        ReplicationRuleFilter, ReplicationRuleStatus, ServerSideEncryption,
-        ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
-        Tag, Tagging,
+        ExpirationStatus, NoncurrentVersionExpiration, ReplicationRuleStatus, Tag, Tagging,
     };
-    east.bucket("acme-backups-use1", USE1).await;
-    west.bucket("acme-backups-euw1", EUW1).await;
-    west.bucket("acme-plain-euw1", EUW1).await;
+    east.bucket("acme-backups-use1").await;
+    west.bucket("acme-backups-euw1").await;
+    west.bucket("acme-plain-euw1").await;
     let sydney = Seed::new(moto, "ap-southeast-2").await;
-    sydney.bucket("acme-far-apse2", "ap-southeast-2").await;
+    sydney.bucket("acme-far-apse2").await;
     west.s3
         .create_bucket()
         .bucket("acme-locked-euw1")
@@ -306,130 +185,38 @@ async fn seed_account(moto: &Moto) -> String {
 
     east.versioned("acme-backups-use1").await;
     west.versioned("acme-backups-euw1").await;
-    east.s3
-        .put_bucket_encryption()
-        .bucket("acme-backups-use1")
-        .server_side_encryption_configuration(
-            ServerSideEncryptionConfiguration::builder()
-                .rules(
-                    ServerSideEncryptionRule::builder()
-                        .apply_server_side_encryption_by_default(
-                            ServerSideEncryptionByDefault::builder()
-                                .sse_algorithm(ServerSideEncryption::AwsKms)
-                                .kms_master_key_id(&key)
-                                .build()
-                                .unwrap(),
-                        )
+    east.encrypted("acme-backups-use1", Some(&key)).await;
+    west.encrypted("acme-backups-euw1", None).await;
+    east.lifecycle(
+        "acme-backups-use1",
+        [
+            expiry_rule("expire-db", ExpirationStatus::Enabled, "db/", 30)
+                .noncurrent_version_expiration(
+                    NoncurrentVersionExpiration::builder()
+                        .noncurrent_days(7)
                         .build(),
-                )
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
-    west.s3
-        .put_bucket_encryption()
-        .bucket("acme-backups-euw1")
-        .server_side_encryption_configuration(
-            ServerSideEncryptionConfiguration::builder()
-                .rules(
-                    ServerSideEncryptionRule::builder()
-                        .apply_server_side_encryption_by_default(
-                            ServerSideEncryptionByDefault::builder()
-                                .sse_algorithm(ServerSideEncryption::Aes256)
-                                .build()
-                                .unwrap(),
-                        )
-                        .build(),
-                )
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
-    east.s3
-        .put_bucket_lifecycle_configuration()
-        .bucket("acme-backups-use1")
-        .lifecycle_configuration(
-            BucketLifecycleConfiguration::builder()
-                .rules(
-                    LifecycleRule::builder()
-                        .id("expire-db")
-                        .status(ExpirationStatus::Enabled)
-                        .filter(LifecycleRuleFilter::builder().prefix("db/").build())
-                        .expiration(LifecycleExpiration::builder().days(30).build())
-                        .noncurrent_version_expiration(
-                            NoncurrentVersionExpiration::builder()
-                                .noncurrent_days(7)
-                                .build(),
-                        )
-                        .build()
-                        .unwrap(),
-                )
-                .rules(
-                    LifecycleRule::builder()
-                        .id("old")
-                        .status(ExpirationStatus::Disabled)
-                        .filter(LifecycleRuleFilter::builder().prefix("").build())
-                        .expiration(LifecycleExpiration::builder().days(365).build())
-                        .build()
-                        .unwrap(),
-                )
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
-    let replication_rule = |id: &str, status: ReplicationRuleStatus, bucket: &str| {
-        ReplicationRule::builder()
-            .id(id)
-            .priority(1)
-            .status(status)
-            .filter(ReplicationRuleFilter::builder().prefix("").build())
-            .delete_marker_replication(
-                DeleteMarkerReplication::builder()
-                    .status(DeleteMarkerReplicationStatus::Disabled)
-                    .build(),
-            )
-            .destination(
-                Destination::builder()
-                    .bucket(format!("arn:aws:s3:::{bucket}"))
-                    .build()
-                    .unwrap(),
-            )
-            .build()
-            .unwrap()
-    };
-    east.s3
-        .put_bucket_replication()
-        .bucket("acme-backups-use1")
-        .replication_configuration(
-            ReplicationConfiguration::builder()
-                .role(format!("arn:aws:iam::{ACCOUNT}:role/replication"))
-                .rules(replication_rule(
-                    "to-eu",
-                    ReplicationRuleStatus::Enabled,
-                    "acme-backups-euw1",
-                ))
-                .rules(replication_rule(
-                    "to-sydney",
-                    ReplicationRuleStatus::Enabled,
-                    "acme-far-apse2",
-                ))
-                .rules(replication_rule(
-                    "to-nowhere",
-                    ReplicationRuleStatus::Disabled,
-                    "bucket-of-another-account",
-                ))
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
+                ),
+            expiry_rule("old", ExpirationStatus::Disabled, "", 365),
+        ],
+    )
+    .await;
+    east.replicates(
+        "acme-backups-use1",
+        &[
+            ("to-eu", ReplicationRuleStatus::Enabled, "acme-backups-euw1"),
+            (
+                "to-sydney",
+                ReplicationRuleStatus::Enabled,
+                "acme-far-apse2",
+            ),
+            (
+                "to-nowhere",
+                ReplicationRuleStatus::Disabled,
+                "bucket-of-another-account",
+            ),
+        ],
+    )
+    .await;
     east.public_access_block("acme-backups-use1", true).await;
     west.public_access_block("acme-backups-euw1", false).await;
     east.s3
@@ -456,9 +243,10 @@ async fn seed_account(moto: &Moto) -> String {
         ("exports/c.csv", 30),
         ("other/x", 99),
     ] {
-        east.put_object("acme-backups-use1", key, size).await;
+        east.put_object("acme-backups-use1", key, &vec![b'x'; size])
+            .await;
     }
-    west.put_object("acme-backups-euw1", "dumps/eu.sql", 5)
+    west.put_object("acme-backups-euw1", "dumps/eu.sql", &[b'x'; 5])
         .await;
 
     // --- ECR
@@ -549,14 +337,7 @@ async fn seed_account(moto: &Moto) -> String {
 
     // --- Logs: a group shipping to a central group in eu-west-1 (a logs
     // destination the emulator accepts without Kinesis), and one kept forever.
-    west.log_group("/central/archive").await;
-    west.logs
-        .put_retention_policy()
-        .log_group_name("/central/archive")
-        .retention_in_days(365)
-        .send()
-        .await
-        .unwrap();
+    west.log_group("/central/archive", Some(365)).await;
     east.logs
         .create_log_group()
         .log_group_name("/app/api")
@@ -608,7 +389,7 @@ async fn seed_account(moto: &Moto) -> String {
         .send()
         .await
         .unwrap();
-    east.log_group("/app/forever").await;
+    east.log_group("/app/forever", None).await;
     key
 }
 
@@ -1016,7 +797,7 @@ async fn follows_pagination_past_the_first_page() {
     let moto = Moto::start();
     let east = &Seed::new(&moto, USE1).await;
     let groups = futures::future::join_all(
-        (0..120).map(|i| east.log_group_name(format!("/paged/group-{i:03}"))),
+        (0..120).map(|i| east.log_group(format!("/paged/group-{i:03}"), None)),
     );
     let instances = futures::future::join_all((0..25).map(|i| async move {
         east.instance(&format!("paged-db-{i:02}"))
@@ -1026,10 +807,14 @@ async fn follows_pagination_past_the_first_page() {
             .unwrap();
     }));
     let objects = async {
-        east.bucket("paged-exports", USE1).await;
+        east.bucket("paged-exports").await;
         for i in 0..25 {
-            east.put_object("paged-exports", &format!("daily/{i:02}.json"), i + 1)
-                .await;
+            east.put_object(
+                "paged-exports",
+                &format!("daily/{i:02}.json"),
+                &vec![b'x'; i + 1],
+            )
+            .await;
         }
     };
     futures::join!(groups, instances, objects);
@@ -1085,16 +870,16 @@ async fn denied_calls_become_collection_errors() {
         .await
         .unwrap();
     west.instance("denied-eu-db").send().await.unwrap();
-    east.bucket("denied-east", USE1).await;
+    east.bucket("denied-east").await;
     east.versioned("denied-east").await;
-    west.bucket("denied-west", EUW1).await;
+    west.bucket("denied-west").await;
     east.ecr
         .create_repository()
         .repository_name("hidden")
         .send()
         .await
         .unwrap();
-    east.log_group("/denied/visible").await;
+    east.log_group("/denied/visible", None).await;
     let user = moto.iam_user(
         "auditor",
         r#"{"Version":"2012-10-17","Statement":[
@@ -1232,9 +1017,9 @@ async fn denied_calls_become_collection_errors() {
 async fn the_plan_skips_what_no_rule_reads() {
     let moto = Moto::start();
     let east = Seed::new(&moto, USE1).await;
-    east.bucket("planned-bucket", USE1).await;
+    east.bucket("planned-bucket").await;
     east.instance("planned-db").send().await.unwrap();
-    east.log_group("/planned/group").await;
+    east.log_group("/planned/group", None).await;
     east.ecr
         .create_repository()
         .repository_name("planned/repo")

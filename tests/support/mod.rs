@@ -5,3 +5,4 @@
 
 pub mod moto;
 pub mod proxy;
+pub mod seed;

@@ -1,0 +1,318 @@
+//! Seeding the moto emulator through the AWS SDK, one region per [`Seed`].
+//!
+//! The helpers cover what the live tests set up again and again; anything
+//! one-off is seeded in the test itself through the public clients.
+
+use aws_sdk_rds::operation::create_db_instance::builders::CreateDBInstanceFluentBuilder;
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::builders::LifecycleRuleBuilder;
+use aws_sdk_s3::types::{
+    BucketLifecycleConfiguration, ExpirationStatus, LifecycleExpiration, LifecycleRule,
+    LifecycleRuleFilter, ReplicationRuleStatus,
+};
+
+use super::moto::{ACCOUNT, Moto};
+
+/// The region where a bucket takes no location constraint.
+const USE1: &str = "us-east-1";
+
+/// A lifecycle rule expiring the objects under `prefix` after `days`, to
+/// be configured further.
+pub fn expiry_rule(
+    id: &str,
+    status: ExpirationStatus,
+    prefix: &str,
+    days: i32,
+) -> LifecycleRuleBuilder {
+    LifecycleRule::builder()
+        .id(id)
+        .status(status)
+        .filter(LifecycleRuleFilter::builder().prefix(prefix).build())
+        .expiration(LifecycleExpiration::builder().days(days).build())
+}
+
+/// SDK clients for one region of the emulator.
+pub struct Seed {
+    pub rds: aws_sdk_rds::Client,
+    pub s3: aws_sdk_s3::Client,
+    pub ecr: aws_sdk_ecr::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub kms: aws_sdk_kms::Client,
+    pub region: String,
+}
+
+impl Seed {
+    pub async fn new(moto: &Moto, region: &str) -> Seed {
+        let config = moto.sdk_config(region).await;
+        Seed {
+            rds: aws_sdk_rds::Client::new(&config),
+            s3: moto.s3(region).await,
+            ecr: aws_sdk_ecr::Client::new(&config),
+            logs: aws_sdk_cloudwatchlogs::Client::new(&config),
+            kms: aws_sdk_kms::Client::new(&config),
+            region: region.to_string(),
+        }
+    }
+
+    /// A new KMS key; returns its ARN.
+    pub async fn key(&self) -> String {
+        let key = self.kms.create_key().send().await.unwrap();
+        key.key_metadata().unwrap().arn().unwrap().to_string()
+    }
+
+    /// A small Postgres instance, to be configured further and sent.
+    pub fn instance(&self, id: &str) -> CreateDBInstanceFluentBuilder {
+        self.rds
+            .create_db_instance()
+            .db_instance_identifier(id)
+            .db_instance_class("db.t3.micro")
+            .engine("postgres")
+            .allocated_storage(20)
+            .master_username("admin")
+            .master_user_password("password123")
+    }
+
+    /// A well-run instance: 7 days of backups, Multi-AZ, encrypted with
+    /// `key`, deletion protection, and a manual snapshot copied to
+    /// `copy_to` (the cross-region backup).
+    pub async fn compliant_instance(&self, id: &str, key: &str, copy_to: &Seed, copy_key: &str) {
+        self.instance(id)
+            .backup_retention_period(7)
+            .multi_az(true)
+            .storage_encrypted(true)
+            .kms_key_id(key)
+            .deletion_protection(true)
+            .send()
+            .await
+            .unwrap();
+        let snapshot = format!("{id}-daily");
+        self.rds
+            .create_db_snapshot()
+            .db_instance_identifier(id)
+            .db_snapshot_identifier(&snapshot)
+            .send()
+            .await
+            .unwrap();
+        copy_to
+            .rds
+            .copy_db_snapshot()
+            .source_db_snapshot_identifier(format!(
+                "arn:aws:rds:{}:{ACCOUNT}:snapshot:{snapshot}",
+                self.region
+            ))
+            .target_db_snapshot_identifier(format!("{snapshot}-copy"))
+            .kms_key_id(copy_key)
+            .send()
+            .await
+            .unwrap();
+    }
+
+    /// A bucket in this seed's region.
+    pub async fn bucket(&self, name: &str) {
+        let mut create = self.s3.create_bucket().bucket(name);
+        if self.region != USE1 {
+            create = create.create_bucket_configuration(
+                aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                    .location_constraint(self.region.as_str().into())
+                    .build(),
+            );
+        }
+        create.send().await.unwrap();
+    }
+
+    pub async fn versioned(&self, bucket: &str) {
+        use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
+        self.s3
+            .put_bucket_versioning()
+            .bucket(bucket)
+            .versioning_configuration(
+                VersioningConfiguration::builder()
+                    .status(BucketVersioningStatus::Enabled)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+
+    /// Default encryption: SSE-KMS with `kms_key`, or SSE-S3 (AES256)
+    /// without one.
+    pub async fn encrypted(&self, bucket: &str, kms_key: Option<&str>) {
+        use aws_sdk_s3::types::{
+            ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration,
+            ServerSideEncryptionRule,
+        };
+        let by_default = match kms_key {
+            Some(key) => ServerSideEncryptionByDefault::builder()
+                .sse_algorithm(ServerSideEncryption::AwsKms)
+                .kms_master_key_id(key),
+            None => {
+                ServerSideEncryptionByDefault::builder().sse_algorithm(ServerSideEncryption::Aes256)
+            }
+        };
+        self.s3
+            .put_bucket_encryption()
+            .bucket(bucket)
+            .server_side_encryption_configuration(
+                ServerSideEncryptionConfiguration::builder()
+                    .rules(
+                        ServerSideEncryptionRule::builder()
+                            .apply_server_side_encryption_by_default(by_default.build().unwrap())
+                            .build(),
+                    )
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+
+    /// A public access block: public ACLs blocked and ignored, public
+    /// policies blocked, and (`all_four`) public buckets restricted.
+    pub async fn public_access_block(&self, bucket: &str, all_four: bool) {
+        self.s3
+            .put_public_access_block()
+            .bucket(bucket)
+            .public_access_block_configuration(
+                aws_sdk_s3::types::PublicAccessBlockConfiguration::builder()
+                    .block_public_acls(true)
+                    .ignore_public_acls(true)
+                    .block_public_policy(true)
+                    .restrict_public_buckets(all_four)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+
+    /// A lifecycle configuration of `rules` (built here).
+    pub async fn lifecycle(
+        &self,
+        bucket: &str,
+        rules: impl IntoIterator<Item = LifecycleRuleBuilder>,
+    ) {
+        let mut configuration = BucketLifecycleConfiguration::builder();
+        for rule in rules {
+            configuration = configuration.rules(rule.build().unwrap());
+        }
+        self.s3
+            .put_bucket_lifecycle_configuration()
+            .bucket(bucket)
+            .lifecycle_configuration(configuration.build().unwrap())
+            .send()
+            .await
+            .unwrap();
+    }
+
+    pub async fn expires_after_30_days(&self, bucket: &str) {
+        self.lifecycle(
+            bucket,
+            [expiry_rule("expire", ExpirationStatus::Enabled, "", 30)],
+        )
+        .await;
+    }
+
+    /// Replication of `bucket` by `rules` (rule id, status, destination
+    /// bucket), each of priority 1 for the whole bucket, delete markers not
+    /// replicated.
+    pub async fn replicates(&self, bucket: &str, rules: &[(&str, ReplicationRuleStatus, &str)]) {
+        use aws_sdk_s3::types::{
+            DeleteMarkerReplication, DeleteMarkerReplicationStatus, Destination,
+            ReplicationConfiguration, ReplicationRule, ReplicationRuleFilter,
+        };
+        let mut configuration = ReplicationConfiguration::builder()
+            .role(format!("arn:aws:iam::{ACCOUNT}:role/replication"));
+        for (id, status, destination) in rules {
+            configuration = configuration.rules(
+                ReplicationRule::builder()
+                    .id(*id)
+                    .priority(1)
+                    .status(status.clone())
+                    .filter(ReplicationRuleFilter::builder().prefix("").build())
+                    .delete_marker_replication(
+                        DeleteMarkerReplication::builder()
+                            .status(DeleteMarkerReplicationStatus::Disabled)
+                            .build(),
+                    )
+                    .destination(
+                        Destination::builder()
+                            .bucket(format!("arn:aws:s3:::{destination}"))
+                            .build()
+                            .unwrap(),
+                    )
+                    .build()
+                    .unwrap(),
+            );
+        }
+        self.s3
+            .put_bucket_replication()
+            .bucket(bucket)
+            .replication_configuration(configuration.build().unwrap())
+            .send()
+            .await
+            .unwrap();
+    }
+
+    pub async fn put_object(&self, bucket: &str, key: &str, body: &[u8]) {
+        self.s3
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .body(ByteStream::from(body.to_vec()))
+            .send()
+            .await
+            .unwrap();
+    }
+
+    /// A repository; `governed`: immutable tags and a lifecycle policy.
+    pub async fn repository(&self, name: &str, governed: bool) {
+        use aws_sdk_ecr::types::ImageTagMutability;
+        self.ecr
+            .create_repository()
+            .repository_name(name)
+            .image_tag_mutability(if governed {
+                ImageTagMutability::Immutable
+            } else {
+                ImageTagMutability::Mutable
+            })
+            .send()
+            .await
+            .unwrap();
+        if governed {
+            self.ecr
+                .put_lifecycle_policy()
+                .repository_name(name)
+                .lifecycle_policy_text(
+                    r#"{"rules":[{"rulePriority":1,"selection":{"tagStatus":"untagged",
+                    "countType":"sinceImagePushed","countUnit":"days","countNumber":14},
+                    "action":{"type":"expire"}}]}"#,
+                )
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+
+    /// A log group kept `retention` days (`None`: never expires). The name
+    /// is owned, so that many can be created concurrently.
+    pub async fn log_group(&self, name: impl Into<String>, retention: Option<i32>) {
+        let name = name.into();
+        self.logs
+            .create_log_group()
+            .log_group_name(&name)
+            .send()
+            .await
+            .unwrap();
+        if let Some(days) = retention {
+            self.logs
+                .put_retention_policy()
+                .log_group_name(name)
+                .retention_in_days(days)
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+}
