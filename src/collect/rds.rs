@@ -622,6 +622,88 @@ mod tests {
         assert!(plain.get("latest_restorable_time").is_null());
     }
 
+    /// A DescribeDBInstances answer in AWS's documented wire format (query
+    /// protocol, XML), with the replication element moto never produces.
+    const DESCRIBE_WITH_REPLICATION: &str = r#"<DescribeDBInstancesResponse xmlns="http://rds.amazonaws.com/doc/2014-10-31/">
+  <DescribeDBInstancesResult>
+    <DBInstances>
+      <DBInstance>
+        <DBInstanceIdentifier>orders</DBInstanceIdentifier>
+        <DBInstanceArn>arn:aws:rds:eu-west-1:123456789012:db:orders</DBInstanceArn>
+        <Engine>postgres</Engine>
+        <BackupRetentionPeriod>7</BackupRetentionPeriod>
+        <MultiAZ>true</MultiAZ>
+        <StorageEncrypted>true</StorageEncrypted>
+        <DeletionProtection>true</DeletionProtection>
+        <LatestRestorableTime>2026-01-01T00:00:00Z</LatestRestorableTime>
+        <DBInstanceAutomatedBackupsReplications>
+          <DBInstanceAutomatedBackupsReplication>
+            <DBInstanceAutomatedBackupsArn>arn:aws:rds:eu-central-1:123456789012:auto-backup:ab-3lyhtkmtq6spkvvhwl6lfzjvuy</DBInstanceAutomatedBackupsArn>
+          </DBInstanceAutomatedBackupsReplication>
+        </DBInstanceAutomatedBackupsReplications>
+        <TagList/>
+      </DBInstance>
+    </DBInstances>
+  </DescribeDBInstancesResult>
+  <ResponseMetadata><RequestId>4f1b1f0a-0000-0000-0000-000000000000</RequestId></ResponseMetadata>
+</DescribeDBInstancesResponse>"#;
+
+    /// Serves one canned HTTP answer on a loopback port.
+    fn serve_once(body: &'static str) -> String {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            let (stream, _) = listener.accept().unwrap();
+            let mut reader = BufReader::new(stream);
+            let mut length = 0usize;
+            loop {
+                let mut line = String::new();
+                reader.read_line(&mut line).unwrap();
+                if line == "\r\n" || line.is_empty() {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap();
+                }
+            }
+            let mut request = vec![0; length];
+            reader.read_exact(&mut request).unwrap();
+            let answer = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: text/xml\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            reader.get_mut().write_all(answer.as_bytes()).unwrap();
+        });
+        endpoint
+    }
+
+    // The same mapping, but from the bytes AWS sends, through the SDK's own
+    // HTTP client and XML deserializer.
+    #[tokio::test]
+    async fn replicated_backups_from_the_wire_format() {
+        let config = aws_sdk_rds::Config::builder()
+            .behavior_version(aws_sdk_rds::config::BehaviorVersion::latest())
+            .region(aws_sdk_rds::config::Region::new("eu-west-1"))
+            .endpoint_url(serve_once(DESCRIBE_WITH_REPLICATION))
+            .credentials_provider(aws_sdk_rds::config::Credentials::new(
+                "testing", "testing", None, None, "test",
+            ))
+            .build();
+        let out = aws_sdk_rds::Client::from_conf(config)
+            .describe_db_instances()
+            .send()
+            .await
+            .unwrap();
+        let r = instance_resource("123456789012", "eu-west-1", &out.db_instances()[0]);
+        assert_eq!(
+            r.get("backup_replication_regions"),
+            &Value::from(vec!["eu-central-1".to_string()])
+        );
+        assert_eq!(r.get("multi_az"), &Value::Bool(true));
+        assert_eq!(r.get("deletion_protection"), &Value::Bool(true));
+    }
+
     #[test]
     fn copies_match_their_source_instance_only() {
         let instance = Instance {
