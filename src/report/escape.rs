@@ -122,6 +122,10 @@ pub fn markdown(text: &str) -> String {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
+            // A resource named or tagged `@team` must not notify anybody when
+            // the report is posted as a pull-request comment: a zero-width
+            // space after `@` keeps the text and breaks the mention.
+            '@' => out.push_str("@&#8203;"),
             // `$` starts GitHub's inline maths; `~` its strikethrough.
             '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '#' | '!' | '~' | '$' => {
                 out.push('\\');
@@ -204,6 +208,10 @@ mod tests {
         assert_eq!(markdown("12. item 3.5"), "12\\. item 3.5");
         assert_eq!(markdown("1) item"), "1\\) item");
         assert_eq!(markdown("a\n# b"), "a \\# b");
+        // No @mention when posted as a pull-request comment (code spans
+        // never notify, so `markdown_code` keeps `@` as it is).
+        assert_eq!(markdown("owner @org/team"), "owner @&#8203;org/team");
+        assert_eq!(markdown_code("@org/team"), "`@org/team`");
     }
 
     #[test]
