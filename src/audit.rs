@@ -137,12 +137,12 @@ fn apply_export_max_ages(inventory: &mut Inventory, config: &Config) {
 
 /// Marks failing results covered by a live waiver as `waived`; an expired
 /// waiver leaves the failure standing with a note. Waivers that matched no
-/// failing result are listed as unused.
+/// failing or erroring result are listed as unused.
 pub fn apply_waivers(report: &mut Report, waivers: &[Waiver], now: Timestamp) {
     let today = now.to_zoned_datetime(TimeZone::UTC).date();
     let mut used = vec![false; waivers.len()];
     for finding in &mut report.results {
-        if finding.status != Status::Fail {
+        if !matches!(finding.status, Status::Fail | Status::Error) {
             continue;
         }
         let matching = waivers
@@ -153,6 +153,12 @@ pub fn apply_waivers(report: &mut Report, waivers: &[Waiver], now: Timestamp) {
             continue;
         };
         used[i] = true;
+        // A waiver accepts a known gap; it never hides that the facts could
+        // not be read, so an `error` stays an error (and the waiver is not
+        // "unused": the resource may still have the gap).
+        if finding.status == Status::Error {
+            continue;
+        }
         let expired = waiver.expired_on(today);
         finding.waiver = Some(WaiverNote {
             reason: waiver.reason.clone(),

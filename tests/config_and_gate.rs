@@ -648,3 +648,35 @@ fn unreadable_tags_under_a_tag_scope_give_errors_not_silence() {
             .any(|f| f.resource.id == "sales-scorecard-backups")
     );
 }
+
+/// A waiver never turns an unreadable result into `waived`, and is not
+/// reported unused because of it.
+#[test]
+fn waivers_do_not_hide_errors() {
+    let config = parse(
+        "waivers:\n  - { rule: logs-retention, resource: /ecs/sales-scorecard-api, reason: r }\n",
+    )
+    .unwrap();
+    let (_, engine) = audit::load_rules(&config, &[]).unwrap();
+    let mut inventory = backstop::demo::inventory().unwrap();
+    inventory.errors.push(backstop::model::CollectionError {
+        service: "logs".into(),
+        region: "eu-west-1".into(),
+        operation: "DescribeLogGroups".into(),
+        code: "ThrottlingException".into(),
+        message: "Rate exceeded".into(),
+        resource_type: "aws.logs.log_group".into(),
+        resource_id: Some("/ecs/sales-scorecard-api".into()),
+        attributes: vec!["retention_days".into()],
+    });
+    let report = audit::run(&engine, inventory, &config, DEMO_NOW.parse().unwrap());
+    assert_eq!(
+        find(&report, "logs-retention", "/ecs/sales-scorecard-api").status,
+        Status::Error
+    );
+    assert!(
+        report.unused_waivers.is_empty(),
+        "{:?}",
+        report.unused_waivers
+    );
+}
