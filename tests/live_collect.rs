@@ -14,6 +14,10 @@ use backstop::collect::{
 };
 use backstop::model::schema::{self, ops};
 use backstop::model::{CollectionError, Inventory, Resource, Value};
+use backstop::report::{Finding, Report};
+use backstop::rules::{Engine, RuleSet};
+use backstop::verdict::{Severity, Status};
+use jiff::Timestamp;
 use support::moto::{ACCOUNT, Moto, free_port};
 use support::seed::{Seed, expiry_rule};
 
@@ -513,6 +517,7 @@ async fn collects_every_attribute_of_every_type_in_two_regions() {
     // --- RDS snapshots
     assert_eq!(shared.get("snapshot_type"), &Value::from("manual"));
     assert_eq!(shared.get("source_id"), &Value::from("orders-db"));
+    assert_eq!(shared.get("source_kind"), &Value::from("instance"));
     assert!(shared.get("source_region").is_null());
     assert_eq!(shared.get("encrypted"), &Value::Bool(true));
     assert_eq!(shared.get("kms_key_id"), &Value::from(key.as_str()));
@@ -536,6 +541,40 @@ async fn collects_every_attribute_of_every_type_in_two_regions() {
         assert_eq!(s.get("public"), &Value::Bool(false));
         assert_eq!(s.get("shared_with"), &strs(&[]));
     }
+    // The Aurora cluster's snapshots are snapshots too: the emulator takes
+    // one automated snapshot per cluster at creation.
+    let of_clusters: Vec<_> = of_kind(inv, schema::DB_SNAPSHOT)
+        .into_iter()
+        .filter(|s| s.get("source_kind") == &Value::from("cluster"))
+        .collect();
+    let [ledger_snapshot] = of_clusters[..] else {
+        panic!("{of_clusters:#?}")
+    };
+    assert!(
+        ledger_snapshot.id.starts_with("rds:ledger-"),
+        "{ledger_snapshot:?}"
+    );
+    assert_eq!(ledger_snapshot.region, USE1);
+    assert_eq!(
+        ledger_snapshot.arn,
+        format!(
+            "arn:aws:rds:{USE1}:{ACCOUNT}:cluster-snapshot:{}",
+            ledger_snapshot.id
+        )
+    );
+    assert_eq!(
+        ledger_snapshot.get("snapshot_type"),
+        &Value::from("automated")
+    );
+    assert_eq!(ledger_snapshot.get("source_id"), &Value::from("ledger"));
+    assert_eq!(ledger_snapshot.get("encrypted"), &Value::Bool(true));
+    assert_eq!(
+        ledger_snapshot.get("kms_key_id"),
+        &Value::from(key.as_str())
+    );
+    assert!(matches!(ledger_snapshot.get("created_at"), Value::Time(_)));
+    assert_eq!(ledger_snapshot.get("public"), &Value::Bool(false));
+    assert_eq!(ledger_snapshot.get("shared_with"), &strs(&[]));
 
     // --- S3 buckets: only those in audited regions.
     let buckets: Vec<_> = of_kind(inv, schema::S3_BUCKET)
@@ -739,14 +778,20 @@ async fn collects_every_attribute_of_every_type_in_two_regions() {
     assert_eq!(central.get("retention_days"), &Value::Int(365));
 
     // --- Call counts: one DescribeKey per distinct key (orders-db and the
-    // ledger cluster share one); one listing page per type and region;
-    // DescribeDBSnapshotAttributes only for the manual snapshots.
+    // ledger cluster share one); one listing page per type and region (two
+    // for each kind of snapshot: AWS Backup's are listed apart);
+    // DescribeDBSnapshotAttributes only for the manual snapshots, and so no
+    // DescribeDBClusterSnapshotAttributes (the cluster's only snapshot is
+    // automated).
     eprintln!("calls: {:#?}", collected.calls);
     let calls = |op| collected.calls_to(op);
     assert_eq!(calls(&ops::STS_GET_CALLER_IDENTITY), 1);
     assert_eq!(calls(&ops::KMS_DESCRIBE_KEY), 1, "{:#?}", collected.calls);
     assert_eq!(calls(&ops::RDS_DESCRIBE_DB_INSTANCES), 2);
+    assert_eq!(calls(&ops::RDS_DESCRIBE_DB_SNAPSHOTS), 4);
     assert_eq!(calls(&ops::RDS_DESCRIBE_DB_SNAPSHOT_ATTRIBUTES), 3);
+    assert_eq!(calls(&ops::RDS_DESCRIBE_DB_CLUSTER_SNAPSHOTS), 4);
+    assert_eq!(calls(&ops::RDS_DESCRIBE_DB_CLUSTER_SNAPSHOT_ATTRIBUTES), 0);
     assert_eq!(calls(&ops::S3_LIST_BUCKETS), 1);
     // 5 listed buckets + the unknown replication destination.
     assert_eq!(calls(&ops::S3_GET_BUCKET_LOCATION), 6);
@@ -1091,6 +1136,654 @@ async fn the_plan_skips_what_no_rule_reads() {
             (&"s3:ListBuckets".to_string(), &1),
         ])
     );
+}
+
+// ---------------------------------------------------------------------------
+// Cluster snapshots
+
+/// The built-in rules with default settings.
+fn builtin_engine() -> Engine {
+    RuleSet::builtin()
+        .unwrap()
+        .compile(&Default::default())
+        .unwrap()
+}
+
+/// The one result of `rule` on `id` in `region`.
+fn result<'a>(report: &'a Report, rule: &str, region: &str, id: &str) -> &'a Finding {
+    let found: Vec<_> = report
+        .results
+        .iter()
+        .filter(|f| f.rule == rule && f.resource.region == region && f.resource.id == id)
+        .collect();
+    match found[..] {
+        [one] => one,
+        _ => panic!(
+            "{} results of {rule} on {id} in {region}: {:#?}",
+            found.len(),
+            report.results
+        ),
+    }
+}
+
+/// Aurora (and Multi-AZ) cluster snapshots are `aws.rds.db_snapshot`s of
+/// `source_kind: cluster`: collected with who may restore them and judged
+/// by the two snapshot rules like instance snapshots. A cluster snapshot is
+/// never taken for a copy of a same-named instance.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cluster_snapshots_are_collected_and_judged() {
+    let moto = Moto::start();
+    let east = Seed::new(&moto, USE1).await;
+    let west = Seed::new(&moto, EUW1).await;
+    let (key, west_key) = (east.key().await, west.key().await);
+    east.cluster("vault")
+        .storage_encrypted(true)
+        .kms_key_id(&key)
+        .send()
+        .await
+        .unwrap();
+    east.cluster("plain").send().await.unwrap();
+    east.cluster_snapshot("vault", "vault-public", &["all"])
+        .await;
+    east.cluster_snapshot("vault", "vault-shared", &["111122223333"])
+        .await;
+    east.cluster_snapshot("plain", "plain-manual", &[]).await;
+    // An instance, and in the other region a cluster of the same name with
+    // a manual snapshot.
+    east.instance("twin")
+        .backup_retention_period(7)
+        .send()
+        .await
+        .unwrap();
+    west.cluster("twin")
+        .storage_encrypted(true)
+        .kms_key_id(&west_key)
+        .send()
+        .await
+        .unwrap();
+    west.cluster_snapshot("twin", "twin-weekly", &[]).await;
+
+    // What the built-in rules need, as `backstop audit` plans it.
+    let engine = builtin_engine();
+    let mut options = moto.options(REGIONS);
+    options.plan = Plan::new(engine.required_operations());
+    assert!(options.plan.needs(&ops::RDS_DESCRIBE_DB_CLUSTER_SNAPSHOTS));
+    assert!(
+        options
+            .plan
+            .needs(&ops::RDS_DESCRIBE_DB_CLUSTER_SNAPSHOT_ATTRIBUTES)
+    );
+    // MaxRecords is sent (the emulator ignores it and answers in one page;
+    // paging is tested on canned answers below).
+    let overrides = SdkOverrides {
+        page_size: Some(20),
+        ..moto.overrides()
+    };
+    let collected = collect_with(&options, &overrides).await.unwrap();
+    no_errors(&collected);
+    let inv = &collected.inventory;
+
+    let public = find(inv, schema::DB_SNAPSHOT, USE1, "vault-public");
+    assert_eq!(
+        public.arn,
+        format!("arn:aws:rds:{USE1}:{ACCOUNT}:cluster-snapshot:vault-public")
+    );
+    assert_eq!(public.account, ACCOUNT);
+    assert_eq!(public.get("snapshot_type"), &Value::from("manual"));
+    assert_eq!(public.get("source_id"), &Value::from("vault"));
+    assert_eq!(public.get("source_kind"), &Value::from("cluster"));
+    assert!(public.get("source_region").is_null());
+    assert_eq!(public.get("encrypted"), &Value::Bool(true));
+    assert_eq!(public.get("kms_key_id"), &Value::from(key.as_str()));
+    assert!(matches!(public.get("created_at"), Value::Time(_)));
+    assert_eq!(public.get("public"), &Value::Bool(true));
+    assert_eq!(public.get("shared_with"), &strs(&[]));
+
+    let shared = find(inv, schema::DB_SNAPSHOT, USE1, "vault-shared");
+    assert_eq!(shared.get("public"), &Value::Bool(false));
+    assert_eq!(shared.get("shared_with"), &strs(&["111122223333"]));
+    assert_eq!(shared.get("encrypted"), &Value::Bool(true));
+
+    let plain = find(inv, schema::DB_SNAPSHOT, USE1, "plain-manual");
+    assert_eq!(plain.get("source_id"), &Value::from("plain"));
+    assert_eq!(plain.get("encrypted"), &Value::Bool(false));
+    assert!(
+        plain.get("kms_key_id").is_null(),
+        "no key for an unencrypted snapshot (the emulator says default_kms_key_id)"
+    );
+    assert_eq!(plain.get("public"), &Value::Bool(false));
+    assert_eq!(plain.get("shared_with"), &strs(&[]));
+
+    let weekly = find(inv, schema::DB_SNAPSHOT, EUW1, "twin-weekly");
+    assert_eq!(weekly.get("source_id"), &Value::from("twin"));
+    assert_eq!(weekly.get("source_kind"), &Value::from("cluster"));
+    assert_eq!(weekly.get("kms_key_id"), &Value::from(west_key.as_str()));
+    let twin = find(inv, schema::DB_INSTANCE, USE1, "twin");
+    assert!(
+        twin.get("cross_region_copy_time").is_null(),
+        "a snapshot of cluster `twin` in {EUW1} is no copy of instance `twin`"
+    );
+
+    // One automated snapshot per cluster (the emulator takes it at
+    // creation); nobody else can restore those.
+    let automated: Vec<_> = of_kind(inv, schema::DB_SNAPSHOT)
+        .into_iter()
+        .filter(|s| {
+            s.get("source_kind") == &Value::from("cluster")
+                && s.get("snapshot_type") == &Value::from("automated")
+        })
+        .collect();
+    let mut sources: Vec<_> = automated
+        .iter()
+        .map(|s| (s.region.as_str(), s.get("source_id").as_str().unwrap()))
+        .collect();
+    sources.sort();
+    assert_eq!(
+        sources,
+        [(EUW1, "twin"), (USE1, "plain"), (USE1, "vault")],
+        "{automated:#?}"
+    );
+    for s in &automated {
+        assert_eq!(s.get("public"), &Value::Bool(false));
+        assert_eq!(s.get("shared_with"), &strs(&[]));
+    }
+    // The instance's automated snapshot says what it is of.
+    let of_instances: Vec<_> = of_kind(inv, schema::DB_SNAPSHOT)
+        .into_iter()
+        .filter(|s| s.get("source_kind") == &Value::from("instance"))
+        .collect();
+    assert_eq!(of_instances.len(), 1, "{of_instances:#?}");
+    assert_eq!(of_instances[0].get("source_id"), &Value::from("twin"));
+
+    // Two listings per region (AWS Backup's snapshots apart), one
+    // attribute read per manual cluster snapshot.
+    assert_eq!(
+        collected.calls_to(&ops::RDS_DESCRIBE_DB_CLUSTER_SNAPSHOTS),
+        4
+    );
+    assert_eq!(
+        collected.calls_to(&ops::RDS_DESCRIBE_DB_CLUSTER_SNAPSHOT_ATTRIBUTES),
+        4
+    );
+
+    // The built-in snapshot rules judge them.
+    let report = engine.audit(inv, Timestamp::now());
+    let exposed = result(&report, "rds-snapshot-not-public", USE1, "vault-public");
+    assert_eq!(exposed.status, Status::Fail, "{exposed:#?}");
+    assert_eq!(exposed.severity, Severity::Critical);
+    assert_eq!(exposed.resource.arn, public.arn);
+    assert!(exposed.message.contains("public"), "{}", exposed.message);
+    for (region, id) in [
+        (USE1, "vault-shared"),
+        (USE1, "plain-manual"),
+        (EUW1, "twin-weekly"),
+    ] {
+        let r = result(&report, "rds-snapshot-not-public", region, id);
+        assert_eq!(r.status, Status::Pass, "{r:#?}");
+    }
+    for s in &automated {
+        let r = result(&report, "rds-snapshot-not-public", &s.region, &s.id);
+        assert_eq!(r.status, Status::Pass, "{r:#?}");
+    }
+    let unencrypted = result(&report, "rds-snapshot-encrypted", USE1, "plain-manual");
+    assert_eq!(unencrypted.status, Status::Fail, "{unencrypted:#?}");
+    assert!(
+        unencrypted.message.contains("encrypted"),
+        "{}",
+        unencrypted.message
+    );
+    for (region, id) in [
+        (USE1, "vault-public"),
+        (USE1, "vault-shared"),
+        (EUW1, "twin-weekly"),
+    ] {
+        let r = result(&report, "rds-snapshot-encrypted", region, id);
+        assert_eq!(r.status, Status::Pass, "{r:#?}");
+    }
+    // Automated snapshots are not judged on encryption (plain's is
+    // unencrypted).
+    assert!(
+        report
+            .results
+            .iter()
+            .filter(|f| f.rule == "rds-snapshot-encrypted")
+            .all(|f| !f.resource.id.starts_with("rds:")),
+        "{:#?}",
+        report.results
+    );
+}
+
+/// Cluster snapshots that could not be read give `error`, never pass:
+/// a denied DescribeDBClusterSnapshotAttributes makes rds-snapshot-not-public
+/// an error on each manual cluster snapshot (the rules that do not need it
+/// still judge), and a denied DescribeDBClusterSnapshots is a listing
+/// failure of the snapshot type in each region, which leaves the instance
+/// snapshots and the instances' cross_region_copy_time untouched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreadable_cluster_snapshots_are_errors_never_passes() {
+    let moto = Moto::start();
+    let east = Seed::new(&moto, USE1).await;
+    let west = Seed::new(&moto, EUW1).await;
+    east.cluster("vault").send().await.unwrap();
+    east.cluster_snapshot("vault", "vault-public", &["all"])
+        .await;
+    east.cluster_snapshot("vault", "vault-private", &[]).await;
+    east.instance("orders-db").send().await.unwrap();
+    east.rds
+        .create_db_snapshot()
+        .db_instance_identifier("orders-db")
+        .db_snapshot_identifier("orders-manual")
+        .send()
+        .await
+        .unwrap();
+    west.instance("eu-db").send().await.unwrap();
+    let deny = |action: &str| {
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[
+                {{"Effect":"Allow","Action":"*","Resource":"*"}},
+                {{"Effect":"Deny","Action":"{action}","Resource":"*"}}]}}"#
+        )
+    };
+    let no_attributes = moto.iam_user(
+        "no-attributes",
+        &deny("rds:DescribeDBClusterSnapshotAttributes"),
+    );
+    let no_listing = moto.iam_user("no-listing", &deny("rds:DescribeDBClusterSnapshots"));
+    moto.enforce_iam();
+
+    let engine = builtin_engine();
+    let mut options = moto.options(REGIONS);
+    options.plan = Plan::new(engine.required_operations());
+    let collect_as = |credentials: Credentials| {
+        let overrides = SdkOverrides {
+            credentials: Some(credentials),
+            ..moto.overrides()
+        };
+        let options = options.clone();
+        async move { collect_with(&options, &overrides).await.unwrap() }
+    };
+    let now = Timestamp::now();
+
+    // 1. Who may restore the manual cluster snapshots is unknown.
+    let collected = collect_as(no_attributes).await;
+    let inv = &collected.inventory;
+    let errors = errors_for(inv, "DescribeDBClusterSnapshotAttributes");
+    let mut ids: Vec<_> = errors
+        .iter()
+        .map(|e| e.resource_id.as_deref().unwrap())
+        .collect();
+    ids.sort();
+    assert_eq!(ids, ["vault-private", "vault-public"], "{:#?}", inv.errors);
+    for e in &errors {
+        assert_eq!(e.service, "rds");
+        assert_eq!(e.region, USE1);
+        assert_eq!(e.resource_type, schema::DB_SNAPSHOT);
+        assert_eq!(e.attributes, ["public", "shared_with"]);
+        assert!(!e.is_listing_failure());
+        // The emulator nests its Query error one level deeper than AWS, so
+        // only the status is known (as for DescribeDBSnapshots).
+        assert_eq!(e.code, "HTTP403", "{e:#?}");
+        assert!(
+            e.message
+                .contains("rds:DescribeDBClusterSnapshotAttributes"),
+            "{}",
+            e.message
+        );
+    }
+    assert_eq!(inv.errors.len(), 2, "{:#?}", inv.errors);
+    let public = find(inv, schema::DB_SNAPSHOT, USE1, "vault-public");
+    assert!(public.get("public").is_null(), "never a false `false`");
+    assert!(public.get("shared_with").is_null());
+    assert_eq!(public.get("encrypted"), &Value::Bool(false));
+
+    let report = engine.audit(inv, now);
+    for id in ["vault-public", "vault-private"] {
+        let r = result(&report, "rds-snapshot-not-public", USE1, id);
+        assert_eq!(r.status, Status::Error, "{r:#?}");
+        assert!(
+            r.message.contains("could not read public")
+                && r.message.contains("DescribeDBClusterSnapshotAttributes"),
+            "{}",
+            r.message
+        );
+        // The encryption rule needs no attribute call: still judged.
+        let r = result(&report, "rds-snapshot-encrypted", USE1, id);
+        assert_eq!(r.status, Status::Fail, "{r:#?}");
+    }
+    let r = result(&report, "rds-snapshot-not-public", USE1, "orders-manual");
+    assert_eq!(r.status, Status::Pass, "{r:#?}");
+
+    // 2. The cluster snapshots cannot be listed in either region.
+    let collected = collect_as(no_listing).await;
+    let inv = &collected.inventory;
+    let errors = errors_for(inv, "DescribeDBClusterSnapshots");
+    let regions: Vec<_> = errors.iter().map(|e| e.region.as_str()).collect();
+    assert_eq!(regions, [EUW1, USE1], "{:#?}", inv.errors);
+    for e in &errors {
+        assert!(e.is_listing_failure(), "{e:#?}");
+        assert_eq!(e.resource_type, schema::DB_SNAPSHOT);
+        assert_eq!(e.resource_id, None);
+        assert_eq!(e.code, "HTTP403", "{e:#?}");
+        assert!(
+            e.message.contains("rds:DescribeDBClusterSnapshots"),
+            "{}",
+            e.message
+        );
+    }
+    assert_eq!(inv.errors.len(), 2, "{:#?}", inv.errors);
+    assert!(
+        of_kind(inv, schema::DB_SNAPSHOT)
+            .iter()
+            .all(|s| s.get("source_kind") == &Value::from("instance")),
+    );
+    let orders = find(inv, schema::DB_SNAPSHOT, USE1, "orders-manual");
+    assert_eq!(orders.get("public"), &Value::Bool(false));
+
+    let report = engine.audit(inv, now);
+    for rule in ["rds-snapshot-not-public", "rds-snapshot-encrypted"] {
+        for region in REGIONS {
+            let r = result(&report, rule, region, "*");
+            assert_eq!(r.status, Status::Error, "{r:#?}");
+            assert!(
+                r.message.contains("could not list aws.rds.db_snapshot")
+                    && r.message.contains("DescribeDBClusterSnapshots"),
+                "{}",
+                r.message
+            );
+        }
+    }
+    let r = result(&report, "rds-snapshot-not-public", USE1, "orders-manual");
+    assert_eq!(r.status, Status::Pass, "{r:#?}");
+    let r = result(&report, "rds-cross-region-backups", EUW1, "eu-db");
+    assert_eq!(r.status, Status::Fail, "judged, not an error: {r:#?}");
+}
+
+/// A stand-in for STS and RDS answering in AWS's documented wire format
+/// (query protocol, XML), for what the emulator cannot show: it answers
+/// DescribeDBClusterSnapshots in one page whatever MaxRecords says, holds
+/// no AWS Backup snapshots, and always includes the `restore` attribute.
+/// Keeps the form body of every request.
+struct CannedAws {
+    endpoint: String,
+    requests: std::sync::Arc<std::sync::Mutex<Vec<BTreeMap<String, String>>>>,
+}
+
+const RDS_XMLNS: &str = "http://rds.amazonaws.com/doc/2014-10-31/";
+
+fn cluster_snapshot_xml(id: &str, snapshot_type: &str, encrypted: bool) -> String {
+    let key = if encrypted {
+        format!("<KmsKeyId>arn:aws:kms:{USE1}:{ACCOUNT}:key/k1</KmsKeyId>")
+    } else {
+        String::new()
+    };
+    format!(
+        "<DBClusterSnapshot>\
+           <DBClusterSnapshotIdentifier>{id}</DBClusterSnapshotIdentifier>\
+           <DBClusterIdentifier>ledger</DBClusterIdentifier>\
+           <DBClusterSnapshotArn>arn:aws:rds:{USE1}:{ACCOUNT}:cluster-snapshot:{id}</DBClusterSnapshotArn>\
+           <SnapshotType>{snapshot_type}</SnapshotType>\
+           <SnapshotCreateTime>2026-01-01T00:00:00Z</SnapshotCreateTime>\
+           <StorageEncrypted>{encrypted}</StorageEncrypted>{key}<TagList/>\
+         </DBClusterSnapshot>"
+    )
+}
+
+fn query_response(action: &str, result: &str) -> String {
+    let xmlns = if action == "GetCallerIdentity" {
+        "https://sts.amazonaws.com/doc/2011-06-15/"
+    } else {
+        RDS_XMLNS
+    };
+    format!(
+        "<{action}Response xmlns=\"{xmlns}\"><{action}Result>{result}</{action}Result>\
+         <ResponseMetadata><RequestId>00000000-0000-0000-0000-000000000000</RequestId>\
+         </ResponseMetadata></{action}Response>"
+    )
+}
+
+/// The canned answer to one request: (HTTP status, body).
+fn canned_answer(form: &BTreeMap<String, String>) -> (u16, String) {
+    let param = |name: &str| form.get(name).map(String::as_str);
+    let action = param("Action").unwrap_or_default();
+    let body = match action {
+        "GetCallerIdentity" => format!(
+            "<Arn>arn:aws:iam::{ACCOUNT}:user/auditor</Arn>\
+             <UserId>AIDAEXAMPLE</UserId><Account>{ACCOUNT}</Account>"
+        ),
+        "DescribeDBClusterSnapshots" => {
+            let (snapshots, marker) = match (param("SnapshotType"), param("Marker")) {
+                (None, None) => (
+                    cluster_snapshot_xml("ledger-manual-1", "manual", true),
+                    "<Marker>page-2</Marker>",
+                ),
+                (None, Some("page-2")) => (
+                    cluster_snapshot_xml("ledger-manual-2", "manual", false)
+                        + &cluster_snapshot_xml("rds:ledger-auto", "automated", true),
+                    "",
+                ),
+                (Some("awsbackup"), None) => (
+                    cluster_snapshot_xml("awsbackup:job-1", "awsbackup", true),
+                    "",
+                ),
+                other => panic!("unexpected listing {other:?}"),
+            };
+            format!("<DBClusterSnapshots>{snapshots}</DBClusterSnapshots>{marker}")
+        }
+        "DescribeDBClusterSnapshotAttributes" => {
+            let id = param("DBClusterSnapshotIdentifier").unwrap();
+            let restore = match id {
+                "ledger-manual-1" => Some(""),
+                "ledger-manual-2" => Some("<AttributeValue>all</AttributeValue>"),
+                // An answer without the `restore` attribute.
+                _ => None,
+            };
+            let attributes = restore
+                .map(|values| {
+                    format!(
+                        "<DBClusterSnapshotAttribute><AttributeName>restore</AttributeName>\
+                         <AttributeValues>{values}</AttributeValues></DBClusterSnapshotAttribute>"
+                    )
+                })
+                .unwrap_or_default();
+            format!(
+                "<DBClusterSnapshotAttributesResult>\
+                 <DBClusterSnapshotIdentifier>{id}</DBClusterSnapshotIdentifier>\
+                 <DBClusterSnapshotAttributes>{attributes}</DBClusterSnapshotAttributes>\
+                 </DBClusterSnapshotAttributesResult>"
+            )
+        }
+        _ => {
+            return (
+                400,
+                format!(
+                    "<ErrorResponse xmlns=\"{RDS_XMLNS}\"><Error><Type>Sender</Type>\
+                     <Code>InvalidAction</Code><Message>not canned: {action}</Message>\
+                     </Error><RequestId>0</RequestId></ErrorResponse>"
+                ),
+            );
+        }
+    };
+    (200, query_response(action, &body))
+}
+
+fn url_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap();
+                out.push(u8::from_str_radix(hex, 16).unwrap());
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+impl CannedAws {
+    fn start() -> CannedAws {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = requests.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { return };
+                let log = log.clone();
+                std::thread::spawn(move || {
+                    let mut reader = BufReader::new(stream);
+                    loop {
+                        let mut length = 0usize;
+                        let mut first = true;
+                        loop {
+                            let mut line = String::new();
+                            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                                return;
+                            }
+                            if line == "\r\n" && !first {
+                                break;
+                            }
+                            first = false;
+                            if let Some(v) =
+                                line.to_ascii_lowercase().strip_prefix("content-length:")
+                            {
+                                length = v.trim().parse().unwrap();
+                            }
+                        }
+                        let mut body = vec![0; length];
+                        reader.read_exact(&mut body).unwrap();
+                        let form: BTreeMap<String, String> = String::from_utf8(body)
+                            .unwrap()
+                            .split('&')
+                            .filter_map(|pair| pair.split_once('='))
+                            .map(|(k, v)| (url_decode(k), url_decode(v)))
+                            .collect();
+                        let (status, answer) = canned_answer(&form);
+                        log.lock().unwrap().push(form);
+                        let head = format!(
+                            "HTTP/1.1 {status} {}\r\ncontent-type: text/xml\r\ncontent-length: {}\r\n\r\n",
+                            if status == 200 { "OK" } else { "Bad Request" },
+                            answer.len()
+                        );
+                        let stream = reader.get_mut();
+                        if stream.write_all(head.as_bytes()).is_err()
+                            || stream.write_all(answer.as_bytes()).is_err()
+                        {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        CannedAws { endpoint, requests }
+    }
+}
+
+/// What the emulator cannot show, on canned answers in AWS's wire format:
+/// the cluster snapshot listing follows MaxRecords / Marker past the first
+/// page, lists AWS Backup's snapshots apart, and an attributes answer
+/// without `restore` is an error for that snapshot (rds-snapshot-not-public
+/// says `error`, never pass).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cluster_snapshot_listing_pages_and_needs_the_restore_attribute() {
+    let aws = CannedAws::start();
+    let options = CollectOptions {
+        regions: vec![USE1.to_string()],
+        operation_timeout: Duration::from_secs(10),
+        plan: Plan::new([
+            &ops::RDS_DESCRIBE_DB_CLUSTER_SNAPSHOTS,
+            &ops::RDS_DESCRIBE_DB_CLUSTER_SNAPSHOT_ATTRIBUTES,
+        ]),
+        ..CollectOptions::default()
+    };
+    let overrides = SdkOverrides {
+        page_size: Some(20),
+        ..offline_overrides(aws.endpoint.clone())
+    };
+    let collected = collect_with(&options, &overrides).await.unwrap();
+    let inv = &collected.inventory;
+
+    let listings: Vec<_> = aws
+        .requests
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|f| f["Action"] == "DescribeDBClusterSnapshots")
+        .map(|f| {
+            (
+                f.get("SnapshotType").cloned(),
+                f.get("Marker").cloned(),
+                f.get("MaxRecords").cloned(),
+            )
+        })
+        .collect();
+    let some = |s: &str| Some(s.to_string());
+    assert_eq!(
+        listings,
+        [
+            (None, None, some("20")),
+            (None, some("page-2"), some("20")),
+            (some("awsbackup"), None, some("20")),
+        ]
+    );
+    assert_eq!(
+        collected.calls_to(&ops::RDS_DESCRIBE_DB_CLUSTER_SNAPSHOTS),
+        3
+    );
+    // The automated snapshot's attributes are not read.
+    assert_eq!(
+        collected.calls_to(&ops::RDS_DESCRIBE_DB_CLUSTER_SNAPSHOT_ATTRIBUTES),
+        3
+    );
+
+    let ids: Vec<_> = of_kind(inv, schema::DB_SNAPSHOT)
+        .iter()
+        .map(|s| s.id.as_str())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "awsbackup:job-1",
+            "ledger-manual-1",
+            "ledger-manual-2",
+            "rds:ledger-auto"
+        ]
+    );
+    let second_page = find(inv, schema::DB_SNAPSHOT, USE1, "ledger-manual-2");
+    assert_eq!(second_page.get("public"), &Value::Bool(true));
+    assert_eq!(second_page.get("encrypted"), &Value::Bool(false));
+    let backup = find(inv, schema::DB_SNAPSHOT, USE1, "awsbackup:job-1");
+    assert_eq!(backup.get("snapshot_type"), &Value::from("manual"));
+    assert_eq!(backup.get("source_kind"), &Value::from("cluster"));
+    assert!(backup.get("public").is_null());
+
+    let [error] = &inv.errors[..] else {
+        panic!("{:#?}", inv.errors)
+    };
+    assert_eq!(error.operation, "DescribeDBClusterSnapshotAttributes");
+    assert_eq!(error.code, "ResponseError");
+    assert!(error.message.contains("restore"), "{}", error.message);
+    assert_eq!(error.resource_type, schema::DB_SNAPSHOT);
+    assert_eq!(error.resource_id.as_deref(), Some("awsbackup:job-1"));
+    assert_eq!(error.attributes, ["public", "shared_with"]);
+
+    let report = builtin_engine().audit(inv, Timestamp::now());
+    let status = |id: &str| result(&report, "rds-snapshot-not-public", USE1, id).status;
+    assert_eq!(status("awsbackup:job-1"), Status::Error);
+    assert_eq!(status("ledger-manual-2"), Status::Fail);
+    assert_eq!(status("ledger-manual-1"), Status::Pass);
+    assert_eq!(status("rds:ledger-auto"), Status::Pass);
 }
 
 fn offline_options() -> CollectOptions {

@@ -1,15 +1,16 @@
-//! RDS: DB instances, clusters and snapshots (manual and automated).
+//! RDS: DB instances, DB clusters, and the snapshots of both (manual and
+//! automated).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use aws_sdk_rds::types::{DbCluster, DbInstance, DbSnapshot, Tag};
+use aws_sdk_rds::types::{DbCluster, DbClusterSnapshot, DbInstance, DbSnapshot, Tag};
 use futures::StreamExt;
 use jiff::Timestamp;
 
 use super::errors::{Failure, detail_error, listing_error};
 use super::{Ctx, all_pages, arn_region, kind, set_enum, timestamp};
 use crate::model::Resource;
-use crate::model::schema::{DB_CLUSTER, DB_INSTANCE, DB_SNAPSHOT, ops};
+use crate::model::schema::{DB_CLUSTER, DB_INSTANCE, DB_SNAPSHOT, Operation, ops};
 
 /// What one region's RDS collection found, before cross-region linking.
 pub(crate) struct RegionRds {
@@ -17,6 +18,8 @@ pub(crate) struct RegionRds {
     instances: Vec<Instance>,
     /// Clusters and snapshots: complete as they are.
     others: Vec<Resource>,
+    /// The instance snapshots, for instances' cross_region_copy_time
+    /// (cluster snapshots are not copies of an instance).
     snapshots: Snapshots,
 }
 
@@ -55,10 +58,12 @@ pub(crate) async fn collect_region(ctx: &Ctx<'_>, region: &str) -> RegionRds {
     let want_clusters = plan.needs_type(kind(DB_CLUSTER));
     // Listed for the snapshot type and for instances' cross_region_copy_time.
     let want_snapshots = plan.needs(&ops::RDS_DESCRIBE_DB_SNAPSHOTS);
-    if !(want_instances || want_clusters || want_snapshots) {
+    // Listed for the snapshot type only.
+    let want_cluster_snapshots = plan.needs(&ops::RDS_DESCRIBE_DB_CLUSTER_SNAPSHOTS);
+    if !(want_instances || want_clusters || want_snapshots || want_cluster_snapshots) {
         return result;
     }
-    let (instances, clusters, snapshots) = futures::join!(
+    let (instances, clusters, snapshots, cluster_snapshots) = futures::join!(
         async {
             if want_instances {
                 list_instances(ctx, region).await
@@ -76,6 +81,13 @@ pub(crate) async fn collect_region(ctx: &Ctx<'_>, region: &str) -> RegionRds {
         async {
             if want_snapshots {
                 Some(list_snapshots(ctx, region).await)
+            } else {
+                None
+            }
+        },
+        async {
+            if want_cluster_snapshots {
+                list_cluster_snapshots(ctx, region).await
             } else {
                 None
             }
@@ -112,7 +124,9 @@ pub(crate) async fn collect_region(ctx: &Ctx<'_>, region: &str) -> RegionRds {
         );
     }
 
-    let (_, snapshot_resources) = futures::join!(
+    let listed_cluster_snapshots = cluster_snapshots.unwrap_or_default();
+
+    let (_, snapshot_resources, cluster_snapshot_resources) = futures::join!(
         key_managers(
             ctx,
             region,
@@ -122,10 +136,12 @@ pub(crate) async fn collect_region(ctx: &Ctx<'_>, region: &str) -> RegionRds {
                 .chain(clusters.iter_mut())
         ),
         snapshot_resources(ctx, region, &listed_snapshots),
+        cluster_snapshot_resources(ctx, region, &listed_cluster_snapshots),
     );
     result.instances = instances;
     result.others = clusters;
     result.others.extend(snapshot_resources);
+    result.others.extend(cluster_snapshot_resources);
     result
 }
 
@@ -205,6 +221,38 @@ async fn list_snapshots(ctx: &Ctx<'_>, region: &str) -> Result<Vec<DbSnapshot>, 
         }
     }
     Ok(snapshots)
+}
+
+/// Manual, automated and AWS Backup snapshots of DB clusters (Aurora and
+/// Multi-AZ DB clusters) owned by the account, listed like the instance
+/// snapshots: without a type filter DescribeDBClusterSnapshots returns
+/// manual and automated ones only. A failure is a listing error of the
+/// snapshot type in the region (`None`); it does not touch the instance
+/// snapshots or any instance's cross_region_copy_time.
+async fn list_cluster_snapshots(ctx: &Ctx<'_>, region: &str) -> Option<Vec<DbClusterSnapshot>> {
+    let op = &ops::RDS_DESCRIBE_DB_CLUSTER_SNAPSHOTS;
+    let mut snapshots = Vec::new();
+    for snapshot_type in [None, Some("awsbackup")] {
+        let request = ctx
+            .clients(region)
+            .rds
+            .describe_db_cluster_snapshots()
+            .set_snapshot_type(snapshot_type.map(str::to_string))
+            .set_max_records(ctx.page_size(20, 100));
+        match all_pages!(ctx, op, request.into_paginator()) {
+            Ok(pages) => snapshots.extend(
+                pages
+                    .into_iter()
+                    .flat_map(|p| p.db_cluster_snapshots.unwrap_or_default()),
+            ),
+            Err(err) => {
+                let failure = Failure::from_sdk(&err);
+                ctx.record(listing_error(op, region, kind(DB_SNAPSHOT), failure));
+                return None;
+            }
+        }
+    }
+    Some(snapshots)
 }
 
 fn tags(list: &[Tag]) -> BTreeMap<String, String> {
@@ -321,6 +369,16 @@ fn snapshot_facts(region: &str, s: &DbSnapshot) -> SnapshotFacts {
     }
 }
 
+/// The snapshot_type attribute: "awsbackup" snapshots are user-managed
+/// like manual ones.
+fn snapshot_type(api_type: Option<&str>) -> Option<&str> {
+    api_type.map(|t| match t {
+        "automated" => "automated",
+        "manual" | "awsbackup" => "manual",
+        other => other,
+    })
+}
+
 fn snapshot_resource(account: &str, region: &str, s: &DbSnapshot) -> Resource {
     let mut r = Resource::new(
         kind(DB_SNAPSHOT),
@@ -330,14 +388,9 @@ fn snapshot_resource(account: &str, region: &str, s: &DbSnapshot) -> Resource {
     r.account = account.to_string();
     r.region = region.to_string();
     r.tags = tags(s.tag_list());
-    // "awsbackup" snapshots are user-managed like manual ones.
-    let snapshot_type = s.snapshot_type().map(|t| match t {
-        "automated" => "automated",
-        "manual" | "awsbackup" => "manual",
-        other => other,
-    });
-    set_enum(&mut r, "snapshot_type", snapshot_type);
+    set_enum(&mut r, "snapshot_type", snapshot_type(s.snapshot_type()));
     r.set("source_id", s.db_instance_identifier())
+        .set("source_kind", "instance")
         .set("source_region", source_region(region, s))
         .set("encrypted", s.encrypted())
         .set("kms_key_id", s.kms_key_id())
@@ -348,6 +401,75 @@ fn snapshot_resource(account: &str, region: &str, s: &DbSnapshot) -> Resource {
             .set("shared_with", Vec::<String>::new());
     }
     r
+}
+
+/// Maps one `DescribeDBClusterSnapshots` entry (all but public /
+/// shared_with of manual snapshots, which take another call).
+fn cluster_snapshot_resource(account: &str, region: &str, s: &DbClusterSnapshot) -> Resource {
+    let mut r = Resource::new(
+        kind(DB_SNAPSHOT),
+        s.db_cluster_snapshot_identifier().unwrap_or_default(),
+    );
+    r.arn = s.db_cluster_snapshot_arn().unwrap_or_default().to_string();
+    r.account = account.to_string();
+    r.region = region.to_string();
+    r.tags = tags(s.tag_list());
+    set_enum(&mut r, "snapshot_type", snapshot_type(s.snapshot_type()));
+    let source_region = s
+        .source_db_cluster_snapshot_arn()
+        .and_then(arn_region)
+        .filter(|r| *r != region);
+    // AWS names a key only for encrypted snapshots (the emulator answers
+    // "default_kms_key_id" for unencrypted ones).
+    let key = s
+        .kms_key_id()
+        .filter(|_| s.storage_encrypted() != Some(false));
+    r.set("source_id", s.db_cluster_identifier())
+        .set("source_kind", "cluster")
+        .set("source_region", source_region)
+        .set("encrypted", s.storage_encrypted())
+        .set("kms_key_id", key)
+        // Cluster snapshots have no OriginalSnapshotCreateTime.
+        .set("created_at", s.snapshot_create_time().and_then(timestamp));
+    if s.snapshot_type() == Some("automated") {
+        // Automated snapshots cannot be shared or made public.
+        r.set("public", false)
+            .set("shared_with", Vec::<String>::new());
+    }
+    r
+}
+
+/// Sets public / shared_with from a snapshot's `restore` attribute (`Ok(None)`:
+/// the answer has none), or records why they are unknown.
+fn set_restore(
+    ctx: &Ctx<'_>,
+    region: &str,
+    op: &Operation,
+    r: &mut Resource,
+    restore: Result<Option<Vec<String>>, Failure>,
+) {
+    let failure = match restore {
+        Ok(Some(restore)) => {
+            let public = restore.iter().any(|v| v == "all");
+            let shared: Vec<String> = restore.into_iter().filter(|v| v != "all").collect();
+            r.set("public", public).set("shared_with", shared);
+            return;
+        }
+        // AWS always lists the `restore` attribute (empty when not shared);
+        // without it, "not public" would be a guess.
+        Ok(None) => Failure::new(
+            "ResponseError",
+            "the answer has no `restore` attribute, so who may restore the snapshot is unknown",
+        ),
+        Err(failure) => failure,
+    };
+    ctx.record(detail_error(
+        op,
+        region,
+        kind(DB_SNAPSHOT),
+        Some(&r.id),
+        failure,
+    ));
 }
 
 /// Builds the snapshot resources; manual ones get their "restore"
@@ -370,45 +492,57 @@ async fn snapshot_resources(
                 .describe_db_snapshot_attributes()
                 .db_snapshot_identifier(&r.id)
                 .send();
-            match ctx.detail(op, call).await {
-                Ok(out) => {
-                    // AWS always lists the `restore` attribute (empty when not
-                    // shared); without it, "not public" would be a guess.
-                    let restore: Option<Vec<String>> = out
-                        .db_snapshot_attributes_result()
-                        .and_then(|res| {
-                            res.db_snapshot_attributes()
-                                .iter()
-                                .find(|a| a.attribute_name() == Some("restore"))
-                        })
-                        .map(|a| a.attribute_values().to_vec());
-                    match restore {
-                        Some(restore) => {
-                            let public = restore.iter().any(|v| v == "all");
-                            let shared: Vec<String> =
-                                restore.into_iter().filter(|v| v != "all").collect();
-                            r.set("public", public).set("shared_with", shared);
-                        }
-                        None => ctx.record(detail_error(
-                            op,
-                            region,
-                            kind(DB_SNAPSHOT),
-                            Some(&r.id),
-                            Failure::new(
-                                "ResponseError",
-                                "the answer has no `restore` attribute, so who may restore the snapshot is unknown",
-                            ),
-                        )),
-                    }
-                }
-                Err(err) => ctx.record(detail_error(
-                    op,
-                    region,
-                    kind(DB_SNAPSHOT),
-                    Some(&r.id),
-                    Failure::from_sdk(&err),
-                )),
+            let restore = match ctx.detail(op, call).await {
+                Ok(out) => Ok(out
+                    .db_snapshot_attributes_result()
+                    .and_then(|res| {
+                        res.db_snapshot_attributes()
+                            .iter()
+                            .find(|a| a.attribute_name() == Some("restore"))
+                    })
+                    .map(|a| a.attribute_values().to_vec())),
+                Err(err) => Err(Failure::from_sdk(&err)),
+            };
+            set_restore(ctx, region, op, &mut r, restore);
+            r
+        })
+        .buffer_unordered(ctx.concurrency)
+        .collect()
+        .await
+}
+
+/// Builds the cluster snapshot resources; manual ones get their "restore"
+/// attribute read (public / shared_with) when the plan needs it.
+async fn cluster_snapshot_resources(
+    ctx: &Ctx<'_>,
+    region: &str,
+    snapshots: &[DbClusterSnapshot],
+) -> Vec<Resource> {
+    let op = &ops::RDS_DESCRIBE_DB_CLUSTER_SNAPSHOT_ATTRIBUTES;
+    let read_attributes = ctx.plan.needs(op);
+    let rds = &ctx.clients(region).rds;
+    futures::stream::iter(snapshots)
+        .map(|s| async move {
+            let mut r = cluster_snapshot_resource(&ctx.account, region, s);
+            if s.snapshot_type() == Some("automated") || !read_attributes {
+                return r;
             }
+            let call = rds
+                .describe_db_cluster_snapshot_attributes()
+                .db_cluster_snapshot_identifier(&r.id)
+                .send();
+            let restore = match ctx.detail(op, call).await {
+                Ok(out) => Ok(out
+                    .db_cluster_snapshot_attributes_result()
+                    .and_then(|res| {
+                        res.db_cluster_snapshot_attributes()
+                            .iter()
+                            .find(|a| a.attribute_name() == Some("restore"))
+                    })
+                    .map(|a| a.attribute_values().to_vec())),
+                Err(err) => Err(Failure::from_sdk(&err)),
+            };
+            set_restore(ctx, region, op, &mut r, restore);
             r
         })
         .buffer_unordered(ctx.concurrency)
@@ -702,6 +836,133 @@ mod tests {
         );
         assert_eq!(r.get("multi_az"), &Value::Bool(true));
         assert_eq!(r.get("deletion_protection"), &Value::Bool(true));
+    }
+
+    /// A DescribeDBClusterSnapshots answer in AWS's documented wire format:
+    /// a cross-region copy (the emulator's copies carry no
+    /// SourceDBClusterSnapshotArn), an unencrypted manual snapshot, an
+    /// automated one and one taken by AWS Backup (the emulator has none).
+    const DESCRIBE_CLUSTER_SNAPSHOTS: &str = r#"<DescribeDBClusterSnapshotsResponse xmlns="http://rds.amazonaws.com/doc/2014-10-31/">
+  <DescribeDBClusterSnapshotsResult>
+    <DBClusterSnapshots>
+      <DBClusterSnapshot>
+        <DBClusterSnapshotIdentifier>ledger-weekly-copy</DBClusterSnapshotIdentifier>
+        <DBClusterIdentifier>ledger</DBClusterIdentifier>
+        <DBClusterSnapshotArn>arn:aws:rds:eu-west-1:123456789012:cluster-snapshot:ledger-weekly-copy</DBClusterSnapshotArn>
+        <SourceDBClusterSnapshotArn>arn:aws:rds:us-east-1:123456789012:cluster-snapshot:ledger-weekly</SourceDBClusterSnapshotArn>
+        <SnapshotType>manual</SnapshotType>
+        <SnapshotCreateTime>2026-01-01T00:00:00Z</SnapshotCreateTime>
+        <Engine>aurora-postgresql</Engine>
+        <StorageEncrypted>true</StorageEncrypted>
+        <KmsKeyId>arn:aws:kms:eu-west-1:123456789012:key/k1</KmsKeyId>
+        <TagList><Tag><Key>team</Key><Value>ledger</Value></Tag></TagList>
+      </DBClusterSnapshot>
+      <DBClusterSnapshot>
+        <DBClusterSnapshotIdentifier>legacy-final</DBClusterSnapshotIdentifier>
+        <DBClusterIdentifier>legacy</DBClusterIdentifier>
+        <DBClusterSnapshotArn>arn:aws:rds:eu-west-1:123456789012:cluster-snapshot:legacy-final</DBClusterSnapshotArn>
+        <SnapshotType>manual</SnapshotType>
+        <SnapshotCreateTime>2025-12-31T23:00:00Z</SnapshotCreateTime>
+        <StorageEncrypted>false</StorageEncrypted>
+        <TagList/>
+      </DBClusterSnapshot>
+      <DBClusterSnapshot>
+        <DBClusterSnapshotIdentifier>rds:ledger-2026-01-01-03-00</DBClusterSnapshotIdentifier>
+        <DBClusterIdentifier>ledger</DBClusterIdentifier>
+        <DBClusterSnapshotArn>arn:aws:rds:eu-west-1:123456789012:cluster-snapshot:rds:ledger-2026-01-01-03-00</DBClusterSnapshotArn>
+        <SnapshotType>automated</SnapshotType>
+        <SnapshotCreateTime>2026-01-01T03:00:00Z</SnapshotCreateTime>
+        <StorageEncrypted>true</StorageEncrypted>
+        <KmsKeyId>arn:aws:kms:eu-west-1:123456789012:key/k1</KmsKeyId>
+        <TagList/>
+      </DBClusterSnapshot>
+      <DBClusterSnapshot>
+        <DBClusterSnapshotIdentifier>awsbackup:job-0123456789</DBClusterSnapshotIdentifier>
+        <DBClusterIdentifier>ledger</DBClusterIdentifier>
+        <DBClusterSnapshotArn>arn:aws:rds:eu-west-1:123456789012:cluster-snapshot:awsbackup:job-0123456789</DBClusterSnapshotArn>
+        <SnapshotType>awsbackup</SnapshotType>
+        <SnapshotCreateTime>2026-01-01T04:00:00Z</SnapshotCreateTime>
+        <StorageEncrypted>true</StorageEncrypted>
+        <KmsKeyId>arn:aws:kms:eu-west-1:123456789012:key/k1</KmsKeyId>
+        <TagList/>
+      </DBClusterSnapshot>
+    </DBClusterSnapshots>
+  </DescribeDBClusterSnapshotsResult>
+  <ResponseMetadata><RequestId>4f1b1f0a-0000-0000-0000-000000000001</RequestId></ResponseMetadata>
+</DescribeDBClusterSnapshotsResponse>"#;
+
+    #[tokio::test]
+    async fn cluster_snapshots_from_the_wire_format() {
+        let config = aws_sdk_rds::Config::builder()
+            .behavior_version(aws_sdk_rds::config::BehaviorVersion::latest())
+            .region(aws_sdk_rds::config::Region::new("eu-west-1"))
+            .endpoint_url(serve_once(DESCRIBE_CLUSTER_SNAPSHOTS))
+            .credentials_provider(aws_sdk_rds::config::Credentials::new(
+                "testing", "testing", None, None, "test",
+            ))
+            .build();
+        let out = aws_sdk_rds::Client::from_conf(config)
+            .describe_db_cluster_snapshots()
+            .send()
+            .await
+            .unwrap();
+        let snapshots: Vec<Resource> = out
+            .db_cluster_snapshots()
+            .iter()
+            .map(|s| cluster_snapshot_resource("123456789012", "eu-west-1", s))
+            .collect();
+        let [copy, unencrypted, automated, backup] = &snapshots[..] else {
+            panic!("{snapshots:#?}")
+        };
+        let time = |t: &str| Value::Time(t.parse().unwrap());
+
+        assert_eq!(copy.kind.name, DB_SNAPSHOT);
+        assert_eq!(copy.id, "ledger-weekly-copy");
+        assert_eq!(
+            copy.arn,
+            "arn:aws:rds:eu-west-1:123456789012:cluster-snapshot:ledger-weekly-copy"
+        );
+        assert_eq!(copy.region, "eu-west-1");
+        assert_eq!(copy.tags["team"], "ledger");
+        assert_eq!(copy.get("snapshot_type"), &Value::from("manual"));
+        assert_eq!(copy.get("source_id"), &Value::from("ledger"));
+        assert_eq!(copy.get("source_kind"), &Value::from("cluster"));
+        assert_eq!(copy.get("source_region"), &Value::from("us-east-1"));
+        assert_eq!(copy.get("encrypted"), &Value::Bool(true));
+        assert_eq!(
+            copy.get("kms_key_id"),
+            &Value::from("arn:aws:kms:eu-west-1:123456789012:key/k1")
+        );
+        assert_eq!(copy.get("created_at"), &time("2026-01-01T00:00:00Z"));
+        assert!(copy.get("public").is_null(), "read by another call");
+        assert!(copy.get("shared_with").is_null());
+
+        assert_eq!(unencrypted.get("encrypted"), &Value::Bool(false));
+        assert!(unencrypted.get("kms_key_id").is_null());
+        assert!(unencrypted.get("source_region").is_null());
+        assert_eq!(unencrypted.get("source_kind"), &Value::from("cluster"));
+
+        assert_eq!(automated.get("snapshot_type"), &Value::from("automated"));
+        assert_eq!(automated.get("public"), &Value::Bool(false));
+        assert_eq!(automated.get("shared_with"), &Value::List(vec![]));
+        assert_eq!(automated.get("created_at"), &time("2026-01-01T03:00:00Z"));
+
+        // AWS Backup's snapshots are user-managed: judged as manual ones,
+        // and who may restore them is read.
+        assert_eq!(backup.get("snapshot_type"), &Value::from("manual"));
+        assert!(backup.get("public").is_null());
+    }
+
+    #[test]
+    fn instance_snapshots_say_so() {
+        let s = DbSnapshot::builder()
+            .db_snapshot_identifier("orders-1")
+            .db_instance_identifier("orders")
+            .snapshot_type("manual")
+            .build();
+        let r = snapshot_resource("123456789012", "eu-west-1", &s);
+        assert_eq!(r.get("source_kind"), &Value::from("instance"));
+        assert_eq!(r.get("source_id"), &Value::from("orders"));
     }
 
     #[test]

@@ -32,6 +32,8 @@ operations! {
     RDS_DESCRIBE_DB_CLUSTERS = "rds" "DescribeDBClusters" "rds:DescribeDBClusters";
     RDS_DESCRIBE_DB_SNAPSHOTS = "rds" "DescribeDBSnapshots" "rds:DescribeDBSnapshots";
     RDS_DESCRIBE_DB_SNAPSHOT_ATTRIBUTES = "rds" "DescribeDBSnapshotAttributes" "rds:DescribeDBSnapshotAttributes";
+    RDS_DESCRIBE_DB_CLUSTER_SNAPSHOTS = "rds" "DescribeDBClusterSnapshots" "rds:DescribeDBClusterSnapshots";
+    RDS_DESCRIBE_DB_CLUSTER_SNAPSHOT_ATTRIBUTES = "rds" "DescribeDBClusterSnapshotAttributes" "rds:DescribeDBClusterSnapshotAttributes";
     KMS_DESCRIBE_KEY = "kms" "DescribeKey" "kms:DescribeKey";
     S3_LIST_BUCKETS = "s3" "ListBuckets" "s3:ListAllMyBuckets";
     S3_GET_BUCKET_LOCATION = "s3" "GetBucketLocation" "s3:GetBucketLocation";
@@ -413,8 +415,11 @@ pub static RESOURCE_TYPES: &[ResourceType] = &[
     },
     ResourceType {
         name: DB_SNAPSHOT,
-        doc: "An RDS DB snapshot, manual or automated (copies included)",
-        listing: &[&RDS_DESCRIBE_DB_SNAPSHOTS],
+        doc: "An RDS DB snapshot or DB cluster snapshot (Aurora, Multi-AZ cluster), manual or automated (copies included)",
+        listing: &[
+            &RDS_DESCRIBE_DB_SNAPSHOTS,
+            &RDS_DESCRIBE_DB_CLUSTER_SNAPSHOTS,
+        ],
         tag_calls: &[],
         attributes: &[
             attr(
@@ -428,7 +433,15 @@ pub static RESOURCE_TYPES: &[ResourceType] = &[
             attr(
                 "source_id",
                 STR,
-                "DB instance the snapshot was taken of",
+                "DB instance (for a cluster snapshot: DB cluster) the snapshot was taken of",
+                &[],
+            ),
+            attr(
+                "source_kind",
+                AttrType::Str {
+                    values: &["instance", "cluster"],
+                },
+                "Whether the snapshot is of a DB instance or a DB cluster",
                 &[],
             ),
             attr(
@@ -444,13 +457,19 @@ pub static RESOURCE_TYPES: &[ResourceType] = &[
                 "public",
                 BOOL,
                 "Anyone can restore it (restore attribute holds \"all\")",
-                &[&RDS_DESCRIBE_DB_SNAPSHOT_ATTRIBUTES],
+                &[
+                    &RDS_DESCRIBE_DB_SNAPSHOT_ATTRIBUTES,
+                    &RDS_DESCRIBE_DB_CLUSTER_SNAPSHOT_ATTRIBUTES,
+                ],
             ),
             attr(
                 "shared_with",
                 STR_LIST,
                 "Account ids allowed to restore it",
-                &[&RDS_DESCRIBE_DB_SNAPSHOT_ATTRIBUTES],
+                &[
+                    &RDS_DESCRIBE_DB_SNAPSHOT_ATTRIBUTES,
+                    &RDS_DESCRIBE_DB_CLUSTER_SNAPSHOT_ATTRIBUTES,
+                ],
             ),
         ],
     },
@@ -660,6 +679,41 @@ mod tests {
                 op.name
             );
         }
+    }
+
+    /// Cluster snapshots are `aws.rds.db_snapshot`s: a rule on the type
+    /// lists both kinds, and reading who may restore a snapshot takes both
+    /// attribute calls.
+    #[test]
+    fn snapshot_rules_cover_cluster_snapshots() {
+        let snapshot = resource_type(DB_SNAPSHOT).unwrap();
+        assert_eq!(
+            snapshot.operations_for(["public"], false),
+            [
+                &RDS_DESCRIBE_DB_SNAPSHOTS,
+                &RDS_DESCRIBE_DB_SNAPSHOT_ATTRIBUTES,
+                &RDS_DESCRIBE_DB_CLUSTER_SNAPSHOTS,
+                &RDS_DESCRIBE_DB_CLUSTER_SNAPSHOT_ATTRIBUTES,
+            ]
+            .into_iter()
+            .collect()
+        );
+        assert_eq!(
+            snapshot.operations_for(["encrypted", "snapshot_type"], false),
+            [
+                &RDS_DESCRIBE_DB_SNAPSHOTS,
+                &RDS_DESCRIBE_DB_CLUSTER_SNAPSHOTS
+            ]
+            .into_iter()
+            .collect()
+        );
+        // An instance's cross-region copies are instance snapshots only.
+        let instance = resource_type(DB_INSTANCE).unwrap();
+        assert!(
+            !instance
+                .operations_for(["cross_region_copy_time"], false)
+                .contains(&RDS_DESCRIBE_DB_CLUSTER_SNAPSHOTS)
+        );
     }
 
     #[test]

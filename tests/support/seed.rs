@@ -3,6 +3,7 @@
 //! The helpers cover what the live tests set up again and again; anything
 //! one-off is seeded in the test itself through the public clients.
 
+use aws_sdk_rds::operation::create_db_cluster::builders::CreateDBClusterFluentBuilder;
 use aws_sdk_rds::operation::create_db_instance::builders::CreateDBInstanceFluentBuilder;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::builders::LifecycleRuleBuilder;
@@ -70,6 +71,38 @@ impl Seed {
             .allocated_storage(20)
             .master_username("admin")
             .master_user_password("password123")
+    }
+
+    /// An Aurora PostgreSQL cluster, to be configured further and sent.
+    pub fn cluster(&self, id: &str) -> CreateDBClusterFluentBuilder {
+        self.rds
+            .create_db_cluster()
+            .db_cluster_identifier(id)
+            .engine("aurora-postgresql")
+            .master_username("admin")
+            .master_user_password("password123")
+    }
+
+    /// A manual snapshot of `cluster` that the accounts in `restore` (or
+    /// everyone: `"all"`) may restore.
+    pub async fn cluster_snapshot(&self, cluster: &str, id: &str, restore: &[&str]) {
+        self.rds
+            .create_db_cluster_snapshot()
+            .db_cluster_identifier(cluster)
+            .db_cluster_snapshot_identifier(id)
+            .send()
+            .await
+            .unwrap();
+        if !restore.is_empty() {
+            self.rds
+                .modify_db_cluster_snapshot_attribute()
+                .db_cluster_snapshot_identifier(id)
+                .attribute_name("restore")
+                .set_values_to_add(Some(restore.iter().map(|v| v.to_string()).collect()))
+                .send()
+                .await
+                .unwrap();
+        }
     }
 
     /// A well-run instance: 7 days of backups, Multi-AZ, encrypted with
