@@ -112,6 +112,16 @@ def main():
             ),
             manual,
         )
+        # Cluster snapshots, the same two listings (the seed has no clusters,
+        # so no attribute calls follow).
+        for extra in ({}, {"SnapshotType": "awsbackup"}):
+            pages(
+                rds,
+                "describe_db_cluster_snapshots",
+                "rds:DescribeDBClusterSnapshots",
+                "DBClusterSnapshots",
+                **extra,
+            )
         keys = sorted({i["KmsKeyId"] for i in instances if i.get("KmsKeyId")})
         each(lambda k: call("kms:DescribeKey", lambda: kms.describe_key(KeyId=k)), keys)
 

@@ -1367,3 +1367,47 @@ fn unreadable_named_resources_are_judged_by_name_where_possible() {
         ]
     );
 }
+
+/// A type listed by two calls that both fail gives one `error` per rule and
+/// region, naming both calls.
+#[test]
+fn listing_failures_of_one_type_and_region_are_reported_once() {
+    let engine = backstop::rules::RuleSet::builtin()
+        .unwrap()
+        .compile(&Default::default())
+        .unwrap();
+    let failed = |operation: &str| backstop::model::CollectionError {
+        service: "rds".into(),
+        region: "eu-west-1".into(),
+        operation: operation.into(),
+        code: "AccessDenied".into(),
+        message: "no".into(),
+        resource_type: "aws.rds.db_snapshot".into(),
+        resource_id: None,
+        attributes: vec![],
+    };
+    let inventory = backstop::model::Inventory {
+        errors: vec![
+            failed("DescribeDBSnapshots"),
+            failed("DescribeDBClusterSnapshots"),
+        ],
+        ..Default::default()
+    };
+    let report = engine.audit(&inventory, "2026-11-20T09:00:00Z".parse().unwrap());
+    let results: Vec<_> = report
+        .results
+        .iter()
+        .filter(|f| f.rule == "rds-snapshot-not-public")
+        .collect();
+    assert_eq!(results.len(), 1, "{results:#?}");
+    assert!(
+        results[0].message.contains("DescribeDBSnapshots"),
+        "{}",
+        results[0].message
+    );
+    assert!(
+        results[0].message.contains("DescribeDBClusterSnapshots"),
+        "{}",
+        results[0].message
+    );
+}

@@ -179,24 +179,38 @@ impl Engine {
                     verdicts.push(verdict(Status::Fail, Some(rule.assert.explain(&env))));
                 }
             }
+            // One result per unreadable (region, resource): a type listed by
+            // several calls may fail in more than one of them.
+            let mut unlisted: Vec<(usize, Vec<&CollectionError>)> = Vec::new();
             for (e, error) in inventory.errors.iter().enumerate() {
-                if error.is_listing_failure() && error.resource_type == rule.def.kind.name {
-                    // A named resource that could not be read is still known by
-                    // its id: a `when` that rules it out by id alone holds.
-                    if let (Some(id), Some(when)) = (&error.resource_id, &rule.when) {
-                        let mut known = crate::model::Resource::new(rule.def.kind, id.clone());
-                        known.region = error.region.clone();
-                        if when.excludes(&Env::new(&known, now)) {
-                            continue;
-                        }
-                    }
-                    verdicts.push(Verdict {
-                        rule: rule_index,
-                        target: Target::Listing(e),
-                        status: Status::Error,
-                        message: Some(unreadable_message(&[error])),
-                    });
+                if !error.is_listing_failure() || error.resource_type != rule.def.kind.name {
+                    continue;
                 }
+                // A named resource that could not be read is still known by
+                // its id: a `when` that rules it out by id alone holds.
+                if let (Some(id), Some(when)) = (&error.resource_id, &rule.when) {
+                    let mut known = crate::model::Resource::new(rule.def.kind, id.clone());
+                    known.region = error.region.clone();
+                    if when.excludes(&Env::new(&known, now)) {
+                        continue;
+                    }
+                }
+                let same_place = unlisted.iter_mut().find(|(first, _)| {
+                    let first = &inventory.errors[*first];
+                    first.region == error.region && first.resource_id == error.resource_id
+                });
+                match same_place {
+                    Some((_, errors)) => errors.push(error),
+                    None => unlisted.push((e, vec![error])),
+                }
+            }
+            for (e, errors) in unlisted {
+                verdicts.push(Verdict {
+                    rule: rule_index,
+                    target: Target::Listing(e),
+                    status: Status::Error,
+                    message: Some(unreadable_message(&errors)),
+                });
             }
         }
         verdicts
