@@ -1569,6 +1569,8 @@ fn canned_answer(form: &BTreeMap<String, String>) -> (u16, String) {
             };
             format!("<DBClusterSnapshots>{snapshots}</DBClusterSnapshots>{marker}")
         }
+        // A broken paginator: every page names the same next page.
+        "DescribeDBClusters" => "<DBClusters></DBClusters><Marker>again</Marker>".to_string(),
         "DescribeDBClusterSnapshotAttributes" => {
             let id = param("DBClusterSnapshotIdentifier").unwrap();
             let restore = match id {
@@ -1872,4 +1874,33 @@ async fn missing_credentials_are_a_collect_error() {
         "{message}"
     );
     assert!(message.contains("--demo"), "{message}");
+}
+
+/// The SDK's paginators stop quietly when a service repeats a continuation
+/// token; the listing is then incomplete, so it must be an error, never a
+/// short list that looks complete.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repeated_continuation_token_is_an_error_not_a_short_list() {
+    let aws = CannedAws::start();
+    let options = CollectOptions {
+        regions: vec![USE1.to_string()],
+        operation_timeout: Duration::from_secs(10),
+        plan: Plan::new([&ops::RDS_DESCRIBE_DB_CLUSTERS]),
+        ..CollectOptions::default()
+    };
+    let collected = collect_with(&options, &offline_overrides(aws.endpoint.clone()))
+        .await
+        .unwrap();
+    let [error] = &collected.inventory.errors[..] else {
+        panic!("{:#?}", collected.inventory.errors)
+    };
+    assert_eq!(error.operation, "DescribeDBClusters");
+    assert_eq!(error.code, "ResponseError");
+    assert!(
+        error.message.contains("repeated a continuation token"),
+        "{}",
+        error.message
+    );
+    assert!(error.is_listing_failure());
+    assert_eq!(error.resource_type, schema::DB_CLUSTER);
 }

@@ -22,7 +22,7 @@ pub(crate) async fn collect_region(ctx: &Ctx<'_>, region: &str) -> Vec<Resource>
         let request = client
             .describe_repositories()
             .set_max_results(ctx.page_size(1, 1000));
-        match all_pages!(ctx, op, request.into_paginator()) {
+        match all_pages!(ctx, op, request.into_paginator(), |p| p.next_token()) {
             Ok(pages) => Some(
                 pages
                     .into_iter()

@@ -26,21 +26,22 @@ pub(crate) async fn collect_region(ctx: &Ctx<'_>, region: &str) -> Vec<Resource>
         .logs
         .describe_log_groups()
         .set_limit(ctx.page_size(1, 50));
-    let groups: Vec<LogGroup> = match all_pages!(ctx, op, request.into_paginator()) {
-        Ok(pages) => pages
-            .into_iter()
-            .flat_map(|p| p.log_groups.unwrap_or_default())
-            .collect(),
-        Err(err) => {
-            ctx.record(listing_error(
-                op,
-                region,
-                group_kind,
-                Failure::from_sdk(&err),
-            ));
-            return Vec::new();
-        }
-    };
+    let groups: Vec<LogGroup> =
+        match all_pages!(ctx, op, request.into_paginator(), |p| p.next_token()) {
+            Ok(pages) => pages
+                .into_iter()
+                .flat_map(|p| p.log_groups.unwrap_or_default())
+                .collect(),
+            Err(err) => {
+                ctx.record(listing_error(
+                    op,
+                    region,
+                    group_kind,
+                    Failure::from_sdk(&err),
+                ));
+                return Vec::new();
+            }
+        };
     futures::stream::iter(groups)
         .map(|group| log_group(ctx, region, group))
         .buffer_unordered(ctx.concurrency)
@@ -75,20 +76,22 @@ async fn log_group(ctx: &Ctx<'_>, region: &str, group: LogGroup) -> Option<Resou
             .log_group_name(&name)
             .set_limit(ctx.page_size(1, 50));
         let _permit = ctx.permit().await;
-        Some(match all_pages!(ctx, op, request.into_paginator()) {
-            Ok(pages) => {
-                let mut destinations: Vec<String> = pages
-                    .iter()
-                    .flat_map(|p| p.subscription_filters())
-                    .filter_map(|f| f.destination_arn().map(str::to_string))
-                    .collect();
-                destinations.sort();
-                destinations.dedup();
-                Ok(Some(destinations))
-            }
-            Err(err) if is_not_configured(&err, GONE) => Ok(None),
-            Err(err) => Err(Failure::from_sdk(&err)),
-        })
+        Some(
+            match all_pages!(ctx, op, request.into_paginator(), |p| p.next_token()) {
+                Ok(pages) => {
+                    let mut destinations: Vec<String> = pages
+                        .iter()
+                        .flat_map(|p| p.subscription_filters())
+                        .filter_map(|f| f.destination_arn().map(str::to_string))
+                        .collect();
+                    destinations.sort();
+                    destinations.dedup();
+                    Ok(Some(destinations))
+                }
+                Err(err) if is_not_configured(&err, GONE) => Ok(None),
+                Err(err) => Err(Failure::from_sdk(&err)),
+            },
+        )
     };
     let tags = async {
         let op = &ops::LOGS_LIST_TAGS;

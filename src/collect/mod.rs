@@ -379,8 +379,12 @@ impl Ctx<'_> {
 /// Collects every page of a paginator, counting each page as a call.
 /// Evaluates to `Result<Vec<Page>, SdkError>`: a failed page fails the
 /// whole listing (never a partial list that looks complete).
+///
+/// `$next` reads a page's continuation token. The SDK's paginators stop
+/// quietly when a service repeats a token; a last page that still carries
+/// one therefore means the listing was cut short, which is an error here.
 macro_rules! all_pages {
-    ($ctx:expr, $op:expr, $paginator:expr) => {{
+    ($ctx:expr, $op:expr, $paginator:expr, $next:expr) => {{
         let mut stream = $paginator.send();
         let mut pages = Vec::new();
         let mut failed = None;
@@ -394,6 +398,15 @@ macro_rules! all_pages {
                 }
             }
         }
+        if failed.is_none() && $crate::collect::ends_with_token(&pages, $next) {
+            failed = Some(aws_sdk_s3::error::SdkError::response_error(
+                "the service repeated a continuation token, so the listing may be incomplete",
+                aws_sdk_s3::config::http::HttpResponse::new(
+                    200u16.try_into().expect("200 is a status code"),
+                    aws_sdk_s3::primitives::SdkBody::empty(),
+                ),
+            ));
+        }
         match failed {
             None => Ok(pages),
             Some(err) => Err(err),
@@ -401,6 +414,14 @@ macro_rules! all_pages {
     }};
 }
 pub(crate) use all_pages;
+
+/// Whether the last page of a listing still names a next page.
+pub(crate) fn ends_with_token<P>(pages: &[P], next: impl Fn(&P) -> Option<&str>) -> bool {
+    pages
+        .last()
+        .and_then(next)
+        .is_some_and(|token| !token.is_empty())
+}
 
 /// The schema entry of a resource type.
 pub(crate) fn kind(name: &str) -> &'static ResourceType {

@@ -152,7 +152,7 @@ async fn list_instances(ctx: &Ctx<'_>, region: &str) -> Option<Vec<DbInstance>> 
         .rds
         .describe_db_instances()
         .set_max_records(ctx.page_size(20, 100));
-    match all_pages!(ctx, op, request.into_paginator()) {
+    match all_pages!(ctx, op, request.into_paginator(), |p| p.marker()) {
         Ok(pages) => Some(
             pages
                 .into_iter()
@@ -174,7 +174,7 @@ async fn list_clusters(ctx: &Ctx<'_>, region: &str) -> Option<Vec<DbCluster>> {
         .rds
         .describe_db_clusters()
         .set_max_records(ctx.page_size(20, 100));
-    match all_pages!(ctx, op, request.into_paginator()) {
+    match all_pages!(ctx, op, request.into_paginator(), |p| p.marker()) {
         Ok(pages) => Some(
             pages
                 .into_iter()
@@ -202,7 +202,7 @@ async fn list_snapshots(ctx: &Ctx<'_>, region: &str) -> Result<Vec<DbSnapshot>, 
             .describe_db_snapshots()
             .set_snapshot_type(snapshot_type.map(str::to_string))
             .set_max_records(ctx.page_size(20, 100));
-        match all_pages!(ctx, op, request.into_paginator()) {
+        match all_pages!(ctx, op, request.into_paginator(), |p| p.marker()) {
             Ok(pages) => snapshots.extend(
                 pages
                     .into_iter()
@@ -239,7 +239,7 @@ async fn list_cluster_snapshots(ctx: &Ctx<'_>, region: &str) -> Option<Vec<DbClu
             .describe_db_cluster_snapshots()
             .set_snapshot_type(snapshot_type.map(str::to_string))
             .set_max_records(ctx.page_size(20, 100));
-        match all_pages!(ctx, op, request.into_paginator()) {
+        match all_pages!(ctx, op, request.into_paginator(), |p| p.marker()) {
             Ok(pages) => snapshots.extend(
                 pages
                     .into_iter()

@@ -65,7 +65,8 @@ async fn buckets(ctx: &Ctx<'_>) -> (Vec<Resource>, HashMap<String, String>) {
     let first = &ctx.regions()[0];
     let client = ctx.clients(first).s3.clone();
     let op = &ops::S3_LIST_BUCKETS;
-    let pages = all_pages!(ctx, op, client.list_buckets().into_paginator());
+    let pages = all_pages!(ctx, op, client.list_buckets().into_paginator(), |p| p
+        .continuation_token());
     let listed: Vec<(String, Option<String>)> = match pages {
         Ok(pages) => pages
             .into_iter()
@@ -556,7 +557,11 @@ async fn export_location(
             .bucket(&location.bucket)
             .prefix(&location.prefix)
             .set_max_keys(ctx.page_size(1, 1000));
-        match all_pages!(ctx, op, request.into_paginator()) {
+        match all_pages!(ctx, op, request.into_paginator(), |p| {
+            // Truncated without a token would also end the paginator early.
+            p.next_continuation_token()
+                .or(p.is_truncated().filter(|t| *t).map(|_| "truncated"))
+        }) {
             Ok(pages) => {
                 let mut stats = ObjectStats {
                     count: 0,
