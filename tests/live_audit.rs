@@ -27,6 +27,79 @@ const EUW1: &str = "eu-west-1";
 const REGIONS: &str = "us-east-1,eu-west-1";
 
 // ---------------------------------------------------------------------------
+// Reaching the emulator
+
+/// Where the binary reaches moto. moto 5.1.22 does not implement CloudWatch
+/// Logs `DescribeAccountPolicies` (HTTP 500 `NotImplementedError`), which
+/// logs-centralized needs; a loopback stand-in answers it as AWS does for an
+/// account without account-level policies (an empty list) and forwards
+/// every other request unchanged (the signature stays valid). The policies
+/// themselves are tested on canned answers in tests/live_collect.rs.
+fn endpoint(moto: &Moto) -> String {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let upstream = moto.endpoint().trim_start_matches("http://").to_string();
+    // Serves until the test process ends.
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { return };
+            let upstream = upstream.clone();
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream);
+                let mut head = Vec::new();
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    if line == "\r\n" && !head.is_empty() {
+                        break;
+                    }
+                    head.push(line);
+                }
+                let header = |name: &str| {
+                    head.iter().find_map(|l| {
+                        let (k, v) = l.split_once(':')?;
+                        k.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+                    })
+                };
+                let length: usize = header("content-length").map_or(0, |v| v.parse().unwrap());
+                let mut body = vec![0; length];
+                reader.read_exact(&mut body).unwrap();
+                let stream = reader.get_mut();
+                let response = if header("x-amz-target").as_deref()
+                    == Some("Logs_20140328.DescribeAccountPolicies")
+                {
+                    let answer = r#"{"accountPolicies":[]}"#;
+                    format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/x-amz-json-1.1\r\n\
+                         content-length: {}\r\nconnection: close\r\n\r\n{answer}",
+                        answer.len()
+                    )
+                    .into_bytes()
+                } else {
+                    let mut up = std::net::TcpStream::connect(&upstream).unwrap();
+                    let mut raw: String = head
+                        .iter()
+                        .filter(|l| !l.to_ascii_lowercase().starts_with("connection:"))
+                        .map(String::as_str)
+                        .collect();
+                    raw.push_str("Connection: close\r\n\r\n");
+                    up.write_all(raw.as_bytes()).unwrap();
+                    up.write_all(&body).unwrap();
+                    let mut response = Vec::new();
+                    up.read_to_end(&mut response).unwrap();
+                    response
+                };
+                let _ = stream.write_all(&response);
+            });
+        }
+    });
+    endpoint
+}
+
+// ---------------------------------------------------------------------------
 // Running the binary
 
 /// A temporary folder that is the binary's HOME and working directory, and
@@ -329,7 +402,7 @@ fn audits_a_seeded_account_end_to_end() {
     // The saved inventory first: its collection time is the clock of both
     // audits.
     let out = work.backstop(
-        &moto.endpoint(),
+        &endpoint(&moto),
         &creds,
         &[
             "collect",
@@ -352,7 +425,7 @@ fn audits_a_seeded_account_end_to_end() {
     );
 
     let out = work.backstop(
-        &moto.endpoint(),
+        &endpoint(&moto),
         &creds,
         &[
             "audit",
@@ -672,7 +745,7 @@ fn audits_a_seeded_account_end_to_end() {
     // --- The saved inventory, audited offline at the same clock, gives
     // exactly the live audit's results.
     let out = work.backstop(
-        &moto.endpoint(),
+        &endpoint(&moto),
         &creds,
         &[
             "audit",
@@ -748,7 +821,7 @@ fn denied_ecr_reads_are_errors_at_their_rules_severity() {
             &json,
         ];
         args.extend_from_slice(extra);
-        work.backstop(&moto.endpoint(), &auditor, &args, &[])
+        work.backstop(&endpoint(&moto), &auditor, &args, &[])
     };
 
     let out = audit("medium.json", &["--fail-on", "medium"]);
@@ -886,7 +959,7 @@ fn denied_ecr_reads_are_errors_at_their_rules_severity() {
     // Credentials of no IAM user: nothing can be audited (exit 3), and no
     // report claims otherwise.
     let out = work.backstop(
-        &moto.endpoint(),
+        &endpoint(&moto),
         &test_credentials(),
         &[
             "audit",
@@ -990,7 +1063,7 @@ fn first_calls_faulted() -> Vec<FaultRule> {
 #[test]
 fn transient_faults_are_retried_to_the_same_verdicts() {
     let (moto, work, now) = mixed_account();
-    let (status, report) = audit_mixed(&work, &moto.endpoint(), now, "clean.json", &[]);
+    let (status, report) = audit_mixed(&work, &endpoint(&moto), now, "clean.json", &[]);
     assert_eq!(status, Some(1));
     let clean = verdicts(&report);
     assert_eq!(count(&clean, "error"), 0);
@@ -999,7 +1072,7 @@ fn transient_faults_are_retried_to_the_same_verdicts() {
     // throttled, one answered 500, one dropped. (How long the retries take
     // is a benchmark's business, not a test's: in the SDK's adaptive mode,
     // the default until 0547442, this run took 48-78 s instead of about 4.)
-    let proxy = Proxy::start(&moto.endpoint(), first_calls_faulted());
+    let proxy = Proxy::start(&endpoint(&moto), first_calls_faulted());
     let (status, report) = audit_mixed(&work, &proxy.endpoint(), now, "first-calls.json", &[]);
     assert_eq!(status, Some(1));
     assert_eq!(report["collection_errors"], serde_json::json!([]));
@@ -1028,7 +1101,7 @@ fn transient_faults_are_retried_to_the_same_verdicts() {
 
     // 2. Every call's first attempt fails (500 or dropped in turn).
     let proxy = Proxy::start(
-        &moto.endpoint(),
+        &endpoint(&moto),
         vec![FaultRule::new(
             None,
             Trigger::FirstAttempt,
@@ -1060,11 +1133,11 @@ fn transient_faults_are_retried_to_the_same_verdicts() {
 #[test]
 fn persistent_faults_become_errors_naming_the_call() {
     let (moto, work, now) = mixed_account();
-    let (_, report) = audit_mixed(&work, &moto.endpoint(), now, "clean.json", &[]);
+    let (_, report) = audit_mixed(&work, &endpoint(&moto), now, "clean.json", &[]);
     let clean = verdicts(&report);
 
     let proxy = Proxy::start(
-        &moto.endpoint(),
+        &endpoint(&moto),
         vec![
             FaultRule::new(
                 Some("GetBucketVersioning"),
@@ -1221,7 +1294,7 @@ fn persistent_faults_become_errors_naming_the_call() {
 #[test]
 fn a_full_audit_makes_only_read_calls() {
     let (moto, work, now) = mixed_account();
-    let proxy = Proxy::start(&moto.endpoint(), vec![]);
+    let proxy = Proxy::start(&endpoint(&moto), vec![]);
     let (status, report) = audit_mixed(&work, &proxy.endpoint(), now, "audit.json", &[]);
     assert_eq!(status, Some(1));
     assert_eq!(report["collection_errors"], serde_json::json!([]));

@@ -414,7 +414,7 @@ async fn collects_every_attribute_of_every_type_in_two_regions() {
     // Exercises the progress code path (indicatif draws nothing: stderr is
     // not a terminal under the test harness).
     options.progress = true;
-    let collected = moto.collect(&options).await;
+    let collected = collect_moto(&moto, &options).await;
     no_errors(&collected);
     let inv = &collected.inventory;
 
@@ -800,6 +800,8 @@ async fn collects_every_attribute_of_every_type_in_two_regions() {
     assert_eq!(calls(&ops::ECR_DESCRIBE_REGISTRY), 2);
     assert_eq!(calls(&ops::ECR_GET_LIFECYCLE_POLICY), 3);
     assert_eq!(calls(&ops::LOGS_DESCRIBE_SUBSCRIPTION_FILTERS), 3);
+    // One account-policy listing per region (answered by the stub).
+    assert_eq!(calls(&ops::LOGS_DESCRIBE_ACCOUNT_POLICIES), 2);
 
     // Every attribute of every type is filled on at least one resource,
     // except one the emulator cannot produce (its copies carry no
@@ -867,7 +869,7 @@ async fn follows_pagination_past_the_first_page() {
     // Log groups at the default page size.
     let mut options = moto.options(&[USE1]);
     options.plan = Plan::new([&ops::LOGS_DESCRIBE_LOG_GROUPS]);
-    let collected = moto.collect(&options).await;
+    let collected = collect_moto(&moto, &options).await;
     no_errors(&collected);
     assert_eq!(of_kind(&collected.inventory, schema::LOG_GROUP).len(), 120);
     assert_eq!(collected.calls_to(&ops::LOGS_DESCRIBE_LOG_GROUPS), 3);
@@ -878,7 +880,7 @@ async fn follows_pagination_past_the_first_page() {
     options.export_locations = vec!["paged-exports/daily/".parse().unwrap()];
     let overrides = SdkOverrides {
         page_size: Some(10),
-        ..moto.overrides()
+        ..no_account_policies(&moto)
     };
     let collected = collect_with(&options, &overrides).await.unwrap();
     no_errors(&collected);
@@ -936,7 +938,7 @@ async fn denied_calls_become_collection_errors() {
 
     let overrides = SdkOverrides {
         credentials: Some(user),
-        ..moto.overrides()
+        ..no_account_policies(&moto)
     };
     let collected = collect_with(&moto.options(REGIONS), &overrides)
         .await
@@ -1084,7 +1086,7 @@ async fn the_plan_skips_what_no_rule_reads() {
         bucket: "planned-bucket".into(),
         prefix: String::new(),
     }];
-    let collected = moto.collect(&options).await;
+    let collected = collect_moto(&moto, &options).await;
     no_errors(&collected);
     let kinds: Vec<_> = collected
         .inventory
@@ -1112,7 +1114,7 @@ async fn the_plan_skips_what_no_rule_reads() {
         false,
     );
     options.plan = plan;
-    let collected = moto.collect(&options).await;
+    let collected = collect_moto(&moto, &options).await;
     no_errors(&collected);
     let bucket = find(
         &collected.inventory,
@@ -1217,7 +1219,7 @@ async fn cluster_snapshots_are_collected_and_judged() {
     // paging is tested on canned answers below).
     let overrides = SdkOverrides {
         page_size: Some(20),
-        ..moto.overrides()
+        ..no_account_policies(&moto)
     };
     let collected = collect_with(&options, &overrides).await.unwrap();
     no_errors(&collected);
@@ -1397,7 +1399,7 @@ async fn unreadable_cluster_snapshots_are_errors_never_passes() {
     let collect_as = |credentials: Credentials| {
         let overrides = SdkOverrides {
             credentials: Some(credentials),
-            ..moto.overrides()
+            ..no_account_policies(&moto)
         };
         let options = options.clone();
         async move { collect_with(&options, &overrides).await.unwrap() }
@@ -1903,4 +1905,509 @@ async fn a_repeated_continuation_token_is_an_error_not_a_short_list() {
     );
     assert!(error.is_listing_failure());
     assert_eq!(error.resource_type, schema::DB_CLUSTER);
+}
+
+// ---------------------------------------------------------------------------
+// JSON-protocol stand-ins
+
+/// One request a [`Stub`] received: its `X-Amz-Target` (JSON protocols;
+/// absent for the query protocol) and body.
+#[derive(Debug, Clone)]
+struct StubRequest {
+    target: Option<String>,
+    body: String,
+}
+
+impl StubRequest {
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap()
+    }
+}
+
+type StubAnswer = dyn Fn(&StubRequest) -> Option<(u16, String)> + Send + Sync;
+
+/// A loopback stand-in for AWS's JSON protocols (`X-Amz-Target`,
+/// `application/x-amz-json-1.1`), as [`CannedAws`] is for the query
+/// protocol (whose `canned_answer` it uses for STS). `answer` answers a JSON
+/// request, or returns `None`: the request is then forwarded unchanged to
+/// `upstream` (the emulator), or answered `UnknownOperationException`
+/// without one. Keeps every request.
+struct Stub {
+    endpoint: String,
+    requests: std::sync::Arc<std::sync::Mutex<Vec<StubRequest>>>,
+}
+
+impl Stub {
+    fn start(
+        upstream: Option<String>,
+        answer: impl Fn(&StubRequest) -> Option<(u16, String)> + Send + Sync + 'static,
+    ) -> Stub {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = requests.clone();
+        let answer: std::sync::Arc<StubAnswer> = std::sync::Arc::new(answer);
+        let upstream = upstream.map(|u| u.trim_start_matches("http://").to_string());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { return };
+                let (log, answer, upstream) = (log.clone(), answer.clone(), upstream.clone());
+                std::thread::spawn(move || {
+                    let mut reader = BufReader::new(stream);
+                    loop {
+                        let mut head = Vec::new();
+                        loop {
+                            let mut line = String::new();
+                            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                                return;
+                            }
+                            if line == "\r\n" && !head.is_empty() {
+                                break;
+                            }
+                            head.push(line);
+                        }
+                        let header = |name: &str| {
+                            head.iter().find_map(|l| {
+                                let (k, v) = l.split_once(':')?;
+                                k.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+                            })
+                        };
+                        let length: usize =
+                            header("content-length").map_or(0, |v| v.parse().unwrap());
+                        let mut body = vec![0; length];
+                        reader.read_exact(&mut body).unwrap();
+                        let request = StubRequest {
+                            target: header("x-amz-target"),
+                            body: String::from_utf8_lossy(&body).into_owned(),
+                        };
+                        log.lock().unwrap().push(request.clone());
+                        let (status, content_type, text) = match &request.target {
+                            None if upstream.is_none() => {
+                                let form = request
+                                    .body
+                                    .split('&')
+                                    .filter_map(|pair| pair.split_once('='))
+                                    .map(|(k, v)| (url_decode(k), url_decode(v)))
+                                    .collect();
+                                let (status, text) = canned_answer(&form);
+                                (status, "text/xml", text)
+                            }
+                            Some(_) => match answer(&request) {
+                                Some((status, text)) => {
+                                    (status, "application/x-amz-json-1.1", text)
+                                }
+                                None if upstream.is_none() => (
+                                    400,
+                                    "application/x-amz-json-1.1",
+                                    format!(
+                                        r#"{{"__type":"UnknownOperationException","message":"not canned: {}"}}"#,
+                                        request.target.as_deref().unwrap_or_default()
+                                    ),
+                                ),
+                                None => (0, "", String::new()),
+                            },
+                            None => (0, "", String::new()),
+                        };
+                        let stream = reader.get_mut();
+                        if status == 0 {
+                            // Forward as received (the signature stays
+                            // valid: Host and signed headers are unchanged).
+                            let upstream = upstream.as_deref().unwrap();
+                            let mut up = std::net::TcpStream::connect(upstream).unwrap();
+                            let mut raw: String = head
+                                .iter()
+                                .filter(|l| !l.to_ascii_lowercase().starts_with("connection:"))
+                                .map(String::as_str)
+                                .collect();
+                            raw.push_str("Connection: close\r\n\r\n");
+                            up.write_all(raw.as_bytes()).unwrap();
+                            up.write_all(&body).unwrap();
+                            let mut response = Vec::new();
+                            up.read_to_end(&mut response).unwrap();
+                            let _ = stream.write_all(&response);
+                            return;
+                        }
+                        let head = format!(
+                            "HTTP/1.1 {status} {}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n\r\n",
+                            if status == 200 { "OK" } else { "Bad Request" },
+                            text.len()
+                        );
+                        if stream.write_all(head.as_bytes()).is_err()
+                            || stream.write_all(text.as_bytes()).is_err()
+                        {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        Stub { endpoint, requests }
+    }
+
+    fn requests_to(&self, target: &str) -> Vec<StubRequest> {
+        self.requests
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|r| r.target.as_deref() == Some(target))
+            .cloned()
+            .collect()
+    }
+}
+
+/// moto 5.1.22 does not implement CloudWatch Logs `DescribeAccountPolicies`
+/// (it answers HTTP 500 `NotImplementedError`), which every audit reading
+/// `subscription_destinations` calls. Collections against moto therefore go
+/// through a [`Stub`] that answers it as AWS does for an account without
+/// account-level policies (an empty list) and forwards everything else to
+/// moto. What the policies do is tested on canned answers below.
+fn no_account_policies(moto: &Moto) -> SdkOverrides {
+    let stub = Stub::start(Some(moto.endpoint()), |request| {
+        (request.target.as_deref() == Some("Logs_20140328.DescribeAccountPolicies"))
+            .then(|| (200, r#"{"accountPolicies":[]}"#.to_string()))
+    });
+    let overrides = SdkOverrides {
+        endpoint_url: Some(stub.endpoint.clone()),
+        ..moto.overrides()
+    };
+    // The stub's threads serve until the test process ends.
+    overrides
+}
+
+async fn collect_moto(moto: &Moto, options: &CollectOptions) -> Collected {
+    collect_with(options, &no_account_policies(moto))
+        .await
+        .unwrap_or_else(|e| panic!("collect against moto failed: {e}"))
+}
+
+// ---------------------------------------------------------------------------
+// Account-level subscription filter policies (canned: moto does not
+// implement PutAccountPolicy / DescribeAccountPolicies)
+
+const CENTRAL: &str = "arn:aws:logs:us-east-1:999999999999:destination:central";
+const ARCHIVE: &str = "arn:aws:kinesis:us-east-1:123456789012:stream/archive";
+const OWN: &str = "arn:aws:kinesis:us-east-1:123456789012:stream/own";
+
+fn subscription_policy(name: &str, destination: &str, criteria: Option<&str>) -> serde_json::Value {
+    let mut policy = serde_json::json!({
+        "policyName": name,
+        "policyType": "SUBSCRIPTION_FILTER_POLICY",
+        "policyDocument": serde_json::json!({
+            "DestinationArn": destination,
+            "FilterPattern": "",
+            "Distribution": "Random",
+        }).to_string(),
+        "scope": "ALL",
+        "lastUpdatedTime": 1767225600000_i64,
+        "accountId": ACCOUNT,
+    });
+    if let Some(criteria) = criteria {
+        policy["selectionCriteria"] = criteria.into();
+    }
+    policy
+}
+
+/// CloudWatch Logs on canned answers: the groups `/app/api`, `/app/loop`
+/// and `/app/own` (only the last has a filter of its own, to OWN), and
+/// DescribeAccountPolicies answered by `policies` (status, body) per
+/// request body.
+fn logs_stub(
+    policies: impl Fn(&serde_json::Value) -> (u16, serde_json::Value) + Send + Sync + 'static,
+) -> Stub {
+    Stub::start(None, move |request| {
+        let body = request.json();
+        let answer = match request.target.as_deref()? {
+            "Logs_20140328.DescribeLogGroups" => (
+                200,
+                serde_json::json!({
+                    "logGroups": (["/app/api", "/app/loop", "/app/own"].map(|name| {
+                        let arn = format!("arn:aws:logs:{USE1}:{ACCOUNT}:log-group:{name}");
+                        serde_json::json!({
+                            "logGroupName": name,
+                            "arn": format!("{arn}:*"),
+                            "logGroupArn": arn,
+                            "retentionInDays": 30,
+                            "storedBytes": 0,
+                        })
+                    }))
+                }),
+            ),
+            "Logs_20140328.DescribeSubscriptionFilters" => {
+                let filters = if body["logGroupName"] == "/app/own" {
+                    serde_json::json!([{
+                        "filterName": "own",
+                        "logGroupName": "/app/own",
+                        "filterPattern": "",
+                        "destinationArn": OWN,
+                    }])
+                } else {
+                    serde_json::json!([])
+                };
+                (200, serde_json::json!({ "subscriptionFilters": filters }))
+            }
+            "Logs_20140328.DescribeAccountPolicies" => {
+                assert_eq!(body["policyType"], "SUBSCRIPTION_FILTER_POLICY", "{body}");
+                policies(&body)
+            }
+            _ => return None,
+        };
+        Some((answer.0, answer.1.to_string()))
+    })
+}
+
+/// What `backstop audit` plans for the log group rules.
+fn log_group_plan() -> Plan {
+    let mut plan = Plan::default();
+    plan.add_type(
+        schema::resource_type(schema::LOG_GROUP).unwrap(),
+        ["retention_days", "kms_key_id", "subscription_destinations"],
+        false,
+    );
+    plan
+}
+
+async fn collect_logs(stub: &Stub) -> Collected {
+    let options = CollectOptions {
+        regions: vec![USE1.to_string()],
+        operation_timeout: Duration::from_secs(10),
+        plan: log_group_plan(),
+        ..CollectOptions::default()
+    };
+    collect_with(&options, &offline_overrides(stub.endpoint.clone()))
+        .await
+        .unwrap()
+}
+
+fn destinations(inv: &Inventory, group: &str) -> Value {
+    find(inv, schema::LOG_GROUP, USE1, group)
+        .get("subscription_destinations")
+        .clone()
+}
+
+/// Account-level subscription filter policies count as the destinations of
+/// every group they cover, across the listing's pages: one without
+/// selection criteria covers all groups, one with `LogGroupName NOT IN
+/// [...]` all but the named ones. logs-centralized then passes for a group
+/// without a filter of its own, and fails for a group no policy covers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn account_subscription_policies_count_for_the_groups_they_cover() {
+    assert!(log_group_plan().needs(&ops::LOGS_DESCRIBE_ACCOUNT_POLICIES));
+    // Page 1: everything but /app/loop goes to CENTRAL; page 2: everything
+    // goes to ARCHIVE.
+    let stub = logs_stub(
+        |body| match body.get("nextToken").and_then(|t| t.as_str()) {
+            None => (
+                200,
+                serde_json::json!({
+                    "accountPolicies": [subscription_policy(
+                        "central",
+                        CENTRAL,
+                        Some(r#"LogGroupName NOT IN ["/app/loop", "/elsewhere"]"#),
+                    )],
+                    "nextToken": "page-2",
+                }),
+            ),
+            Some("page-2") => (
+                200,
+                serde_json::json!({
+                    "accountPolicies": [subscription_policy("archive", ARCHIVE, None)],
+                }),
+            ),
+            other => panic!("unexpected token {other:?}"),
+        },
+    );
+    let collected = collect_logs(&stub).await;
+    no_errors(&collected);
+    let inv = &collected.inventory;
+    assert_eq!(collected.calls_to(&ops::LOGS_DESCRIBE_ACCOUNT_POLICIES), 2);
+    assert_eq!(
+        stub.requests_to("Logs_20140328.DescribeAccountPolicies")
+            .len(),
+        2
+    );
+    assert_eq!(destinations(inv, "/app/api"), strs(&[ARCHIVE, CENTRAL]));
+    assert_eq!(destinations(inv, "/app/loop"), strs(&[ARCHIVE]));
+    assert_eq!(
+        destinations(inv, "/app/own"),
+        strs(&[ARCHIVE, OWN, CENTRAL])
+    );
+    let report = builtin_engine().audit(inv, Timestamp::now());
+    for group in ["/app/api", "/app/loop", "/app/own"] {
+        let r = result(&report, "logs-centralized", USE1, group);
+        assert_eq!(r.status, Status::Pass, "{r:#?}");
+    }
+
+    // Only the exclusion policy: the excluded group has no destination and
+    // fails; a group without a filter of its own passes through the policy.
+    let stub = logs_stub(|_| {
+        (
+            200,
+            serde_json::json!({
+                "accountPolicies": [subscription_policy(
+                    "central",
+                    CENTRAL,
+                    Some(r#"LogGroupName NOT IN ["/app/loop"]"#),
+                )],
+            }),
+        )
+    });
+    let collected = collect_logs(&stub).await;
+    no_errors(&collected);
+    let inv = &collected.inventory;
+    assert_eq!(destinations(inv, "/app/api"), strs(&[CENTRAL]));
+    assert_eq!(destinations(inv, "/app/loop"), strs(&[]));
+    assert_eq!(destinations(inv, "/app/own"), strs(&[OWN, CENTRAL]));
+    let report = builtin_engine().audit(inv, Timestamp::now());
+    let status = |group: &str| result(&report, "logs-centralized", USE1, group).status;
+    assert_eq!(status("/app/api"), Status::Pass);
+    assert_eq!(status("/app/loop"), Status::Fail);
+    assert_eq!(status("/app/own"), Status::Pass);
+}
+
+/// A failed DescribeAccountPolicies, or a policy whose selection criteria
+/// cannot be read, leaves every group's destinations unknown in the region:
+/// logs-centralized is `error` for each group (even one with a filter of
+/// its own), never a guess; the other log rules are still judged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreadable_account_policies_are_errors_never_guesses() {
+    let denied = logs_stub(|_| {
+        (
+            400,
+            serde_json::json!({
+                "__type": "AccessDeniedException",
+                "message": "User is not authorized to perform: logs:DescribeAccountPolicies",
+            }),
+        )
+    });
+    let unknown_criteria = logs_stub(|_| {
+        (
+            200,
+            serde_json::json!({
+                "accountPolicies": [subscription_policy(
+                    "central",
+                    CENTRAL,
+                    Some(r#"LogGroupNamePrefix IN ["/app"]"#),
+                )],
+            }),
+        )
+    });
+    for (stub, code, needle) in [
+        (
+            &denied,
+            "AccessDeniedException",
+            "logs:DescribeAccountPolicies",
+        ),
+        (&unknown_criteria, "ResponseError", "LogGroupNamePrefix"),
+    ] {
+        let collected = collect_logs(stub).await;
+        let inv = &collected.inventory;
+        let [error] = &inv.errors[..] else {
+            panic!("{:#?}", inv.errors)
+        };
+        assert_eq!(error.operation, "DescribeAccountPolicies");
+        assert_eq!(error.service, "logs");
+        assert_eq!(error.region, USE1);
+        assert_eq!(error.code, code);
+        assert!(error.message.contains(needle), "{}", error.message);
+        assert_eq!(error.resource_type, schema::LOG_GROUP);
+        assert_eq!(error.resource_id, None);
+        assert_eq!(error.attributes, ["subscription_destinations"]);
+        for group in ["/app/api", "/app/own"] {
+            assert!(destinations(inv, group).is_null(), "never a partial list");
+        }
+        let report = builtin_engine().audit(inv, Timestamp::now());
+        for group in ["/app/api", "/app/loop", "/app/own"] {
+            let r = result(&report, "logs-centralized", USE1, group);
+            assert_eq!(r.status, Status::Error, "{r:#?}");
+            assert!(
+                r.message.contains("DescribeAccountPolicies"),
+                "{}",
+                r.message
+            );
+            let r = result(&report, "logs-retention", USE1, group);
+            assert_eq!(r.status, Status::Pass, "{r:#?}");
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// ECR pagination (canned: moto ignores maxResults)
+
+fn repository_json(name: &str) -> serde_json::Value {
+    serde_json::json!({
+        "repositoryName": name,
+        "repositoryArn": format!("arn:aws:ecr:{USE1}:{ACCOUNT}:repository/{name}"),
+        "registryId": ACCOUNT,
+        "repositoryUri": format!("{ACCOUNT}.dkr.ecr.{USE1}.amazonaws.com/{name}"),
+        "createdAt": 1767225600.0,
+        "imageTagMutability": "IMMUTABLE",
+        "imageScanningConfiguration": { "scanOnPush": true },
+        "encryptionConfiguration": { "encryptionType": "AES256" },
+    })
+}
+
+/// DescribeRepositories follows `nextToken` past the first page (with the
+/// page size sent as `maxResults`): every repository of both pages is
+/// collected. The caller's identity comes from the canned STS answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ecr_repository_listing_follows_next_token() {
+    let stub = Stub::start(None, |request| {
+        if request.target.as_deref()? != "AmazonEC2ContainerRegistry_V20150921.DescribeRepositories"
+        {
+            return None;
+        }
+        let body = request.json();
+        let page = match body.get("nextToken").and_then(|t| t.as_str()) {
+            None => serde_json::json!({
+                "repositories": [repository_json("app/api"), repository_json("app/web")],
+                "nextToken": "page-2",
+            }),
+            Some("page-2") => serde_json::json!({
+                "repositories": [repository_json("base/image")],
+            }),
+            other => panic!("unexpected token {other:?}"),
+        };
+        Some((200, page.to_string()))
+    });
+    let options = CollectOptions {
+        regions: vec![USE1.to_string()],
+        operation_timeout: Duration::from_secs(10),
+        plan: Plan::new([&ops::ECR_DESCRIBE_REPOSITORIES]),
+        ..CollectOptions::default()
+    };
+    let overrides = SdkOverrides {
+        page_size: Some(2),
+        ..offline_overrides(stub.endpoint.clone())
+    };
+    let collected = collect_with(&options, &overrides).await.unwrap();
+    no_errors(&collected);
+    let inv = &collected.inventory;
+    assert_eq!(inv.source.account.as_deref(), Some(ACCOUNT));
+    assert_eq!(collected.calls_to(&ops::ECR_DESCRIBE_REPOSITORIES), 2);
+    assert_eq!(collected.calls_to(&ops::STS_GET_CALLER_IDENTITY), 1);
+    let sent: Vec<_> = stub
+        .requests_to("AmazonEC2ContainerRegistry_V20150921.DescribeRepositories")
+        .iter()
+        .map(|r| {
+            let body = r.json();
+            (body["maxResults"].clone(), body["nextToken"].clone())
+        })
+        .collect();
+    assert_eq!(
+        sent,
+        [
+            (serde_json::json!(2), serde_json::Value::Null),
+            (serde_json::json!(2), serde_json::json!("page-2")),
+        ]
+    );
+    let ids: Vec<_> = of_kind(inv, schema::ECR_REPOSITORY)
+        .iter()
+        .map(|r| r.id.as_str())
+        .collect();
+    assert_eq!(ids, ["app/api", "app/web", "base/image"]);
+    let last = find(inv, schema::ECR_REPOSITORY, USE1, "base/image");
+    assert_eq!(last.get("tag_mutability"), &Value::from("IMMUTABLE"));
+    assert_eq!(last.get("scan_on_push"), &Value::Bool(true));
+    assert_eq!(last.account, ACCOUNT);
 }

@@ -1,9 +1,10 @@
 //! CloudWatch Logs: log groups, their retention, encryption and
-//! subscription filters.
+//! subscription filters (the group's own, and the account-level
+//! subscription filter policies that cover it).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use aws_sdk_cloudwatchlogs::types::LogGroup;
+use aws_sdk_cloudwatchlogs::types::{LogGroup, PolicyType, Scope};
 use futures::StreamExt;
 
 use super::errors::{Failure, detail_error, is_not_configured, listing_error};
@@ -26,32 +27,172 @@ pub(crate) async fn collect_region(ctx: &Ctx<'_>, region: &str) -> Vec<Resource>
         .logs
         .describe_log_groups()
         .set_limit(ctx.page_size(1, 50));
-    let groups: Vec<LogGroup> =
-        match all_pages!(ctx, op, request.into_paginator(), |p| p.next_token()) {
-            Ok(pages) => pages
-                .into_iter()
-                .flat_map(|p| p.log_groups.unwrap_or_default())
-                .collect(),
-            Err(err) => {
-                ctx.record(listing_error(
-                    op,
-                    region,
-                    group_kind,
-                    Failure::from_sdk(&err),
-                ));
-                return Vec::new();
-            }
-        };
+    let list = async { all_pages!(ctx, op, request.into_paginator(), |p| p.next_token()) };
+    let (listed, policies) = futures::join!(list, account_policies(ctx, region));
+    let groups: Vec<LogGroup> = match listed {
+        Ok(pages) => pages
+            .into_iter()
+            .flat_map(|p| p.log_groups.unwrap_or_default())
+            .collect(),
+        Err(err) => {
+            ctx.record(listing_error(
+                op,
+                region,
+                group_kind,
+                Failure::from_sdk(&err),
+            ));
+            return Vec::new();
+        }
+    };
+    // `Some`: the account policies were read; `None`: not planned, or they
+    // failed (then every group's subscription_destinations is unknown).
+    let policies = match policies {
+        None => None,
+        Some(Ok(policies)) => Some(policies),
+        Some(Err(failure)) => {
+            ctx.record(detail_error(
+                &ops::LOGS_DESCRIBE_ACCOUNT_POLICIES,
+                region,
+                group_kind,
+                None,
+                failure,
+            ));
+            None
+        }
+    };
+    let policies = policies.as_deref();
     futures::stream::iter(groups)
-        .map(|group| log_group(ctx, region, group))
+        .map(|group| log_group(ctx, region, group, policies))
         .buffer_unordered(ctx.concurrency)
         .filter_map(|group| async move { group })
         .collect()
         .await
 }
 
+/// An account-level subscription filter policy: where it sends events and
+/// which groups it leaves out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct AccountPolicy {
+    destination: String,
+    /// Names from `selectionCriteria`'s `LogGroupName NOT IN [...]`; empty:
+    /// every group of the region.
+    excluded: BTreeSet<String>,
+}
+
+impl AccountPolicy {
+    fn covers(&self, group: &str) -> bool {
+        !self.excluded.contains(group)
+    }
+}
+
+/// The region's account-level subscription filter policies (every page).
+/// `None` when not planned; an error when the call failed or a policy
+/// cannot be understood (coverage is never guessed).
+async fn account_policies(
+    ctx: &Ctx<'_>,
+    region: &str,
+) -> Option<Result<Vec<AccountPolicy>, Failure>> {
+    let op = &ops::LOGS_DESCRIBE_ACCOUNT_POLICIES;
+    if !ctx.plan.needs(op) {
+        return None;
+    }
+    let client = &ctx.clients(region).logs;
+    let mut policies = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let call = client
+            .describe_account_policies()
+            .policy_type(PolicyType::SubscriptionFilterPolicy)
+            .set_next_token(token.clone())
+            .send();
+        let page = match ctx.listing(op, call).await {
+            Ok(page) => page,
+            Err(err) => return Some(Err(Failure::from_sdk(&err))),
+        };
+        for policy in page.account_policies() {
+            if policy.policy_type() != Some(&PolicyType::SubscriptionFilterPolicy) {
+                continue;
+            }
+            match account_policy(policy) {
+                Ok(p) => policies.push(p),
+                Err(message) => {
+                    let name = policy.policy_name().unwrap_or("(unnamed)");
+                    return Some(Err(Failure::new(
+                        "ResponseError",
+                        format!("account policy {name:?}: {message}, so its coverage is unknown"),
+                    )));
+                }
+            }
+        }
+        match page.next_token().filter(|t| !t.is_empty()) {
+            None => break,
+            Some(next) if token.as_deref() == Some(next) => {
+                return Some(Err(Failure::new(
+                    "ResponseError",
+                    "the service repeated a continuation token, so the listing may be incomplete",
+                )));
+            }
+            Some(next) => token = Some(next.to_string()),
+        }
+    }
+    Some(Ok(policies))
+}
+
+/// Reads one subscription filter policy: `DestinationArn` from its JSON
+/// document, the excluded groups from its selection criteria.
+fn account_policy(
+    policy: &aws_sdk_cloudwatchlogs::types::AccountPolicy,
+) -> Result<AccountPolicy, String> {
+    match policy.scope() {
+        None | Some(Scope::All) => {}
+        Some(other) => return Err(format!("unknown scope {:?}", other.as_str())),
+    }
+    let document: serde_json::Value = serde_json::from_str(policy.policy_document().unwrap_or(""))
+        .map_err(|e| format!("policyDocument is not JSON ({e})"))?;
+    let destination = document
+        .get("DestinationArn")
+        .and_then(|d| d.as_str())
+        .filter(|d| !d.is_empty())
+        .ok_or("policyDocument has no DestinationArn")?;
+    Ok(AccountPolicy {
+        destination: destination.to_string(),
+        excluded: excluded_groups(policy.selection_criteria().unwrap_or(""))?,
+    })
+}
+
+/// Parses a subscription filter policy's selection criteria. AWS documents
+/// one form, `LogGroupName NOT IN ["name1", "name2"]`; absent or empty
+/// criteria select every group. Anything else is an error.
+fn excluded_groups(criteria: &str) -> Result<BTreeSet<String>, String> {
+    let unknown = || format!("selectionCriteria {criteria:?} is not `LogGroupName NOT IN [...]`");
+    let text = criteria.trim();
+    if text.is_empty() {
+        return Ok(BTreeSet::new());
+    }
+    let mut words = text.splitn(3, char::is_whitespace);
+    let rest = match (words.next(), words.next(), words.next()) {
+        (Some("LogGroupName"), Some(not), Some(rest)) if not.eq_ignore_ascii_case("NOT") => rest,
+        _ => return Err(unknown()),
+    };
+    let rest = rest.trim_start();
+    let list = match rest.get(..2) {
+        Some(keyword) if keyword.eq_ignore_ascii_case("IN") => rest[2..].trim(),
+        _ => return Err(unknown()),
+    };
+    if !list.starts_with('[') {
+        return Err(unknown());
+    }
+    let names: Vec<String> = serde_json::from_str(list).map_err(|_| unknown())?;
+    Ok(names.into_iter().collect())
+}
+
 /// `None` when the group no longer exists.
-async fn log_group(ctx: &Ctx<'_>, region: &str, group: LogGroup) -> Option<Resource> {
+async fn log_group(
+    ctx: &Ctx<'_>,
+    region: &str,
+    group: LogGroup,
+    policies: Option<&[AccountPolicy]>,
+) -> Option<Resource> {
     let group_kind = kind(LOG_GROUP);
     let client = &ctx.clients(region).logs;
     let name = group.log_group_name().unwrap_or_default().to_string();
@@ -125,8 +266,19 @@ async fn log_group(ctx: &Ctx<'_>, region: &str, group: LogGroup) -> Option<Resou
     }
     match subscriptions {
         None | Some(Ok(None)) => {}
-        Some(Ok(Some(destinations))) => {
-            r.set("subscription_destinations", destinations);
+        Some(Ok(Some(mut destinations))) => {
+            // Known only when the account policies were read too.
+            if let Some(policies) = policies {
+                destinations.extend(
+                    policies
+                        .iter()
+                        .filter(|p| p.covers(&name))
+                        .map(|p| p.destination.clone()),
+                );
+                destinations.sort();
+                destinations.dedup();
+                r.set("subscription_destinations", destinations);
+            }
         }
         Some(Err(failure)) => ctx.record(detail_error(
             &ops::LOGS_DESCRIBE_SUBSCRIPTION_FILTERS,
@@ -148,4 +300,59 @@ async fn log_group(ctx: &Ctx<'_>, region: &str, group: LogGroup) -> Option<Resou
         )),
     }
     Some(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(items: &[&str]) -> BTreeSet<String> {
+        items.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn selection_criteria_parse() {
+        assert_eq!(excluded_groups(""), Ok(BTreeSet::new()));
+        assert_eq!(
+            excluded_groups(r#"LogGroupName NOT IN ["a", "/b/c"]"#),
+            Ok(names(&["a", "/b/c"]))
+        );
+        assert_eq!(
+            excluded_groups(r#"  LogGroupName  not  in  []"#),
+            Ok(BTreeSet::new())
+        );
+        for bad in [
+            r#"LogGroupName IN ["a"]"#,
+            r#"LogGroupNamePrefix NOT IN ["a"]"#,
+            r#"LogGroupName NOT IN "a""#,
+            r#"LogGroupName NOT IN ['a']"#,
+            r#"LogGroupName NOT INTO ["a"]"#,
+            r#"LogGroupName NOT IN ["a"] OR x"#,
+            "LogGroupNamePrefix /app",
+        ] {
+            assert!(excluded_groups(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn policies_need_a_destination() {
+        let policy = |doc: &str, criteria: Option<&str>| {
+            aws_sdk_cloudwatchlogs::types::AccountPolicy::builder()
+                .policy_name("p")
+                .policy_type(PolicyType::SubscriptionFilterPolicy)
+                .policy_document(doc)
+                .set_selection_criteria(criteria.map(str::to_string))
+                .build()
+        };
+        let read = account_policy(&policy(
+            r#"{"DestinationArn": "arn:aws:kinesis:us-east-1:1:stream/s"}"#,
+            Some(r#"LogGroupName NOT IN ["x"]"#),
+        ))
+        .unwrap();
+        assert_eq!(read.destination, "arn:aws:kinesis:us-east-1:1:stream/s");
+        assert!(!read.covers("x"));
+        assert!(read.covers("y"));
+        assert!(account_policy(&policy("{}", None)).is_err());
+        assert!(account_policy(&policy("not json", None)).is_err());
+    }
 }

@@ -52,6 +52,7 @@ operations! {
     LOGS_DESCRIBE_LOG_GROUPS = "logs" "DescribeLogGroups" "logs:DescribeLogGroups";
     LOGS_LIST_TAGS = "logs" "ListTagsForResource" "logs:ListTagsForResource";
     LOGS_DESCRIBE_SUBSCRIPTION_FILTERS = "logs" "DescribeSubscriptionFilters" "logs:DescribeSubscriptionFilters";
+    LOGS_DESCRIBE_ACCOUNT_POLICIES = "logs" "DescribeAccountPolicies" "logs:DescribeAccountPolicies";
 }
 
 /// The type of an attribute's value.
@@ -627,8 +628,12 @@ pub static RESOURCE_TYPES: &[ResourceType] = &[
             attr(
                 "subscription_destinations",
                 STR_LIST,
-                "ARNs that subscription filters send events to",
-                &[&LOGS_DESCRIBE_SUBSCRIPTION_FILTERS],
+                "ARNs that subscription filters send events to: the group's own filters and the \
+                 account-level subscription filter policies that cover it",
+                &[
+                    &LOGS_DESCRIBE_SUBSCRIPTION_FILTERS,
+                    &LOGS_DESCRIBE_ACCOUNT_POLICIES,
+                ],
             ),
         ],
     },
