@@ -169,20 +169,22 @@ fn excluded_groups(criteria: &str) -> Result<BTreeSet<String>, String> {
     if text.is_empty() {
         return Ok(BTreeSet::new());
     }
-    let mut words = text.splitn(3, char::is_whitespace);
-    let rest = match (words.next(), words.next(), words.next()) {
-        (Some("LogGroupName"), Some(not), Some(rest)) if not.eq_ignore_ascii_case("NOT") => rest,
-        _ => return Err(unknown()),
+    // `word` (case-insensitive) and then whitespace or `[`.
+    let keyword = |text: &'_ str, word: &str| -> Option<String> {
+        let head = text.get(..word.len())?;
+        let rest = &text[word.len()..];
+        (head.eq_ignore_ascii_case(word)
+            && rest.starts_with(|c: char| c.is_whitespace() || c == '['))
+        .then(|| rest.trim_start().to_string())
     };
-    let rest = rest.trim_start();
-    let list = match rest.get(..2) {
-        Some(keyword) if keyword.eq_ignore_ascii_case("IN") => rest[2..].trim(),
-        _ => return Err(unknown()),
-    };
-    if !list.starts_with('[') {
-        return Err(unknown());
-    }
-    let names: Vec<String> = serde_json::from_str(list).map_err(|_| unknown())?;
+    let list = text
+        .strip_prefix("LogGroupName")
+        .filter(|rest| rest.starts_with(char::is_whitespace))
+        .and_then(|rest| keyword(rest.trim_start(), "NOT"))
+        .and_then(|rest| keyword(&rest, "IN"))
+        .filter(|list| list.starts_with('['))
+        .ok_or_else(unknown)?;
+    let names: Vec<String> = serde_json::from_str(&list).map_err(|_| unknown())?;
     Ok(names.into_iter().collect())
 }
 
