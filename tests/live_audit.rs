@@ -21,6 +21,7 @@ use serde_json::Value as Json;
 use support::moto::{ACCOUNT, Moto, test_credentials};
 use support::proxy::{Fault, FaultRule, Logged, Proxy, Trigger};
 use support::seed::Seed;
+use support::stub::Stub;
 
 const USE1: &str = "us-east-1";
 const EUW1: &str = "eu-west-1";
@@ -36,67 +37,11 @@ const REGIONS: &str = "us-east-1,eu-west-1";
 /// every other request unchanged (the signature stays valid). The policies
 /// themselves are tested on canned answers in tests/live_collect.rs.
 fn endpoint(moto: &Moto) -> String {
-    use std::io::{BufRead, BufReader, Read, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let endpoint = format!("http://{}", listener.local_addr().unwrap());
-    let upstream = moto.endpoint().trim_start_matches("http://").to_string();
-    // Serves until the test process ends.
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(stream) = stream else { return };
-            let upstream = upstream.clone();
-            std::thread::spawn(move || {
-                let mut reader = BufReader::new(stream);
-                let mut head = Vec::new();
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                        return;
-                    }
-                    if line == "\r\n" && !head.is_empty() {
-                        break;
-                    }
-                    head.push(line);
-                }
-                let header = |name: &str| {
-                    head.iter().find_map(|l| {
-                        let (k, v) = l.split_once(':')?;
-                        k.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
-                    })
-                };
-                let length: usize = header("content-length").map_or(0, |v| v.parse().unwrap());
-                let mut body = vec![0; length];
-                reader.read_exact(&mut body).unwrap();
-                let stream = reader.get_mut();
-                let response = if header("x-amz-target").as_deref()
-                    == Some("Logs_20140328.DescribeAccountPolicies")
-                {
-                    let answer = r#"{"accountPolicies":[]}"#;
-                    format!(
-                        "HTTP/1.1 200 OK\r\ncontent-type: application/x-amz-json-1.1\r\n\
-                         content-length: {}\r\nconnection: close\r\n\r\n{answer}",
-                        answer.len()
-                    )
-                    .into_bytes()
-                } else {
-                    let mut up = std::net::TcpStream::connect(&upstream).unwrap();
-                    let mut raw: String = head
-                        .iter()
-                        .filter(|l| !l.to_ascii_lowercase().starts_with("connection:"))
-                        .map(String::as_str)
-                        .collect();
-                    raw.push_str("Connection: close\r\n\r\n");
-                    up.write_all(raw.as_bytes()).unwrap();
-                    up.write_all(&body).unwrap();
-                    let mut response = Vec::new();
-                    up.read_to_end(&mut response).unwrap();
-                    response
-                };
-                let _ = stream.write_all(&response);
-            });
-        }
-    });
-    endpoint
+    Stub::start(Some(moto.endpoint()), |request| {
+        (request.target.as_deref() == Some("Logs_20140328.DescribeAccountPolicies"))
+            .then(|| (200, r#"{"accountPolicies":[]}"#.to_string()))
+    })
+    .endpoint
 }
 
 // ---------------------------------------------------------------------------

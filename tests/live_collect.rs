@@ -20,6 +20,7 @@ use backstop::verdict::{Severity, Status};
 use jiff::Timestamp;
 use support::moto::{ACCOUNT, Moto, free_port};
 use support::seed::{Seed, expiry_rule};
+use support::stub::Stub;
 
 const USE1: &str = "us-east-1";
 const EUW1: &str = "eu-west-1";
@@ -1500,16 +1501,6 @@ async fn unreadable_cluster_snapshots_are_errors_never_passes() {
     assert_eq!(r.status, Status::Fail, "judged, not an error: {r:#?}");
 }
 
-/// A stand-in for STS and RDS answering in AWS's documented wire format
-/// (query protocol, XML), for what the emulator cannot show: it answers
-/// DescribeDBClusterSnapshots in one page whatever MaxRecords says, holds
-/// no AWS Backup snapshots, and always includes the `restore` attribute.
-/// Keeps the form body of every request.
-struct CannedAws {
-    endpoint: String,
-    requests: std::sync::Arc<std::sync::Mutex<Vec<BTreeMap<String, String>>>>,
-}
-
 const RDS_XMLNS: &str = "http://rds.amazonaws.com/doc/2014-10-31/";
 
 fn cluster_snapshot_xml(id: &str, snapshot_type: &str, encrypted: bool) -> String {
@@ -1610,88 +1601,13 @@ fn canned_answer(form: &BTreeMap<String, String>) -> (u16, String) {
     (200, query_response(action, &body))
 }
 
-fn url_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap();
-                out.push(u8::from_str_radix(hex, 16).unwrap());
-                i += 3;
-            }
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            b => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out).unwrap()
-}
-
-impl CannedAws {
-    fn start() -> CannedAws {
-        use std::io::{BufRead, BufReader, Read, Write};
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let endpoint = format!("http://{}", listener.local_addr().unwrap());
-        let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let log = requests.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(stream) = stream else { return };
-                let log = log.clone();
-                std::thread::spawn(move || {
-                    let mut reader = BufReader::new(stream);
-                    loop {
-                        let mut length = 0usize;
-                        let mut first = true;
-                        loop {
-                            let mut line = String::new();
-                            if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                                return;
-                            }
-                            if line == "\r\n" && !first {
-                                break;
-                            }
-                            first = false;
-                            if let Some(v) =
-                                line.to_ascii_lowercase().strip_prefix("content-length:")
-                            {
-                                length = v.trim().parse().unwrap();
-                            }
-                        }
-                        let mut body = vec![0; length];
-                        reader.read_exact(&mut body).unwrap();
-                        let form: BTreeMap<String, String> = String::from_utf8(body)
-                            .unwrap()
-                            .split('&')
-                            .filter_map(|pair| pair.split_once('='))
-                            .map(|(k, v)| (url_decode(k), url_decode(v)))
-                            .collect();
-                        let (status, answer) = canned_answer(&form);
-                        log.lock().unwrap().push(form);
-                        let head = format!(
-                            "HTTP/1.1 {status} {}\r\ncontent-type: text/xml\r\ncontent-length: {}\r\n\r\n",
-                            if status == 200 { "OK" } else { "Bad Request" },
-                            answer.len()
-                        );
-                        let stream = reader.get_mut();
-                        if stream.write_all(head.as_bytes()).is_err()
-                            || stream.write_all(answer.as_bytes()).is_err()
-                        {
-                            return;
-                        }
-                    }
-                });
-            }
-        });
-        CannedAws { endpoint, requests }
-    }
+/// A stand-in for STS and RDS answering in AWS's documented wire format
+/// (query protocol, XML, from [`canned_answer`]), for what the emulator
+/// cannot show: it answers DescribeDBClusterSnapshots in one page whatever
+/// MaxRecords says, holds no AWS Backup snapshots, and always includes the
+/// `restore` attribute.
+fn canned_aws() -> Stub {
+    Stub::start(None, |request| Some(canned_answer(&request.form())))
 }
 
 /// What the emulator cannot show, on canned answers in AWS's wire format:
@@ -1701,7 +1617,7 @@ impl CannedAws {
 /// says `error`, never pass).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cluster_snapshot_listing_pages_and_needs_the_restore_attribute() {
-    let aws = CannedAws::start();
+    let aws = canned_aws();
     let options = CollectOptions {
         regions: vec![USE1.to_string()],
         operation_timeout: Duration::from_secs(10),
@@ -1719,9 +1635,7 @@ async fn cluster_snapshot_listing_pages_and_needs_the_restore_attribute() {
     let inv = &collected.inventory;
 
     let listings: Vec<_> = aws
-        .requests
-        .lock()
-        .unwrap()
+        .forms()
         .iter()
         .filter(|f| f["Action"] == "DescribeDBClusterSnapshots")
         .map(|f| {
@@ -1883,7 +1797,7 @@ async fn missing_credentials_are_a_collect_error() {
 /// short list that looks complete.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_repeated_continuation_token_is_an_error_not_a_short_list() {
-    let aws = CannedAws::start();
+    let aws = canned_aws();
     let options = CollectOptions {
         regions: vec![USE1.to_string()],
         operation_timeout: Duration::from_secs(10),
@@ -1909,152 +1823,6 @@ async fn a_repeated_continuation_token_is_an_error_not_a_short_list() {
 
 // ---------------------------------------------------------------------------
 // JSON-protocol stand-ins
-
-/// One request a [`Stub`] received: its `X-Amz-Target` (JSON protocols;
-/// absent for the query protocol) and body.
-#[derive(Debug, Clone)]
-struct StubRequest {
-    target: Option<String>,
-    body: String,
-}
-
-impl StubRequest {
-    fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.body).unwrap()
-    }
-}
-
-type StubAnswer = dyn Fn(&StubRequest) -> Option<(u16, String)> + Send + Sync;
-
-/// A loopback stand-in for AWS's JSON protocols (`X-Amz-Target`,
-/// `application/x-amz-json-1.1`), as [`CannedAws`] is for the query
-/// protocol (whose `canned_answer` it uses for STS). `answer` answers a JSON
-/// request, or returns `None`: the request is then forwarded unchanged to
-/// `upstream` (the emulator), or answered `UnknownOperationException`
-/// without one. Keeps every request.
-struct Stub {
-    endpoint: String,
-    requests: std::sync::Arc<std::sync::Mutex<Vec<StubRequest>>>,
-}
-
-impl Stub {
-    fn start(
-        upstream: Option<String>,
-        answer: impl Fn(&StubRequest) -> Option<(u16, String)> + Send + Sync + 'static,
-    ) -> Stub {
-        use std::io::{BufRead, BufReader, Read, Write};
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let endpoint = format!("http://{}", listener.local_addr().unwrap());
-        let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let log = requests.clone();
-        let answer: std::sync::Arc<StubAnswer> = std::sync::Arc::new(answer);
-        let upstream = upstream.map(|u| u.trim_start_matches("http://").to_string());
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(stream) = stream else { return };
-                let (log, answer, upstream) = (log.clone(), answer.clone(), upstream.clone());
-                std::thread::spawn(move || {
-                    let mut reader = BufReader::new(stream);
-                    loop {
-                        let mut head = Vec::new();
-                        loop {
-                            let mut line = String::new();
-                            if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                                return;
-                            }
-                            if line == "\r\n" && !head.is_empty() {
-                                break;
-                            }
-                            head.push(line);
-                        }
-                        let header = |name: &str| {
-                            head.iter().find_map(|l| {
-                                let (k, v) = l.split_once(':')?;
-                                k.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
-                            })
-                        };
-                        let length: usize =
-                            header("content-length").map_or(0, |v| v.parse().unwrap());
-                        let mut body = vec![0; length];
-                        reader.read_exact(&mut body).unwrap();
-                        let request = StubRequest {
-                            target: header("x-amz-target"),
-                            body: String::from_utf8_lossy(&body).into_owned(),
-                        };
-                        log.lock().unwrap().push(request.clone());
-                        let (status, content_type, text) = match &request.target {
-                            None if upstream.is_none() => {
-                                let form = request
-                                    .body
-                                    .split('&')
-                                    .filter_map(|pair| pair.split_once('='))
-                                    .map(|(k, v)| (url_decode(k), url_decode(v)))
-                                    .collect();
-                                let (status, text) = canned_answer(&form);
-                                (status, "text/xml", text)
-                            }
-                            Some(_) => match answer(&request) {
-                                Some((status, text)) => {
-                                    (status, "application/x-amz-json-1.1", text)
-                                }
-                                None if upstream.is_none() => (
-                                    400,
-                                    "application/x-amz-json-1.1",
-                                    format!(
-                                        r#"{{"__type":"UnknownOperationException","message":"not canned: {}"}}"#,
-                                        request.target.as_deref().unwrap_or_default()
-                                    ),
-                                ),
-                                None => (0, "", String::new()),
-                            },
-                            None => (0, "", String::new()),
-                        };
-                        let stream = reader.get_mut();
-                        if status == 0 {
-                            // Forward as received (the signature stays
-                            // valid: Host and signed headers are unchanged).
-                            let upstream = upstream.as_deref().unwrap();
-                            let mut up = std::net::TcpStream::connect(upstream).unwrap();
-                            let mut raw: String = head
-                                .iter()
-                                .filter(|l| !l.to_ascii_lowercase().starts_with("connection:"))
-                                .map(String::as_str)
-                                .collect();
-                            raw.push_str("Connection: close\r\n\r\n");
-                            up.write_all(raw.as_bytes()).unwrap();
-                            up.write_all(&body).unwrap();
-                            let mut response = Vec::new();
-                            up.read_to_end(&mut response).unwrap();
-                            let _ = stream.write_all(&response);
-                            return;
-                        }
-                        let head = format!(
-                            "HTTP/1.1 {status} {}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n\r\n",
-                            if status == 200 { "OK" } else { "Bad Request" },
-                            text.len()
-                        );
-                        if stream.write_all(head.as_bytes()).is_err()
-                            || stream.write_all(text.as_bytes()).is_err()
-                        {
-                            return;
-                        }
-                    }
-                });
-            }
-        });
-        Stub { endpoint, requests }
-    }
-
-    fn requests_to(&self, target: &str) -> Vec<StubRequest> {
-        self.requests
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|r| r.target.as_deref() == Some(target))
-            .cloned()
-            .collect()
-    }
-}
 
 /// moto 5.1.22 does not implement CloudWatch Logs `DescribeAccountPolicies`
 /// (it answers HTTP 500 `NotImplementedError`), which every audit reading
@@ -2116,6 +1884,9 @@ fn logs_stub(
     policies: impl Fn(&serde_json::Value) -> (u16, serde_json::Value) + Send + Sync + 'static,
 ) -> Stub {
     Stub::start(None, move |request| {
+        if request.target.is_none() {
+            return Some(canned_answer(&request.form()));
+        }
         let body = request.json();
         let answer = match request.target.as_deref()? {
             "Logs_20140328.DescribeLogGroups" => (
@@ -2353,6 +2124,9 @@ fn repository_json(name: &str) -> serde_json::Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ecr_repository_listing_follows_next_token() {
     let stub = Stub::start(None, |request| {
+        if request.target.is_none() {
+            return Some(canned_answer(&request.form()));
+        }
         if request.target.as_deref()? != "AmazonEC2ContainerRegistry_V20150921.DescribeRepositories"
         {
             return None;

@@ -6,3 +6,4 @@
 pub mod moto;
 pub mod proxy;
 pub mod seed;
+pub mod stub;

@@ -1,0 +1,193 @@
+//! A loopback stand-in for AWS: canned answers in AWS's wire format for
+//! what the emulator cannot produce, everything else forwarded to it.
+
+use std::collections::BTreeMap;
+
+/// One request a [`Stub`] received: its `X-Amz-Target` (JSON protocols;
+/// absent for the query protocol) and body.
+#[derive(Debug, Clone)]
+pub struct StubRequest {
+    pub target: Option<String>,
+    pub body: String,
+}
+
+impl StubRequest {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap()
+    }
+
+    /// The parameters of a query-protocol request (`Action=...&...`).
+    pub fn form(&self) -> BTreeMap<String, String> {
+        self.body
+            .split('&')
+            .filter_map(|pair| pair.split_once('='))
+            .map(|(k, v)| (url_decode(k), url_decode(v)))
+            .collect()
+    }
+}
+
+type StubAnswer = dyn Fn(&StubRequest) -> Option<(u16, String)> + Send + Sync;
+
+/// A loopback stand-in for AWS: `answer` answers a request (JSON protocols
+/// by `X-Amz-Target`, `application/x-amz-json-1.1`; the query protocol by
+/// its form, `text/xml`) or returns `None`: the request is then forwarded
+/// unchanged to `upstream` (the emulator), or answered as an unknown
+/// operation without one. Keeps every request. Its threads serve until the
+/// test process ends.
+pub struct Stub {
+    pub endpoint: String,
+    requests: std::sync::Arc<std::sync::Mutex<Vec<StubRequest>>>,
+}
+
+impl Stub {
+    pub fn start(
+        upstream: Option<String>,
+        answer: impl Fn(&StubRequest) -> Option<(u16, String)> + Send + Sync + 'static,
+    ) -> Stub {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = requests.clone();
+        let answer: std::sync::Arc<StubAnswer> = std::sync::Arc::new(answer);
+        let upstream = upstream.map(|u| u.trim_start_matches("http://").to_string());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { return };
+                let (log, answer, upstream) = (log.clone(), answer.clone(), upstream.clone());
+                std::thread::spawn(move || {
+                    let mut reader = BufReader::new(stream);
+                    loop {
+                        let mut head = Vec::new();
+                        loop {
+                            let mut line = String::new();
+                            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                                return;
+                            }
+                            if line == "\r\n" && !head.is_empty() {
+                                break;
+                            }
+                            head.push(line);
+                        }
+                        let header = |name: &str| {
+                            head.iter().find_map(|l| {
+                                let (k, v) = l.split_once(':')?;
+                                k.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+                            })
+                        };
+                        let length: usize =
+                            header("content-length").map_or(0, |v| v.parse().unwrap());
+                        let mut body = vec![0; length];
+                        reader.read_exact(&mut body).unwrap();
+                        let request = StubRequest {
+                            target: header("x-amz-target"),
+                            body: String::from_utf8_lossy(&body).into_owned(),
+                        };
+                        log.lock().unwrap().push(request.clone());
+                        let content_type = if request.target.is_some() {
+                            "application/x-amz-json-1.1"
+                        } else {
+                            "text/xml"
+                        };
+                        let (status, text) = match (answer(&request), &upstream) {
+                            (Some(answer), _) => answer,
+                            // Forwarded below.
+                            (None, Some(_)) => (0, String::new()),
+                            (None, None) => (400, unknown_operation(&request)),
+                        };
+                        let stream = reader.get_mut();
+                        if status == 0 {
+                            // Forward as received (the signature stays
+                            // valid: Host and signed headers are unchanged).
+                            let upstream = upstream.as_deref().unwrap();
+                            let mut up = std::net::TcpStream::connect(upstream).unwrap();
+                            let mut raw: String = head
+                                .iter()
+                                .filter(|l| !l.to_ascii_lowercase().starts_with("connection:"))
+                                .map(String::as_str)
+                                .collect();
+                            raw.push_str("Connection: close\r\n\r\n");
+                            up.write_all(raw.as_bytes()).unwrap();
+                            up.write_all(&body).unwrap();
+                            let mut response = Vec::new();
+                            up.read_to_end(&mut response).unwrap();
+                            let _ = stream.write_all(&response);
+                            return;
+                        }
+                        let head = format!(
+                            "HTTP/1.1 {status} {}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n\r\n",
+                            if status == 200 { "OK" } else { "Bad Request" },
+                            text.len()
+                        );
+                        if stream.write_all(head.as_bytes()).is_err()
+                            || stream.write_all(text.as_bytes()).is_err()
+                        {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        Stub { endpoint, requests }
+    }
+
+    /// The parameters of every query-protocol request received.
+    pub fn forms(&self) -> Vec<BTreeMap<String, String>> {
+        self.requests
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|r| r.target.is_none())
+            .map(StubRequest::form)
+            .collect()
+    }
+
+    pub fn requests_to(&self, target: &str) -> Vec<StubRequest> {
+        self.requests
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|r| r.target.as_deref() == Some(target))
+            .cloned()
+            .collect()
+    }
+}
+
+/// An "unknown operation" error in the request's protocol.
+fn unknown_operation(request: &StubRequest) -> String {
+    match &request.target {
+        Some(target) => {
+            format!(r#"{{"__type":"UnknownOperationException","message":"not canned: {target}"}}"#)
+        }
+        None => format!(
+            "<ErrorResponse><Error><Type>Sender</Type><Code>InvalidAction</Code>\
+             <Message>not canned: {}</Message></Error><RequestId>0</RequestId></ErrorResponse>",
+            request.form().get("Action").cloned().unwrap_or_default()
+        ),
+    }
+}
+
+/// Decodes `application/x-www-form-urlencoded` text.
+pub fn url_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap();
+                out.push(u8::from_str_radix(hex, 16).unwrap());
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
