@@ -137,16 +137,7 @@ pub(crate) fn listing_error(
     kind: &ResourceType,
     failure: Failure,
 ) -> CollectionError {
-    CollectionError {
-        service: op.service.to_string(),
-        region: region.to_string(),
-        operation: op.name.to_string(),
-        code: failure.code,
-        message: failure.message,
-        resource_type: kind.name.to_string(),
-        resource_id: None,
-        attributes: Vec::new(),
-    }
+    error(op, region, kind, None, failure, Vec::new())
 }
 
 /// A failed detail call: the attributes `op` fills are unknown for one
@@ -158,6 +149,24 @@ pub(crate) fn detail_error(
     id: Option<&str>,
     failure: Failure,
 ) -> CollectionError {
+    error(
+        op,
+        region,
+        kind,
+        id,
+        failure,
+        attributes_filled_by(kind, op),
+    )
+}
+
+fn error(
+    op: &Operation,
+    region: &str,
+    kind: &ResourceType,
+    id: Option<&str>,
+    failure: Failure,
+    attributes: Vec<String>,
+) -> CollectionError {
     CollectionError {
         service: op.service.to_string(),
         region: region.to_string(),
@@ -166,7 +175,7 @@ pub(crate) fn detail_error(
         message: failure.message,
         resource_type: kind.name.to_string(),
         resource_id: id.map(str::to_string),
-        attributes: attributes_filled_by(kind, op),
+        attributes,
     }
 }
 
