@@ -99,7 +99,13 @@ pub fn schema(kind: Option<&ResourceType>) -> String {
                 .force_no_tty()
                 .load_style(UTF8_BORDERS_ONLY)
                 .set_content_arrangement(ContentArrangement::Disabled)
-                .set_header(vec!["attribute", "type", "description", "needs"]);
+                .set_header(vec![
+                    "attribute",
+                    "type",
+                    "description",
+                    "when none",
+                    "needs",
+                ]);
             let listing: Vec<&str> = t.listing.iter().map(|o| o.iam_action).collect();
             for a in COMMON_ATTRIBUTES {
                 table.add_row(attribute_row(a, &listing));
@@ -107,13 +113,22 @@ pub fn schema(kind: Option<&ResourceType>) -> String {
             table.add_row(vec![
                 "tags.KEY".to_string(),
                 "string".to_string(),
-                "The value of tag KEY (absent when not set)".to_string(),
+                "The value of tag KEY".to_string(),
+                "the tag set that was read has no KEY".to_string(),
                 actions(t.tag_calls, &listing),
             ]);
             for a in t.attributes {
                 table.add_row(attribute_row(a, &listing));
             }
             let _ = writeln!(out, "{table}");
+            let _ = writeln!(
+                out,
+                "\"when none\": what it means when AWS says there is none (a known absence, judged \
+                 like a value: `absent` holds, `eq` is false). `-`: the attribute always has a value \
+                 once read. A fact that was not read, or that AWS did not send, is unknown: a rule \
+                 that needs it reports `error`, never pass or fail. In a list of objects, fields \
+                 marked `?` can be none."
+            );
         }
     }
     out
@@ -125,7 +140,14 @@ fn attribute_row(a: &Attribute, listing: &[&str]) -> Vec<String> {
         AttrType::ObjectList(fields) => {
             format!(
                 "list of {{{}}}",
-                fields.iter().map(|f| f.name).collect::<Vec<_>>().join(", ")
+                fields
+                    .iter()
+                    .map(|f| match f.none {
+                        Some(_) => format!("{}?", f.name),
+                        None => f.name.to_string(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )
         }
         other => other.name().to_string(),
@@ -134,6 +156,7 @@ fn attribute_row(a: &Attribute, listing: &[&str]) -> Vec<String> {
         a.name.to_string(),
         ty,
         a.doc.to_string(),
+        a.none.unwrap_or("-").to_string(),
         actions(a.calls, listing),
     ]
 }

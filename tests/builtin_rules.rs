@@ -84,6 +84,8 @@ fn builtin_with(overrides: &[(&str, &str, &str)]) -> Engine {
 enum Outcome {
     Pass,
     Fail(String),
+    /// Undecided: a fact the rule needs is unknown.
+    Error(String),
     Skipped,
 }
 use Outcome::{Pass, Skipped};
@@ -103,6 +105,7 @@ fn verdicts(engine: &Engine, r: &Resource) -> BTreeMap<String, Outcome> {
         let outcome = match v.status {
             Status::Pass => Pass,
             Status::Fail => Outcome::Fail(v.message.unwrap()),
+            Status::Error => Outcome::Error(v.message.unwrap()),
             other => panic!("unexpected {other:?}: {v:?}"),
         };
         let previous = out.insert(engine.rules()[v.rule].id().to_string(), outcome);
@@ -127,12 +130,24 @@ fn judge(rule: &str, r: &Resource) -> Outcome {
     judge_with(&builtin(), rule, r)
 }
 
+/// A resource as a collector that read everything leaves it: what the
+/// test does not set and can be none is known to be absent (no KMS key, not
+/// in a cluster); what cannot be none stays unknown until set.
 fn resource(kind: &str, id: &str) -> Resource {
-    let mut r = Resource::new(schema::resource_type(kind).unwrap(), id);
+    let kind = schema::resource_type(kind).unwrap();
+    let mut r = Resource::new(kind, id);
     r.region = "eu-west-1".into();
     r.account = "123456789012".into();
     r.arn = format!("arn:aws:test:eu-west-1:123456789012:{id}");
+    r.set_tags(BTreeMap::new());
+    for attribute in kind.attributes.iter().filter(|a| a.none.is_some()) {
+        r.set(attribute.name, Value::Null);
+    }
     r
+}
+
+fn unknown(message: &str) -> Outcome {
+    Outcome::Error(message.to_string())
 }
 
 fn strings(items: &[&str]) -> Value {
@@ -340,10 +355,15 @@ fn each_rule_reads_the_resource_type_the_design_names() {
 #[test]
 fn failures_fill_the_resource_into_the_remediation() {
     let engine = builtin();
-    // Encrypted, and nothing else known: every other instance rule fails.
+    // Encrypted, and every other instance setting off: every other instance
+    // rule fails.
     let mut bad = resource(schema::DB_INSTANCE, "orders");
     bad.arn = "arn:aws:rds:eu-west-1:123456789012:db:orders".into();
-    bad.set("storage_encrypted", true);
+    bad.set("storage_encrypted", true)
+        .set("backup_retention_days", 0)
+        .set("multi_az", false)
+        .set("deletion_protection", false)
+        .set("backup_replication_regions", strings(&[]));
     let inventory = Inventory {
         resources: vec![bad],
         ..Default::default()
@@ -711,7 +731,9 @@ fn rds_backup_retention_boundary_and_param() {
             "rds-backup-retention",
             &with(good_instance(), "backup_retention_days", Value::Null)
         ),
-        fail("backup_retention_days is absent, expected >= 7")
+        unknown(
+            "could not decide: backup_retention_days is unknown (it was not collected, or AWS did not report it)"
+        )
     );
     let strict = builtin_with(&[("rds-backup-retention", "min_days", "35")]);
     assert_eq!(
@@ -786,7 +808,7 @@ fn rds_cross_region_backups_replication_or_a_recent_copy() {
             rule,
             &with(good_instance(), "backup_replication_regions", Value::Null)
         ),
-        Outcome::Fail(_)
+        Outcome::Error(_)
     ));
     // max_copy_age is a param.
     let lenient = builtin_with(&[(rule, "max_copy_age", "2d")]);
@@ -848,14 +870,21 @@ fn rds_encryption_customer_key_applies_to_encrypted_standalone_instances() {
         judge(rule, &with(good_instance(), "storage_encrypted", false)),
         Skipped
     );
-    // Unknown encryption: not judged here; rds-storage-encrypted fails it.
-    let unknown = with(good_instance(), "storage_encrypted", Value::Null);
-    assert_eq!(judge(rule, &unknown), Skipped);
+    // Unknown encryption: whether the rule applies is undecided, and so is
+    // rds-storage-encrypted.
+    let undecided = with(good_instance(), "storage_encrypted", Value::Null);
     assert_eq!(
-        judge("rds-storage-encrypted", &unknown),
-        fail("storage_encrypted is absent, expected true")
+        judge(rule, &undecided),
+        unknown(
+            "could not decide whether the rule applies: storage_encrypted is unknown (it was not collected, or AWS did not report it)"
+        )
     );
-    // An unknown key manager is not a customer key.
+    assert!(matches!(
+        judge("rds-storage-encrypted", &undecided),
+        Outcome::Error(_)
+    ));
+    // An encrypted instance without a key (known absence) is not on a
+    // customer key; an unread key manager is undecided.
     assert_eq!(
         judge(
             rule,
@@ -863,6 +892,13 @@ fn rds_encryption_customer_key_applies_to_encrypted_standalone_instances() {
         ),
         fail(r#"kms_key_managed_by is absent, expected "CUSTOMER""#)
     );
+    assert!(matches!(
+        judge(
+            rule,
+            &with(good_instance(), "kms_key_managed_by", Value::Unknown)
+        ),
+        Outcome::Error(_)
+    ));
 }
 
 #[test]
@@ -892,7 +928,9 @@ fn rds_snapshot_rules() {
             "rds-snapshot-not-public",
             &with(automated, "public", Value::Null)
         ),
-        fail("public is absent, expected false")
+        unknown(
+            "could not decide: public is unknown (it was not collected, or AWS did not report it)"
+        )
     );
 }
 
@@ -909,7 +947,9 @@ fn s3_default_encryption_and_require_kms() {
     );
     assert_eq!(
         judge(rule, &with(good_bucket("b"), "encryption", Value::Null)),
-        fail(r#"encryption is absent, expected not "none""#)
+        unknown(
+            "could not decide: encryption is unknown (it was not collected, or AWS did not report it)"
+        )
     );
 
     let kms = builtin_with(&[(rule, "require_kms", "true")]);
@@ -941,7 +981,7 @@ fn s3_public_access_blocked_applies_to_every_bucket() {
             "s3-public-access-blocked",
             &with(assets, "public_access_blocked", Value::Null)
         ),
-        Outcome::Fail(_)
+        Outcome::Error(_)
     ));
 }
 
@@ -1057,10 +1097,22 @@ fn s3_lifecycle_expiration_needs_an_enabled_expiring_rule() {
             &with(
                 good_bucket("acme-db-backups"),
                 "lifecycle_rules",
-                Value::Null
+                Value::List(vec![])
             )
         ),
         Outcome::Fail(_)
+    ));
+    // Not read: undecided.
+    assert!(matches!(
+        judge(
+            rule,
+            &with(
+                good_bucket("acme-db-backups"),
+                "lifecycle_rules",
+                Value::Unknown
+            )
+        ),
+        Outcome::Error(_)
     ));
 }
 
@@ -1089,11 +1141,24 @@ fn s3_cross_region_replication_needs_an_enabled_rule_to_a_known_other_region() {
             r#"replication_rules is [{destination_bucket: "acme-db-backups-replica", destination_region: "eu-west-1", enabled: true, id: "to-backup-region", prefix: ""}], expected at least one element where enabled == true and prefix == "" and destination_region present and destination_region != its region (eu-west-1)"#
         )
     );
-    // Its region could not be resolved: it does not count.
-    assert!(matches!(
+    // Its region could not be resolved: undecided, never a pass.
+    assert_eq!(
         judge(rule, &rules(vec![replication_rule(true, None)])),
-        Outcome::Fail(_)
-    ));
+        unknown(
+            "could not decide: replication_rules[0].destination_region is unknown (it was not collected, or AWS did not report it)"
+        )
+    );
+    // ... unless another rule replicates the whole bucket elsewhere.
+    assert_eq!(
+        judge(
+            rule,
+            &rules(vec![
+                replication_rule(true, None),
+                replication_rule(true, Some("us-east-1"))
+            ])
+        ),
+        Pass
+    );
     // It copies only part of the bucket (a prefix, or a tag filter: prefix absent).
     for prefix in [Value::from("tmp/"), Value::Null] {
         let Value::Object(mut partial) = replication_rule(true, Some("us-east-1")) else {
@@ -1131,10 +1196,21 @@ fn s3_cross_region_replication_needs_an_enabled_rule_to_a_known_other_region() {
             &with(
                 good_bucket("acme-db-backups"),
                 "replication_rules",
-                Value::Null
+                Value::List(vec![])
             )
         ),
         Outcome::Fail(_)
+    ));
+    assert!(matches!(
+        judge(
+            rule,
+            &with(
+                good_bucket("acme-db-backups"),
+                "replication_rules",
+                Value::Unknown
+            )
+        ),
+        Outcome::Error(_)
     ));
 }
 
@@ -1209,9 +1285,19 @@ fn ecr_rules() {
     assert_eq!(
         judge(
             "ecr-lifecycle-policy",
-            &with(good_repository(), "lifecycle_policy", Value::Null)
+            &with(good_repository(), "lifecycle_policy", false)
         ),
-        fail("lifecycle_policy is absent, expected true")
+        fail("lifecycle_policy is false, expected true")
+    );
+    // Not read (or not reported): undecided, never a verdict.
+    assert_eq!(
+        judge(
+            "ecr-lifecycle-policy",
+            &with(good_repository(), "lifecycle_policy", Value::Unknown)
+        ),
+        unknown(
+            "could not decide: lifecycle_policy is unknown (it was not collected, or AWS did not report it)"
+        )
     );
     assert_eq!(
         judge(
@@ -1263,6 +1349,13 @@ fn logs_retention_never_expire_is_no_policy() {
         judge(
             "logs-centralized",
             &with(good_log_group(), "subscription_destinations", Value::Null)
+        ),
+        Outcome::Error(_)
+    ));
+    assert!(matches!(
+        judge(
+            "logs-centralized",
+            &with(good_log_group(), "subscription_destinations", strings(&[]))
         ),
         Outcome::Fail(_)
     ));

@@ -276,7 +276,9 @@ async fn repository(
     }
     match tags {
         None => {}
-        Some(Ok(tags)) => r.tags = tags,
+        Some(Ok(tags)) => {
+            r.set_tags(tags);
+        }
         Some(Err(failure)) => ctx.record(detail_error(
             &ops::ECR_LIST_TAGS,
             region,

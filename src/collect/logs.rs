@@ -292,7 +292,9 @@ async fn log_group(
     }
     match tags {
         None | Some(Ok(None)) => {}
-        Some(Ok(Some(tags))) => r.tags = tags,
+        Some(Ok(Some(tags))) => {
+            r.set_tags(tags);
+        }
         Some(Err(failure)) => ctx.record(detail_error(
             &ops::LOGS_LIST_TAGS,
             region,

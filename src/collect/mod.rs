@@ -434,8 +434,8 @@ pub(crate) fn timestamp(t: &aws_sdk_rds::primitives::DateTime) -> Option<Timesta
 }
 
 /// Sets a string attribute whose schema lists its possible values; a value
-/// outside the list (a new AWS enum member) is left absent with a warning,
-/// so the inventory stays loadable.
+/// outside the list (a new AWS enum member) is left unknown with a warning,
+/// so the inventory stays loadable and no rule judges a value it does not know.
 pub(crate) fn set_enum(resource: &mut Resource, name: &str, value: Option<&str>) {
     let Some(value) = value else {
         resource.set(name, Value::Null);
@@ -449,11 +449,11 @@ pub(crate) fn set_enum(resource: &mut Resource, name: &str, value: Option<&str>)
         resource.set(name, value);
     } else {
         tracing::warn!(
-            "{} {}: {name} is {value:?}, which backstop does not know; left absent",
+            "{} {}: {name} is {value:?}, which backstop does not know; left unknown",
             resource.kind.name,
             resource.id
         );
-        resource.set(name, Value::Null);
+        resource.set(name, Value::Unknown);
     }
 }
 
@@ -492,11 +492,11 @@ mod tests {
     }
 
     #[test]
-    fn unknown_enum_values_are_left_absent() {
+    fn unknown_enum_values_are_left_unknown() {
         let mut r = Resource::new(kind(schema::S3_BUCKET), "b");
         set_enum(&mut r, "versioning", Some("Enabled"));
         assert_eq!(r.get("versioning"), &Value::from("Enabled"));
         set_enum(&mut r, "versioning", Some("Sideways"));
-        assert!(r.get("versioning").is_null());
+        assert!(r.get("versioning").is_unknown());
     }
 }

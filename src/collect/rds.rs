@@ -271,7 +271,7 @@ fn instance_resource(account: &str, region: &str, db: &DbInstance) -> Resource {
     r.arn = db.db_instance_arn().unwrap_or_default().to_string();
     r.account = account.to_string();
     r.region = region.to_string();
-    r.tags = tags(db.tag_list());
+    r.set_tags(tags(db.tag_list()));
     let retention = db.backup_retention_period();
     // AWS omits LatestRestorableTime when backups are off; the emulator
     // reports "now" regardless. No backups means no point-in-time restore.
@@ -314,7 +314,7 @@ fn cluster_resource(account: &str, region: &str, c: &DbCluster) -> Resource {
     r.arn = c.db_cluster_arn().unwrap_or_default().to_string();
     r.account = account.to_string();
     r.region = region.to_string();
-    r.tags = tags(c.tag_list());
+    r.set_tags(tags(c.tag_list()));
     let members: Vec<String> = c
         .db_cluster_members()
         .iter()
@@ -387,7 +387,7 @@ fn snapshot_resource(account: &str, region: &str, s: &DbSnapshot) -> Resource {
     r.arn = s.db_snapshot_arn().unwrap_or_default().to_string();
     r.account = account.to_string();
     r.region = region.to_string();
-    r.tags = tags(s.tag_list());
+    r.set_tags(tags(s.tag_list()));
     set_enum(&mut r, "snapshot_type", snapshot_type(s.snapshot_type()));
     r.set("source_id", s.db_instance_identifier())
         .set("source_kind", "instance")
@@ -413,7 +413,7 @@ fn cluster_snapshot_resource(account: &str, region: &str, s: &DbClusterSnapshot)
     r.arn = s.db_cluster_snapshot_arn().unwrap_or_default().to_string();
     r.account = account.to_string();
     r.region = region.to_string();
-    r.tags = tags(s.tag_list());
+    r.set_tags(tags(s.tag_list()));
     set_enum(&mut r, "snapshot_type", snapshot_type(s.snapshot_type()));
     let source_region = s
         .source_db_cluster_snapshot_arn()
@@ -934,8 +934,8 @@ mod tests {
             &Value::from("arn:aws:kms:eu-west-1:123456789012:key/k1")
         );
         assert_eq!(copy.get("created_at"), &time("2026-01-01T00:00:00Z"));
-        assert!(copy.get("public").is_null(), "read by another call");
-        assert!(copy.get("shared_with").is_null());
+        assert!(copy.get("public").is_unknown(), "read by another call");
+        assert!(copy.get("shared_with").is_unknown());
 
         assert_eq!(unencrypted.get("encrypted"), &Value::Bool(false));
         assert!(unencrypted.get("kms_key_id").is_null());
@@ -950,7 +950,7 @@ mod tests {
         // AWS Backup's snapshots are user-managed: judged as manual ones,
         // and who may restore them is read.
         assert_eq!(backup.get("snapshot_type"), &Value::from("manual"));
-        assert!(backup.get("public").is_null());
+        assert!(backup.get("public").is_unknown());
     }
 
     #[test]

@@ -493,7 +493,7 @@ async fn bucket(ctx: &Ctx<'_>, name: String, region: String) -> (Resource, Vec<R
         public_access
     );
     if let Some(tags) = tags {
-        r.tags = tags;
+        r.set_tags(tags);
     }
     if let Some((algorithm, key)) = encryption {
         set_enum(&mut r, "encryption", Some(&algorithm));
@@ -602,6 +602,8 @@ async fn export_location(
     };
     let arn = format!("arn:aws:s3:::{}/{}", location.bucket, location.prefix);
     let mut r = ctx.resource(location_kind, id, arn, &region);
+    // A bucket prefix cannot carry tags: its tag set is known to be empty.
+    r.set_tags(BTreeMap::new());
     r.set("bucket", location.bucket.as_str())
         .set("prefix", location.prefix.as_str())
         .set("latest_object_time", stats.latest)

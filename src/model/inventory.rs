@@ -8,6 +8,7 @@ use std::fmt;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 use super::schema::{self, AttrType, Attribute, ResourceType};
 use super::value::Value;
@@ -22,12 +23,17 @@ pub struct Resource {
     pub arn: String,
     pub account: String,
     pub region: String,
+    /// The tags as read; meaningful only when `tags_read` (see [`Resource::set_tags`]).
     pub tags: BTreeMap<String, String>,
-    /// Indexed like `kind.attributes`; `Value::Null` when absent.
+    /// Whether the tag set was read: a key missing from a tag set that was
+    /// read is a known absence, from one that was not, unknown.
+    pub tags_read: bool,
+    /// Indexed like `kind.attributes`; `Value::Unknown` until read.
     values: Vec<Value>,
 }
 
 impl Resource {
+    /// A resource of which nothing but its identity is known yet.
     pub fn new(kind: &'static ResourceType, id: impl Into<String>) -> Self {
         Resource {
             kind,
@@ -36,7 +42,8 @@ impl Resource {
             account: String::new(),
             region: String::new(),
             tags: BTreeMap::new(),
-            values: vec![Value::Null; kind.attributes.len()],
+            tags_read: false,
+            values: vec![Value::Unknown; kind.attributes.len()],
         }
     }
 
@@ -45,7 +52,7 @@ impl Resource {
         &self.values[index]
     }
 
-    /// Value of a named attribute (`Null` when absent).
+    /// Value of a named attribute (`Unknown` until set).
     ///
     /// # Panics
     /// When `name` is not an attribute of this resource type: that is a bug
@@ -55,11 +62,31 @@ impl Resource {
         &self.values[index]
     }
 
-    /// Sets a named attribute. See [`Resource::get`] for the panic.
+    /// Sets a named attribute. `Null` (e.g. from a `None` that AWS sent)
+    /// is a known absence only for attributes the schema says can be none;
+    /// for the others AWS did not send the fact, so it stays unknown. See
+    /// [`Resource::get`] for the panic.
     pub fn set(&mut self, name: &str, value: impl Into<Value>) -> &mut Self {
         let index = self.index_of(name);
-        self.values[index] = value.into();
+        self.values[index] = fact(&self.kind.attributes[index], value.into());
         self
+    }
+
+    /// Records the tag set as read.
+    pub fn set_tags(&mut self, tags: BTreeMap<String, String>) -> &mut Self {
+        self.tags = tags;
+        self.tags_read = true;
+        self
+    }
+
+    /// A tag's value: `Null` when the read tag set lacks the key, `Unknown`
+    /// when the tags were not read.
+    pub fn tag(&self, key: &str) -> Value {
+        match self.tags.get(key) {
+            Some(v) => Value::Str(v.clone()),
+            None if self.tags_read => Value::Null,
+            None => Value::Unknown,
+        }
     }
 
     fn index_of(&self, name: &str) -> usize {
@@ -78,6 +105,15 @@ impl Resource {
             region: self.region.clone(),
             account: self.account.clone(),
         }
+    }
+}
+
+/// A value as a fact about `attribute`: an absence it cannot have is unknown.
+fn fact(attribute: &Attribute, value: Value) -> Value {
+    if value.is_null() && attribute.none.is_none() {
+        Value::Unknown
+    } else {
+        value
     }
 }
 
@@ -208,30 +244,35 @@ pub enum InventoryError {
     },
     #[error("{origin}: schema is {found:?}; this backstop reads {INVENTORY_SCHEMA:?}")]
     Version { origin: String, found: String },
-    #[error("{origin}: resources[{index}] ({id}): {message}")]
+    #[error("{origin}:{line}:{col}: resources[{index}] ({id}): {message}")]
     Resource {
         origin: String,
+        line: usize,
+        col: usize,
         index: usize,
         id: String,
         message: String,
     },
 }
 
-#[derive(Serialize, Deserialize)]
-struct InventoryFile {
+/// The file as read: resources stay raw until each is checked, so an error
+/// can name the line and column it was found at.
+#[derive(Deserialize)]
+struct InventoryFileIn<'a> {
     schema: String,
     #[serde(default)]
     source: Source,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     collected_at: Option<Timestamp>,
-    resources: Vec<ResourceFile>,
+    #[serde(borrow)]
+    resources: Vec<&'a RawValue>,
     #[serde(default)]
     errors: Vec<CollectionError>,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ResourceFile {
+struct ResourceIn<'a> {
     #[serde(rename = "type")]
     kind: String,
     id: String,
@@ -241,16 +282,44 @@ struct ResourceFile {
     account: String,
     #[serde(default)]
     region: String,
+    /// Absent: the tags were not read.
     #[serde(default)]
-    tags: BTreeMap<String, String>,
-    #[serde(default)]
-    attributes: BTreeMap<String, serde_json::Value>,
+    tags: Option<BTreeMap<String, String>>,
+    #[serde(default, borrow)]
+    attributes: BTreeMap<String, &'a RawValue>,
+}
+
+#[derive(Serialize)]
+struct InventoryFileOut<'a> {
+    schema: &'static str,
+    source: &'a Source,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    collected_at: Option<Timestamp>,
+    resources: Vec<ResourceOut<'a>>,
+    errors: &'a [CollectionError],
+}
+
+#[derive(Serialize)]
+struct ResourceOut<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    id: &'a str,
+    arn: &'a str,
+    account: &'a str,
+    region: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tags: Option<&'a BTreeMap<String, String>>,
+    attributes: BTreeMap<&'static str, serde_json::Value>,
 }
 
 impl Inventory {
     /// Parses an inventory file; `origin` names it in error messages.
+    ///
+    /// An attribute missing from a resource is unknown (not read); `null`
+    /// is a known absence for attributes that can be none and unknown for
+    /// the others. A resource without `tags` had its tags not read.
     pub fn from_json(text: &str, origin: &str) -> Result<Inventory, InventoryError> {
-        let file: InventoryFile =
+        let file: InventoryFileIn =
             serde_json::from_str(text).map_err(|source| InventoryError::Json {
                 origin: origin.to_string(),
                 source,
@@ -263,27 +332,55 @@ impl Inventory {
         }
         let mut resources = Vec::with_capacity(file.resources.len());
         for (index, raw) in file.resources.into_iter().enumerate() {
-            let fail = |message: String| InventoryError::Resource {
-                origin: origin.to_string(),
-                index,
-                id: raw.id.clone(),
-                message,
+            let fail = |at: &RawValue, id: &str, message: String| {
+                let (line, col) = line_col(text, at);
+                InventoryError::Resource {
+                    origin: origin.to_string(),
+                    line,
+                    col,
+                    index,
+                    id: id.to_string(),
+                    message,
+                }
             };
-            let kind = schema::resource_type(&raw.kind)
-                .ok_or_else(|| fail(format!("unknown resource type {:?}", raw.kind)))?;
-            let mut resource = Resource::new(kind, raw.id.clone());
-            resource.arn = raw.arn.clone();
-            resource.account = raw.account.clone();
-            resource.region = raw.region.clone();
-            resource.tags = raw.tags.clone();
-            for (name, json) in &raw.attributes {
+            let parsed: ResourceIn =
+                serde_json::from_str(raw.get()).map_err(|e| fail(raw, "?", strip_position(&e)))?;
+            let kind = schema::resource_type(&parsed.kind).ok_or_else(|| {
+                fail(
+                    raw,
+                    &parsed.id,
+                    format!("unknown resource type {:?}", parsed.kind),
+                )
+            })?;
+            let mut resource = Resource::new(kind, parsed.id.clone());
+            resource.arn = parsed.arn;
+            resource.account = parsed.account;
+            resource.region = parsed.region;
+            if let Some(tags) = parsed.tags {
+                resource.set_tags(tags);
+            }
+            for (name, json) in parsed.attributes {
                 let index = kind
                     .attributes
                     .iter()
                     .position(|a| a.name == name)
-                    .ok_or_else(|| fail(format!("{} has no attribute {name:?}", kind.name)))?;
-                resource.values[index] = typed_value(&kind.attributes[index], json)
-                    .map_err(|m| fail(format!("attribute {name}: {m}")))?;
+                    .ok_or_else(|| {
+                        let known: Vec<_> = kind.attributes.iter().map(|a| a.name).collect();
+                        let hint = schema::suggest(&name, known.iter().copied())
+                            .map(|s| format!(" (did you mean {s:?}?)"))
+                            .unwrap_or_default();
+                        fail(
+                            json,
+                            &resource.id,
+                            format!("{} has no attribute {name:?}{hint}", kind.name),
+                        )
+                    })?;
+                let attribute = &kind.attributes[index];
+                let value: serde_json::Value = serde_json::from_str(json.get())
+                    .map_err(|e| fail(json, &resource.id, strip_position(&e)))?;
+                let typed = typed(&attribute.ty, &value)
+                    .map_err(|m| fail(json, &resource.id, format!("attribute {name}: {m}")))?;
+                resource.values[index] = fact(attribute, typed);
             }
             resources.push(resource);
         }
@@ -295,32 +392,34 @@ impl Inventory {
         })
     }
 
+    /// The inventory as JSON: unknown attributes are left out, known
+    /// absences are `null`, and unread tags leave out `tags`.
     pub fn to_json(&self) -> String {
-        let file = InventoryFile {
-            schema: INVENTORY_SCHEMA.to_string(),
-            source: self.source.clone(),
+        let file = InventoryFileOut {
+            schema: INVENTORY_SCHEMA,
+            source: &self.source,
             collected_at: self.collected_at,
             resources: self
                 .resources
                 .iter()
-                .map(|r| ResourceFile {
-                    kind: r.kind.name.to_string(),
-                    id: r.id.clone(),
-                    arn: r.arn.clone(),
-                    account: r.account.clone(),
-                    region: r.region.clone(),
-                    tags: r.tags.clone(),
+                .map(|r| ResourceOut {
+                    kind: r.kind.name,
+                    id: &r.id,
+                    arn: &r.arn,
+                    account: &r.account,
+                    region: &r.region,
+                    tags: r.tags_read.then_some(&r.tags),
                     attributes: r
                         .kind
                         .attributes
                         .iter()
                         .zip(&r.values)
-                        .filter(|(_, v)| !v.is_null())
-                        .map(|(a, v)| (a.name.to_string(), v.to_json()))
+                        .filter(|(_, v)| !v.is_unknown())
+                        .map(|(a, v)| (a.name, v.to_json()))
                         .collect(),
                 })
                 .collect(),
-            errors: self.errors.clone(),
+            errors: &self.errors,
         };
         let mut text = serde_json::to_string_pretty(&file).expect("inventory serializes");
         text.push('\n');
@@ -328,8 +427,25 @@ impl Inventory {
     }
 }
 
-fn typed_value(attribute: &Attribute, json: &serde_json::Value) -> Result<Value, String> {
-    typed(&attribute.ty, json)
+/// 1-based line and column of `part`, a slice of `text`.
+fn line_col(text: &str, part: &RawValue) -> (usize, usize) {
+    let offset = (part.get().as_ptr() as usize)
+        .saturating_sub(text.as_ptr() as usize)
+        .min(text.len());
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+/// serde_json's message without its "at line 1 column 9", which counts from
+/// the start of the resource, not of the file.
+fn strip_position(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" at line ") {
+        Some(i) => text[..i].to_string(),
+        None => text,
+    }
 }
 
 fn typed(ty: &AttrType, json: &serde_json::Value) -> Result<Value, String> {
@@ -370,7 +486,7 @@ fn typed(ty: &AttrType, json: &serde_json::Value) -> Result<Value, String> {
                             .iter()
                             .find(|f| f.name == key)
                             .ok_or_else(|| format!("unknown field {key:?}"))?;
-                        out.insert(key.clone(), typed(&field.ty, v)?);
+                        out.insert(key.clone(), fact(field, typed(&field.ty, v)?));
                     }
                     Ok(Value::Object(out))
                 })
@@ -412,7 +528,7 @@ mod tests {
             .to_string();
         assert_eq!(
             err,
-            "inv.json: resources[0] (a): attribute multi_az: expected bool, found \"yes\""
+            "inv.json:2:77: resources[0] (a): attribute multi_az: expected bool, found \"yes\""
         );
         let text = r#"{"schema":"backstop.inventory/v1","resources":[
             {"type":"aws.rds.db_instance","id":"a","attributes":{"multiaz":true}}]}"#;

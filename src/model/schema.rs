@@ -93,6 +93,19 @@ pub struct Attribute {
     pub doc: &'static str,
     /// The calls needed to fill it, beyond the listing of the resource type.
     pub calls: &'static [&'static Operation],
+    /// What it means when AWS says there is none (`null` in an inventory).
+    /// `None`: once read it always has a value, so a missing one is unknown.
+    pub none: Option<&'static str>,
+}
+
+impl Attribute {
+    /// Marks the attribute as one that can be none, and says what that means.
+    const fn or_none(self, meaning: &'static str) -> Attribute {
+        Attribute {
+            none: Some(meaning),
+            ..self
+        }
+    }
 }
 
 #[derive(Debug, PartialEq)]
@@ -162,6 +175,7 @@ const fn attr(
         ty,
         doc,
         calls,
+        none: None,
     }
 }
 
@@ -185,49 +199,53 @@ pub const LOG_GROUP: &str = "aws.logs.log_group";
 use ops::*;
 
 static LIFECYCLE_RULE_FIELDS: &[Attribute] = &[
-    attr("id", STR, "The lifecycle rule's id", &[]),
+    attr("id", STR, "The lifecycle rule's id", &[]).or_none("no id"),
     attr("enabled", BOOL, "Status is Enabled", &[]),
     attr(
         "prefix",
         STR,
-        "Object key prefix the rule is limited to (empty: whole bucket; absent: narrowed by tag or size)",
+        "Object key prefix the rule is limited to (empty: whole bucket)",
         &[],
-    ),
+    )
+    .or_none("narrowed by tag or object size"),
     attr(
         "expiration_days",
         INT,
-        "Current versions expire after this many days (absent: never)",
+        "Current versions expire after this many days",
         &[],
-    ),
+    )
+    .or_none("current versions never expire"),
     attr(
         "noncurrent_expiration_days",
         INT,
-        "Noncurrent versions expire after this many days (absent: never)",
+        "Noncurrent versions expire after this many days",
         &[],
-    ),
+    )
+    .or_none("noncurrent versions never expire"),
 ];
 
 static REPLICATION_RULE_FIELDS: &[Attribute] = &[
-    attr("id", STR, "The replication rule's id", &[]),
+    attr("id", STR, "The replication rule's id", &[]).or_none("no id"),
     attr("enabled", BOOL, "Status is Enabled", &[]),
     attr("destination_bucket", STR, "Destination bucket name", &[]),
     attr(
         "destination_region",
         STR,
-        "Destination bucket's region (absent when it could not be resolved)",
+        "Destination bucket's region (unknown when it could not be resolved)",
         &[],
     ),
     attr(
         "prefix",
         STR,
-        "Key prefix the rule copies (empty: the whole bucket; absent: selected by tag)",
+        "Key prefix the rule copies (empty: the whole bucket)",
         &[],
-    ),
+    )
+    .or_none("selected by tag"),
 ];
 
 static ECR_LIFECYCLE_RULE_FIELDS: &[Attribute] = &[
     attr("priority", INT, "Rule priority", &[]),
-    attr("description", STR, "Rule description", &[]),
+    attr("description", STR, "Rule description", &[]).or_none("no description"),
     attr(
         "tag_status",
         AttrType::Str {
@@ -270,9 +288,10 @@ pub static RESOURCE_TYPES: &[ResourceType] = &[
             attr(
                 "cluster_id",
                 STR,
-                "Aurora cluster it belongs to (absent when standalone)",
+                "Aurora cluster it belongs to",
                 &[],
-            ),
+            )
+.or_none("standalone, not in a cluster"),
             attr(
                 "backup_retention_days",
                 INT,
@@ -303,13 +322,15 @@ pub static RESOURCE_TYPES: &[ResourceType] = &[
                 "Storage (and so its backups and snapshots) is encrypted",
                 &[],
             ),
-            attr("kms_key_id", STR, "KMS key that encrypts the storage", &[]),
+            attr("kms_key_id", STR, "KMS key that encrypts the storage", &[])
+.or_none("storage is not encrypted"),
             attr(
                 "kms_key_managed_by",
                 KEY_MANAGERS,
                 "Who manages that KMS key: AWS or CUSTOMER",
                 &[&KMS_DESCRIBE_KEY],
-            ),
+            )
+.or_none("no KMS key"),
             attr(
                 "deletion_protection",
                 BOOL,
@@ -331,9 +352,10 @@ pub static RESOURCE_TYPES: &[ResourceType] = &[
             attr(
                 "latest_restorable_time",
                 TIME,
-                "Latest time point-in-time restore can reach (absent: backups off)",
+                "Latest time point-in-time restore can reach",
                 &[],
-            ),
+            )
+.or_none("automated backups are off"),
             attr(
                 "backup_replication_regions",
                 STR_LIST,
@@ -345,7 +367,8 @@ pub static RESOURCE_TYPES: &[ResourceType] = &[
                 TIME,
                 "Creation time of the newest snapshot of this instance held in another audited region",
                 &[&RDS_DESCRIBE_DB_SNAPSHOTS],
-            ),
+            )
+.or_none("no snapshot of it in another region"),
         ],
     },
     ResourceType {
@@ -381,13 +404,15 @@ pub static RESOURCE_TYPES: &[ResourceType] = &[
                 &[],
             ),
             attr("storage_encrypted", BOOL, "Storage is encrypted", &[]),
-            attr("kms_key_id", STR, "KMS key that encrypts the storage", &[]),
+            attr("kms_key_id", STR, "KMS key that encrypts the storage", &[])
+.or_none("storage is not encrypted"),
             attr(
                 "kms_key_managed_by",
                 KEY_MANAGERS,
                 "Who manages that KMS key: AWS or CUSTOMER",
                 &[&KMS_DESCRIBE_KEY],
-            ),
+            )
+.or_none("no KMS key"),
             attr(
                 "deletion_protection",
                 BOOL,
@@ -448,11 +473,13 @@ pub static RESOURCE_TYPES: &[ResourceType] = &[
             attr(
                 "source_region",
                 STR,
-                "Region the snapshot was copied from (absent when not a copy)",
+                "Region the snapshot was copied from",
                 &[],
-            ),
+            )
+.or_none("not a copy"),
             attr("encrypted", BOOL, "The snapshot is encrypted", &[]),
-            attr("kms_key_id", STR, "KMS key that encrypts it", &[]),
+            attr("kms_key_id", STR, "KMS key that encrypts it", &[])
+.or_none("not encrypted"),
             attr("created_at", TIME, "When the snapshot was taken", &[]),
             attr(
                 "public",
@@ -493,7 +520,8 @@ pub static RESOURCE_TYPES: &[ResourceType] = &[
                 STR,
                 "KMS key of the default encryption",
                 &[&S3_GET_BUCKET_ENCRYPTION],
-            ),
+            )
+.or_none("default encryption does not use KMS"),
             attr(
                 "versioning",
                 AttrType::Str {
@@ -539,15 +567,17 @@ pub static RESOURCE_TYPES: &[ResourceType] = &[
             attr(
                 "max_age",
                 STR,
-                "Age the newest export may reach, from the configuration (e.g. `26h`; absent: the rule's default)",
+                "Age the newest export may reach, from the configuration (e.g. `26h`)",
                 &[],
-            ),
+            )
+.or_none("the rule's default"),
             attr(
                 "latest_object_time",
                 TIME,
-                "Last-modified time of the newest object (absent: no objects)",
+                "Last-modified time of the newest object",
                 &[],
-            ),
+            )
+.or_none("no objects"),
             attr(
                 "object_count",
                 INT,
@@ -590,7 +620,8 @@ pub static RESOURCE_TYPES: &[ResourceType] = &[
                 "Encryption type",
                 &[],
             ),
-            attr("kms_key_id", STR, "KMS key (when encryption is KMS)", &[]),
+            attr("kms_key_id", STR, "KMS key (when encryption is KMS)", &[])
+.or_none("not encrypted with KMS"),
             attr(
                 "lifecycle_policy",
                 BOOL,
@@ -620,10 +651,12 @@ pub static RESOURCE_TYPES: &[ResourceType] = &[
             attr(
                 "retention_days",
                 INT,
-                "Days events are kept (absent: never expire)",
+                "Days events are kept",
                 &[],
-            ),
-            attr("kms_key_id", STR, "KMS key that encrypts the log data", &[]),
+            )
+.or_none("events never expire"),
+            attr("kms_key_id", STR, "KMS key that encrypts the log data", &[])
+.or_none("not encrypted with a KMS key"),
             attr("stored_bytes", INT, "Bytes stored", &[]),
             attr(
                 "subscription_destinations",

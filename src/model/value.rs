@@ -9,8 +9,18 @@ use std::fmt;
 
 use jiff::Timestamp;
 
+/// A fact about a resource.
+///
+/// `Null` and `Unknown` are different answers: `Null` is a *known absence*
+/// (AWS was asked and said there is none: no KMS key, no retention, not in a
+/// cluster), which rules judge like any value; `Unknown` means the fact was
+/// not read, the call failed, or AWS did not send it, and no rule may pass or
+/// fail on it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
+    /// Not read, or not sent by AWS.
+    Unknown,
+    /// Read: there is none.
     Null,
     Bool(bool),
     Int(i64),
@@ -21,8 +31,14 @@ pub enum Value {
 }
 
 impl Value {
+    /// A known absence.
     pub fn is_null(&self) -> bool {
         matches!(self, Value::Null)
+    }
+
+    /// Not read or not sent.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Value::Unknown)
     }
 
     pub fn as_str(&self) -> Option<&str> {
@@ -40,9 +56,12 @@ impl Value {
     }
 
     /// The JSON form used in inventories: timestamps as RFC 3339 strings.
+    /// Unknown facts are left out of inventories, so they never reach here
+    /// from a resource; inside a list they are written as `null`, which an
+    /// inventory reads back as unknown for a field that cannot be none.
     pub fn to_json(&self) -> serde_json::Value {
         match self {
-            Value::Null => serde_json::Value::Null,
+            Value::Unknown | Value::Null => serde_json::Value::Null,
             Value::Bool(b) => (*b).into(),
             Value::Int(i) => (*i).into(),
             Value::Str(s) => s.clone().into(),
@@ -61,6 +80,7 @@ impl Value {
 impl fmt::Display for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Value::Unknown => f.write_str("unknown"),
             Value::Null => f.write_str("absent"),
             Value::Bool(b) => write!(f, "{b}"),
             Value::Int(i) => write!(f, "{i}"),

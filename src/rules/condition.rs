@@ -8,10 +8,10 @@
 //! useful inside `any:` over a list).
 //!
 //! Everything is type-checked against the schema when the rule compiles, so
-//! evaluation never meets a type it does not expect. Every operator except
-//! `present`/`absent` is false on an absent attribute: an unknown fact never
-//! passes an assertion. Internally such a test is *unknown* rather than
-//! false, so `not:` cannot turn it into a pass either.
+//! evaluation never meets a type it does not expect. Truth has three values:
+//! a test of an unknown fact (not read, not sent) is *unknown*, and `not:`
+//! leaves it unknown, so it can neither pass nor fail a rule. A known
+//! absence is a fact: `absent` holds on it, `eq` is false and `ne` true.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
@@ -69,7 +69,7 @@ pub enum Subject {
     Common(Common),
     Tag(String),
     /// A field of the list element being examined by `any`/`all`/`none`.
-    Field(&'static str),
+    Field(&'static Attribute),
     /// A `$param` used as a subject: its value is known at compile time.
     Param {
         name: String,
@@ -374,7 +374,7 @@ impl<'a> Compiler<'a> {
         }
         match scope {
             Scope::Object(fields) => match fields.iter().find(|f| f.name == name) {
-                Some(f) => Some((Subject::Field(f.name), f.ty)),
+                Some(f) => Some((Subject::Field(f), f.ty)),
                 None => {
                     let help = did_you_mean(
                         name,
@@ -935,7 +935,8 @@ fn one_line(s: &str) -> String {
 
 fn subject_name(s: &Subject) -> String {
     match s {
-        Subject::Attr { name, .. } | Subject::Field(name) => (*name).to_string(),
+        Subject::Attr { name, .. } => (*name).to_string(),
+        Subject::Field(field) => field.name.to_string(),
         Subject::Common(c) => c.name().to_string(),
         Subject::Tag(t) => format!("tags.{t}"),
         Subject::Param { name, .. } => format!("${name}"),
@@ -982,27 +983,28 @@ impl Subject {
                 };
                 Cow::Owned(Value::Str(s.clone()))
             }
-            Subject::Tag(key) => Cow::Owned(
-                r.tags
-                    .get(key)
-                    .map_or(Value::Null, |v| Value::Str(v.clone())),
-            ),
-            Subject::Field(name) => Cow::Borrowed(
-                env.element
-                    .and_then(|o| o.get(*name))
-                    .unwrap_or(&Value::Null),
-            ),
+            Subject::Tag(key) => Cow::Owned(r.tag(key)),
+            // A list element was read whole: a field it lacks is a known
+            // absence where the schema allows one, and unknown otherwise.
+            Subject::Field(field) => match env.element.and_then(|o| o.get(field.name)) {
+                Some(Value::Null) | None if field.none.is_none() => Cow::Borrowed(&UNKNOWN),
+                Some(v) => Cow::Borrowed(v),
+                None => Cow::Borrowed(&NULL),
+            },
             Subject::Param { value, .. } => Cow::Borrowed(value),
         }
     }
 }
 
-/// Three-valued truth. A test of an absent value is unknown, and `not`
-/// leaves it unknown, so an unknown fact never makes a condition hold however
-/// it is phrased (`not: {x: {eq: 1}}` fails on an absent `x`, as `x: {ne: 1}`
-/// does).
+static NULL: Value = Value::Null;
+static UNKNOWN: Value = Value::Unknown;
+
+/// Three-valued truth. A test of an unknown fact is unknown, and `not`
+/// leaves it unknown, so an unknown fact never makes a condition hold or
+/// fail however it is phrased. A known absence is a fact like any other:
+/// `eq` on it is false, `ne` true, `absent` true.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Truth {
+pub enum Truth {
     False,
     Unknown,
     True,
@@ -1042,7 +1044,7 @@ impl Condition {
         self.truth(env) == Truth::False
     }
 
-    fn truth(&self, env: &Env) -> Truth {
+    pub fn truth(&self, env: &Env) -> Truth {
         match self {
             Condition::All(parts) => Truth::all(parts.iter().map(|p| p.truth(env))),
             Condition::Any(parts) => Truth::any(parts.iter().map(|p| p.truth(env))),
@@ -1117,15 +1119,63 @@ impl Condition {
         }
     }
 
+    /// Which facts left the condition undecided, for `error` messages:
+    /// `multi_az`, `replication_rules[0].destination_region`. Call only when
+    /// `truth` is unknown.
+    pub fn unknown_facts(&self, env: &Env) -> Vec<String> {
+        let mut out = Vec::new();
+        self.collect_unknowns(env, "", &mut out);
+        out
+    }
+
+    fn collect_unknowns(&self, env: &Env, prefix: &str, out: &mut Vec<String>) {
+        match self {
+            Condition::All(parts) | Condition::Any(parts) => {
+                for part in parts {
+                    if part.truth(env) == Truth::Unknown {
+                        part.collect_unknowns(env, prefix, out);
+                    }
+                }
+            }
+            Condition::Not(inner) => inner.collect_unknowns(env, prefix, out),
+            Condition::Check { subject, tests } => {
+                let value = subject.value(env);
+                let name = format!("{prefix}{}", subject_name(subject));
+                if value.is_unknown() {
+                    if !out.contains(&name) {
+                        out.push(name);
+                    }
+                    return;
+                }
+                for test in tests {
+                    if test.truth(&value, env) == Truth::Unknown {
+                        test.collect_unknowns(&value, env, &name, out);
+                    }
+                }
+            }
+        }
+    }
+
     /// Why the condition does not hold. Call only when `holds` is false.
     pub fn explain(&self, env: &Env) -> String {
         match self {
-            Condition::All(parts) => parts
-                .iter()
-                .filter(|p| !p.holds(env))
-                .map(|p| p.explain(env))
-                .collect::<Vec<_>>()
-                .join("; "),
+            Condition::All(parts) => {
+                // The parts that are false explain a failure; unknown ones
+                // did not decide it.
+                let false_parts = parts.iter().filter(|p| p.excludes(env)).count();
+                parts
+                    .iter()
+                    .filter(|p| {
+                        if false_parts > 0 {
+                            p.excludes(env)
+                        } else {
+                            !p.holds(env)
+                        }
+                    })
+                    .map(|p| p.explain(env))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            }
             Condition::Any(parts) => {
                 // Any one alternative would do; those that cannot hold for any
                 // resource (params only) are left out.
@@ -1228,21 +1278,28 @@ impl Operand {
 }
 
 impl Test {
-    /// Unknown when the value (or a `$self` operand) is absent, except for
-    /// `present` / `absent`.
+    /// Unknown when the value (or a `$self` operand) is unknown. A known
+    /// absence has no size, time or text: only `absent`, `ne`, `not_in` and
+    /// `none` hold on it.
     fn truth(&self, value: &Value, env: &Env) -> Truth {
+        if value.is_unknown() {
+            return Truth::Unknown;
+        }
         if let Test::Present(want) = self {
             return Truth::of(value.is_null() != *want);
         }
         if value.is_null() {
-            return Truth::Unknown;
+            return self.truth_of_absence(env);
         }
         match self {
             Test::Present(_) => unreachable!("handled above"),
             Test::Compare { op, operand } => {
                 let other = operand.value(env);
-                if other.is_null() {
+                if other.is_unknown() {
                     return Truth::Unknown;
+                }
+                if other.is_null() {
+                    return Truth::of(*op == CmpOp::Ne);
                 }
                 Truth::of(compare(value, *op, &other))
             }
@@ -1252,7 +1309,8 @@ impl Test {
             Test::Contains(operand) => {
                 let needle = operand.value(env);
                 Truth::of(match (value, &*needle) {
-                    (_, Value::Null) => return Truth::Unknown,
+                    (_, Value::Unknown) => return Truth::Unknown,
+                    (_, Value::Null) => false,
                     (Value::List(items), n) => items.contains(n),
                     (Value::Str(s), Value::Str(n)) => s.contains(n.as_str()),
                     _ => false,
@@ -1288,6 +1346,61 @@ impl Test {
                 }
                 _ => false,
             }),
+        }
+    }
+
+    /// The test on a known absence: an absent value equals nothing, so only
+    /// the negative tests hold; a `$self` operand that is unknown leaves it
+    /// unknown.
+    fn truth_of_absence(&self, env: &Env) -> Truth {
+        match self {
+            Test::Compare { op, operand } => {
+                if operand.value(env).is_unknown() {
+                    Truth::Unknown
+                } else {
+                    Truth::of(*op == CmpOp::Ne)
+                }
+            }
+            Test::Contains(operand) if operand.value(env).is_unknown() => Truth::Unknown,
+            Test::In { negated, .. } => Truth::of(*negated),
+            Test::Quantified {
+                quantifier: Quantifier::None,
+                ..
+            } => Truth::True,
+            _ => Truth::False,
+        }
+    }
+
+    fn collect_unknowns(&self, value: &Value, env: &Env, name: &str, out: &mut Vec<String>) {
+        let mut push = |fact: String| {
+            if !out.contains(&fact) {
+                out.push(fact);
+            }
+        };
+        match self {
+            Test::Compare { operand, .. } | Test::Contains(operand) => {
+                if let Operand::OfResource(subject) = operand {
+                    push(subject_name(subject));
+                }
+            }
+            Test::Quantified {
+                element: Element::Object(condition),
+                ..
+            } => {
+                for (i, item) in value.as_list().unwrap_or_default().iter().enumerate() {
+                    let Value::Object(fields) = item else {
+                        continue;
+                    };
+                    let inner = Env {
+                        element: Some(fields),
+                        ..*env
+                    };
+                    if condition.truth(&inner) == Truth::Unknown {
+                        condition.collect_unknowns(&inner, &format!("{name}[{i}]."), out);
+                    }
+                }
+            }
+            _ => push(name.to_string()),
         }
     }
 

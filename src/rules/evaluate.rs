@@ -4,7 +4,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use jiff::Timestamp;
 
-use super::condition::{Condition, Env};
+use super::condition::{Condition, Env, Truth};
 use super::definition::RuleDef;
 use crate::model::schema::{self, Operation};
 use crate::model::{CollectionError, Inventory, ResourceRef};
@@ -72,6 +72,56 @@ impl Rule {
             .operations_for(self.reads.iter().copied(), self.reads_tags)
     }
 
+    /// This rule on `inventory.resources[i]`, whose attribute-level
+    /// collection errors are `errors`: `None` when `when` is known to be
+    /// false, else the status and, unless it passed, why.
+    fn judge(
+        &self,
+        inventory: &Inventory,
+        i: usize,
+        errors: &[usize],
+        now: Timestamp,
+    ) -> Option<(Status, Option<String>)> {
+        let env = Env::new(&inventory.resources[i], now);
+        let unreadable: Vec<&CollectionError> = errors
+            .iter()
+            .map(|&e| &inventory.errors[e])
+            .filter(|e| self.is_affected_by(e))
+            .collect();
+        // A rule that does not apply needs nothing, readable or not; but if
+        // `when` itself could not be read, it may apply.
+        if let Some(when) = &self.when {
+            let when_unreadable = unreadable.iter().any(|e| self.when_is_affected_by(e));
+            match when.truth(&env) {
+                Truth::False if !when_unreadable => return None,
+                Truth::Unknown if unreadable.is_empty() => {
+                    return Some((
+                        Status::Error,
+                        Some(format!(
+                            "could not decide whether the rule applies: {}",
+                            unknown_message(&when.unknown_facts(&env))
+                        )),
+                    ));
+                }
+                _ => {}
+            }
+        }
+        if !unreadable.is_empty() {
+            return Some((Status::Error, Some(unreadable_message(&unreadable))));
+        }
+        Some(match self.assert.truth(&env) {
+            Truth::True => (Status::Pass, None),
+            Truth::False => (Status::Fail, Some(self.assert.explain(&env))),
+            Truth::Unknown => (
+                Status::Error,
+                Some(format!(
+                    "could not decide: {}",
+                    unknown_message(&self.assert.unknown_facts(&env))
+                )),
+            ),
+        })
+    }
+
     fn is_affected_by(&self, error: &CollectionError) -> bool {
         error
             .attributes
@@ -105,6 +155,14 @@ pub enum Target {
     Listing(usize),
 }
 
+/// Every verdict of an audit, and the (rule, resource) pairs whose `when`
+/// was known to be false.
+#[derive(Debug, Default)]
+pub struct Evaluation {
+    pub verdicts: Vec<Verdict>,
+    pub not_applicable: Vec<(usize, usize)>,
+}
+
 /// The compiled rules of one audit.
 #[derive(Debug)]
 pub struct Engine {
@@ -132,51 +190,35 @@ impl Engine {
 
     /// Judges every resource against every rule for its type.
     pub fn evaluate(&self, inventory: &Inventory, now: Timestamp) -> Vec<Verdict> {
+        self.judge(inventory, now).verdicts
+    }
+
+    /// Judges every resource against every rule for its type, and says
+    /// which pairs the rules' `when` ruled out. Every (rule, resource of its
+    /// type) pair gets exactly one of the two; a pair that somehow got
+    /// neither is reported as an `error`, never dropped.
+    pub fn judge(&self, inventory: &Inventory, now: Timestamp) -> Evaluation {
         let mut by_type: HashMap<&str, Vec<usize>> = HashMap::new();
         for (i, r) in inventory.resources.iter().enumerate() {
             by_type.entry(r.kind.name).or_default().push(i);
         }
         let damaged = damaged_resources(inventory);
-        let mut verdicts = Vec::new();
+        let mut evaluation = Evaluation::default();
         for (rule_index, rule) in self.rules.iter().enumerate() {
             for &i in by_type
                 .get(rule.def.kind.name)
                 .map(Vec::as_slice)
                 .unwrap_or_default()
             {
-                let resource = &inventory.resources[i];
                 let errors = damaged.get(&i).map(Vec::as_slice).unwrap_or_default();
-                let unreadable: Vec<&CollectionError> = errors
-                    .iter()
-                    .map(|&e| &inventory.errors[e])
-                    .filter(|e| rule.is_affected_by(e))
-                    .collect();
-                let env = Env::new(resource, now);
-                let verdict = |status, message| Verdict {
-                    rule: rule_index,
-                    target: Target::Resource(i),
-                    status,
-                    message,
-                };
-                // A rule that does not apply needs nothing, readable or not;
-                // but if `when` itself could not be read, it may apply.
-                if let Some(when) = &rule.when
-                    && !unreadable.iter().any(|e| rule.when_is_affected_by(e))
-                    && !when.holds(&env)
-                {
-                    continue;
-                }
-                if !unreadable.is_empty() {
-                    verdicts.push(verdict(
-                        Status::Error,
-                        Some(unreadable_message(&unreadable)),
-                    ));
-                    continue;
-                }
-                if rule.assert.holds(&env) {
-                    verdicts.push(verdict(Status::Pass, None));
-                } else {
-                    verdicts.push(verdict(Status::Fail, Some(rule.assert.explain(&env))));
+                match rule.judge(inventory, i, errors, now) {
+                    Some((status, message)) => evaluation.verdicts.push(Verdict {
+                        rule: rule_index,
+                        target: Target::Resource(i),
+                        status,
+                        message,
+                    }),
+                    None => evaluation.not_applicable.push((rule_index, i)),
                 }
             }
             // One result per unreadable (region, resource): a type listed by
@@ -205,7 +247,7 @@ impl Engine {
                 }
             }
             for (e, errors) in unlisted {
-                verdicts.push(Verdict {
+                evaluation.verdicts.push(Verdict {
                     rule: rule_index,
                     target: Target::Listing(e),
                     status: Status::Error,
@@ -213,7 +255,58 @@ impl Engine {
                 });
             }
         }
-        verdicts
+        let gaps = self.coverage_gaps(inventory, &evaluation);
+        debug_assert!(
+            gaps.is_empty(),
+            "rule x resource pairs without a result: {gaps:?}"
+        );
+        for (rule, resource) in gaps {
+            tracing::error!(
+                "internal error: rule {} gave no result on resource {}",
+                self.rules[rule].id(),
+                inventory.resources[resource].id
+            );
+            evaluation.verdicts.push(Verdict {
+                rule,
+                target: Target::Resource(resource),
+                status: Status::Error,
+                message: Some("internal error: no verdict was reached; please report this".into()),
+            });
+        }
+        evaluation
+    }
+
+    /// The (rule, resource) pairs of the rules' types that have no verdict
+    /// and were not ruled out by `when`, plus any pair decided twice: the
+    /// coverage invariant says there are none.
+    pub fn coverage_gaps(
+        &self,
+        inventory: &Inventory,
+        evaluation: &Evaluation,
+    ) -> Vec<(usize, usize)> {
+        let mut seen: HashMap<(usize, usize), usize> = HashMap::new();
+        let targets = evaluation
+            .verdicts
+            .iter()
+            .filter_map(|v| match v.target {
+                Target::Resource(i) => Some((v.rule, i)),
+                Target::Listing(_) => None,
+            })
+            .chain(evaluation.not_applicable.iter().copied());
+        for pair in targets {
+            *seen.entry(pair).or_default() += 1;
+        }
+        let mut gaps = Vec::new();
+        for (rule_index, rule) in self.rules.iter().enumerate() {
+            for (i, r) in inventory.resources.iter().enumerate() {
+                if r.kind.name == rule.def.kind.name
+                    && seen.get(&(rule_index, i)).copied().unwrap_or(0) != 1
+                {
+                    gaps.push((rule_index, i));
+                }
+            }
+        }
+        gaps
     }
 
     /// Turns verdicts into report findings.
@@ -311,6 +404,23 @@ fn unreadable_message(errors: &[&CollectionError]) -> String {
         })
         .collect();
     parts.join("; ")
+}
+
+/// `multi_az is unknown (...)`: the facts that were neither read nor sent.
+fn unknown_message(facts: &[String]) -> String {
+    let (verb, noun) = if facts.len() == 1 {
+        ("is", "it was")
+    } else {
+        ("are", "they were")
+    };
+    if facts.is_empty() {
+        return "a fact it needs is unknown".to_string();
+    }
+    format!(
+        "{} {verb} unknown ({noun} not collected, or AWS did not report {})",
+        facts.join(", "),
+        if facts.len() == 1 { "it" } else { "them" }
+    )
 }
 
 fn fill_placeholders(template: &str, resource: &ResourceRef) -> String {

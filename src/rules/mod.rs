@@ -14,7 +14,7 @@ pub mod yaml;
 pub use condition::ParamValue;
 pub use definition::RuleDef;
 pub use diagnostic::{Diagnostic, Diagnostics};
-pub use evaluate::{Engine, Rule, Verdict};
+pub use evaluate::{Engine, Evaluation, Rule, Verdict};
 
 use crate::verdict::Severity;
 use condition::Compiler;
