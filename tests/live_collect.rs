@@ -637,8 +637,8 @@ async fn collects_every_attribute_of_every_type_in_two_regions() {
                 ("id", "to-nowhere".into()),
                 ("enabled", false.into()),
                 ("destination_bucket", "bucket-of-another-account".into()),
-                // GetBucketLocation on it fails: unresolved, not an error.
-                ("destination_region", Value::Null),
+                // GetBucketLocation on it fails: unresolved, so unknown.
+                ("destination_region", Value::Unknown),
                 ("prefix", "".into()),
             ]),
         ])
@@ -818,9 +818,9 @@ async fn collects_every_attribute_of_every_type_in_two_regions() {
                 continue;
             }
             assert!(
-                inv.resources
-                    .iter()
-                    .any(|r| std::ptr::eq(r.kind, kind) && !r.get(attribute.name).is_null()),
+                inv.resources.iter().any(|r| std::ptr::eq(r.kind, kind)
+                    && !r.get(attribute.name).is_null()
+                    && !r.get(attribute.name).is_unknown()),
                 "{}.{} is never filled",
                 kind.name,
                 attribute.name
@@ -992,7 +992,10 @@ async fn denied_calls_become_collection_errors() {
         assert_eq!(e.attributes, ["lifecycle_rules"]);
     }
     let bucket = find(inv, schema::S3_BUCKET, USE1, "denied-east");
-    assert!(bucket.get("lifecycle_rules").is_null(), "never a false []");
+    assert!(
+        bucket.get("lifecycle_rules").is_unknown(),
+        "never a false []"
+    );
     assert_eq!(bucket.get("versioning"), &Value::from("Enabled"));
     assert_eq!(bucket.get("encryption"), &Value::from("none"));
 
@@ -1001,7 +1004,7 @@ async fn denied_calls_become_collection_errors() {
     // other region's snapshots could not be listed.
     let instance = find(inv, schema::DB_INSTANCE, USE1, "denied-db");
     assert_eq!(instance.get("backup_retention_days"), &Value::Int(7));
-    assert!(instance.get("cross_region_copy_time").is_null());
+    assert!(instance.get("cross_region_copy_time").is_unknown());
     find(inv, schema::DB_INSTANCE, EUW1, "denied-eu-db");
     assert!(of_kind(inv, schema::DB_SNAPSHOT).is_empty());
     let snapshots = errors_for(inv, "DescribeDBSnapshots");
@@ -1105,7 +1108,7 @@ async fn the_plan_skips_what_no_rule_reads() {
     );
     let group = &collected.inventory.resources[0];
     assert!(
-        group.get("subscription_destinations").is_null(),
+        group.get("subscription_destinations").is_unknown(),
         "not read, so not claimed to be empty"
     );
 
@@ -1124,8 +1127,8 @@ async fn the_plan_skips_what_no_rule_reads() {
         "planned-bucket",
     );
     assert_eq!(bucket.get("versioning"), &Value::from("Disabled"));
-    assert!(bucket.get("lifecycle_rules").is_null());
-    assert!(bucket.get("encryption").is_null());
+    assert!(bucket.get("lifecycle_rules").is_unknown());
+    assert!(bucket.get("encryption").is_unknown());
     let s3_calls: BTreeMap<_, _> = collected
         .calls
         .iter()
@@ -1435,8 +1438,8 @@ async fn unreadable_cluster_snapshots_are_errors_never_passes() {
     }
     assert_eq!(inv.errors.len(), 2, "{:#?}", inv.errors);
     let public = find(inv, schema::DB_SNAPSHOT, USE1, "vault-public");
-    assert!(public.get("public").is_null(), "never a false `false`");
-    assert!(public.get("shared_with").is_null());
+    assert!(public.get("public").is_unknown(), "never a false `false`");
+    assert!(public.get("shared_with").is_unknown());
     assert_eq!(public.get("encrypted"), &Value::Bool(false));
 
     let report = engine.audit(inv, now);
@@ -1684,7 +1687,7 @@ async fn cluster_snapshot_listing_pages_and_needs_the_restore_attribute() {
     let backup = find(inv, schema::DB_SNAPSHOT, USE1, "awsbackup:job-1");
     assert_eq!(backup.get("snapshot_type"), &Value::from("manual"));
     assert_eq!(backup.get("source_kind"), &Value::from("cluster"));
-    assert!(backup.get("public").is_null());
+    assert!(backup.get("public").is_unknown());
 
     let [error] = &inv.errors[..] else {
         panic!("{:#?}", inv.errors)
@@ -2085,7 +2088,10 @@ async fn unreadable_account_policies_are_errors_never_guesses() {
         assert_eq!(error.resource_id, None);
         assert_eq!(error.attributes, ["subscription_destinations"]);
         for group in ["/app/api", "/app/own"] {
-            assert!(destinations(inv, group).is_null(), "never a partial list");
+            assert!(
+                destinations(inv, group).is_unknown(),
+                "never a partial list"
+            );
         }
         let report = builtin_engine().audit(inv, Timestamp::now());
         for group in ["/app/api", "/app/loop", "/app/own"] {

@@ -9,8 +9,8 @@ use jiff::Timestamp;
 
 use super::errors::{Failure, detail_error, listing_error};
 use super::{Ctx, all_pages, arn_region, kind, set_enum, timestamp};
-use crate::model::Resource;
 use crate::model::schema::{DB_CLUSTER, DB_INSTANCE, DB_SNAPSHOT, Operation, ops};
+use crate::model::{Resource, Value};
 
 /// What one region's RDS collection found, before cross-region linking.
 pub(crate) struct RegionRds {
@@ -561,13 +561,26 @@ async fn key_managers<'r>(
     if !ctx.plan.needs(op) {
         return;
     }
-    let encrypted: Vec<(&mut Resource, String)> = resources
-        .filter(|r| r.get("storage_encrypted") == &true.into())
-        .filter_map(|r| {
-            let key = r.get("kms_key_id").as_str()?.to_string();
-            Some((r, key))
-        })
-        .collect();
+    let mut encrypted: Vec<(&mut Resource, String)> = Vec::new();
+    for r in resources {
+        if r.get("storage_encrypted") == &false.into() {
+            // Not encrypted: no key manages its storage, whatever key id the
+            // service reports.
+            r.set("kms_key_managed_by", Value::Null);
+            continue;
+        }
+        match r.get("kms_key_id") {
+            Value::Str(key) if r.get("storage_encrypted") == &true.into() => {
+                let key = key.clone();
+                encrypted.push((r, key));
+            }
+            // AWS said there is no key: so there is no key manager either.
+            Value::Null => {
+                r.set("kms_key_managed_by", Value::Null);
+            }
+            _ => {}
+        }
+    }
     let keys: BTreeSet<String> = encrypted.iter().map(|(_, k)| k.clone()).collect();
     let managers: HashMap<String, Result<Option<String>, Failure>> = futures::stream::iter(keys)
         .map(|key| async move {
@@ -666,7 +679,16 @@ pub(crate) fn finish(ctx: &Ctx<'_>, mut regions: Vec<RegionRds>) -> Vec<Resource
                     .collect(),
             );
         }
+        let failed: Vec<String> = regions
+            .iter()
+            .filter(|r| matches!(r.snapshots, Snapshots::Failed(_)))
+            .map(|r| r.region.clone())
+            .collect();
         for (region, times) in regions.iter_mut().zip(times) {
+            // "No copy" is known only when every other region was listed.
+            if failed.iter().any(|f| *f != region.region) {
+                continue;
+            }
             for (instance, time) in region.instances.iter_mut().zip(times) {
                 instance.resource.set("cross_region_copy_time", time);
             }

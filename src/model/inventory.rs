@@ -108,12 +108,29 @@ impl Resource {
     }
 }
 
-/// A value as a fact about `attribute`: an absence it cannot have is unknown.
+/// A value as a fact about `attribute`: an absence it cannot have is
+/// unknown, in the fields of listed objects too.
 fn fact(attribute: &Attribute, value: Value) -> Value {
-    if value.is_null() && attribute.none.is_none() {
-        Value::Unknown
-    } else {
-        value
+    match (value, &attribute.ty) {
+        (Value::Null, _) if attribute.none.is_none() => Value::Unknown,
+        (Value::List(items), AttrType::ObjectList(fields)) => Value::List(
+            items
+                .into_iter()
+                .map(|item| match item {
+                    Value::Object(object) => Value::Object(
+                        object
+                            .into_iter()
+                            .map(|(key, v)| match fields.iter().find(|f| f.name == key) {
+                                Some(field) => (key, fact(field, v)),
+                                None => (key, v),
+                            })
+                            .collect(),
+                    ),
+                    other => other,
+                })
+                .collect(),
+        ),
+        (value, _) => value,
     }
 }
 
@@ -486,7 +503,7 @@ fn typed(ty: &AttrType, json: &serde_json::Value) -> Result<Value, String> {
                             .iter()
                             .find(|f| f.name == key)
                             .ok_or_else(|| format!("unknown field {key:?}"))?;
-                        out.insert(key.clone(), fact(field, typed(&field.ty, v)?));
+                        out.insert(key.clone(), typed(&field.ty, v)?);
                     }
                     Ok(Value::Object(out))
                 })

@@ -1339,13 +1339,14 @@ impl Test {
                     Quantifier::None => Truth::any(matching).not(),
                 }
             }
-            Test::Age { newer, .. } => Truth::of(match (value, self.age_limit(env)) {
+            Test::Age { newer, .. } => match (value, self.age_limit(env)) {
+                (_, None) => Truth::Unknown,
                 (Value::Time(t), Some(limit)) => {
                     let age = env.now.duration_since(*t);
-                    if *newer { age < limit } else { age > limit }
+                    Truth::of(if *newer { age < limit } else { age > limit })
                 }
-                _ => false,
-            }),
+                _ => Truth::False,
+            },
         }
     }
 
@@ -1381,6 +1382,18 @@ impl Test {
             Test::Compare { operand, .. } | Test::Contains(operand) => {
                 if let Operand::OfResource(subject) = operand {
                     push(subject_name(subject));
+                }
+            }
+            Test::Age { overrides, .. } => {
+                let outer = Env {
+                    element: None,
+                    ..*env
+                };
+                for subject in overrides {
+                    if !matches!(&*subject.value(&outer), Value::Null) {
+                        push(subject_name(subject));
+                        break;
+                    }
                 }
             }
             Test::Quantified {
@@ -1504,7 +1517,7 @@ impl Test {
                 let limit = match env {
                     Some(env) => self
                         .age_limit(env)
-                        .map_or_else(|| "an invalid duration".into(), duration::format),
+                        .map_or_else(|| "an unknown or invalid duration".into(), duration::format),
                     None if overrides.is_empty() => duration::format(*limit),
                     None => {
                         let names: Vec<_> = overrides.iter().map(subject_name).collect();
@@ -1523,7 +1536,9 @@ impl Test {
 
 impl Test {
     /// The age limit for this resource: the first present override, else the
-    /// fixed limit. `None` when an override is not a valid duration.
+    /// fixed limit. `None` when it cannot be known: an override is unknown
+    /// (falling back to the default could pass what the override fails) or
+    /// not a valid duration.
     fn age_limit(&self, env: &Env) -> Option<SignedDuration> {
         let Test::Age {
             limit, overrides, ..
@@ -1536,8 +1551,10 @@ impl Test {
             ..*env
         };
         for subject in overrides {
-            if let Value::Str(text) = &*subject.value(&outer) {
-                return duration::parse(text).ok();
+            match &*subject.value(&outer) {
+                Value::Str(text) => return duration::parse(text).ok(),
+                Value::Null => continue,
+                _ => return None,
             }
         }
         Some(*limit)
