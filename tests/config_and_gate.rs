@@ -125,6 +125,50 @@ fn every_config_error_has_a_location() {
             "backstop.yaml:1:22: error[invalid-region]: \"euwest1\" is not an AWS region name",
         ),
         ("- just\n- a list\n", "the config file must be a mapping"),
+        // Scope criteria are checked like the top-level fields: a typo would
+        // otherwise match nothing (an include empties the audit, an exclude
+        // does nothing).
+        (
+            "scope: { include: { regions: [eu-west1] } }\n",
+            "backstop.yaml:1:31: error[invalid-region]: \"eu-west1\" is not an AWS region name",
+        ),
+        (
+            "scope:\n  exclude:\n    regions: [eu-west-1, \"EU-WEST-2\"]\n",
+            "backstop.yaml:3:26: error[invalid-region]: \"EU-WEST-2\" is not an AWS region name",
+        ),
+        (
+            "scope: { include: { accounts: [\"12345678901\"] } }\n",
+            "backstop.yaml:1:32: error[invalid-account]: \"12345678901\" is not an AWS account id (12 digits",
+        ),
+        (
+            "scope:\n  exclude: { accounts: [prod-account] }\n",
+            "backstop.yaml:2:25: error[invalid-account]: \"prod-account\" is not an AWS account id",
+        ),
+        (
+            "scope:\n  exclude: { accounts: [1234567890123] }\n",
+            "backstop.yaml:2:25: error[invalid-account]",
+        ),
+        (
+            "scope:\n  exclude: { accounts: [[1]] }\n",
+            "backstop.yaml:2:25: error[type-mismatch]: each item of `accounts` must be an account id",
+        ),
+        // An empty waiver field is refused where it is, not silently ignored.
+        (
+            "waivers:\n  - rule: rds-multi-az\n    resource: x\n    reason: \"\"\n",
+            "backstop.yaml:4:13: error[empty-field]: a waiver's `reason` must not be empty",
+        ),
+        (
+            "waivers:\n  - { rule: rds-multi-az, resource: \"\", reason: r }\n",
+            "backstop.yaml:2:37: error[empty-field]: a waiver's `resource` must not be empty",
+        ),
+        (
+            "waivers:\n  - { rule: \"\", resource: x, reason: r }\n",
+            "backstop.yaml:2:13: error[empty-field]: a waiver's `rule` must not be empty",
+        ),
+        (
+            "waivers:\n  - rule: rds-multi-az\n    resource: \"  \"\n    reason: \"\\t\"\n",
+            "backstop.yaml:3:15: error[empty-field]: a waiver's `resource` must not be empty",
+        ),
     ];
     for (text, expected) in cases {
         let err = parse(text).expect_err(text);
@@ -679,4 +723,49 @@ fn waivers_do_not_hide_errors() {
         "{:?}",
         report.unused_waivers
     );
+}
+
+/// A misspelt scope region or account, or an empty waiver field, stops the
+/// audit with exit 2 at the field: before, the audit ran and passed.
+#[test]
+fn scope_typos_and_empty_waiver_fields_stop_the_cli_at_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "scope: { include: { regions: [eu-west1] } }\n",
+            "backstop.yaml:1:31: error[invalid-region]: \"eu-west1\" is not an AWS region name",
+        ),
+        (
+            "scope:\n  exclude:\n    accounts: [\"99999999999\"]\n",
+            "backstop.yaml:3:16: error[invalid-account]",
+        ),
+        (
+            "waivers:\n  - rule: rds-multi-az\n    resource: sales-scorecard-staging\n    reason: \"\"\n",
+            "backstop.yaml:4:13: error[empty-field]: a waiver's `reason` must not be empty",
+        ),
+        (
+            "waivers:\n  - rule: rds-multi-az\n    resource: \" \"\n    reason: staging\n",
+            "backstop.yaml:3:15: error[empty-field]: a waiver's `resource` must not be empty",
+        ),
+    ];
+    for (text, expected) in cases {
+        std::fs::write(dir.path().join("backstop.yaml"), text).unwrap();
+        let out = run_in(dir.path(), &["audit", "--demo", "--fail-on", "never"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{text:?}: {stderr}");
+        assert!(
+            stderr.contains(expected),
+            "{text:?}:\n{stderr}\nexpected: {expected}"
+        );
+    }
+    // Well-formed ids pass, quoted or not (an unquoted id is a YAML integer).
+    let config = parse(
+        "scope:\n  include: { accounts: [123456789012, \"012345678901\"], regions: [us-gov-west-1] }\n",
+    )
+    .unwrap();
+    assert_eq!(
+        config.scope.include.accounts,
+        ["123456789012", "012345678901"]
+    );
+    assert_eq!(config.scope.include.regions, ["us-gov-west-1"]);
 }
