@@ -423,6 +423,98 @@ fn gate_levels_errors_and_baseline() {
         "2026-11-13T09:00:00Z",
     );
     assert_eq!(blocking("medium", false, Some(&baseline)), ["b"]);
+    // Known means same status: an `error` that became a `fail` (or the
+    // reverse) is new; `error` → `error` and `fail` → `fail` are known.
+    let baseline = report_of(
+        vec![
+            finding("a", "x", Severity::Medium, Status::Error),
+            finding("b", "x", Severity::High, Status::Fail),
+        ],
+        "2026-11-13T09:00:00Z",
+    );
+    assert_eq!(blocking("medium", false, Some(&baseline)), ["a", "b"]);
+    let baseline = report_of(
+        vec![
+            finding("a", "x", Severity::Medium, Status::Fail),
+            finding("b", "x", Severity::High, Status::Error),
+        ],
+        "2026-11-13T09:00:00Z",
+    );
+    assert_eq!(
+        blocking("medium", false, Some(&baseline)),
+        Vec::<String>::new()
+    );
+    // Waived in the baseline, failing now (the waiver expired): new.
+    let baseline = report_of(
+        vec![finding("a", "x", Severity::Medium, Status::Waived)],
+        "2026-11-13T09:00:00Z",
+    );
+    assert_eq!(blocking("medium", false, Some(&baseline)), ["a", "b"]);
+}
+
+/// The row: an instance that was `error` in the baseline and is
+/// `fail` now fails the gate through the CLI.
+#[test]
+fn baseline_error_that_is_now_a_fail_is_new() {
+    let dir = tempfile::tempdir().unwrap();
+    let last = dir.path().join("last.json");
+    let this = dir.path().join("this.json");
+    let out = run_in(
+        dir.path(),
+        &[
+            "audit",
+            "--demo",
+            "--fail-on",
+            "never",
+            "--json",
+            this.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    // The baseline: the same audit, with the failing multi-AZ result of the
+    // staging instance an `error` instead (its facts could not be read).
+    let mut report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&this).unwrap()).unwrap();
+    let mut changed = 0;
+    for result in report["results"].as_array_mut().unwrap() {
+        if result["rule"] == "rds-multi-az" && result["status"] == "fail" {
+            result["status"] = "error".into();
+            changed += 1;
+        }
+    }
+    assert!(changed > 0);
+    std::fs::write(&last, serde_json::to_string(&report).unwrap()).unwrap();
+    let gate = |baseline: &Path| {
+        run_in(
+            dir.path(),
+            &[
+                "audit",
+                "--demo",
+                "--fail-on",
+                "low",
+                "--baseline",
+                baseline.to_str().unwrap(),
+            ],
+        )
+    };
+    let out = gate(&last);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "gate failed: {changed} result{} at or above `low` that are new since the baseline",
+            if changed == 1 { "" } else { "s" }
+        )),
+        "{stderr}"
+    );
+    // Against an identical baseline nothing is new.
+    let out = gate(&this);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
