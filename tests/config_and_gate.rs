@@ -861,3 +861,203 @@ fn scope_typos_and_empty_waiver_fields_stop_the_cli_at_the_field() {
     );
     assert_eq!(config.scope.include.regions, ["us-gov-west-1"]);
 }
+
+const EXPORT: &str = "sales-scorecard-backups/exports/daily/";
+
+fn exports_fresh(report: &Report) -> Vec<&Finding> {
+    report
+        .results
+        .iter()
+        .filter(|f| f.rule == "s3-exports-fresh")
+        .collect()
+}
+
+/// Export locations have no tags: they follow their bucket's scope (its
+/// name, region, account and tags), and are never dropped silently.
+#[test]
+fn export_locations_follow_their_buckets_scope() {
+    // The demo bucket is tagged app: sales-scorecard.
+    let config = parse("scope:\n  include: { tags: { app: \"sales-*\" } }\n").unwrap();
+    let report = demo_report(&config, DEMO_NOW);
+    assert_eq!(
+        find(&report, "s3-exports-fresh", EXPORT).status,
+        Status::Pass
+    );
+    // The bucket is out of scope, so is its export location.
+    for text in [
+        "scope:\n  include: { tags: { env: \"prod*\" } }\n",
+        "scope:\n  exclude: { tags: { purpose: backups } }\n",
+        "scope:\n  exclude: { names: [\"*-backups\"] }\n",
+        "scope:\n  include: { names: [\"sales-scorecard-prod\"] }\n",
+    ] {
+        let report = demo_report(&parse(text).unwrap(), DEMO_NOW);
+        assert!(exports_fresh(&report).is_empty(), "{text}");
+    }
+    // Names look at the bucket's name, not at `bucket/prefix`.
+    let config = parse("scope:\n  include: { names: [sales-scorecard-backups] }\n").unwrap();
+    let report = demo_report(&config, DEMO_NOW);
+    assert_eq!(
+        find(&report, "s3-exports-fresh", EXPORT).status,
+        Status::Pass
+    );
+
+    let (_, engine) = audit::load_rules(&Config::default(), &[]).unwrap();
+    let config = parse("scope:\n  include: { tags: { app: \"sales-*\" } }\n").unwrap();
+    // The bucket's tags could not be read: the export location is an error.
+    let mut inventory = backstop::demo::inventory().unwrap();
+    for r in &mut inventory.resources {
+        if r.id == "sales-scorecard-backups" {
+            r.tags.clear();
+        }
+    }
+    inventory.errors.push(backstop::model::CollectionError {
+        service: "s3".into(),
+        region: "eu-west-1".into(),
+        operation: "GetBucketTagging".into(),
+        code: "AccessDenied".into(),
+        message: "denied".into(),
+        resource_type: "aws.s3.bucket".into(),
+        resource_id: Some("sales-scorecard-backups".into()),
+        attributes: vec!["tags".into()],
+    });
+    let report = audit::run(&engine, inventory, &config, DEMO_NOW.parse().unwrap());
+    let f = find(&report, "s3-exports-fresh", EXPORT);
+    assert_eq!(f.status, Status::Error);
+    assert!(
+        f.message.contains(
+            "the tags of its bucket `sales-scorecard-backups` could not be read, so whether it is in scope is unknown"
+        ) && f.message.contains("GetBucketTagging")
+            && f.message.contains("AccessDenied"),
+        "{}",
+        f.message
+    );
+    // The bucket was not collected at all (another region, or a saved
+    // inventory without it): its tags are unknown too.
+    let mut inventory = backstop::demo::inventory().unwrap();
+    inventory
+        .resources
+        .retain(|r| r.id != "sales-scorecard-backups");
+    let report = audit::run(&engine, inventory, &config, DEMO_NOW.parse().unwrap());
+    let f = find(&report, "s3-exports-fresh", EXPORT);
+    assert_eq!(f.status, Status::Error);
+    assert!(
+        f.message.contains("is not in the inventory"),
+        "{}",
+        f.message
+    );
+    // Without a tag criterion, a missing bucket is placed by its name.
+    let config = parse("scope:\n  exclude: { names: [\"*-backups\"] }\n").unwrap();
+    let mut inventory = backstop::demo::inventory().unwrap();
+    inventory
+        .resources
+        .retain(|r| r.id != "sales-scorecard-backups");
+    let report = audit::run(&engine, inventory, &config, DEMO_NOW.parse().unwrap());
+    assert!(exports_fresh(&report).is_empty());
+}
+
+/// A live audit under a tag scope reads the tags of the buckets that hold
+/// export locations, even when no bucket rule is enabled.
+#[test]
+fn a_tag_scope_reads_the_export_buckets_tags() {
+    use backstop::model::schema::ops;
+    let bucket_rules = "disable: [s3-default-encryption, s3-public-access-blocked, s3-versioning, s3-lifecycle-expiration, s3-cross-region-replication]\n";
+    let plan = |text: &str| {
+        let config = parse(text).unwrap();
+        let (_, engine) = audit::load_rules(&config, &[]).unwrap();
+        audit::collection_plan(&engine, &config)
+    };
+    let untagged = plan(bucket_rules);
+    assert!(untagged.needs(&ops::S3_LIST_OBJECTS_V2));
+    assert!(!untagged.needs(&ops::S3_LIST_BUCKETS));
+    assert!(!untagged.needs(&ops::S3_GET_BUCKET_TAGGING));
+    let tagged = plan(&format!(
+        "{bucket_rules}scope:\n  include: {{ tags: {{ app: \"sales-*\" }} }}\n"
+    ));
+    assert!(tagged.needs(&ops::S3_LIST_BUCKETS));
+    assert!(tagged.needs(&ops::S3_GET_BUCKET_LOCATION));
+    assert!(tagged.needs(&ops::S3_GET_BUCKET_TAGGING));
+    // Only what placing the buckets takes.
+    assert!(!tagged.needs(&ops::S3_GET_BUCKET_VERSIONING));
+}
+
+/// Collection errors follow the scope like results do, `include.names`
+/// included; a listing failure (`*`) stays, as it may hide in-scope
+/// resources.
+#[test]
+fn errors_follow_the_scope_including_include_names() {
+    let config = parse("scope:\n  include: { names: [\"sales-scorecard-*\"] }\n").unwrap();
+    let (_, engine) = audit::load_rules(&config, &[]).unwrap();
+    let error =
+        |kind: &str, id: Option<&str>, attributes: &[&str]| backstop::model::CollectionError {
+            service: "x".into(),
+            region: "eu-west-1".into(),
+            operation: "Op".into(),
+            code: "AccessDenied".into(),
+            message: "denied".into(),
+            resource_type: kind.into(),
+            resource_id: id.map(str::to_string),
+            attributes: attributes.iter().map(|a| a.to_string()).collect(),
+        };
+    let mut inventory = backstop::demo::inventory().unwrap();
+    inventory.errors = vec![
+        // A bucket outside include.names that could not be read at all.
+        error("aws.s3.bucket", Some("other-team-backups"), &[]),
+        // A collected log group outside include.names, a detail failure.
+        error(
+            "aws.logs.log_group",
+            Some("/ecs/sales-scorecard-api"),
+            &["retention_days"],
+        ),
+        // In scope by name.
+        error("aws.s3.bucket", Some("sales-scorecard-archive"), &[]),
+        // A listing failure: stays.
+        error("aws.ecr.repository", None, &[]),
+    ];
+    let report = audit::run(&engine, inventory, &config, DEMO_NOW.parse().unwrap());
+    let ids: Vec<Option<&str>> = report
+        .collection_errors
+        .iter()
+        .map(|e| e.resource_id.as_deref())
+        .collect();
+    assert_eq!(ids, [Some("sales-scorecard-archive"), None]);
+    assert!(
+        !report
+            .results
+            .iter()
+            .any(|f| f.resource.id == "other-team-backups"
+                || f.resource.id == "/ecs/sales-scorecard-api")
+    );
+    assert_eq!(
+        find(&report, "s3-default-encryption", "sales-scorecard-archive").status,
+        Status::Error
+    );
+    assert_eq!(
+        find(&report, "ecr-lifecycle-policy", "*").status,
+        Status::Error
+    );
+
+    // Errors of resources left out by tags go with them; a region or
+    // account out of scope drops listing failures too.
+    let config = parse(
+        "scope:\n  include: { tags: { app: \"sales-*\" } }\n  exclude: { regions: [us-east-1] }\n",
+    )
+    .unwrap();
+    let mut inventory = backstop::demo::inventory().unwrap();
+    let untagged = inventory
+        .resources
+        .iter()
+        .find(|r| r.tags.get("app").is_none_or(|a| !a.starts_with("sales-")))
+        .map(|r| (r.kind.name, r.id.clone(), r.region.clone()))
+        .expect("the demo has a resource outside app: sales-*");
+    let mut detail = error(untagged.0, Some(&untagged.1), &["kms_key_id"]);
+    detail.region = untagged.2.clone();
+    let mut elsewhere = error("aws.ecr.repository", None, &[]);
+    elsewhere.region = "us-east-1".into();
+    inventory.errors = vec![detail, elsewhere];
+    let report = audit::run(&engine, inventory, &config, DEMO_NOW.parse().unwrap());
+    assert!(
+        report.collection_errors.is_empty(),
+        "{:#?}",
+        report.collection_errors
+    );
+}
