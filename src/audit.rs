@@ -1,11 +1,13 @@
 //! One audit, from an inventory to a finished report: scope, evaluation and
 //! waivers. Where the inventory came from is the caller's business.
 
+use std::collections::{BTreeMap, HashMap};
+
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
-use crate::config::{Config, ResourceFacts, Scope, Waiver};
-use crate::model::{CollectionError, Inventory, schema};
+use crate::config::{Config, Filter, ResourceFacts, Scope, Waiver};
+use crate::model::{CollectionError, Inventory, Resource, schema};
 use crate::report::{Report, Summary, UnusedWaiver, WaiverNote};
 use crate::rules::{Diagnostics, Engine, RuleSet};
 use crate::verdict::Status;
@@ -33,80 +35,314 @@ pub fn load_rules(
     Ok((rules, engine))
 }
 
-/// Drops the resources the configured scope leaves out.
+/// Drops the resources the configured scope leaves out, and the collection
+/// errors about them.
 ///
 /// A resource whose tags could not be read cannot be placed by a tag scope:
 /// unless other criteria already leave it out, it is replaced by a per-resource
 /// collection failure, so every rule for its type reports `error` on it
 /// instead of the resource silently dropping out of the audit.
+///
+/// Export locations carry no tags of their own: they are in scope exactly
+/// when their bucket is (its name, region, account and tags), and get the
+/// same `error` when the bucket's tags are unknown.
+///
+/// Errors follow the resources: a per-resource error is dropped when its
+/// resource is out of scope (or, for a resource that could not be read at
+/// all, when its id, region or account alone leave it out). Errors about a
+/// whole listing (`*`) are kept unless their region or account is out of
+/// scope: they may hide resources that are in scope.
 pub fn apply_scope(inventory: &mut Inventory, scope: &Scope) {
     let account = inventory.source.account.clone().unwrap_or_default();
-    let untagged: Vec<CollectionError> = if scope.reads_tags() {
-        inventory
+    let judge = Judge {
+        scope,
+        account: &account,
+        resources: &inventory.resources,
+        errors: &inventory.errors,
+        tag_errors: inventory
             .errors
             .iter()
             .filter(|e| e.attributes.iter().any(|a| a == "tags"))
-            .cloned()
-            .collect()
-    } else {
-        Vec::new()
+            .collect(),
+        by_place: only(scope, false, true, true),
+        by_account: only(scope, false, false, true),
+        by_name: only(scope, true, false, false),
     };
     let mut undecidable = Vec::new();
-    inventory.resources.retain(|r| {
-        let facts = ResourceFacts {
-            id: &r.id,
-            region: &r.region,
-            account: if r.account.is_empty() {
-                &account
-            } else {
-                &r.account
-            },
-            tags: &r.tags,
-        };
-        let tag_error = untagged.iter().find(|e| {
-            e.resource_type == r.kind.name
-                && e.region == r.region
-                && e.resource_id.as_ref().is_none_or(|id| *id == r.id)
-        });
-        match tag_error {
-            Some(error) if scope.admits_ignoring_tags(&facts) => {
+    // (type, region, id) → whether the resource's errors stay.
+    let mut decided: HashMap<(&str, &str, &str), bool> = HashMap::new();
+    let mut keep = Vec::with_capacity(inventory.resources.len());
+    for r in &inventory.resources {
+        let (stays, errors_stay) = match judge.resource(r) {
+            Decision::In => (true, true),
+            Decision::Out => (false, false),
+            Decision::Unknown { base, why } => {
                 undecidable.push(CollectionError {
+                    resource_type: r.kind.name.to_string(),
                     resource_id: Some(r.id.clone()),
+                    region: r.region.clone(),
                     attributes: Vec::new(),
                     message: format!(
-                        "its tags could not be read, so whether it is in scope is unknown: {}",
-                        error.message
+                        "{why}, so whether it is in scope is unknown: {}",
+                        base.message
                     ),
-                    ..error.clone()
+                    ..*base
                 });
-                false
+                (false, true)
             }
-            _ => scope.admits(&facts),
+        };
+        keep.push(stays);
+        decided.insert((r.kind.name, &r.region, &r.id), errors_stay);
+    }
+    let errors_kept: Vec<bool> = inventory
+        .errors
+        .iter()
+        .map(|e| judge.keeps_error(e, &decided))
+        .collect();
+    let mut keep = keep.into_iter();
+    inventory.resources.retain(|_| keep.next().unwrap_or(true));
+    let mut kept = errors_kept.into_iter();
+    inventory.errors.retain(|_| kept.next().unwrap_or(true));
+    inventory.errors.extend(undecidable);
+}
+
+/// Where a resource stands with the scope.
+enum Decision {
+    In,
+    Out,
+    /// Only unknown facts (its tags) could decide: `base` is the failure
+    /// that left them unknown, `why` says whose tags.
+    Unknown {
+        base: Box<CollectionError>,
+        why: String,
+    },
+}
+
+struct Judge<'a> {
+    scope: &'a Scope,
+    account: &'a str,
+    resources: &'a [Resource],
+    errors: &'a [CollectionError],
+    /// The errors that left some resource's tags unread.
+    tag_errors: Vec<&'a CollectionError>,
+    /// The scope's region and account criteria, its account criteria, and
+    /// its name criteria: what places an error whose resource is unknown.
+    by_place: Scope,
+    by_account: Scope,
+    by_name: Scope,
+}
+
+impl Judge<'_> {
+    fn account_of<'r>(&'r self, r: &'r Resource) -> &'r str {
+        if r.account.is_empty() {
+            self.account
+        } else {
+            &r.account
         }
-    });
-    let no_tags = Default::default();
-    inventory.errors.retain(|e| {
-        // Errors are kept unless their region or account is out of scope: an
-        // unreadable resource's name or tags are unknown, so they cannot be
-        // excluded by those.
+    }
+
+    fn resource(&self, r: &Resource) -> Decision {
+        if r.kind.name == schema::S3_EXPORT_LOCATION {
+            let bucket = r
+                .get("bucket")
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| bucket_of_location(&r.id).to_string());
+            return self.export_location(&bucket, &r.region);
+        }
+        self.decide(
+            r.kind.name,
+            &r.id,
+            &r.region,
+            self.account_of(r),
+            Some(&r.tags),
+        )
+    }
+
+    /// An export location follows its bucket.
+    fn export_location(&self, bucket: &str, region: &str) -> Decision {
+        let found = self
+            .resources
+            .iter()
+            .find(|b| b.kind.name == schema::S3_BUCKET && b.id == bucket);
+        let decision = match found {
+            Some(b) => self.decide(
+                schema::S3_BUCKET,
+                &b.id,
+                &b.region,
+                self.account_of(b),
+                Some(&b.tags),
+            ),
+            None => self.decide(schema::S3_BUCKET, bucket, region, self.account, None),
+        };
+        match decision {
+            Decision::Unknown { base, .. } => Decision::Unknown {
+                base,
+                why: format!("the tags of its bucket `{bucket}` could not be read"),
+            },
+            other => other,
+        }
+    }
+
+    /// `tags` is `None` when the resource was not collected at all.
+    fn decide(
+        &self,
+        kind: &str,
+        id: &str,
+        region: &str,
+        account: &str,
+        tags: Option<&BTreeMap<String, String>>,
+    ) -> Decision {
+        let no_tags = BTreeMap::new();
+        let facts = ResourceFacts {
+            id,
+            region,
+            account,
+            tags: tags.unwrap_or(&no_tags),
+        };
+        let verdict = |admitted: bool| {
+            if admitted {
+                Decision::In
+            } else {
+                Decision::Out
+            }
+        };
+        if !self.scope.reads_tags() {
+            return verdict(self.scope.admits(&facts));
+        }
+        let tag_error = self.tag_errors.iter().copied().find(|e| {
+            e.resource_type == kind
+                && e.region == region
+                && e.resource_id.as_deref().is_none_or(|e| e == id)
+        });
+        if tags.is_some() && tag_error.is_none() {
+            return verdict(self.scope.admits(&facts));
+        }
+        if !self.scope.admits_ignoring_tags(&facts) {
+            return Decision::Out;
+        }
+        let base = tag_error
+            .or_else(|| {
+                // Not collected: because its listing failed, if it did.
+                self.errors.iter().find(|e| {
+                    e.resource_type == kind
+                        && e.is_listing_failure()
+                        && e.resource_id.as_deref().is_none_or(|e| e == id)
+                })
+            })
+            .cloned()
+            .unwrap_or_else(|| not_collected(kind, id, region));
+        let base = Box::new(base);
+        Decision::Unknown {
+            base,
+            why: "its tags could not be read".into(),
+        }
+    }
+
+    /// Whether a collection error stays in the audit.
+    fn keeps_error(
+        &self,
+        e: &CollectionError,
+        decided: &HashMap<(&str, &str, &str), bool>,
+    ) -> bool {
+        // A bucket whose location failed is recorded where the question was
+        // asked; where it lives is unknown, so no region criterion can
+        // leave it out.
+        let region_unknown = e.resource_type == schema::S3_BUCKET
+            && e.operation == schema::ops::S3_GET_BUCKET_LOCATION.name
+            && e.is_listing_failure();
+        let no_tags = BTreeMap::new();
         let facts = ResourceFacts {
             id: e.resource_id.as_deref().unwrap_or("*"),
             region: &e.region,
-            account: &account,
+            account: self.account,
             tags: &no_tags,
         };
-        let region_ok =
-            scope.include.regions.is_empty() || scope.include.regions.contains(&e.region);
-        let account_ok =
-            scope.include.accounts.is_empty() || scope.include.accounts.contains(&account);
-        region_ok
-            && account_ok
-            && !scope.exclude.regions.contains(&e.region)
-            && !scope.exclude.accounts.contains(&account)
-            && !(e.resource_id.is_some()
-                && scope.exclude.names.iter().any(|g| g.is_match(facts.id)))
-    });
-    inventory.errors.extend(undecidable);
+        let placed = if region_unknown {
+            &self.by_account
+        } else {
+            &self.by_place
+        };
+        if !placed.admits(&facts) {
+            return false;
+        }
+        let Some(id) = e.resource_id.as_deref().filter(|id| *id != "*") else {
+            return true;
+        };
+        if e.resource_type == schema::S3_EXPORT_LOCATION {
+            return !matches!(
+                self.export_location(bucket_of_location(id), &e.region),
+                Decision::Out
+            );
+        }
+        if let Some(&admitted) = decided.get(&(e.resource_type.as_str(), e.region.as_str(), id)) {
+            return admitted;
+        }
+        // Not collected: only what is known of it (its id) can leave it out.
+        self.by_name.admits(&facts)
+    }
+}
+
+/// The scope reduced to the criteria asked for (names, regions, accounts);
+/// tags are always left out.
+fn only(scope: &Scope, names: bool, regions: bool, accounts: bool) -> Scope {
+    let part = |f: &Filter| Filter {
+        tags: Vec::new(),
+        names: if names { f.names.clone() } else { Vec::new() },
+        regions: if regions {
+            f.regions.clone()
+        } else {
+            Vec::new()
+        },
+        accounts: if accounts {
+            f.accounts.clone()
+        } else {
+            Vec::new()
+        },
+    };
+    Scope {
+        include: part(&scope.include),
+        exclude: part(&scope.exclude),
+    }
+}
+
+/// An export location's id is `bucket/prefix`; bucket names hold no `/`.
+fn bucket_of_location(id: &str) -> &str {
+    id.split_once('/').map_or(id, |(bucket, _)| bucket)
+}
+
+/// The failure to cite when a resource a tag scope needs was never read.
+fn not_collected(kind: &str, id: &str, region: &str) -> CollectionError {
+    CollectionError {
+        service: kind.split('.').nth(1).unwrap_or_default().to_string(),
+        region: region.to_string(),
+        operation: "collect".into(),
+        code: "NotCollected".into(),
+        message: format!(
+            "{kind} `{id}` is not in the inventory (not in an audited region, or it does not exist)"
+        ),
+        resource_type: kind.to_string(),
+        resource_id: Some(id.to_string()),
+        attributes: Vec::new(),
+    }
+}
+
+/// The AWS calls a live audit makes: what the enabled rules read, plus the
+/// tags a tag scope needs to place each audited resource (for export
+/// locations, their bucket's tags).
+pub fn collection_plan(engine: &Engine, config: &Config) -> crate::collect::Plan {
+    let mut plan = crate::collect::Plan::new(engine.required_operations());
+    if config.scope.reads_tags() {
+        for rule in engine.rules() {
+            plan.extend(rule.def.kind.operations_for([], true));
+            if rule.def.kind.name == schema::S3_EXPORT_LOCATION
+                && let Some(bucket) = schema::resource_type(schema::S3_BUCKET)
+            {
+                plan.extend(bucket.operations_for([], true));
+            }
+        }
+    }
+    plan
 }
 
 /// Runs the whole audit of one inventory.

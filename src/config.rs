@@ -359,6 +359,18 @@ pub fn check_region(region: &str) -> Result<(), String> {
     }
 }
 
+/// An AWS account id: exactly 12 digits (quote it in YAML to keep leading
+/// zeros).
+pub fn check_account(account: &str) -> Result<(), String> {
+    if account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{account:?} is not an AWS account id (12 digits, like \"123456789012\")"
+        ))
+    }
+}
+
 struct Parser<'a> {
     file: &'a str,
     diags: Vec<Diagnostic>,
@@ -416,6 +428,39 @@ impl<'a> Parser<'a> {
             .filter_map(|i| {
                 self.string(i, &format!("each item of `{what}`"))
                     .map(|s| (s, i.mark))
+            })
+            .collect()
+    }
+
+    /// Account ids as written: `123456789012` unquoted is a YAML integer,
+    /// but its text is the id.
+    fn account_ids(&mut self, node: &Node) -> Vec<(String, Mark)> {
+        if node.is_null() {
+            return Vec::new();
+        }
+        let Some(items) = node.as_seq() else {
+            self.error(
+                node.mark,
+                "type-mismatch",
+                format!("`accounts` must be a list, found {}", node.describe()),
+            );
+            return Vec::new();
+        };
+        items
+            .iter()
+            .filter_map(|i| match i.text() {
+                Some(text) => Some((text.to_string(), i.mark)),
+                None => {
+                    self.error(
+                        i.mark,
+                        "type-mismatch",
+                        format!(
+                            "each item of `accounts` must be an account id, found {}",
+                            i.describe()
+                        ),
+                    );
+                    None
+                }
             })
             .collect()
     }
@@ -503,10 +548,22 @@ impl<'a> Parser<'a> {
             }
         }
         if let Some(regions) = fields.get("regions") {
-            filter.regions = self.strings(regions, "regions");
+            // A misspelt region would match nothing: an include would
+            // silently empty the audit, an exclude silently do nothing.
+            for (region, mark) in self.strings_marked(regions, "regions") {
+                match check_region(&region) {
+                    Ok(()) => filter.regions.push(region),
+                    Err(m) => self.error(mark, "invalid-region", m),
+                }
+            }
         }
         if let Some(accounts) = fields.get("accounts") {
-            filter.accounts = self.strings(accounts, "accounts");
+            for (account, mark) in self.account_ids(accounts) {
+                match check_account(&account) {
+                    Ok(()) => filter.accounts.push(account),
+                    Err(m) => self.error(mark, "invalid-account", m),
+                }
+            }
         }
         filter
     }
@@ -584,10 +641,20 @@ impl<'a> Parser<'a> {
                 &["rule", "resource", "reason", "owner", "expires"],
             );
             let required = |name: &str, p: &mut Self| match fields.get(name) {
-                Some(n) => p
-                    .string(n, &format!("`{name}`"))
-                    .filter(|s| !s.trim().is_empty())
-                    .map(|s| (s, n.mark)),
+                Some(n) => match p.string(n, &format!("`{name}`")) {
+                    // An empty field would leave the waiver matching nothing
+                    // (or waiving without a reason): refuse it.
+                    Some(s) if s.trim().is_empty() => {
+                        p.error(
+                            n.mark,
+                            "empty-field",
+                            format!("a waiver's `{name}` must not be empty"),
+                        );
+                        None
+                    }
+                    Some(s) => Some((s, n.mark)),
+                    None => None,
+                },
                 None => {
                     p.error(
                         item.mark,

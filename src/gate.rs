@@ -17,8 +17,11 @@ pub struct GateOptions {
 pub const DEFAULT_FAIL_ON: FailOn = FailOn::Severity(crate::verdict::Severity::High);
 
 /// The results that fail the gate: fails (and errors, unless allowed) at or
-/// above the threshold, and, with a baseline, only those not already failing
-/// in it.
+/// above the threshold, and, with a baseline, only those not already known
+/// from it. A result is known only when the baseline holds the same finding
+/// with the same status: an `error` that is now a `fail` (the facts were read
+/// and show a gap) is new, and so is a `fail` that is now an `error` (the gap
+/// may have grown, nobody can tell).
 pub fn blocking<'a>(
     report: &'a Report,
     options: GateOptions,
@@ -33,7 +36,7 @@ pub fn blocking<'a>(
             b.results
                 .iter()
                 .filter(|f| matches!(f.status, Status::Fail | Status::Error))
-                .map(identity)
+                .map(|f| (identity(f), f.status))
                 .collect()
         })
         .unwrap_or_default();
@@ -46,7 +49,7 @@ pub fn blocking<'a>(
             Status::Pass | Status::Waived => false,
         })
         .filter(|f| f.severity.at_least(threshold))
-        .filter(|f| !known.contains(&identity(f)))
+        .filter(|f| !known.contains(&(identity(f), f.status)))
         .collect()
 }
 

@@ -125,6 +125,50 @@ fn every_config_error_has_a_location() {
             "backstop.yaml:1:22: error[invalid-region]: \"euwest1\" is not an AWS region name",
         ),
         ("- just\n- a list\n", "the config file must be a mapping"),
+        // Scope criteria are checked like the top-level fields: a typo would
+        // otherwise match nothing (an include empties the audit, an exclude
+        // does nothing).
+        (
+            "scope: { include: { regions: [eu-west1] } }\n",
+            "backstop.yaml:1:31: error[invalid-region]: \"eu-west1\" is not an AWS region name",
+        ),
+        (
+            "scope:\n  exclude:\n    regions: [eu-west-1, \"EU-WEST-2\"]\n",
+            "backstop.yaml:3:26: error[invalid-region]: \"EU-WEST-2\" is not an AWS region name",
+        ),
+        (
+            "scope: { include: { accounts: [\"12345678901\"] } }\n",
+            "backstop.yaml:1:32: error[invalid-account]: \"12345678901\" is not an AWS account id (12 digits",
+        ),
+        (
+            "scope:\n  exclude: { accounts: [prod-account] }\n",
+            "backstop.yaml:2:25: error[invalid-account]: \"prod-account\" is not an AWS account id",
+        ),
+        (
+            "scope:\n  exclude: { accounts: [1234567890123] }\n",
+            "backstop.yaml:2:25: error[invalid-account]",
+        ),
+        (
+            "scope:\n  exclude: { accounts: [[1]] }\n",
+            "backstop.yaml:2:25: error[type-mismatch]: each item of `accounts` must be an account id",
+        ),
+        // An empty waiver field is refused where it is, not silently ignored.
+        (
+            "waivers:\n  - rule: rds-multi-az\n    resource: x\n    reason: \"\"\n",
+            "backstop.yaml:4:13: error[empty-field]: a waiver's `reason` must not be empty",
+        ),
+        (
+            "waivers:\n  - { rule: rds-multi-az, resource: \"\", reason: r }\n",
+            "backstop.yaml:2:37: error[empty-field]: a waiver's `resource` must not be empty",
+        ),
+        (
+            "waivers:\n  - { rule: \"\", resource: x, reason: r }\n",
+            "backstop.yaml:2:13: error[empty-field]: a waiver's `rule` must not be empty",
+        ),
+        (
+            "waivers:\n  - rule: rds-multi-az\n    resource: \"  \"\n    reason: \"\\t\"\n",
+            "backstop.yaml:3:15: error[empty-field]: a waiver's `resource` must not be empty",
+        ),
     ];
     for (text, expected) in cases {
         let err = parse(text).expect_err(text);
@@ -379,6 +423,98 @@ fn gate_levels_errors_and_baseline() {
         "2026-11-13T09:00:00Z",
     );
     assert_eq!(blocking("medium", false, Some(&baseline)), ["b"]);
+    // Known means same status: an `error` that became a `fail` (or the
+    // reverse) is new; `error` → `error` and `fail` → `fail` are known.
+    let baseline = report_of(
+        vec![
+            finding("a", "x", Severity::Medium, Status::Error),
+            finding("b", "x", Severity::High, Status::Fail),
+        ],
+        "2026-11-13T09:00:00Z",
+    );
+    assert_eq!(blocking("medium", false, Some(&baseline)), ["a", "b"]);
+    let baseline = report_of(
+        vec![
+            finding("a", "x", Severity::Medium, Status::Fail),
+            finding("b", "x", Severity::High, Status::Error),
+        ],
+        "2026-11-13T09:00:00Z",
+    );
+    assert_eq!(
+        blocking("medium", false, Some(&baseline)),
+        Vec::<String>::new()
+    );
+    // Waived in the baseline, failing now (the waiver expired): new.
+    let baseline = report_of(
+        vec![finding("a", "x", Severity::Medium, Status::Waived)],
+        "2026-11-13T09:00:00Z",
+    );
+    assert_eq!(blocking("medium", false, Some(&baseline)), ["a", "b"]);
+}
+
+/// The row: an instance that was `error` in the baseline and is
+/// `fail` now fails the gate through the CLI.
+#[test]
+fn baseline_error_that_is_now_a_fail_is_new() {
+    let dir = tempfile::tempdir().unwrap();
+    let last = dir.path().join("last.json");
+    let this = dir.path().join("this.json");
+    let out = run_in(
+        dir.path(),
+        &[
+            "audit",
+            "--demo",
+            "--fail-on",
+            "never",
+            "--json",
+            this.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    // The baseline: the same audit, with the failing multi-AZ result of the
+    // staging instance an `error` instead (its facts could not be read).
+    let mut report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&this).unwrap()).unwrap();
+    let mut changed = 0;
+    for result in report["results"].as_array_mut().unwrap() {
+        if result["rule"] == "rds-multi-az" && result["status"] == "fail" {
+            result["status"] = "error".into();
+            changed += 1;
+        }
+    }
+    assert!(changed > 0);
+    std::fs::write(&last, serde_json::to_string(&report).unwrap()).unwrap();
+    let gate = |baseline: &Path| {
+        run_in(
+            dir.path(),
+            &[
+                "audit",
+                "--demo",
+                "--fail-on",
+                "low",
+                "--baseline",
+                baseline.to_str().unwrap(),
+            ],
+        )
+    };
+    let out = gate(&last);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "gate failed: {changed} result{} at or above `low` that are new since the baseline",
+            if changed == 1 { "" } else { "s" }
+        )),
+        "{stderr}"
+    );
+    // Against an identical baseline nothing is new.
+    let out = gate(&this);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -678,5 +814,250 @@ fn waivers_do_not_hide_errors() {
         report.unused_waivers.is_empty(),
         "{:?}",
         report.unused_waivers
+    );
+}
+
+/// A misspelt scope region or account, or an empty waiver field, stops the
+/// audit with exit 2 at the field: before, the audit ran and passed.
+#[test]
+fn scope_typos_and_empty_waiver_fields_stop_the_cli_at_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "scope: { include: { regions: [eu-west1] } }\n",
+            "backstop.yaml:1:31: error[invalid-region]: \"eu-west1\" is not an AWS region name",
+        ),
+        (
+            "scope:\n  exclude:\n    accounts: [\"99999999999\"]\n",
+            "backstop.yaml:3:16: error[invalid-account]",
+        ),
+        (
+            "waivers:\n  - rule: rds-multi-az\n    resource: sales-scorecard-staging\n    reason: \"\"\n",
+            "backstop.yaml:4:13: error[empty-field]: a waiver's `reason` must not be empty",
+        ),
+        (
+            "waivers:\n  - rule: rds-multi-az\n    resource: \" \"\n    reason: staging\n",
+            "backstop.yaml:3:15: error[empty-field]: a waiver's `resource` must not be empty",
+        ),
+    ];
+    for (text, expected) in cases {
+        std::fs::write(dir.path().join("backstop.yaml"), text).unwrap();
+        let out = run_in(dir.path(), &["audit", "--demo", "--fail-on", "never"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{text:?}: {stderr}");
+        assert!(
+            stderr.contains(expected),
+            "{text:?}:\n{stderr}\nexpected: {expected}"
+        );
+    }
+    // Well-formed ids pass, quoted or not (an unquoted id is a YAML integer).
+    let config = parse(
+        "scope:\n  include: { accounts: [123456789012, \"012345678901\"], regions: [us-gov-west-1] }\n",
+    )
+    .unwrap();
+    assert_eq!(
+        config.scope.include.accounts,
+        ["123456789012", "012345678901"]
+    );
+    assert_eq!(config.scope.include.regions, ["us-gov-west-1"]);
+}
+
+const EXPORT: &str = "sales-scorecard-backups/exports/daily/";
+
+fn exports_fresh(report: &Report) -> Vec<&Finding> {
+    report
+        .results
+        .iter()
+        .filter(|f| f.rule == "s3-exports-fresh")
+        .collect()
+}
+
+/// Export locations have no tags: they follow their bucket's scope (its
+/// name, region, account and tags), and are never dropped silently.
+#[test]
+fn export_locations_follow_their_buckets_scope() {
+    // The demo bucket is tagged app: sales-scorecard.
+    let config = parse("scope:\n  include: { tags: { app: \"sales-*\" } }\n").unwrap();
+    let report = demo_report(&config, DEMO_NOW);
+    assert_eq!(
+        find(&report, "s3-exports-fresh", EXPORT).status,
+        Status::Pass
+    );
+    // The bucket is out of scope, so is its export location.
+    for text in [
+        "scope:\n  include: { tags: { env: \"prod*\" } }\n",
+        "scope:\n  exclude: { tags: { purpose: backups } }\n",
+        "scope:\n  exclude: { names: [\"*-backups\"] }\n",
+        "scope:\n  include: { names: [\"sales-scorecard-prod\"] }\n",
+    ] {
+        let report = demo_report(&parse(text).unwrap(), DEMO_NOW);
+        assert!(exports_fresh(&report).is_empty(), "{text}");
+    }
+    // Names look at the bucket's name, not at `bucket/prefix`.
+    let config = parse("scope:\n  include: { names: [sales-scorecard-backups] }\n").unwrap();
+    let report = demo_report(&config, DEMO_NOW);
+    assert_eq!(
+        find(&report, "s3-exports-fresh", EXPORT).status,
+        Status::Pass
+    );
+
+    let (_, engine) = audit::load_rules(&Config::default(), &[]).unwrap();
+    let config = parse("scope:\n  include: { tags: { app: \"sales-*\" } }\n").unwrap();
+    // The bucket's tags could not be read: the export location is an error.
+    let mut inventory = backstop::demo::inventory().unwrap();
+    for r in &mut inventory.resources {
+        if r.id == "sales-scorecard-backups" {
+            r.tags.clear();
+        }
+    }
+    inventory.errors.push(backstop::model::CollectionError {
+        service: "s3".into(),
+        region: "eu-west-1".into(),
+        operation: "GetBucketTagging".into(),
+        code: "AccessDenied".into(),
+        message: "denied".into(),
+        resource_type: "aws.s3.bucket".into(),
+        resource_id: Some("sales-scorecard-backups".into()),
+        attributes: vec!["tags".into()],
+    });
+    let report = audit::run(&engine, inventory, &config, DEMO_NOW.parse().unwrap());
+    let f = find(&report, "s3-exports-fresh", EXPORT);
+    assert_eq!(f.status, Status::Error);
+    assert!(
+        f.message.contains(
+            "the tags of its bucket `sales-scorecard-backups` could not be read, so whether it is in scope is unknown"
+        ) && f.message.contains("GetBucketTagging")
+            && f.message.contains("AccessDenied"),
+        "{}",
+        f.message
+    );
+    // The bucket was not collected at all (another region, or a saved
+    // inventory without it): its tags are unknown too.
+    let mut inventory = backstop::demo::inventory().unwrap();
+    inventory
+        .resources
+        .retain(|r| r.id != "sales-scorecard-backups");
+    let report = audit::run(&engine, inventory, &config, DEMO_NOW.parse().unwrap());
+    let f = find(&report, "s3-exports-fresh", EXPORT);
+    assert_eq!(f.status, Status::Error);
+    assert!(
+        f.message.contains("is not in the inventory"),
+        "{}",
+        f.message
+    );
+    // Without a tag criterion, a missing bucket is placed by its name.
+    let config = parse("scope:\n  exclude: { names: [\"*-backups\"] }\n").unwrap();
+    let mut inventory = backstop::demo::inventory().unwrap();
+    inventory
+        .resources
+        .retain(|r| r.id != "sales-scorecard-backups");
+    let report = audit::run(&engine, inventory, &config, DEMO_NOW.parse().unwrap());
+    assert!(exports_fresh(&report).is_empty());
+}
+
+/// A live audit under a tag scope reads the tags of the buckets that hold
+/// export locations, even when no bucket rule is enabled.
+#[test]
+fn a_tag_scope_reads_the_export_buckets_tags() {
+    use backstop::model::schema::ops;
+    let bucket_rules = "disable: [s3-default-encryption, s3-public-access-blocked, s3-versioning, s3-lifecycle-expiration, s3-cross-region-replication]\n";
+    let plan = |text: &str| {
+        let config = parse(text).unwrap();
+        let (_, engine) = audit::load_rules(&config, &[]).unwrap();
+        audit::collection_plan(&engine, &config)
+    };
+    let untagged = plan(bucket_rules);
+    assert!(untagged.needs(&ops::S3_LIST_OBJECTS_V2));
+    assert!(!untagged.needs(&ops::S3_LIST_BUCKETS));
+    assert!(!untagged.needs(&ops::S3_GET_BUCKET_TAGGING));
+    let tagged = plan(&format!(
+        "{bucket_rules}scope:\n  include: {{ tags: {{ app: \"sales-*\" }} }}\n"
+    ));
+    assert!(tagged.needs(&ops::S3_LIST_BUCKETS));
+    assert!(tagged.needs(&ops::S3_GET_BUCKET_LOCATION));
+    assert!(tagged.needs(&ops::S3_GET_BUCKET_TAGGING));
+    // Only what placing the buckets takes.
+    assert!(!tagged.needs(&ops::S3_GET_BUCKET_VERSIONING));
+}
+
+/// Collection errors follow the scope like results do, `include.names`
+/// included; a listing failure (`*`) stays, as it may hide in-scope
+/// resources.
+#[test]
+fn errors_follow_the_scope_including_include_names() {
+    let config = parse("scope:\n  include: { names: [\"sales-scorecard-*\"] }\n").unwrap();
+    let (_, engine) = audit::load_rules(&config, &[]).unwrap();
+    let error =
+        |kind: &str, id: Option<&str>, attributes: &[&str]| backstop::model::CollectionError {
+            service: "x".into(),
+            region: "eu-west-1".into(),
+            operation: "Op".into(),
+            code: "AccessDenied".into(),
+            message: "denied".into(),
+            resource_type: kind.into(),
+            resource_id: id.map(str::to_string),
+            attributes: attributes.iter().map(|a| a.to_string()).collect(),
+        };
+    let mut inventory = backstop::demo::inventory().unwrap();
+    inventory.errors = vec![
+        // A bucket outside include.names that could not be read at all.
+        error("aws.s3.bucket", Some("other-team-backups"), &[]),
+        // A collected log group outside include.names, a detail failure.
+        error(
+            "aws.logs.log_group",
+            Some("/ecs/sales-scorecard-api"),
+            &["retention_days"],
+        ),
+        // In scope by name.
+        error("aws.s3.bucket", Some("sales-scorecard-archive"), &[]),
+        // A listing failure: stays.
+        error("aws.ecr.repository", None, &[]),
+    ];
+    let report = audit::run(&engine, inventory, &config, DEMO_NOW.parse().unwrap());
+    let ids: Vec<Option<&str>> = report
+        .collection_errors
+        .iter()
+        .map(|e| e.resource_id.as_deref())
+        .collect();
+    assert_eq!(ids, [Some("sales-scorecard-archive"), None]);
+    assert!(
+        !report
+            .results
+            .iter()
+            .any(|f| f.resource.id == "other-team-backups"
+                || f.resource.id == "/ecs/sales-scorecard-api")
+    );
+    assert_eq!(
+        find(&report, "s3-default-encryption", "sales-scorecard-archive").status,
+        Status::Error
+    );
+    assert_eq!(
+        find(&report, "ecr-lifecycle-policy", "*").status,
+        Status::Error
+    );
+
+    // Errors of resources left out by tags go with them; a region or
+    // account out of scope drops listing failures too.
+    let config = parse(
+        "scope:\n  include: { tags: { app: \"sales-*\" } }\n  exclude: { regions: [us-east-1] }\n",
+    )
+    .unwrap();
+    let mut inventory = backstop::demo::inventory().unwrap();
+    let untagged = inventory
+        .resources
+        .iter()
+        .find(|r| r.tags.get("app").is_none_or(|a| !a.starts_with("sales-")))
+        .map(|r| (r.kind.name, r.id.clone(), r.region.clone()))
+        .expect("the demo has a resource outside app: sales-*");
+    let mut detail = error(untagged.0, Some(&untagged.1), &["kms_key_id"]);
+    detail.region = untagged.2.clone();
+    let mut elsewhere = error("aws.ecr.repository", None, &[]);
+    elsewhere.region = "us-east-1".into();
+    inventory.errors = vec![detail, elsewhere];
+    let report = audit::run(&engine, inventory, &config, DEMO_NOW.parse().unwrap());
+    assert!(
+        report.collection_errors.is_empty(),
+        "{:#?}",
+        report.collection_errors
     );
 }

@@ -1401,3 +1401,141 @@ fn the_proxy_stops_when_dropped() {
         0
     );
 }
+
+/// A bucket whose `GetBucketLocation` fails is one `error` per rule, not
+/// one per audited region; a region criterion in `scope` cannot drop it
+/// (where it lives is unknown). Under a tag scope, an export location is
+/// judged by its bucket's tags, which the audit reads even when no bucket
+/// rule is enabled.
+#[test]
+fn unlocated_buckets_and_export_locations_under_a_scope() {
+    let (moto, work, now) = mixed_account();
+    let buckets = [
+        "acme-assets-use1",
+        "acme-backups-euw1",
+        "acme-backups-use1",
+        "legacy-backups-euw1",
+    ];
+
+    // 1. Every GetBucketLocation fails (HTTP 500, both attempts).
+    let proxy = Proxy::start(
+        &endpoint(&moto),
+        vec![FaultRule::new(
+            Some("GetBucketLocation"),
+            Trigger::EveryAttempt,
+            &[Fault::ServerError],
+        )],
+    );
+    for config in [
+        MIXED_CONFIG.to_string(),
+        format!("{MIXED_CONFIG}scope:\n  include: {{ regions: [eu-west-1] }}\n"),
+    ] {
+        std::fs::write(work.path("backstop.yaml"), &config).unwrap();
+        let (status, report) = audit_mixed(
+            &work,
+            &proxy.endpoint(),
+            now,
+            "unlocated.json",
+            &[("AWS_MAX_ATTEMPTS", "2")],
+        );
+        assert_eq!(status, Some(1), "{config}");
+        let located: Vec<(String, String)> = report["collection_errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["operation"] == "GetBucketLocation")
+            .map(|e| (text(&e["resource_id"]), text(&e["region"])))
+            .collect();
+        let mut ids: Vec<&str> = located.iter().map(|(id, _)| id.as_str()).collect();
+        ids.sort();
+        assert_eq!(
+            ids, buckets,
+            "one failure per bucket: {located:?}\n{config}"
+        );
+        // Recorded where the question was asked: the first audited region.
+        assert!(
+            located.iter().all(|(_, region)| region == USE1),
+            "{located:?}"
+        );
+        let all = verdicts(&report);
+        for rule in ["s3-default-encryption", "s3-public-access-blocked"] {
+            let mut results: Vec<(&str, &str, &str)> = of_rule(&all, rule)
+                .into_iter()
+                .map(|(k, v)| (k.3.as_str(), k.2.as_str(), v.status.as_str()))
+                .collect();
+            results.sort();
+            let expected: Vec<(&str, &str, &str)> =
+                buckets.iter().map(|b| (*b, USE1, "error")).collect();
+            assert_eq!(results, expected, "{rule}\n{config}");
+            for (k, v) in of_rule(&all, rule) {
+                assert!(
+                    v.message.contains("GetBucketLocation") && v.message.contains("InternalError"),
+                    "{k:?}: {}",
+                    v.message
+                );
+            }
+        }
+    }
+    drop(proxy);
+
+    // 2. A tag scope: the export bucket is tagged, the export location has
+    // no tags of its own. Only s3-exports-fresh is enabled.
+    block_on(async {
+        let s3 = moto.s3(USE1).await;
+        s3.put_bucket_tagging()
+            .bucket("acme-backups-use1")
+            .tagging(
+                aws_sdk_s3::types::Tagging::builder()
+                    .tag_set(
+                        aws_sdk_s3::types::Tag::builder()
+                            .key("team")
+                            .value("data")
+                            .build()
+                            .unwrap(),
+                    )
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .unwrap();
+    });
+    let only_exports = |scope: &str| {
+        let disable: Vec<String> = backstop::rules::RuleSet::builtin()
+            .unwrap()
+            .rules()
+            .iter()
+            .map(|r| r.id.clone())
+            .filter(|id| id != "s3-exports-fresh")
+            .collect();
+        format!(
+            "{MIXED_CONFIG}disable: [{}]\nscope:\n  include: {{ tags: {{ {scope} }} }}\n",
+            disable.join(", ")
+        )
+    };
+    let proxy = Proxy::start(&endpoint(&moto), Vec::new());
+    std::fs::write(work.path("backstop.yaml"), only_exports("team: data")).unwrap();
+    let (status, report) = audit_mixed(&work, &proxy.endpoint(), now, "tagged.json", &[]);
+    assert_eq!(status, Some(0), "{report}");
+    let all = verdicts(&report);
+    assert_eq!(all.len(), 1, "{all:?}");
+    assert_status(
+        &all,
+        "s3-exports-fresh",
+        USE1,
+        "acme-backups-use1/exports/",
+        "pass",
+    );
+    assert!(
+        proxy
+            .log()
+            .iter()
+            .any(|l| l.operation == "GetBucketTagging"),
+        "the bucket's tags were read"
+    );
+    // The bucket is out of scope: so is its export location.
+    std::fs::write(work.path("backstop.yaml"), only_exports("team: web")).unwrap();
+    let (status, report) = audit_mixed(&work, &proxy.endpoint(), now, "other.json", &[]);
+    assert_eq!(status, Some(0));
+    assert_eq!(report["results"], serde_json::json!([]));
+}

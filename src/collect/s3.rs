@@ -110,18 +110,13 @@ async fn buckets(ctx: &Ctx<'_>) -> (Vec<Resource>, HashMap<String, String>) {
                 locations.insert(name, region);
             }
             Err(failure) => {
-                // Where the bucket lives is unknown, so it may belong to any
-                // audited region: each gets a listing failure for it.
-                for region in ctx.regions() {
-                    let mut error = listing_error(
-                        &ops::S3_GET_BUCKET_LOCATION,
-                        region,
-                        bucket_kind,
-                        failure.clone(),
-                    );
-                    error.resource_id = Some(name.clone());
-                    ctx.record(error);
-                }
+                // Where the bucket lives is unknown: one failure for it, in
+                // the region that was asked (scope keeps it whatever its
+                // region criteria, see `audit::apply_scope`).
+                let mut error =
+                    listing_error(&ops::S3_GET_BUCKET_LOCATION, first, bucket_kind, failure);
+                error.resource_id = Some(name.clone());
+                ctx.record(error);
             }
         }
     }
