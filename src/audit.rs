@@ -155,7 +155,7 @@ impl Judge<'_> {
             &r.id,
             &r.region,
             self.account_of(r),
-            Some(&r.tags),
+            Some(r.tags_read.then_some(&r.tags)),
         )
     }
 
@@ -171,7 +171,7 @@ impl Judge<'_> {
                 &b.id,
                 &b.region,
                 self.account_of(b),
-                Some(&b.tags),
+                Some(b.tags_read.then_some(&b.tags)),
             ),
             None => self.decide(schema::S3_BUCKET, bucket, region, self.account, None),
         };
@@ -184,15 +184,17 @@ impl Judge<'_> {
         }
     }
 
-    /// `tags` is `None` when the resource was not collected at all.
+    /// `collected` is `None` when the resource was not collected at all, and
+    /// `Some(None)` when it was but its tags were not read.
     fn decide(
         &self,
         kind: &str,
         id: &str,
         region: &str,
         account: &str,
-        tags: Option<&BTreeMap<String, String>>,
+        collected: Option<Option<&BTreeMap<String, String>>>,
     ) -> Decision {
+        let tags = collected.flatten();
         let no_tags = BTreeMap::new();
         let facts = ResourceFacts {
             id,
@@ -231,7 +233,10 @@ impl Judge<'_> {
                 })
             })
             .cloned()
-            .unwrap_or_else(|| not_collected(kind, id, region));
+            .unwrap_or_else(|| match collected {
+                Some(_) => tags_not_read(kind, id, region),
+                None => not_collected(kind, id, region),
+            });
         let base = Box::new(base);
         Decision::Unknown {
             base,
@@ -312,6 +317,16 @@ fn bucket_of_location(id: &str) -> &str {
 }
 
 /// The failure to cite when a resource a tag scope needs was never read.
+/// A resource in the inventory whose tags were not read (an inventory
+/// collected without them, or written by hand).
+fn tags_not_read(kind: &str, id: &str, region: &str) -> CollectionError {
+    CollectionError {
+        message: format!("the tags of {kind} `{id}` were not collected"),
+        code: "TagsNotCollected".into(),
+        ..not_collected(kind, id, region)
+    }
+}
+
 fn not_collected(kind: &str, id: &str, region: &str) -> CollectionError {
     CollectionError {
         service: kind.split('.').nth(1).unwrap_or_default().to_string(),
@@ -343,6 +358,26 @@ pub fn collection_plan(engine: &Engine, config: &Config) -> crate::collect::Plan
         }
     }
     plan
+}
+
+/// A scope whose regions leave out every audited region would audit
+/// nothing and pass: that is a configuration mistake, said before auditing.
+pub fn check_scope_reaches(scope: &Scope, audited_regions: &[String]) -> Result<(), String> {
+    let admitted = |region: &String| {
+        (scope.include.regions.is_empty() || scope.include.regions.contains(region))
+            && !scope.exclude.regions.contains(region)
+    };
+    if audited_regions.is_empty() || audited_regions.iter().any(admitted) {
+        return Ok(());
+    }
+    Err(format!(
+        "the scope's regions (include: [{}], exclude: [{}]) leave out every audited region \
+         ([{}]), so nothing would be audited: fix `scope.*.regions` in the configuration or \
+         the audited regions (--regions, `regions`)",
+        scope.include.regions.join(", "),
+        scope.exclude.regions.join(", "),
+        audited_regions.join(", ")
+    ))
 }
 
 /// Runs the whole audit of one inventory.

@@ -288,6 +288,8 @@ fn run_audit(args: AuditArgs) -> Result<bool, Failure> {
     } else {
         collect_live(&args.aws, &config, audit::collection_plan(&engine, &config))?
     };
+    audit::check_scope_reaches(&config.scope, &inventory.source.regions)
+        .map_err(Failure::Invalid)?;
     let now = args
         .now
         .or(inventory.collected_at)

@@ -453,3 +453,80 @@ fn forgetting_a_fact_only_ever_gives_errors() {
         }
     }
 }
+
+/// A tag scope cannot place a resource whose tags were never read (an
+/// inventory saved without them): its results are `error`, not dropped.
+#[test]
+fn a_tag_scope_never_drops_resources_whose_tags_were_not_read() {
+    let config = Config::parse(
+        "backstop.yaml",
+        "scope:\n  include: { tags: { env: \"prod*\" } }\n",
+        std::path::Path::new("."),
+    )
+    .unwrap();
+    let text = r#"{"schema": "backstop.inventory/v1", "resources": [
+        {"type": "aws.rds.db_instance", "id": "untold", "region": "eu-west-1",
+         "attributes": {"multi_az": false, "cluster_id": null}},
+        {"type": "aws.rds.db_instance", "id": "staging", "region": "eu-west-1", "tags": {"env": "staging"},
+         "attributes": {"multi_az": false, "cluster_id": null}}
+    ]}"#;
+    let inventory = Inventory::from_json(text, "inv.json").unwrap();
+    let engine = RuleSet::builtin()
+        .unwrap()
+        .compile(&Settings::default())
+        .unwrap();
+    let report = backstop::audit::run(&engine, inventory, &config, now());
+    let multi_az: Vec<_> = report
+        .results
+        .iter()
+        .filter(|f| f.rule == "rds-multi-az")
+        .collect();
+    assert_eq!(multi_az.len(), 1, "{multi_az:?}");
+    assert_eq!(multi_az[0].resource.id, "untold");
+    assert_eq!(multi_az[0].status, Status::Error);
+    assert!(
+        multi_az[0]
+            .message
+            .contains("whether it is in scope is unknown: the tags of aws.rds.db_instance `untold` were not collected"),
+        "{}",
+        multi_az[0].message
+    );
+}
+
+/// A scope whose regions leave out every audited region would audit nothing
+/// and pass the gate: it is refused instead.
+#[test]
+fn a_scope_that_leaves_out_every_audited_region_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("backstop.yaml");
+    std::fs::write(&config, "scope:\n  include: { regions: [us-east-1] }\n").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_backstop"))
+        .args(["audit", "--demo", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr
+            .contains("leave out every audited region ([eu-west-1]), so nothing would be audited"),
+        "{stderr}"
+    );
+    // A scope that keeps one audited region is fine.
+    std::fs::write(
+        &config,
+        "scope:\n  include: { regions: [eu-west-1, us-east-1] }\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_backstop"))
+        .args(["audit", "--demo", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
