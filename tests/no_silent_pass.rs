@@ -19,6 +19,13 @@ fn now() -> Timestamp {
     NOW.parse().unwrap()
 }
 
+fn builtin() -> Engine {
+    RuleSet::builtin()
+        .unwrap()
+        .compile(&Settings::default())
+        .unwrap()
+}
+
 fn user_rule(body: &str) -> Engine {
     let mut set = RuleSet::default();
     let text = format!(
@@ -111,10 +118,7 @@ fn an_unsent_fact_in_an_inventory_is_an_error_not_a_fail() {
          "attributes": {"multi_az": null, "cluster_id": null}}
     ]}"#;
     let inventory = Inventory::from_json(text, "inv.json").unwrap();
-    let engine = RuleSet::builtin()
-        .unwrap()
-        .compile(&Settings::default())
-        .unwrap();
+    let engine = builtin();
     let report = backstop::audit::run(&engine, inventory, &Config::default(), now());
     for id in ["no-multi-az-field", "multi-az-null"] {
         let multi_az = report
@@ -358,10 +362,7 @@ fn cases() -> u64 {
 /// the report keeps every verdict, on the demo and on random inventories.
 #[test]
 fn every_rule_has_one_outcome_on_every_resource() {
-    let engine = RuleSet::builtin()
-        .unwrap()
-        .compile(&Settings::default())
-        .unwrap();
+    let engine = builtin();
     let demo = backstop::demo::inventory().unwrap();
     let mut inventories = vec![("demo".to_string(), demo)];
     for seed in 0..cases() {
@@ -412,10 +413,7 @@ fn every_rule_has_one_outcome_on_every_resource() {
 /// verdict, never makes one vanish, and never creates a pass.
 #[test]
 fn forgetting_a_fact_only_ever_gives_errors() {
-    let engine = RuleSet::builtin()
-        .unwrap()
-        .compile(&Settings::default())
-        .unwrap();
+    let engine = builtin();
     let user = user_rule(
         "when: { not: { tags.backup: { eq: \"off\" } } }\nassert: { any: [ { multi_az: { eq: true } }, { cluster_id: { absent: false } } ] }",
     );
@@ -471,10 +469,7 @@ fn a_tag_scope_never_drops_resources_whose_tags_were_not_read() {
          "attributes": {"multi_az": false, "cluster_id": null}}
     ]}"#;
     let inventory = Inventory::from_json(text, "inv.json").unwrap();
-    let engine = RuleSet::builtin()
-        .unwrap()
-        .compile(&Settings::default())
-        .unwrap();
+    let engine = builtin();
     let report = backstop::audit::run(&engine, inventory, &config, now());
     let multi_az: Vec<_> = report
         .results
