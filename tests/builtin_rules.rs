@@ -486,7 +486,7 @@ fn failing_cases() -> Vec<(&'static str, Resource, &'static str)> {
             "rds-cross-region-backups",
             with(good_instance(), "backup_replication_regions", strings(&[])),
             "backup_replication_regions is [], expected at least one element != its region (eu-west-1); \
-             or cross_region_copy_time is absent, expected newer than 26h",
+             or cross_region_copy_time is absent (no snapshot of it in another region), expected newer than 26h",
         ),
         (
             "rds-pitr-fresh",
@@ -599,7 +599,7 @@ fn failing_cases() -> Vec<(&'static str, Resource, &'static str)> {
         (
             "logs-kms-encryption",
             with(good_log_group(), "kms_key_id", Value::Null),
-            "kms_key_id is absent, expected present",
+            "kms_key_id is absent (not encrypted with a KMS key), expected present",
         ),
         (
             "logs-centralized",
@@ -835,7 +835,9 @@ fn rds_pitr_fresh_needs_backups_on_and_a_recent_restorable_time() {
             rule,
             &with(good_instance(), "latest_restorable_time", Value::Null)
         ),
-        fail("latest_restorable_time is absent, expected newer than 1h")
+        fail(
+            "latest_restorable_time is absent (automated backups are off), expected newer than 1h"
+        )
     );
     assert_eq!(
         judge(
@@ -890,7 +892,7 @@ fn rds_encryption_customer_key_applies_to_encrypted_standalone_instances() {
             rule,
             &with(good_instance(), "kms_key_managed_by", Value::Null)
         ),
-        fail(r#"kms_key_managed_by is absent, expected "CUSTOMER""#)
+        fail(r#"kms_key_managed_by is absent (no KMS key), expected "CUSTOMER""#)
     );
     assert!(matches!(
         judge(
@@ -1230,7 +1232,7 @@ fn s3_exports_fresh_with_a_per_location_max_age() {
             rule,
             &with(good_export(), "latest_object_time", Value::Null)
         ),
-        fail("latest_object_time is absent, expected newer than 26h")
+        fail("latest_object_time is absent (no objects), expected newer than 26h")
     );
     // The location's own max_age wins over the param.
     let weekly = with(
@@ -1330,7 +1332,7 @@ fn logs_retention_never_expire_is_no_policy() {
     let rule = "logs-retention";
     assert_eq!(
         judge(rule, &with(good_log_group(), "retention_days", Value::Null)),
-        fail("retention_days is absent, expected present")
+        fail("retention_days is absent (events never expire), expected present")
     );
     assert_eq!(
         judge(rule, &with(good_log_group(), "retention_days", 30)),

@@ -576,7 +576,7 @@ fn audits_a_seeded_account_end_to_end() {
     assert_eq!(forever.status, "fail");
     assert_eq!(
         forever.message,
-        "retention_days is absent, expected present"
+        "retention_days is absent (events never expire), expected present"
     );
     let short = verdict(&all, "logs-retention", EUW1, "/eu/short");
     assert_eq!(short.status, "fail");
@@ -642,7 +642,7 @@ fn audits_a_seeded_account_end_to_end() {
     assert_eq!(failure.attribute("type"), Some("low"));
     assert_eq!(
         failure.attribute("message"),
-        Some("retention_days is absent, expected present")
+        Some("retention_days is absent (events never expire), expected present")
     );
     let pass = case("s3-versioning", "arn:aws:s3:::acme-backups-use1");
     assert!(

@@ -305,7 +305,9 @@ fn ordering_operators_on_timestamps() {
     );
     assert_eq!(
         judge(&e, &db()),
-        fail("latest_restorable_time is absent, expected >= 2026-03-01T00:00:00Z")
+        fail(
+            "latest_restorable_time is absent (automated backups are off), expected >= 2026-03-01T00:00:00Z"
+        )
     );
 }
 
@@ -358,7 +360,7 @@ fn present_and_absent_are_the_only_operators_true_on_absent_values() {
     assert_eq!(judge(&present, &member), Pass);
     assert_eq!(
         judge(&present, &db()),
-        fail("cluster_id is absent, expected present")
+        fail("cluster_id is absent (standalone, not in a cluster), expected present")
     );
     assert_eq!(judge(&absent, &db()), Pass);
     assert_eq!(
@@ -373,7 +375,7 @@ fn present_and_absent_are_the_only_operators_true_on_absent_values() {
     assert_eq!(judge(&not_absent, &member), Pass);
     assert_eq!(
         judge(&not_absent, &db()),
-        fail("cluster_id is absent, expected present")
+        fail("cluster_id is absent (standalone, not in a cluster), expected present")
     );
 }
 
@@ -423,7 +425,7 @@ fn glob_takes_one_pattern_or_a_list() {
     let e = engine(schema::DB_INSTANCE, r#"assert: {cluster_id: {glob: "*"}}"#);
     assert_eq!(
         judge(&e, &db()),
-        fail("cluster_id is absent, expected matching *")
+        fail("cluster_id is absent (standalone, not in a cluster), expected matching *")
     );
     assert_eq!(judge(&e, &db_with("cluster_id", "")), Pass);
 }
@@ -723,7 +725,9 @@ fn newer_than_and_older_than_use_the_audit_clock() {
     ));
     assert_eq!(
         judge(&e, &db()),
-        fail("latest_restorable_time is absent, expected newer than 1h")
+        fail(
+            "latest_restorable_time is absent (automated backups are off), expected newer than 1h"
+        )
     );
 
     let e = engine(
@@ -864,7 +868,7 @@ fn not_of_an_unknown_fact_is_still_unknown() {
     let eq_cluster = engine(schema::DB_INSTANCE, "assert: {cluster_id: {eq: aurora-1}}");
     assert_eq!(
         judge(&eq_cluster, &db()),
-        fail(r#"cluster_id is absent, expected "aurora-1""#)
+        fail(r#"cluster_id is absent (standalone, not in a cluster), expected "aurora-1""#)
     );
 
     let double = engine(
@@ -941,7 +945,7 @@ fn combinators_nest() {
     assert_eq!(
         judge(&e, &r),
         fail(
-            r#"engine is "sqlserver-ex", expected not (engine one of ["sqlserver-ex"]); or cluster_id is absent, expected present"#
+            r#"engine is "sqlserver-ex", expected not (engine one of ["sqlserver-ex"]); or cluster_id is absent (standalone, not in a cluster), expected present"#
         )
     );
     r.set("cluster_id", "aurora-1");

@@ -958,6 +958,15 @@ impl Common {
 // Evaluation
 
 impl Subject {
+    /// The schema's words for a known absence of this subject.
+    fn none_meaning(&self, env: &Env) -> Option<&'static str> {
+        match self {
+            Subject::Attr { index, .. } => env.resource.kind.attributes[*index].none,
+            Subject::Field(field) => field.none,
+            Subject::Common(_) | Subject::Tag(_) | Subject::Param { .. } => None,
+        }
+    }
+
     fn collect_reads(&self, out: &mut BTreeSet<&'static str>) {
         match self {
             Subject::Attr { name, .. } => {
@@ -1203,6 +1212,11 @@ impl Condition {
                     (Value::Time(t), Some(Test::Age { .. })) => {
                         format!("{t} ({} ago)", duration::age(env.now.duration_since(*t)))
                     }
+                    // What AWS's "none" means for this attribute.
+                    (Value::Null, _) => match subject.none_meaning(env) {
+                        Some(meaning) => format!("absent ({meaning})"),
+                        None => "absent".to_string(),
+                    },
                     (v, _) => v.to_string(),
                 };
                 format!("{} is {shown}, expected {expected}", subject_name(subject))
