@@ -539,7 +539,9 @@ fn failing_cases() -> Vec<(&'static str, Resource, &'static str)> {
                 Value::List(vec![]),
             ),
             "lifecycle_rules is [], expected at least one element where enabled == true and \
-             (expiration_days present or noncurrent_expiration_days present)",
+             prefix == \"\" and expiration_days present; versioning is \"Enabled\", expected \
+             \"Disabled\"; or lifecycle_rules is [], expected at least one element where \
+             enabled == true and prefix == \"\" and noncurrent_expiration_days present",
         ),
         (
             "s3-cross-region-replication",
@@ -1010,28 +1012,58 @@ fn s3_backup_buckets_are_chosen_by_the_backup_buckets_param() {
     );
 }
 
+/// A lifecycle rule limited to `prefix` (`None`: narrowed by a tag or an
+/// object size, so the collector leaves `prefix` absent).
+fn partial_lifecycle_rule(prefix: Option<&str>) -> Value {
+    let Value::Object(mut rule) = lifecycle_rule(true, Some(30), Some(30)) else {
+        unreachable!("lifecycle rules are objects")
+    };
+    match prefix {
+        Some(prefix) => rule.insert("prefix".into(), prefix.into()),
+        None => rule.remove("prefix"),
+    };
+    Value::Object(rule)
+}
+
 #[test]
 fn s3_lifecycle_expiration_needs_an_enabled_expiring_rule() {
     let rule = "s3-lifecycle-expiration";
-    let rules = |items: Vec<Value>| {
+    let bucket = |versioning: &str, items: Vec<Value>| {
         with(
-            good_bucket("acme-db-backups"),
+            with(good_bucket("acme-db-backups"), "versioning", versioning),
             "lifecycle_rules",
             Value::List(items),
         )
     };
+    let rules = |items: Vec<Value>| bucket("Enabled", items);
+    let unversioned = |items: Vec<Value>| bucket("Disabled", items);
     assert_eq!(
-        judge(rule, &rules(vec![lifecycle_rule(true, Some(30), None)])),
+        judge(rule, &rules(vec![lifecycle_rule(true, Some(30), Some(30))])),
         Pass
     );
+    // Current and noncurrent expiration may come from two whole-bucket rules.
     assert_eq!(
-        judge(rule, &rules(vec![lifecycle_rule(true, None, Some(30))])),
+        judge(
+            rule,
+            &rules(vec![
+                lifecycle_rule(true, Some(30), None),
+                lifecycle_rule(true, None, Some(7)),
+            ])
+        ),
+        Pass
+    );
+    // An unversioned bucket has no noncurrent versions to expire.
+    assert_eq!(
+        judge(
+            rule,
+            &unversioned(vec![lifecycle_rule(true, Some(30), None)])
+        ),
         Pass
     );
     assert_eq!(
         judge(
             rule,
-            &rules(vec![
+            &unversioned(vec![
                 lifecycle_rule(false, Some(30), None),
                 lifecycle_rule(true, Some(7), None)
             ])
@@ -1048,6 +1080,86 @@ fn s3_lifecycle_expiration_needs_an_enabled_expiring_rule() {
     ));
     assert!(matches!(
         judge(rule, &rules(vec![lifecycle_rule(true, None, None)])),
+        Outcome::Fail(_)
+    ));
+    // Noncurrent expiration alone keeps every current backup forever.
+    assert!(matches!(
+        judge(
+            rule,
+            &unversioned(vec![lifecycle_rule(true, None, Some(30))])
+        ),
+        Outcome::Fail(_)
+    ));
+    assert!(matches!(
+        judge(rule, &rules(vec![lifecycle_rule(true, None, Some(30))])),
+        Outcome::Fail(_)
+    ));
+    // A versioned bucket whose rule expires current versions only: the
+    // expired data stays as noncurrent versions.
+    assert_eq!(
+        judge(rule, &rules(vec![lifecycle_rule(true, Some(30), None)])),
+        fail(
+            "versioning is \"Enabled\", expected \"Disabled\"; or lifecycle_rules is \
+             [{enabled: true, expiration_days: 30, id: \"expire\", prefix: \"\"}], expected at \
+             least one element where enabled == true and prefix == \"\" and \
+             noncurrent_expiration_days present"
+        )
+    );
+    // Suspended versioning keeps the versions written while it was enabled.
+    assert!(matches!(
+        judge(
+            rule,
+            &bucket("Suspended", vec![lifecycle_rule(true, Some(30), None)])
+        ),
+        Outcome::Fail(_)
+    ));
+    assert_eq!(
+        judge(
+            rule,
+            &bucket("Suspended", vec![lifecycle_rule(true, Some(30), Some(30))])
+        ),
+        Pass
+    );
+    // Only rules that cover the whole bucket count: one limited to `tmp/`,
+    // or narrowed by a tag or an object size, does not.
+    for partial in [
+        partial_lifecycle_rule(Some("tmp/")),
+        partial_lifecycle_rule(None),
+    ] {
+        assert!(
+            matches!(judge(rule, &rules(vec![partial.clone()])), Outcome::Fail(_)),
+            "{partial:?}"
+        );
+        assert!(
+            matches!(
+                judge(rule, &unversioned(vec![partial.clone()])),
+                Outcome::Fail(_)
+            ),
+            "{partial:?}"
+        );
+        // Next to a whole-bucket rule it does no harm.
+        assert_eq!(
+            judge(
+                rule,
+                &rules(vec![partial, lifecycle_rule(true, Some(30), Some(30))])
+            ),
+            Pass
+        );
+    }
+    // A whole-bucket current-version rule plus a partial noncurrent one is
+    // not enough for a versioned bucket.
+    let Value::Object(mut partial_noncurrent) = partial_lifecycle_rule(Some("tmp/")) else {
+        unreachable!()
+    };
+    partial_noncurrent.remove("expiration_days");
+    assert!(matches!(
+        judge(
+            rule,
+            &rules(vec![
+                lifecycle_rule(true, Some(30), None),
+                Value::Object(partial_noncurrent)
+            ])
+        ),
         Outcome::Fail(_)
     ));
     // No lifecycle configuration is a fact: fail.
