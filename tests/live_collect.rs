@@ -20,7 +20,7 @@ use backstop::verdict::{Severity, Status};
 use jiff::Timestamp;
 use support::moto::{ACCOUNT, Moto, free_port};
 use support::seed::{Seed, expiry_rule};
-use support::stub::Stub;
+use support::stub::{Stub, StubResponse};
 
 const USE1: &str = "us-east-1";
 const EUW1: &str = "eu-west-1";
@@ -637,7 +637,7 @@ async fn collects_every_attribute_of_every_type_in_two_regions() {
                 ("id", "to-nowhere".into()),
                 ("enabled", false.into()),
                 ("destination_bucket", "bucket-of-another-account".into()),
-                // GetBucketLocation on it fails: unresolved, not an error.
+                // HeadBucket says it does not exist: a known absence.
                 ("destination_region", Value::Null),
                 ("prefix", "".into()),
             ]),
@@ -794,8 +794,10 @@ async fn collects_every_attribute_of_every_type_in_two_regions() {
     assert_eq!(calls(&ops::RDS_DESCRIBE_DB_CLUSTER_SNAPSHOTS), 4);
     assert_eq!(calls(&ops::RDS_DESCRIBE_DB_CLUSTER_SNAPSHOT_ATTRIBUTES), 0);
     assert_eq!(calls(&ops::S3_LIST_BUCKETS), 1);
-    // 5 listed buckets + the unknown replication destination.
-    assert_eq!(calls(&ops::S3_GET_BUCKET_LOCATION), 6);
+    // The 5 listed buckets; the unknown replication destination is asked
+    // with HeadBucket.
+    assert_eq!(calls(&ops::S3_GET_BUCKET_LOCATION), 5);
+    assert_eq!(calls(&ops::S3_HEAD_BUCKET), 1);
     assert_eq!(calls(&ops::S3_GET_BUCKET_LIFECYCLE), 4);
     assert_eq!(calls(&ops::S3_LIST_OBJECTS_V2), 3);
     assert_eq!(calls(&ops::ECR_DESCRIBE_REGISTRY), 2);
@@ -2184,4 +2186,207 @@ async fn ecr_repository_listing_follows_next_token() {
     assert_eq!(last.get("tag_mutability"), &Value::from("IMMUTABLE"));
     assert_eq!(last.get("scan_on_push"), &Value::Bool(true));
     assert_eq!(last.account, ACCOUNT);
+}
+
+// ---------------------------------------------------------------------------
+// Replication destinations outside the account
+
+const PARTNER_ACCOUNT: &str = "210987654321";
+
+/// An S3 client acting as another account of the same moto (credentials
+/// from `sts:AssumeRole` into that account).
+async fn s3_of_account(moto: &Moto, account: &str, region: &str) -> aws_sdk_s3::Client {
+    let sts = aws_sdk_sts::Client::new(&moto.sdk_config(USE1).await);
+    let assumed = sts
+        .assume_role()
+        .role_arn(format!("arn:aws:iam::{account}:role/partner"))
+        .role_session_name("seed")
+        .send()
+        .await
+        .unwrap();
+    let c = assumed.credentials().unwrap();
+    let credentials = Credentials::new(
+        c.access_key_id(),
+        c.secret_access_key(),
+        Some(c.session_token().to_string()),
+        None,
+        "partner",
+    );
+    let config = moto.sdk_config_as(region, credentials).await;
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(true)
+            .build(),
+    )
+}
+
+/// Backup buckets in us-east-1 replicating to: `acme-dr-euw1` (the
+/// account's own, eu-west-1), `partner-dr` (another account's,
+/// ap-northeast-1) and `deleted-dr` (no such bucket), one source bucket
+/// each.
+async fn seed_replication_destinations(moto: &Moto) {
+    use aws_sdk_s3::types::ReplicationRuleStatus::Enabled;
+    let east = Seed::new(moto, USE1).await;
+    let west = Seed::new(moto, EUW1).await;
+    west.bucket("acme-dr-euw1").await;
+    s3_of_account(moto, PARTNER_ACCOUNT, "ap-northeast-1")
+        .await
+        .create_bucket()
+        .bucket("partner-dr")
+        .create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint("ap-northeast-1".into())
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    for (source, destination) in [
+        ("own-backups", "acme-dr-euw1"),
+        ("partner-backups", "partner-dr"),
+        ("gone-backups", "deleted-dr"),
+    ] {
+        east.bucket(source).await;
+        east.versioned(source).await;
+        east.replicates(source, &[("dr", Enabled, destination)])
+            .await;
+    }
+}
+
+/// What the S3 bucket rules of the pack read, and nothing else.
+fn bucket_plan() -> Plan {
+    let mut plan = Plan::default();
+    plan.add_type(
+        schema::resource_type(schema::S3_BUCKET).unwrap(),
+        ["replication_rules", "versioning", "lifecycle_rules"],
+        false,
+    );
+    plan
+}
+
+fn destination_region_of(inv: &Inventory, bucket: &str) -> Value {
+    let Value::List(rules) = find(inv, schema::S3_BUCKET, USE1, bucket).get("replication_rules")
+    else {
+        panic!("{bucket}: replication_rules not read")
+    };
+    let [Value::Object(rule)] = &rules[..] else {
+        panic!("{rules:?}")
+    };
+    rule.get("destination_region")
+        .cloned()
+        .unwrap_or(Value::Null)
+}
+
+/// A destination in the account is located from the bucket listing; one in
+/// another account with HeadBucket (moto answers it across accounts, with
+/// `x-amz-bucket-region`); one that does not exist has no region, which is
+/// a fact, not an error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replication_destinations_are_located_with_head_bucket() {
+    let moto = Moto::start();
+    seed_replication_destinations(&moto).await;
+    let mut options = moto.options(&[USE1]);
+    options.plan = bucket_plan();
+    let collected = moto.collect(&options).await;
+    no_errors(&collected);
+    let inv = &collected.inventory;
+    assert_eq!(destination_region_of(inv, "own-backups"), Value::from(EUW1));
+    assert_eq!(
+        destination_region_of(inv, "partner-backups"),
+        Value::from("ap-northeast-1")
+    );
+    assert_eq!(destination_region_of(inv, "gone-backups"), Value::Null);
+    // Only the two destinations missing from the listing are asked.
+    assert_eq!(collected.calls_to(&ops::S3_HEAD_BUCKET), 2);
+
+    let report = builtin_engine().audit(inv, Timestamp::now());
+    let status = |id: &str| result(&report, "s3-cross-region-replication", USE1, id).status;
+    assert_eq!(status("own-backups"), Status::Pass);
+    assert_eq!(status("partner-backups"), Status::Pass);
+    assert_eq!(status("gone-backups"), Status::Fail);
+}
+
+/// Another account's bucket usually refuses HeadBucket (403), and S3 still
+/// names its region in `x-amz-bucket-region`: that resolves it. A refusal
+/// without the header, or a server error, leaves the region unknown: a
+/// collection error for the source bucket, whose replication verdict is
+/// `error`, never pass.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_head_bucket_still_names_the_region() {
+    let moto = Moto::start();
+    seed_replication_destinations(&moto).await;
+    let east = Seed::new(&moto, USE1).await;
+    use aws_sdk_s3::types::ReplicationRuleStatus::Enabled;
+    for (source, destination) in [
+        ("silent-backups", "silent-dr"),
+        ("flaky-backups", "flaky-dr"),
+    ] {
+        east.bucket(source).await;
+        east.versioned(source).await;
+        east.replicates(source, &[("dr", Enabled, destination)])
+            .await;
+    }
+    let aws = Stub::start_with_headers(Some(moto.endpoint()), |request| {
+        if request.method != "HEAD" {
+            return None;
+        }
+        let bucket = request.path.split('?').next().unwrap_or_default();
+        let (status, headers) = match bucket.trim_matches('/') {
+            "partner-dr" => (
+                403,
+                vec![(
+                    "x-amz-bucket-region".to_string(),
+                    "ap-northeast-1".to_string(),
+                )],
+            ),
+            "silent-dr" => (403, vec![]),
+            "flaky-dr" => (500, vec![]),
+            _ => return None,
+        };
+        Some(StubResponse {
+            status,
+            headers,
+            body: String::new(),
+        })
+    });
+    let mut options = moto.options(&[USE1]);
+    options.plan = bucket_plan();
+    let overrides = SdkOverrides {
+        endpoint_url: Some(aws.endpoint.clone()),
+        ..moto.overrides()
+    };
+    let collected = collect_with(&options, &overrides).await.unwrap();
+    let inv = &collected.inventory;
+    assert_eq!(
+        destination_region_of(inv, "partner-backups"),
+        Value::from("ap-northeast-1")
+    );
+    assert_eq!(destination_region_of(inv, "own-backups"), Value::from(EUW1));
+
+    let errors = errors_for(inv, "HeadBucket");
+    let sources: Vec<_> = errors
+        .iter()
+        .map(|e| e.resource_id.as_deref().unwrap())
+        .collect();
+    assert_eq!(sources, ["flaky-backups", "silent-backups"], "{errors:#?}");
+    for e in &errors {
+        assert_eq!(e.resource_type, schema::S3_BUCKET);
+        assert_eq!(e.region, USE1);
+        assert_eq!(e.attributes, ["replication_rules"]);
+        assert!(e.message.contains("could not be resolved"), "{}", e.message);
+    }
+    assert_eq!(inv.errors.len(), 2, "{:#?}", inv.errors);
+
+    let report = builtin_engine().audit(inv, Timestamp::now());
+    let status = |id: &str| result(&report, "s3-cross-region-replication", USE1, id).status;
+    assert_eq!(status("partner-backups"), Status::Pass);
+    assert_eq!(status("own-backups"), Status::Pass);
+    assert_eq!(status("silent-backups"), Status::Error);
+    assert_eq!(status("flaky-backups"), Status::Error);
+    assert_eq!(status("gone-backups"), Status::Fail);
+    // The bucket's other facts were read.
+    assert_eq!(
+        result(&report, "s3-versioning", USE1, "silent-backups").status,
+        Status::Pass
+    );
 }

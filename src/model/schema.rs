@@ -44,6 +44,7 @@ operations! {
     S3_GET_BUCKET_REPLICATION = "s3" "GetBucketReplication" "s3:GetReplicationConfiguration";
     S3_GET_OBJECT_LOCK = "s3" "GetObjectLockConfiguration" "s3:GetBucketObjectLockConfiguration";
     S3_GET_PUBLIC_ACCESS_BLOCK = "s3" "GetPublicAccessBlock" "s3:GetBucketPublicAccessBlock";
+    S3_HEAD_BUCKET = "s3" "HeadBucket" "s3:ListBucket";
     S3_LIST_OBJECTS_V2 = "s3" "ListObjectsV2" "s3:ListBucket";
     ECR_DESCRIBE_REPOSITORIES = "ecr" "DescribeRepositories" "ecr:DescribeRepositories";
     ECR_LIST_TAGS = "ecr" "ListTagsForResource" "ecr:ListTagsForResource";
@@ -214,7 +215,10 @@ static REPLICATION_RULE_FIELDS: &[Attribute] = &[
     attr(
         "destination_region",
         STR,
-        "Destination bucket's region (absent when it could not be resolved)",
+        "Destination bucket's region, from the account's bucket listing or else HeadBucket \
+         (which names it even for another account's bucket that refuses access); absent: the \
+         destination bucket does not exist. A region that could not be resolved makes the \
+         attribute unknown (a collection error), never absent",
         &[],
     ),
     attr(
@@ -512,7 +516,7 @@ pub static RESOURCE_TYPES: &[ResourceType] = &[
                 "replication_rules",
                 AttrType::ObjectList(REPLICATION_RULE_FIELDS),
                 "Replication rules",
-                &[&S3_GET_BUCKET_REPLICATION, &S3_GET_BUCKET_LOCATION],
+                &[&S3_GET_BUCKET_REPLICATION, &S3_HEAD_BUCKET],
             ),
             attr(
                 "object_lock_enabled",
@@ -677,10 +681,10 @@ mod tests {
     fn every_operation_is_read_only() {
         for op in ops::ALL {
             assert!(
-                ["Describe", "Get", "List"]
+                ["Describe", "Get", "List", "Head"]
                     .iter()
                     .any(|p| op.name.starts_with(p)),
-                "{} is not a Describe/Get/List call",
+                "{} is not a Describe/Get/List/Head call",
                 op.name
             );
         }
