@@ -166,8 +166,23 @@ fn good_instance() -> Resource {
         .set("kms_key_managed_by", "CUSTOMER")
         .set("deletion_protection", true)
         .set("latest_restorable_time", ago(5 * 60))
-        .set("backup_replication_regions", strings(&["eu-central-1"]));
+        .set("backup_replication_regions", strings(&["eu-central-1"]))
+        .set(
+            "backup_replications",
+            Value::List(vec![backup_replication("eu-central-1", Some(ago(HOUR)))]),
+        );
     r
+}
+
+/// A `backup_replications` entry: automated backups replicated to `region`,
+/// restorable up to `latest` (`None`: no restore window there).
+fn backup_replication(region: &str, latest: Option<Timestamp>) -> Value {
+    let mut fields = vec![("region", Value::from(region))];
+    if let Some(latest) = latest {
+        fields.push(("latest_restorable_time", Value::Time(latest)));
+        fields.push(("status", Value::from("replicating")));
+    }
+    object(&fields)
 }
 
 fn good_cluster() -> Resource {
@@ -464,9 +479,10 @@ fn failing_cases() -> Vec<(&'static str, Resource, &'static str)> {
         ),
         (
             "rds-cross-region-backups",
-            with(good_instance(), "backup_replication_regions", strings(&[])),
-            "backup_replication_regions is [], expected at least one element != its region (eu-west-1); \
-             or cross_region_copy_time is absent, expected newer than 26h",
+            with(good_instance(), "backup_replications", Value::List(vec![])),
+            "backup_replications is [], expected at least one element where region != its region \
+             (eu-west-1) and latest_restorable_time newer than 26h; or cross_region_copy_time is \
+             absent, expected newer than 26h",
         ),
         (
             "rds-pitr-fresh",
@@ -729,9 +745,64 @@ fn rds_backup_retention_boundary_and_param() {
 #[test]
 fn rds_cross_region_backups_replication_or_a_recent_copy() {
     let rule = "rds-cross-region-backups";
-    let no_replication = with(good_instance(), "backup_replication_regions", strings(&[]));
-    // Automated backups replicated to another region.
+    let replicated =
+        |entries: Vec<Value>| with(good_instance(), "backup_replications", Value::List(entries));
+    let no_replication = replicated(vec![]);
+    // Automated backups replicated to another region, restorable to a
+    // point within 26h.
     assert_eq!(judge(rule, &good_instance()), Pass);
+    assert_eq!(
+        judge(
+            rule,
+            &replicated(vec![backup_replication("us-east-1", Some(ago(25 * HOUR)))])
+        ),
+        Pass
+    );
+    // A stalled replication: the other region restores only to 30h ago.
+    assert_eq!(
+        judge(
+            rule,
+            &replicated(vec![backup_replication("us-east-1", Some(ago(30 * HOUR)))])
+        ),
+        fail(
+            "backup_replications is [{latest_restorable_time: 2026-02-28T06:00:00Z, region: \
+             \"us-east-1\", status: \"replicating\"}], expected at least one element where region \
+             != its region (eu-west-1) and latest_restorable_time newer than 26h; or \
+             cross_region_copy_time is absent, expected newer than 26h"
+        )
+    );
+    // Replicated, but the other region holds nothing restorable (not found
+    // there, or no restore window yet).
+    assert!(matches!(
+        judge(
+            rule,
+            &replicated(vec![backup_replication("us-east-1", None)])
+        ),
+        Outcome::Fail(_)
+    ));
+    // One recent replication is enough.
+    assert_eq!(
+        judge(
+            rule,
+            &replicated(vec![
+                backup_replication("us-east-1", None),
+                backup_replication("eu-central-1", Some(ago(HOUR))),
+            ])
+        ),
+        Pass
+    );
+    // The replication regions alone no longer count: recency is required.
+    assert!(matches!(
+        judge(
+            rule,
+            &with(
+                no_replication.clone(),
+                "backup_replication_regions",
+                strings(&["eu-central-1"])
+            )
+        ),
+        Outcome::Fail(_)
+    ));
     // Or a snapshot copy in another region newer than 26h.
     assert_eq!(
         judge(
@@ -766,19 +837,16 @@ fn rds_cross_region_backups_replication_or_a_recent_copy() {
             )
         ),
         fail(
-            "backup_replication_regions is [], expected at least one element != its region (eu-west-1); \
-             or cross_region_copy_time is 2026-02-28T06:00:00Z (1d 6h ago), expected newer than 26h"
+            "backup_replications is [], expected at least one element where region != its region \
+             (eu-west-1) and latest_restorable_time newer than 26h; or cross_region_copy_time is \
+             2026-02-28T06:00:00Z (1d 6h ago), expected newer than 26h"
         )
     );
     // Replication into the instance's own region is no cross-region backup.
     assert!(matches!(
         judge(
             rule,
-            &with(
-                good_instance(),
-                "backup_replication_regions",
-                strings(&["eu-west-1"])
-            )
+            &replicated(vec![backup_replication("eu-west-1", Some(ago(HOUR)))])
         ),
         Outcome::Fail(_)
     ));
@@ -786,20 +854,37 @@ fn rds_cross_region_backups_replication_or_a_recent_copy() {
     assert!(matches!(
         judge(
             rule,
-            &with(good_instance(), "backup_replication_regions", Value::Null)
+            &with(good_instance(), "backup_replications", Value::Null)
         ),
         Outcome::Fail(_)
     ));
-    // max_copy_age is a param.
+    // max_copy_age is a param, for replications and copies alike.
     let lenient = builtin_with(&[(rule, "max_copy_age", "2d")]);
     assert_eq!(
         judge_with(
             &lenient,
             rule,
-            &with(no_replication, "cross_region_copy_time", ago(30 * HOUR))
+            &with(
+                no_replication.clone(),
+                "cross_region_copy_time",
+                ago(30 * HOUR)
+            )
         ),
         Pass
     );
+    assert_eq!(
+        judge_with(
+            &lenient,
+            rule,
+            &replicated(vec![backup_replication("us-east-1", Some(ago(30 * HOUR)))])
+        ),
+        Pass
+    );
+    let strict = builtin_with(&[(rule, "max_copy_age", "30m")]);
+    assert!(matches!(
+        judge_with(&strict, rule, &good_instance()),
+        Outcome::Fail(_)
+    ));
 }
 
 #[test]

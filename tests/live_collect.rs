@@ -1536,6 +1536,48 @@ fn query_response(action: &str, result: &str) -> String {
     )
 }
 
+fn rds_error(code: &str, message: &str) -> String {
+    format!(
+        "<ErrorResponse xmlns=\"{RDS_XMLNS}\"><Error><Type>Sender</Type><Code>{code}</Code>\
+         <Message>{message}</Message></Error><RequestId>0</RequestId></ErrorResponse>"
+    )
+}
+
+/// Standalone instances in us-east-1 whose automated backups are
+/// replicated (what the emulator cannot do): `replicated-db` to
+/// eu-central-1, restorable to an hour ago; `stalled-db` to eu-central-1,
+/// 30 hours behind; `gone-db` to us-west-2, where the backups are not
+/// found; `unreadable-db` to ap-south-1, which refuses the call; and
+/// `plain-db`, not replicated.
+fn replicated_instances_xml() -> String {
+    let instance = |id: &str, replicated_to: Option<(&str, &str)>| {
+        let replications = replicated_to
+            .map(|(region, backup)| {
+                format!(
+                    "<DBInstanceAutomatedBackupsReplications><DBInstanceAutomatedBackupsReplication>\
+                     <DBInstanceAutomatedBackupsArn>arn:aws:rds:{region}:{ACCOUNT}:auto-backup:{backup}\
+                     </DBInstanceAutomatedBackupsArn></DBInstanceAutomatedBackupsReplication>\
+                     </DBInstanceAutomatedBackupsReplications>"
+                )
+            })
+            .unwrap_or_default();
+        format!(
+            "<DBInstance><DBInstanceIdentifier>{id}</DBInstanceIdentifier>\
+             <DBInstanceArn>arn:aws:rds:{USE1}:{ACCOUNT}:db:{id}</DBInstanceArn>\
+             <Engine>postgres</Engine><BackupRetentionPeriod>7</BackupRetentionPeriod>\
+             {replications}<TagList/></DBInstance>"
+        )
+    };
+    format!(
+        "<DBInstances>{}{}{}{}{}</DBInstances>",
+        instance("replicated-db", Some(("eu-central-1", "ab-fresh"))),
+        instance("stalled-db", Some(("eu-central-1", "ab-stalled"))),
+        instance("gone-db", Some(("us-west-2", "ab-gone"))),
+        instance("unreadable-db", Some(("ap-south-1", "ab-denied"))),
+        instance("plain-db", None),
+    )
+}
+
 /// The canned answer to one request: (HTTP status, body).
 fn canned_answer(form: &BTreeMap<String, String>) -> (u16, String) {
     let param = |name: &str| form.get(name).map(String::as_str);
@@ -1566,6 +1608,45 @@ fn canned_answer(form: &BTreeMap<String, String>) -> (u16, String) {
         }
         // A broken paginator: every page names the same next page.
         "DescribeDBClusters" => "<DBClusters></DBClusters><Marker>again</Marker>".to_string(),
+        "DescribeDBInstances" => replicated_instances_xml(),
+        "DescribeDBSnapshots" => "<DBSnapshots></DBSnapshots>".to_string(),
+        "DescribeDBInstanceAutomatedBackups" => {
+            let arn = param("DBInstanceAutomatedBackupsArn").unwrap_or_default();
+            let hours_behind = match arn.rsplit(':').next() {
+                Some("ab-fresh") => 1,
+                Some("ab-stalled") => 30,
+                Some("ab-gone") => {
+                    return (
+                        404,
+                        rds_error(
+                            "DBInstanceAutomatedBackupNotFound",
+                            &format!("{arn} is not found"),
+                        ),
+                    );
+                }
+                _ => {
+                    return (
+                        403,
+                        rds_error(
+                            "AccessDenied",
+                            "not authorized to perform: rds:DescribeDBInstanceAutomatedBackups",
+                        ),
+                    );
+                }
+            };
+            let latest = Timestamp::now() - jiff::SignedDuration::from_hours(hours_behind);
+            let latest = latest.strftime("%Y-%m-%dT%H:%M:%SZ");
+            format!(
+                "<DBInstanceAutomatedBackups><DBInstanceAutomatedBackup>\
+                   <DBInstanceArn>arn:aws:rds:{USE1}:{ACCOUNT}:db:x</DBInstanceArn>\
+                   <Region>{USE1}</Region>\
+                   <RestoreWindow><EarliestTime>2026-01-01T00:00:00Z</EarliestTime>\
+                   <LatestTime>{latest}</LatestTime></RestoreWindow>\
+                   <Status>replicating</Status>\
+                   <DBInstanceAutomatedBackupsArn>{arn}</DBInstanceAutomatedBackupsArn>\
+                 </DBInstanceAutomatedBackup></DBInstanceAutomatedBackups>"
+            )
+        }
         "DescribeDBClusterSnapshotAttributes" => {
             let id = param("DBClusterSnapshotIdentifier").unwrap();
             let restore = match id {
@@ -2387,6 +2468,112 @@ async fn a_refused_head_bucket_still_names_the_region() {
     // The bucket's other facts were read.
     assert_eq!(
         result(&report, "s3-versioning", USE1, "silent-backups").status,
+        Status::Pass
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Replicated automated backups (not implemented by the emulator)
+
+/// Replicated automated backups count only while the region holding them
+/// can restore to a recent point: each replication is read in its own
+/// region (DescribeDBInstanceAutomatedBackups, RestoreWindow.LatestTime),
+/// judged with `max_copy_age`. Backups not found there are a fact (fail);
+/// a refused read is an error for that instance only, never a pass.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicated_backups_must_be_recent_in_the_region_holding_them() {
+    let aws = canned_aws();
+    let mut plan = Plan::default();
+    plan.add_type(
+        schema::resource_type(schema::DB_INSTANCE).unwrap(),
+        ["backup_replications", "cross_region_copy_time"],
+        false,
+    );
+    let options = CollectOptions {
+        regions: vec![USE1.to_string()],
+        operation_timeout: Duration::from_secs(10),
+        plan,
+        ..CollectOptions::default()
+    };
+    let collected = collect_with(&options, &offline_overrides(aws.endpoint.clone()))
+        .await
+        .unwrap();
+    let inv = &collected.inventory;
+
+    // One call per replication, asking for exactly that replication, in
+    // the region holding it.
+    let asked: Vec<String> = aws
+        .requests()
+        .iter()
+        .filter(|r| r.target.is_none())
+        .filter(|r| r.form()["Action"] == "DescribeDBInstanceAutomatedBackups")
+        .map(|r| {
+            let arn = r.form()["DBInstanceAutomatedBackupsArn"].clone();
+            let signed_for = r.signing_region().unwrap();
+            assert_eq!(Some(signed_for.as_str()), arn.split(':').nth(3), "{arn}");
+            arn
+        })
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    assert_eq!(
+        asked,
+        [
+            ("ap-south-1", "ab-denied"),
+            ("eu-central-1", "ab-fresh"),
+            ("eu-central-1", "ab-stalled"),
+            ("us-west-2", "ab-gone"),
+        ]
+        .map(|(r, b)| format!("arn:aws:rds:{r}:{ACCOUNT}:auto-backup:{b}"))
+    );
+    assert_eq!(
+        collected.calls_to(&ops::RDS_DESCRIBE_DB_INSTANCE_AUTOMATED_BACKUPS),
+        4
+    );
+
+    let replications =
+        |id: &str| find(inv, schema::DB_INSTANCE, USE1, id).get("backup_replications");
+    let Value::List(fresh) = replications("replicated-db") else {
+        panic!("{:?}", replications("replicated-db"))
+    };
+    let [Value::Object(fresh)] = &fresh[..] else {
+        panic!("{fresh:?}")
+    };
+    assert_eq!(fresh["region"], Value::from("eu-central-1"));
+    assert_eq!(fresh["status"], Value::from("replicating"));
+    assert!(matches!(fresh["latest_restorable_time"], Value::Time(_)));
+    assert_eq!(
+        replications("gone-db"),
+        &Value::List(vec![obj(&[
+            ("region", "us-west-2".into()),
+            ("latest_restorable_time", Value::Null),
+            ("status", Value::Null),
+        ])])
+    );
+    assert_eq!(replications("plain-db"), &Value::List(vec![]));
+    assert!(replications("unreadable-db").is_null());
+
+    let [error] = &inv.errors[..] else {
+        panic!("{:#?}", inv.errors)
+    };
+    assert_eq!(error.operation, "DescribeDBInstanceAutomatedBackups");
+    assert_eq!(error.code, "AccessDenied");
+    assert_eq!(error.region, USE1);
+    assert_eq!(error.resource_type, schema::DB_INSTANCE);
+    assert_eq!(error.resource_id.as_deref(), Some("unreadable-db"));
+    assert_eq!(error.attributes, ["backup_replications"]);
+    assert!(error.message.contains("ap-south-1"), "{}", error.message);
+
+    let report = builtin_engine().audit(inv, Timestamp::now());
+    let status = |id: &str| result(&report, "rds-cross-region-backups", USE1, id).status;
+    assert_eq!(status("replicated-db"), Status::Pass);
+    assert_eq!(status("stalled-db"), Status::Fail);
+    assert_eq!(status("gone-db"), Status::Fail);
+    assert_eq!(status("plain-db"), Status::Fail);
+    assert_eq!(status("unreadable-db"), Status::Error);
+    // The other facts of the unreadable instance were read.
+    assert_eq!(
+        result(&report, "rds-backup-retention", USE1, "unreadable-db").status,
         Status::Pass
     );
 }

@@ -310,6 +310,15 @@ impl Ctx<'_> {
         }
     }
 
+    /// An RDS client for any region (replicated backups and snapshot copies
+    /// may live outside the audited ones).
+    pub fn rds(&self, region: &str) -> aws_sdk_rds::Client {
+        match self.clients.get(region) {
+            Some(clients) => clients.rds.clone(),
+            None => aws_sdk_rds::Client::new(&self.setup.for_region(region)),
+        }
+    }
+
     /// Page size for a listing whose API accepts `min..=max` (None: the
     /// API's default).
     pub fn page_size(&self, min: i32, max: i32) -> Option<i32> {

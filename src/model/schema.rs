@@ -30,6 +30,7 @@ operations! {
     STS_GET_CALLER_IDENTITY = "sts" "GetCallerIdentity" "sts:GetCallerIdentity";
     RDS_DESCRIBE_DB_INSTANCES = "rds" "DescribeDBInstances" "rds:DescribeDBInstances";
     RDS_DESCRIBE_DB_CLUSTERS = "rds" "DescribeDBClusters" "rds:DescribeDBClusters";
+    RDS_DESCRIBE_DB_INSTANCE_AUTOMATED_BACKUPS = "rds" "DescribeDBInstanceAutomatedBackups" "rds:DescribeDBInstanceAutomatedBackups";
     RDS_DESCRIBE_DB_SNAPSHOTS = "rds" "DescribeDBSnapshots" "rds:DescribeDBSnapshots";
     RDS_DESCRIBE_DB_SNAPSHOT_ATTRIBUTES = "rds" "DescribeDBSnapshotAttributes" "rds:DescribeDBSnapshotAttributes";
     RDS_DESCRIBE_DB_CLUSTER_SNAPSHOTS = "rds" "DescribeDBClusterSnapshots" "rds:DescribeDBClusterSnapshots";
@@ -208,6 +209,30 @@ static LIFECYCLE_RULE_FIELDS: &[Attribute] = &[
     ),
 ];
 
+static BACKUP_REPLICATION_FIELDS: &[Attribute] = &[
+    attr(
+        "region",
+        STR,
+        "Region holding the replicated automated backups",
+        &[],
+    ),
+    attr(
+        "latest_restorable_time",
+        TIME,
+        "Latest time the replicated backups can restore to (RestoreWindow.LatestTime in that \
+         region); absent: that region holds no restorable backup of the instance (none found, \
+         or no restore window yet)",
+        &[],
+    ),
+    attr(
+        "status",
+        STR,
+        "Status of the replicated backups in that region (replicating, active, ...; absent when \
+         none were found)",
+        &[],
+    ),
+];
+
 static REPLICATION_RULE_FIELDS: &[Attribute] = &[
     attr("id", STR, "The replication rule's id", &[]),
     attr("enabled", BOOL, "Status is Enabled", &[]),
@@ -341,8 +366,16 @@ pub static RESOURCE_TYPES: &[ResourceType] = &[
             attr(
                 "backup_replication_regions",
                 STR_LIST,
-                "Regions holding replicated automated backups",
+                "Regions holding replicated automated backups (empty: not replicated)",
                 &[],
+            ),
+            attr(
+                "backup_replications",
+                AttrType::ObjectList(BACKUP_REPLICATION_FIELDS),
+                "The automated backups replicated to other regions, each read in the region \
+                 holding it (empty: not replicated; unknown when a holding region could not be \
+                 read)",
+                &[&RDS_DESCRIBE_DB_INSTANCE_AUTOMATED_BACKUPS],
             ),
             attr(
                 "cross_region_copy_time",

@@ -11,6 +11,8 @@ pub struct StubRequest {
     pub method: String,
     pub path: String,
     pub target: Option<String>,
+    /// The `Authorization` header (SigV4: names the signing region).
+    pub authorization: Option<String>,
     pub body: String,
 }
 
@@ -26,6 +28,13 @@ pub struct StubResponse {
 impl StubRequest {
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.body).unwrap()
+    }
+
+    /// The region the request was signed for (SigV4 credential scope
+    /// `KEY/DATE/REGION/SERVICE/aws4_request`).
+    pub fn signing_region(&self) -> Option<String> {
+        let scope = self.authorization.as_deref()?.split("Credential=").nth(1)?;
+        scope.split('/').nth(2).map(str::to_string)
     }
 
     /// The parameters of a query-protocol request (`Action=...&...`).
@@ -110,6 +119,7 @@ impl Stub {
                             method: request_line.next().unwrap_or_default().to_string(),
                             path: request_line.next().unwrap_or_default().to_string(),
                             target: header("x-amz-target"),
+                            authorization: header("authorization"),
                             body: String::from_utf8_lossy(&body).into_owned(),
                         };
                         log.lock().unwrap().push(request.clone());
@@ -160,6 +170,11 @@ impl Stub {
             }
         });
         Stub { endpoint, requests }
+    }
+
+    /// Every request received.
+    pub fn requests(&self) -> Vec<StubRequest> {
+        self.requests.lock().unwrap().clone()
     }
 
     /// The parameters of every query-protocol request received.
