@@ -286,14 +286,14 @@ fn run_audit(args: AuditArgs) -> Result<bool, Failure> {
         Inventory::from_json(&read(path)?, &path.display().to_string())
             .map_err(|e| Failure::Invalid(e.to_string()))?
     } else {
-        let mut plan: Vec<_> = engine.required_operations().into_iter().collect();
+        let mut plan = collect::Plan::for_engine(&engine);
         if config.scope.reads_tags() {
             // Scope by tag: every audited type's tags are needed.
             for rule in engine.rules() {
                 plan.extend(rule.def.kind.operations_for([], true));
             }
         }
-        collect_live(&args.aws, &config, collect::Plan::new(plan))?
+        collect_live(&args.aws, &config, plan)?
     };
     let now = args
         .now

@@ -1608,3 +1608,91 @@ fn listing_failures_of_one_type_and_region_are_reported_once() {
         results[0].message
     );
 }
+
+/// `copy_regions` of rds-cross-region-backups is read by collection, not by
+/// a condition: it reaches the collection plan (empty: every region), and
+/// a value that is not a list of region names is an error at its position.
+#[test]
+fn rds_cross_region_backups_copy_regions_reach_the_plan() {
+    use backstop::collect::{CopyRegions, Plan};
+    let rule = "rds-cross-region-backups";
+    assert_eq!(
+        Plan::for_engine(&builtin()).copy_regions,
+        CopyRegions::Enabled
+    );
+    let named = builtin_with(&[(rule, "copy_regions", "[us-west-2, eu-central-1]")]);
+    assert_eq!(
+        Plan::for_engine(&named).copy_regions,
+        CopyRegions::Also(["eu-central-1".to_string(), "us-west-2".to_string()].into())
+    );
+    // The verdicts do not depend on it: it only widens the search.
+    assert_eq!(judge_with(&named, rule, &good_instance()), Pass);
+    let mut settings = Settings::default();
+    settings.disabled.insert(rule.to_string());
+    assert_eq!(
+        Plan::for_engine(&pack().compile(&settings).unwrap()).copy_regions,
+        CopyRegions::Audited,
+        "no rule reads cross_region_copy_time"
+    );
+
+    let compile = |value: &str| {
+        let mut settings = Settings::default();
+        settings.params.insert(
+            rule.to_string(),
+            BTreeMap::from([(
+                "copy_regions".to_string(),
+                ParamValue {
+                    node: yaml::parse(value).unwrap(),
+                    file: "backstop.yaml".into(),
+                },
+            )]),
+        );
+        pack().compile(&settings)
+    };
+    let err = compile("[us-west-2, eu-west1]").unwrap_err();
+    let [d] = &err.0[..] else { panic!("{err}") };
+    assert_eq!(d.code, "invalid-region");
+    assert_eq!(d.file, "backstop.yaml");
+    assert_eq!((d.line, d.col), (1, 13));
+    assert!(d.message.contains("\"eu-west1\""), "{}", d.message);
+    let err = compile("us-west-2").unwrap_err();
+    assert_eq!(err.0[0].code, "type-mismatch", "{err}");
+}
+
+/// A user rule may declare `copy_regions` only when it reads
+/// cross_region_copy_time; its regions join the built-in rule's.
+#[test]
+fn copy_regions_is_a_param_only_of_rules_reading_copies() {
+    use backstop::collect::{CopyRegions, Plan};
+    let mut set = pack();
+    let user = "id: my-copies\ntitle: t\nresource: aws.rds.db_instance\nseverity: low\n\
+                category: cross-region\nparams:\n  copy_regions: [ap-southeast-2]\n\
+                assert:\n  cross_region_copy_time: { present: true }\n\
+                rationale: r\nremediation: r\n";
+    set.add_source("rules/my-copies.yaml", user).unwrap();
+    let mut settings = Settings::default();
+    settings
+        .params
+        .entry("rds-cross-region-backups".to_string())
+        .or_default()
+        .insert(
+            "copy_regions".to_string(),
+            ParamValue {
+                node: yaml::parse("[us-west-2]").unwrap(),
+                file: "backstop.yaml".into(),
+            },
+        );
+    assert_eq!(
+        Plan::for_engine(&set.compile(&settings).unwrap()).copy_regions,
+        CopyRegions::Also(["ap-southeast-2".to_string(), "us-west-2".to_string()].into())
+    );
+
+    let unused = user.replace("my-copies", "my-retention").replace(
+        "cross_region_copy_time: { present: true }",
+        "backup_retention_days: { gte: 7 }",
+    );
+    let err = pack()
+        .add_source("rules/my-retention.yaml", &unused)
+        .unwrap_err();
+    assert_eq!(err.0[0].code, "unused-param", "{err}");
+}

@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use backstop::collect::{
-    CollectError, CollectOptions, Collected, Credentials, ExportLocation, Plan, SdkOverrides,
-    collect_with,
+    CollectError, CollectOptions, Collected, CopyRegions, Credentials, ExportLocation, Plan,
+    SdkOverrides, collect_with,
 };
 use backstop::model::schema::{self, ops};
 use backstop::model::{CollectionError, Inventory, Resource, Value};
@@ -2574,6 +2574,265 @@ async fn replicated_backups_must_be_recent_in_the_region_holding_them() {
     // The other facts of the unreadable instance were read.
     assert_eq!(
         result(&report, "rds-backup-retention", USE1, "unreadable-db").status,
+        Status::Pass
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Snapshot copies in regions nobody audits
+
+const USW2: &str = "us-west-2";
+
+/// `orders` in us-east-1 with a snapshot copied to us-west-2, a region
+/// that is not audited; `lonely` with no copy anywhere.
+async fn seed_copy_elsewhere(moto: &Moto) {
+    let east = Seed::new(moto, USE1).await;
+    let oregon = Seed::new(moto, USW2).await;
+    let key = east.key().await;
+    let oregon_key = oregon.key().await;
+    east.compliant_instance("orders", &key, &oregon, &oregon_key)
+        .await;
+    east.instance("lonely").send().await.unwrap();
+}
+
+fn copy_options(copy_regions: CopyRegions) -> CollectOptions {
+    let mut plan = Plan::default();
+    plan.add_type(
+        schema::resource_type(schema::DB_INSTANCE).unwrap(),
+        ["cross_region_copy_time", "cluster_id"],
+        false,
+    );
+    plan.copy_regions = copy_regions;
+    CollectOptions {
+        regions: vec![USE1.to_string()],
+        operation_timeout: Duration::from_secs(20),
+        plan,
+        ..CollectOptions::default()
+    }
+}
+
+fn copy_status(inv: &Inventory, id: &str) -> Status {
+    let report = builtin_engine().audit(inv, Timestamp::now());
+    result(&report, "rds-cross-region-backups", USE1, id).status
+}
+
+/// A copy in a region named by `copy_regions` counts; the snapshots found
+/// there only feed cross_region_copy_time, they are no resources of the
+/// inventory. Without the region, the copy is not seen.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn copies_are_found_in_copy_regions_that_are_not_audited() {
+    let moto = Moto::start();
+    seed_copy_elsewhere(&moto).await;
+
+    let named = CopyRegions::Also([USW2.to_string()].into());
+    let collected = moto.collect(&copy_options(named)).await;
+    no_errors(&collected);
+    let inv = &collected.inventory;
+    let orders = find(inv, schema::DB_INSTANCE, USE1, "orders");
+    assert!(
+        matches!(orders.get("cross_region_copy_time"), Value::Time(_)),
+        "{orders:#?}"
+    );
+    assert!(
+        find(inv, schema::DB_INSTANCE, USE1, "lonely")
+            .get("cross_region_copy_time")
+            .is_null()
+    );
+    assert!(
+        inv.resources.iter().all(|r| r.region == USE1),
+        "nothing of us-west-2 is audited"
+    );
+    // Two listings (all types, then AWS Backup's) per region.
+    assert_eq!(collected.calls_to(&ops::RDS_DESCRIBE_DB_SNAPSHOTS), 4);
+    assert_eq!(collected.calls_to(&ops::RDS_DESCRIBE_SOURCE_REGIONS), 0);
+    assert_eq!(copy_status(inv, "orders"), Status::Pass);
+    assert_eq!(copy_status(inv, "lonely"), Status::Fail);
+
+    // The audited regions only: the copy is not seen.
+    let collected = moto.collect(&copy_options(CopyRegions::Audited)).await;
+    no_errors(&collected);
+    assert!(
+        find(&collected.inventory, schema::DB_INSTANCE, USE1, "orders")
+            .get("cross_region_copy_time")
+            .is_null()
+    );
+}
+
+/// What the stand-in answers for the regions RDS can copy between, and for
+/// snapshot listings in regions the test breaks.
+struct CopyRegionAnswers {
+    source_regions: Result<&'static [&'static str], (u16, &'static str)>,
+    /// Region → (status, error code) of its DescribeDBSnapshots.
+    broken: &'static [(&'static str, u16, &'static str)],
+}
+
+fn copy_region_stub(moto: &Moto, answers: CopyRegionAnswers) -> Stub {
+    Stub::start(Some(moto.endpoint()), move |request| {
+        if request.target.is_some() || !request.body.starts_with("Action=") {
+            return None;
+        }
+        let form = request.form();
+        match form["Action"].as_str() {
+            "DescribeSourceRegions" => Some(match answers.source_regions {
+                Ok(regions) => {
+                    let listed: String = regions
+                        .iter()
+                        .map(|r| {
+                            format!(
+                                "<SourceRegion><RegionName>{r}</RegionName>\
+                                 <Endpoint>https://rds.{r}.amazonaws.com</Endpoint>\
+                                 <Status>available</Status></SourceRegion>"
+                            )
+                        })
+                        .collect();
+                    (
+                        200,
+                        query_response(
+                            "DescribeSourceRegions",
+                            &format!("<SourceRegions>{listed}</SourceRegions>"),
+                        ),
+                    )
+                }
+                Err((status, code)) => (status, rds_error(code, "canned failure")),
+            }),
+            "DescribeDBSnapshots" => {
+                let region = request.signing_region()?;
+                answers
+                    .broken
+                    .iter()
+                    .find(|(r, _, _)| *r == region)
+                    .map(|(_, status, code)| {
+                        (
+                            *status,
+                            rds_error(code, &format!("canned failure in {region}")),
+                        )
+                    })
+            }
+            _ => None,
+        }
+    })
+}
+
+async fn collect_through(moto: &Moto, stub: &Stub, copy_regions: CopyRegions) -> Collected {
+    let overrides = SdkOverrides {
+        endpoint_url: Some(stub.endpoint.clone()),
+        ..moto.overrides()
+    };
+    collect_with(&copy_options(copy_regions), &overrides)
+        .await
+        .unwrap()
+}
+
+/// By default copies are looked for in every region RDS can copy snapshots
+/// between (DescribeSourceRegions, which the emulator lacks: canned here,
+/// everything else is the emulator's). A region the account has not
+/// enabled is skipped; one that cannot be listed, or a failed
+/// DescribeSourceRegions, makes the instances' results `error`, never pass
+/// and never a silent fail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn by_default_copies_are_looked_for_in_every_region() {
+    let moto = Moto::start();
+    seed_copy_elsewhere(&moto).await;
+
+    // 1. Found in us-west-2; ap-east-1 is not enabled for the account.
+    let stub = copy_region_stub(
+        &moto,
+        CopyRegionAnswers {
+            source_regions: Ok(&[USW2, "ap-east-1", "eu-central-1"]),
+            broken: &[("ap-east-1", 403, "InvalidClientTokenId")],
+        },
+    );
+    let collected = collect_through(&moto, &stub, CopyRegions::Enabled).await;
+    no_errors(&collected);
+    let inv = &collected.inventory;
+    assert_eq!(collected.calls_to(&ops::RDS_DESCRIBE_SOURCE_REGIONS), 1);
+    let listed_in: std::collections::BTreeSet<String> = stub
+        .requests()
+        .iter()
+        .filter(|r| r.body.starts_with("Action=DescribeDBSnapshots"))
+        .filter_map(|r| r.signing_region())
+        .collect();
+    assert_eq!(
+        listed_in,
+        [USE1, USW2, "ap-east-1", "eu-central-1"]
+            .map(str::to_string)
+            .into()
+    );
+    assert!(matches!(
+        find(inv, schema::DB_INSTANCE, USE1, "orders").get("cross_region_copy_time"),
+        Value::Time(_)
+    ));
+    assert_eq!(copy_status(inv, "orders"), Status::Pass);
+    assert_eq!(copy_status(inv, "lonely"), Status::Fail);
+
+    // 2. eu-central-1 cannot be listed: a copy might be there.
+    let stub = copy_region_stub(
+        &moto,
+        CopyRegionAnswers {
+            source_regions: Ok(&[USW2, "eu-central-1"]),
+            broken: &[("eu-central-1", 403, "AccessDenied")],
+        },
+    );
+    let collected = collect_through(&moto, &stub, CopyRegions::Enabled).await;
+    let inv = &collected.inventory;
+    let [error] = &inv.errors[..] else {
+        panic!("{:#?}", inv.errors)
+    };
+    assert_eq!(error.operation, "DescribeDBSnapshots");
+    assert_eq!(error.code, "AccessDenied");
+    assert_eq!(
+        error.region, USE1,
+        "the audited region whose instances it affects"
+    );
+    assert_eq!(error.resource_type, schema::DB_INSTANCE);
+    assert_eq!(error.attributes, ["cross_region_copy_time"]);
+    assert!(error.message.contains("eu-central-1"), "{}", error.message);
+    assert_eq!(copy_status(inv, "orders"), Status::Error);
+    assert_eq!(copy_status(inv, "lonely"), Status::Error);
+
+    // 3. A region named in copy_regions must be searchable, even one that
+    // says it is not enabled.
+    let stub = copy_region_stub(
+        &moto,
+        CopyRegionAnswers {
+            source_regions: Ok(&[]),
+            broken: &[("ap-east-1", 403, "InvalidClientTokenId")],
+        },
+    );
+    let named = CopyRegions::Also(["ap-east-1".to_string(), USW2.to_string()].into());
+    let collected = collect_through(&moto, &stub, named).await;
+    let inv = &collected.inventory;
+    let [error] = &inv.errors[..] else {
+        panic!("{:#?}", inv.errors)
+    };
+    assert_eq!(error.code, "InvalidClientTokenId");
+    assert!(error.message.contains("ap-east-1"), "{}", error.message);
+    assert_eq!(collected.calls_to(&ops::RDS_DESCRIBE_SOURCE_REGIONS), 0);
+    assert_eq!(copy_status(inv, "lonely"), Status::Error);
+
+    // 4. The regions themselves cannot be listed.
+    let stub = copy_region_stub(
+        &moto,
+        CopyRegionAnswers {
+            source_regions: Err((403, "AccessDenied")),
+            broken: &[],
+        },
+    );
+    let collected = collect_through(&moto, &stub, CopyRegions::Enabled).await;
+    let inv = &collected.inventory;
+    let [error] = &inv.errors[..] else {
+        panic!("{:#?}", inv.errors)
+    };
+    assert_eq!(error.operation, "DescribeSourceRegions");
+    assert_eq!(error.region, USE1);
+    assert_eq!(error.resource_type, schema::DB_INSTANCE);
+    assert_eq!(error.attributes, ["cross_region_copy_time"]);
+    assert_eq!(copy_status(inv, "orders"), Status::Error);
+    assert_eq!(copy_status(inv, "lonely"), Status::Error);
+    // Judged on what was read: the instances' other facts.
+    let report = builtin_engine().audit(inv, Timestamp::now());
+    assert_eq!(
+        result(&report, "rds-backup-retention", USE1, "orders").status,
         Status::Pass
     );
 }

@@ -10,7 +10,7 @@ use futures::StreamExt;
 use jiff::Timestamp;
 
 use super::errors::{Failure, detail_error, listing_error};
-use super::{Ctx, all_pages, arn_region, kind, set_enum, timestamp};
+use super::{CopyRegions, Ctx, all_pages, arn_region, kind, set_enum, timestamp};
 use crate::model::schema::{DB_CLUSTER, DB_INSTANCE, DB_SNAPSHOT, Operation, ops};
 use crate::model::{Resource, Value};
 
@@ -32,7 +32,7 @@ struct Instance {
     replications: Vec<String>,
 }
 
-enum Snapshots {
+pub(crate) enum Snapshots {
     NotListed,
     Listed(Vec<SnapshotFacts>),
     Failed(Failure),
@@ -40,7 +40,7 @@ enum Snapshots {
 
 /// What cross-region matching needs to know about a snapshot.
 #[derive(Debug, Clone)]
-struct SnapshotFacts {
+pub(crate) struct SnapshotFacts {
     instance_id: Option<String>,
     dbi_resource_id: Option<String>,
     /// The region it was copied from, when AWS says (SourceRegion, or the
@@ -196,15 +196,33 @@ async fn list_clusters(ctx: &Ctx<'_>, region: &str) -> Option<Vec<DbCluster>> {
 }
 
 /// Manual, automated and AWS Backup snapshots owned by the account (not
-/// those shared with it). Without a type filter DescribeDBSnapshots returns
-/// only manual and automated ones, so AWS Backup's are a second listing.
+/// those shared with it), in an audited region: a failure is also a
+/// listing error of the snapshot type there.
 async fn list_snapshots(ctx: &Ctx<'_>, region: &str) -> Result<Vec<DbSnapshot>, Failure> {
+    let listed = fetch_snapshots(ctx, &ctx.clients(region).rds, region).await;
+    if let Err(failure) = &listed {
+        ctx.record(listing_error(
+            &ops::RDS_DESCRIBE_DB_SNAPSHOTS,
+            region,
+            kind(DB_SNAPSHOT),
+            failure.clone(),
+        ));
+    }
+    listed
+}
+
+/// The account's manual, automated and AWS Backup snapshots in `region`.
+/// Without a type filter DescribeDBSnapshots returns only manual and
+/// automated ones, so AWS Backup's are a second listing.
+async fn fetch_snapshots(
+    ctx: &Ctx<'_>,
+    rds: &aws_sdk_rds::Client,
+    region: &str,
+) -> Result<Vec<DbSnapshot>, Failure> {
     let op = &ops::RDS_DESCRIBE_DB_SNAPSHOTS;
     let mut snapshots = Vec::new();
     for snapshot_type in [None, Some("awsbackup")] {
-        let request = ctx
-            .clients(region)
-            .rds
+        let request = rds
             .describe_db_snapshots()
             .set_snapshot_type(snapshot_type.map(str::to_string))
             .set_max_records(ctx.page_size(20, 100));
@@ -216,17 +234,110 @@ async fn list_snapshots(ctx: &Ctx<'_>, region: &str) -> Result<Vec<DbSnapshot>, 
             ),
             Err(err) => {
                 let failure = Failure::from_sdk(&err);
-                ctx.record(listing_error(
-                    op,
-                    region,
-                    kind(DB_SNAPSHOT),
-                    failure.clone(),
-                ));
+                tracing::debug!("DescribeDBSnapshots in {region}: {failure:?}");
                 return Err(failure);
             }
         }
     }
     Ok(snapshots)
+}
+
+/// Answers from a region the account has not enabled (an opt-in region):
+/// it cannot hold the account's snapshots.
+const REGION_NOT_ENABLED: &[&str] = &[
+    "InvalidClientTokenId",
+    "UnrecognizedClientException",
+    "AuthFailure",
+    "OptInRequired",
+];
+
+/// Snapshots held in regions that are not audited, listed only to find
+/// the audited instances' copies (`cross_region_copy_time`); they are not
+/// resources of the inventory. The regions come from the plan's
+/// [`CopyRegions`]: named ones (any failure there is an error), or every
+/// region RDS can copy snapshots between, from DescribeSourceRegions in
+/// each audited region (a region answering that the account has not
+/// enabled it is skipped: no snapshot can be there). Returns (region,
+/// listing) pairs for [`finish`].
+pub(crate) async fn copy_region_snapshots(ctx: &Ctx<'_>) -> Vec<(String, Snapshots)> {
+    let plan = ctx.plan;
+    if !(plan.needs(&ops::RDS_DESCRIBE_DB_SNAPSHOTS) && plan.needs_type(kind(DB_INSTANCE))) {
+        return Vec::new();
+    }
+    let (regions, named): (BTreeSet<String>, bool) = match &plan.copy_regions {
+        CopyRegions::Audited => return Vec::new(),
+        CopyRegions::Also(regions) => (regions.clone(), true),
+        CopyRegions::Enabled => (source_regions(ctx).await, false),
+    };
+    let regions: Vec<String> = regions.into_iter().filter(|r| !ctx.is_audited(r)).collect();
+    futures::stream::iter(regions)
+        .map(|region| async move {
+            let rds = ctx.rds(&region);
+            let listed = match fetch_snapshots(ctx, &rds, &region).await {
+                Ok(list) => {
+                    Snapshots::Listed(list.iter().map(|s| snapshot_facts(&region, s)).collect())
+                }
+                Err(failure) if !named && REGION_NOT_ENABLED.contains(&failure.code.as_str()) => {
+                    tracing::info!(
+                        "{region} not searched for snapshot copies: not enabled for the account \
+                         ({}: {})",
+                        failure.code,
+                        failure.message
+                    );
+                    Snapshots::NotListed
+                }
+                Err(failure) => Snapshots::Failed(failure),
+            };
+            (region, listed)
+        })
+        .buffer_unordered(ctx.concurrency)
+        .collect()
+        .await
+}
+
+/// The regions RDS can copy snapshots between and the audited ones, from
+/// DescribeSourceRegions in each audited region. Where that fails, whether
+/// the region's instances have a copy elsewhere is unknown: a detail error
+/// of the region's instances.
+async fn source_regions(ctx: &Ctx<'_>) -> BTreeSet<String> {
+    let op = &ops::RDS_DESCRIBE_SOURCE_REGIONS;
+    let mut found = BTreeSet::new();
+    if !ctx.plan.needs(op) {
+        return found;
+    }
+    let asked = futures::future::join_all(ctx.regions().iter().map(|region| async move {
+        let request = ctx
+            .clients(region)
+            .rds
+            .describe_source_regions()
+            .set_max_records(ctx.page_size(20, 100));
+        let answer = all_pages!(ctx, op, request.into_paginator(), |p| p.marker());
+        (region, answer)
+    }))
+    .await;
+    for (region, answer) in asked {
+        match answer {
+            Ok(pages) => found.extend(
+                pages
+                    .iter()
+                    .flat_map(|p| p.source_regions())
+                    .filter_map(|r| r.region_name())
+                    .map(str::to_string),
+            ),
+            Err(err) => {
+                let failure = Failure::from_sdk(&err);
+                let failure = Failure::new(
+                    failure.code,
+                    format!(
+                        "the regions that may hold snapshot copies could not be listed: {}",
+                        failure.message
+                    ),
+                );
+                ctx.record(detail_error(op, region, kind(DB_INSTANCE), None, failure));
+            }
+        }
+    }
+    found
 }
 
 /// Manual, automated and AWS Backup snapshots of DB clusters (Aurora and
@@ -748,13 +859,19 @@ fn is_copy_of(instance: &Instance, instance_region: &str, snapshot: &SnapshotFac
 /// snapshots listed in the other audited regions, records an error for the
 /// instances of every region that depends on a region whose snapshot
 /// listing failed, and returns all resources.
-pub(crate) fn finish(ctx: &Ctx<'_>, mut regions: Vec<RegionRds>) -> Vec<Resource> {
+pub(crate) fn finish(
+    ctx: &Ctx<'_>,
+    mut regions: Vec<RegionRds>,
+    copy_regions: Vec<(String, Snapshots)>,
+) -> Vec<Resource> {
     let op = &ops::RDS_DESCRIBE_DB_SNAPSHOTS;
     if ctx.plan.needs(op) && ctx.plan.needs_type(kind(DB_INSTANCE)) {
         let snapshots: Vec<(String, &[SnapshotFacts])> = regions
             .iter()
-            .filter_map(|r| match &r.snapshots {
-                Snapshots::Listed(list) => Some((r.region.clone(), list.as_slice())),
+            .map(|r| (&r.region, &r.snapshots))
+            .chain(copy_regions.iter().map(|(region, s)| (region, s)))
+            .filter_map(|(region, snapshots)| match snapshots {
+                Snapshots::Listed(list) => Some((region.clone(), list.as_slice())),
                 _ => None,
             })
             .collect();
@@ -781,16 +898,20 @@ pub(crate) fn finish(ctx: &Ctx<'_>, mut regions: Vec<RegionRds>) -> Vec<Resource
                 instance.resource.set("cross_region_copy_time", time);
             }
         }
-        for failed in &regions {
-            let Snapshots::Failed(failure) = &failed.snapshots else {
+        let failed_listings = regions
+            .iter()
+            .map(|r| (&r.region, &r.snapshots))
+            .chain(copy_regions.iter().map(|(region, s)| (region, s)));
+        for (failed_region, snapshots) in failed_listings {
+            let Snapshots::Failed(failure) = snapshots else {
                 continue;
             };
-            for affected in ctx.regions().iter().filter(|r| **r != failed.region) {
+            for affected in ctx.regions().iter().filter(|r| *r != failed_region) {
                 let failure = Failure::new(
                     failure.code.clone(),
                     format!(
-                        "snapshots held in {} could not be listed: {}",
-                        failed.region, failure.message
+                        "snapshots held in {failed_region} could not be listed: {}",
+                        failure.message
                     ),
                 );
                 ctx.record(detail_error(op, affected, kind(DB_INSTANCE), None, failure));

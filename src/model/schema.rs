@@ -32,6 +32,7 @@ operations! {
     RDS_DESCRIBE_DB_CLUSTERS = "rds" "DescribeDBClusters" "rds:DescribeDBClusters";
     RDS_DESCRIBE_DB_INSTANCE_AUTOMATED_BACKUPS = "rds" "DescribeDBInstanceAutomatedBackups" "rds:DescribeDBInstanceAutomatedBackups";
     RDS_DESCRIBE_DB_SNAPSHOTS = "rds" "DescribeDBSnapshots" "rds:DescribeDBSnapshots";
+    RDS_DESCRIBE_SOURCE_REGIONS = "rds" "DescribeSourceRegions" "rds:DescribeSourceRegions";
     RDS_DESCRIBE_DB_SNAPSHOT_ATTRIBUTES = "rds" "DescribeDBSnapshotAttributes" "rds:DescribeDBSnapshotAttributes";
     RDS_DESCRIBE_DB_CLUSTER_SNAPSHOTS = "rds" "DescribeDBClusterSnapshots" "rds:DescribeDBClusterSnapshots";
     RDS_DESCRIBE_DB_CLUSTER_SNAPSHOT_ATTRIBUTES = "rds" "DescribeDBClusterSnapshotAttributes" "rds:DescribeDBClusterSnapshotAttributes";
@@ -152,6 +153,37 @@ pub static COMMON_ATTRIBUTES: &[Attribute] = &[
     ),
     attr("region", AttrType::STR, "The region it lives in", &[]),
 ];
+
+/// A rule param that steers collection instead of appearing in a
+/// condition: a rule on `resource` that reads `attribute` may declare it
+/// (as a list of region names), and the collector reads `attribute` with
+/// it. It counts as used even though no condition names it.
+#[derive(Debug, PartialEq)]
+pub struct CollectionParam {
+    pub resource: &'static str,
+    pub attribute: &'static str,
+    pub name: &'static str,
+    pub doc: &'static str,
+}
+
+pub static COLLECTION_PARAMS: &[CollectionParam] = &[CollectionParam {
+    resource: DB_INSTANCE,
+    attribute: "cross_region_copy_time",
+    name: "copy_regions",
+    doc: "Regions searched for snapshot copies besides the audited ones (empty: every region \
+          RDS can copy snapshots between, from DescribeSourceRegions)",
+}];
+
+/// The collection param `name` of a rule on `resource` reading `reads`.
+pub fn collection_param(
+    resource: &str,
+    reads: &std::collections::BTreeSet<&str>,
+    name: &str,
+) -> Option<&'static CollectionParam> {
+    COLLECTION_PARAMS
+        .iter()
+        .find(|p| p.resource == resource && p.name == name && reads.contains(p.attribute))
+}
 
 const fn attr(
     name: &'static str,
@@ -380,8 +412,11 @@ pub static RESOURCE_TYPES: &[ResourceType] = &[
             attr(
                 "cross_region_copy_time",
                 TIME,
-                "Creation time of the newest snapshot of this instance held in another audited region",
-                &[&RDS_DESCRIBE_DB_SNAPSHOTS],
+                "Creation time of the newest snapshot of this instance held in another region: \
+                 the audited ones and those of the reading rule's `copy_regions` param (empty: \
+                 every region RDS can copy snapshots between, from DescribeSourceRegions). \
+                 Absent: no copy in any of them; unknown when one could not be listed",
+                &[&RDS_DESCRIBE_DB_SNAPSHOTS, &RDS_DESCRIBE_SOURCE_REGIONS],
             ),
         ],
     },
