@@ -675,6 +675,18 @@ mod tests {
             .object_size_greater_than(1024)
             .build();
         assert_eq!(lifecycle_prefix(&lifecycle(Some(by_size))), None);
+        let and = |and: aws_sdk_s3::types::LifecycleRuleAndOperator| {
+            lifecycle(Some(LifecycleRuleFilter::builder().and(and).build()))
+        };
+        let and_sized = aws_sdk_s3::types::LifecycleRuleAndOperator::builder()
+            .prefix("")
+            .object_size_less_than(1024)
+            .build();
+        assert_eq!(lifecycle_prefix(&and(and_sized)), None);
+        let and_prefix_only = aws_sdk_s3::types::LifecycleRuleAndOperator::builder()
+            .prefix("db/")
+            .build();
+        assert_eq!(lifecycle_prefix(&and(and_prefix_only)), Some("db/"));
 
         let replication = |filter: ReplicationRuleFilter| {
             ReplicationRule::builder()
