@@ -346,7 +346,7 @@ fn not_collected(kind: &str, id: &str, region: &str) -> CollectionError {
 /// tags a tag scope needs to place each audited resource (for export
 /// locations, their bucket's tags).
 pub fn collection_plan(engine: &Engine, config: &Config) -> crate::collect::Plan {
-    let mut plan = crate::collect::Plan::new(engine.required_operations());
+    let mut plan = crate::collect::Plan::for_engine(engine);
     if config.scope.reads_tags() {
         for rule in engine.rules() {
             plan.extend(rule.def.kind.operations_for([], true));

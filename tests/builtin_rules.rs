@@ -181,8 +181,23 @@ fn good_instance() -> Resource {
         .set("kms_key_managed_by", "CUSTOMER")
         .set("deletion_protection", true)
         .set("latest_restorable_time", ago(5 * 60))
-        .set("backup_replication_regions", strings(&["eu-central-1"]));
+        .set("backup_replication_regions", strings(&["eu-central-1"]))
+        .set(
+            "backup_replications",
+            Value::List(vec![backup_replication("eu-central-1", Some(ago(HOUR)))]),
+        );
     r
+}
+
+/// A `backup_replications` entry: automated backups replicated to `region`,
+/// restorable up to `latest` (`None`: no restore window there).
+fn backup_replication(region: &str, latest: Option<Timestamp>) -> Value {
+    let mut fields = vec![("region", Value::from(region))];
+    if let Some(latest) = latest {
+        fields.push(("latest_restorable_time", Value::Time(latest)));
+        fields.push(("status", Value::from("replicating")));
+    }
+    object(&fields)
 }
 
 fn good_cluster() -> Resource {
@@ -363,7 +378,8 @@ fn failures_fill_the_resource_into_the_remediation() {
         .set("backup_retention_days", 0)
         .set("multi_az", false)
         .set("deletion_protection", false)
-        .set("backup_replication_regions", strings(&[]));
+        .set("backup_replication_regions", strings(&[]))
+        .set("backup_replications", Value::List(vec![]));
     let inventory = Inventory {
         resources: vec![bad],
         ..Default::default()
@@ -484,9 +500,10 @@ fn failing_cases() -> Vec<(&'static str, Resource, &'static str)> {
         ),
         (
             "rds-cross-region-backups",
-            with(good_instance(), "backup_replication_regions", strings(&[])),
-            "backup_replication_regions is [], expected at least one element != its region (eu-west-1); \
-             or cross_region_copy_time is absent (no snapshot of it in another region), expected newer than 26h",
+            with(good_instance(), "backup_replications", Value::List(vec![])),
+            "backup_replications is [], expected at least one element where region != its region \
+             (eu-west-1) and latest_restorable_time newer than 26h; or cross_region_copy_time is \
+             absent (no copy in any of those regions), expected newer than 26h",
         ),
         (
             "rds-pitr-fresh",
@@ -559,7 +576,9 @@ fn failing_cases() -> Vec<(&'static str, Resource, &'static str)> {
                 Value::List(vec![]),
             ),
             "lifecycle_rules is [], expected at least one element where enabled == true and \
-             (expiration_days present or noncurrent_expiration_days present)",
+             prefix == \"\" and expiration_days present; versioning is \"Enabled\", expected \
+             \"Disabled\"; or lifecycle_rules is [], expected at least one element where \
+             enabled == true and prefix == \"\" and noncurrent_expiration_days present",
         ),
         (
             "s3-cross-region-replication",
@@ -749,9 +768,64 @@ fn rds_backup_retention_boundary_and_param() {
 #[test]
 fn rds_cross_region_backups_replication_or_a_recent_copy() {
     let rule = "rds-cross-region-backups";
-    let no_replication = with(good_instance(), "backup_replication_regions", strings(&[]));
-    // Automated backups replicated to another region.
+    let replicated =
+        |entries: Vec<Value>| with(good_instance(), "backup_replications", Value::List(entries));
+    let no_replication = replicated(vec![]);
+    // Automated backups replicated to another region, restorable to a
+    // point within 26h.
     assert_eq!(judge(rule, &good_instance()), Pass);
+    assert_eq!(
+        judge(
+            rule,
+            &replicated(vec![backup_replication("us-east-1", Some(ago(25 * HOUR)))])
+        ),
+        Pass
+    );
+    // A stalled replication: the other region restores only to 30h ago.
+    assert_eq!(
+        judge(
+            rule,
+            &replicated(vec![backup_replication("us-east-1", Some(ago(30 * HOUR)))])
+        ),
+        fail(
+            "backup_replications is [{latest_restorable_time: 2026-02-28T06:00:00Z, region: \
+             \"us-east-1\", status: \"replicating\"}], expected at least one element where region \
+             != its region (eu-west-1) and latest_restorable_time newer than 26h; or \
+             cross_region_copy_time is absent (no copy in any of those regions), expected newer than 26h"
+        )
+    );
+    // Replicated, but the other region holds nothing restorable (not found
+    // there, or no restore window yet).
+    assert!(matches!(
+        judge(
+            rule,
+            &replicated(vec![backup_replication("us-east-1", None)])
+        ),
+        Outcome::Fail(_)
+    ));
+    // One recent replication is enough.
+    assert_eq!(
+        judge(
+            rule,
+            &replicated(vec![
+                backup_replication("us-east-1", None),
+                backup_replication("eu-central-1", Some(ago(HOUR))),
+            ])
+        ),
+        Pass
+    );
+    // The replication regions alone no longer count: recency is required.
+    assert!(matches!(
+        judge(
+            rule,
+            &with(
+                no_replication.clone(),
+                "backup_replication_regions",
+                strings(&["eu-central-1"])
+            )
+        ),
+        Outcome::Fail(_)
+    ));
     // Or a snapshot copy in another region newer than 26h.
     assert_eq!(
         judge(
@@ -786,19 +860,16 @@ fn rds_cross_region_backups_replication_or_a_recent_copy() {
             )
         ),
         fail(
-            "backup_replication_regions is [], expected at least one element != its region (eu-west-1); \
-             or cross_region_copy_time is 2026-02-28T06:00:00Z (1d 6h ago), expected newer than 26h"
+            "backup_replications is [], expected at least one element where region != its region \
+             (eu-west-1) and latest_restorable_time newer than 26h; or cross_region_copy_time is \
+             2026-02-28T06:00:00Z (1d 6h ago), expected newer than 26h"
         )
     );
     // Replication into the instance's own region is no cross-region backup.
     assert!(matches!(
         judge(
             rule,
-            &with(
-                good_instance(),
-                "backup_replication_regions",
-                strings(&["eu-west-1"])
-            )
+            &replicated(vec![backup_replication("eu-west-1", Some(ago(HOUR)))])
         ),
         Outcome::Fail(_)
     ));
@@ -806,20 +877,37 @@ fn rds_cross_region_backups_replication_or_a_recent_copy() {
     assert!(matches!(
         judge(
             rule,
-            &with(good_instance(), "backup_replication_regions", Value::Null)
+            &with(good_instance(), "backup_replications", Value::Null)
         ),
         Outcome::Error(_)
     ));
-    // max_copy_age is a param.
+    // max_copy_age is a param, for replications and copies alike.
     let lenient = builtin_with(&[(rule, "max_copy_age", "2d")]);
     assert_eq!(
         judge_with(
             &lenient,
             rule,
-            &with(no_replication, "cross_region_copy_time", ago(30 * HOUR))
+            &with(
+                no_replication.clone(),
+                "cross_region_copy_time",
+                ago(30 * HOUR)
+            )
         ),
         Pass
     );
+    assert_eq!(
+        judge_with(
+            &lenient,
+            rule,
+            &replicated(vec![backup_replication("us-east-1", Some(ago(30 * HOUR)))])
+        ),
+        Pass
+    );
+    let strict = builtin_with(&[(rule, "max_copy_age", "30m")]);
+    assert!(matches!(
+        judge_with(&strict, rule, &good_instance()),
+        Outcome::Fail(_)
+    ));
 }
 
 #[test]
@@ -1052,28 +1140,58 @@ fn s3_backup_buckets_are_chosen_by_the_backup_buckets_param() {
     );
 }
 
+/// A lifecycle rule limited to `prefix` (`None`: narrowed by a tag or an
+/// object size, so the collector leaves `prefix` absent).
+fn partial_lifecycle_rule(prefix: Option<&str>) -> Value {
+    let Value::Object(mut rule) = lifecycle_rule(true, Some(30), Some(30)) else {
+        unreachable!("lifecycle rules are objects")
+    };
+    match prefix {
+        Some(prefix) => rule.insert("prefix".into(), prefix.into()),
+        None => rule.remove("prefix"),
+    };
+    Value::Object(rule)
+}
+
 #[test]
 fn s3_lifecycle_expiration_needs_an_enabled_expiring_rule() {
     let rule = "s3-lifecycle-expiration";
-    let rules = |items: Vec<Value>| {
+    let bucket = |versioning: &str, items: Vec<Value>| {
         with(
-            good_bucket("acme-db-backups"),
+            with(good_bucket("acme-db-backups"), "versioning", versioning),
             "lifecycle_rules",
             Value::List(items),
         )
     };
+    let rules = |items: Vec<Value>| bucket("Enabled", items);
+    let unversioned = |items: Vec<Value>| bucket("Disabled", items);
     assert_eq!(
-        judge(rule, &rules(vec![lifecycle_rule(true, Some(30), None)])),
+        judge(rule, &rules(vec![lifecycle_rule(true, Some(30), Some(30))])),
         Pass
     );
+    // Current and noncurrent expiration may come from two whole-bucket rules.
     assert_eq!(
-        judge(rule, &rules(vec![lifecycle_rule(true, None, Some(30))])),
+        judge(
+            rule,
+            &rules(vec![
+                lifecycle_rule(true, Some(30), None),
+                lifecycle_rule(true, None, Some(7)),
+            ])
+        ),
+        Pass
+    );
+    // An unversioned bucket has no noncurrent versions to expire.
+    assert_eq!(
+        judge(
+            rule,
+            &unversioned(vec![lifecycle_rule(true, Some(30), None)])
+        ),
         Pass
     );
     assert_eq!(
         judge(
             rule,
-            &rules(vec![
+            &unversioned(vec![
                 lifecycle_rule(false, Some(30), None),
                 lifecycle_rule(true, Some(7), None)
             ])
@@ -1090,6 +1208,86 @@ fn s3_lifecycle_expiration_needs_an_enabled_expiring_rule() {
     ));
     assert!(matches!(
         judge(rule, &rules(vec![lifecycle_rule(true, None, None)])),
+        Outcome::Fail(_)
+    ));
+    // Noncurrent expiration alone keeps every current backup forever.
+    assert!(matches!(
+        judge(
+            rule,
+            &unversioned(vec![lifecycle_rule(true, None, Some(30))])
+        ),
+        Outcome::Fail(_)
+    ));
+    assert!(matches!(
+        judge(rule, &rules(vec![lifecycle_rule(true, None, Some(30))])),
+        Outcome::Fail(_)
+    ));
+    // A versioned bucket whose rule expires current versions only: the
+    // expired data stays as noncurrent versions.
+    assert_eq!(
+        judge(rule, &rules(vec![lifecycle_rule(true, Some(30), None)])),
+        fail(
+            "versioning is \"Enabled\", expected \"Disabled\"; or lifecycle_rules is \
+             [{enabled: true, expiration_days: 30, id: \"expire\", prefix: \"\"}], expected at \
+             least one element where enabled == true and prefix == \"\" and \
+             noncurrent_expiration_days present"
+        )
+    );
+    // Suspended versioning keeps the versions written while it was enabled.
+    assert!(matches!(
+        judge(
+            rule,
+            &bucket("Suspended", vec![lifecycle_rule(true, Some(30), None)])
+        ),
+        Outcome::Fail(_)
+    ));
+    assert_eq!(
+        judge(
+            rule,
+            &bucket("Suspended", vec![lifecycle_rule(true, Some(30), Some(30))])
+        ),
+        Pass
+    );
+    // Only rules that cover the whole bucket count: one limited to `tmp/`,
+    // or narrowed by a tag or an object size, does not.
+    for partial in [
+        partial_lifecycle_rule(Some("tmp/")),
+        partial_lifecycle_rule(None),
+    ] {
+        assert!(
+            matches!(judge(rule, &rules(vec![partial.clone()])), Outcome::Fail(_)),
+            "{partial:?}"
+        );
+        assert!(
+            matches!(
+                judge(rule, &unversioned(vec![partial.clone()])),
+                Outcome::Fail(_)
+            ),
+            "{partial:?}"
+        );
+        // Next to a whole-bucket rule it does no harm.
+        assert_eq!(
+            judge(
+                rule,
+                &rules(vec![partial, lifecycle_rule(true, Some(30), Some(30))])
+            ),
+            Pass
+        );
+    }
+    // A whole-bucket current-version rule plus a partial noncurrent one is
+    // not enough for a versioned bucket.
+    let Value::Object(mut partial_noncurrent) = partial_lifecycle_rule(Some("tmp/")) else {
+        unreachable!()
+    };
+    partial_noncurrent.remove("expiration_days");
+    assert!(matches!(
+        judge(
+            rule,
+            &rules(vec![
+                lifecycle_rule(true, Some(30), None),
+                Value::Object(partial_noncurrent)
+            ])
+        ),
         Outcome::Fail(_)
     ));
     // No lifecycle configuration is a fact: fail.
@@ -1143,9 +1341,19 @@ fn s3_cross_region_replication_needs_an_enabled_rule_to_a_known_other_region() {
             r#"replication_rules is [{destination_bucket: "acme-db-backups-replica", destination_region: "eu-west-1", enabled: true, id: "to-backup-region", prefix: ""}], expected at least one element where enabled == true and prefix == "" and destination_region present and destination_region != its region (eu-west-1)"#
         )
     );
-    // Its region could not be resolved: undecided, never a pass.
-    assert_eq!(
+    // The destination bucket does not exist (no region, a known absence).
+    assert!(matches!(
         judge(rule, &rules(vec![replication_rule(true, None)])),
+        Outcome::Fail(_)
+    ));
+    // Its region could not be resolved: undecided, never a pass.
+    let Value::Object(mut unresolved) = replication_rule(true, None) else {
+        unreachable!("replication rules are objects")
+    };
+    unresolved.insert("destination_region".to_string(), Value::Unknown);
+    let unresolved = Value::Object(unresolved);
+    assert_eq!(
+        judge(rule, &rules(vec![unresolved.clone()])),
         unknown(
             "could not decide: replication_rules[0].destination_region is unknown (it was not collected, or AWS did not report it)"
         )
@@ -1154,10 +1362,7 @@ fn s3_cross_region_replication_needs_an_enabled_rule_to_a_known_other_region() {
     assert_eq!(
         judge(
             rule,
-            &rules(vec![
-                replication_rule(true, None),
-                replication_rule(true, Some("us-east-1"))
-            ])
+            &rules(vec![unresolved, replication_rule(true, Some("us-east-1"))])
         ),
         Pass
     );
@@ -1505,4 +1710,92 @@ fn listing_failures_of_one_type_and_region_are_reported_once() {
         "{}",
         results[0].message
     );
+}
+
+/// `copy_regions` of rds-cross-region-backups is read by collection, not by
+/// a condition: it reaches the collection plan (empty: every region), and
+/// a value that is not a list of region names is an error at its position.
+#[test]
+fn rds_cross_region_backups_copy_regions_reach_the_plan() {
+    use backstop::collect::{CopyRegions, Plan};
+    let rule = "rds-cross-region-backups";
+    assert_eq!(
+        Plan::for_engine(&builtin()).copy_regions,
+        CopyRegions::Enabled
+    );
+    let named = builtin_with(&[(rule, "copy_regions", "[us-west-2, eu-central-1]")]);
+    assert_eq!(
+        Plan::for_engine(&named).copy_regions,
+        CopyRegions::Also(["eu-central-1".to_string(), "us-west-2".to_string()].into())
+    );
+    // The verdicts do not depend on it: it only widens the search.
+    assert_eq!(judge_with(&named, rule, &good_instance()), Pass);
+    let mut settings = Settings::default();
+    settings.disabled.insert(rule.to_string());
+    assert_eq!(
+        Plan::for_engine(&pack().compile(&settings).unwrap()).copy_regions,
+        CopyRegions::Audited,
+        "no rule reads cross_region_copy_time"
+    );
+
+    let compile = |value: &str| {
+        let mut settings = Settings::default();
+        settings.params.insert(
+            rule.to_string(),
+            BTreeMap::from([(
+                "copy_regions".to_string(),
+                ParamValue {
+                    node: yaml::parse(value).unwrap(),
+                    file: "backstop.yaml".into(),
+                },
+            )]),
+        );
+        pack().compile(&settings)
+    };
+    let err = compile("[us-west-2, eu-west1]").unwrap_err();
+    let [d] = &err.0[..] else { panic!("{err}") };
+    assert_eq!(d.code, "invalid-region");
+    assert_eq!(d.file, "backstop.yaml");
+    assert_eq!((d.line, d.col), (1, 13));
+    assert!(d.message.contains("\"eu-west1\""), "{}", d.message);
+    let err = compile("us-west-2").unwrap_err();
+    assert_eq!(err.0[0].code, "type-mismatch", "{err}");
+}
+
+/// A user rule may declare `copy_regions` only when it reads
+/// cross_region_copy_time; its regions join the built-in rule's.
+#[test]
+fn copy_regions_is_a_param_only_of_rules_reading_copies() {
+    use backstop::collect::{CopyRegions, Plan};
+    let mut set = pack();
+    let user = "id: my-copies\ntitle: t\nresource: aws.rds.db_instance\nseverity: low\n\
+                category: cross-region\nparams:\n  copy_regions: [ap-southeast-2]\n\
+                assert:\n  cross_region_copy_time: { present: true }\n\
+                rationale: r\nremediation: r\n";
+    set.add_source("rules/my-copies.yaml", user).unwrap();
+    let mut settings = Settings::default();
+    settings
+        .params
+        .entry("rds-cross-region-backups".to_string())
+        .or_default()
+        .insert(
+            "copy_regions".to_string(),
+            ParamValue {
+                node: yaml::parse("[us-west-2]").unwrap(),
+                file: "backstop.yaml".into(),
+            },
+        );
+    assert_eq!(
+        Plan::for_engine(&set.compile(&settings).unwrap()).copy_regions,
+        CopyRegions::Also(["ap-southeast-2".to_string(), "us-west-2".to_string()].into())
+    );
+
+    let unused = user.replace("my-copies", "my-retention").replace(
+        "cross_region_copy_time: { present: true }",
+        "backup_retention_days: { gte: 7 }",
+    );
+    let err = pack()
+        .add_source("rules/my-retention.yaml", &unused)
+        .unwrap_err();
+    assert_eq!(err.0[0].code, "unused-param", "{err}");
 }

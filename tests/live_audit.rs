@@ -36,12 +36,46 @@ const REGIONS: &str = "us-east-1,eu-west-1";
 /// account without account-level policies (an empty list) and forwards
 /// every other request unchanged (the signature stays valid). The policies
 /// themselves are tested on canned answers in tests/live_collect.rs.
+///
+/// moto does not implement RDS `DescribeSourceRegions` either (the regions
+/// where snapshot copies are looked for by default): the stand-in answers
+/// it with [`SOURCE_REGIONS`], in AWS's wire format.
 fn endpoint(moto: &Moto) -> String {
     Stub::start(Some(moto.endpoint()), |request| {
-        (request.target.as_deref() == Some("Logs_20140328.DescribeAccountPolicies"))
-            .then(|| (200, r#"{"accountPolicies":[]}"#.to_string()))
+        if request.target.as_deref() == Some("Logs_20140328.DescribeAccountPolicies") {
+            return Some((200, r#"{"accountPolicies":[]}"#.to_string()));
+        }
+        request
+            .body
+            .starts_with("Action=DescribeSourceRegions")
+            .then(|| (200, source_regions_answer()))
     })
     .endpoint
+}
+
+/// The regions RDS can copy snapshots between, as the stand-in answers
+/// DescribeSourceRegions: the audited two and us-west-2, which no test
+/// audits.
+const SOURCE_REGIONS: &[&str] = &[USE1, EUW1, USW2];
+const USW2: &str = "us-west-2";
+
+fn source_regions_answer() -> String {
+    let regions: String = SOURCE_REGIONS
+        .iter()
+        .map(|r| {
+            format!(
+                "<SourceRegion><RegionName>{r}</RegionName>\
+                 <Endpoint>https://rds.{r}.amazonaws.com</Endpoint>\
+                 <Status>available</Status></SourceRegion>"
+            )
+        })
+        .collect();
+    format!(
+        "<DescribeSourceRegionsResponse xmlns=\"http://rds.amazonaws.com/doc/2014-10-31/\">\
+         <DescribeSourceRegionsResult><SourceRegions>{regions}</SourceRegions>\
+         </DescribeSourceRegionsResult><ResponseMetadata><RequestId>0</RequestId>\
+         </ResponseMetadata></DescribeSourceRegionsResponse>"
+    )
 }
 
 // ---------------------------------------------------------------------------
@@ -1109,8 +1143,13 @@ fn persistent_faults_become_errors_naming_the_call() {
     assert_eq!(status, Some(1));
     let faulted = verdicts(&report);
 
+    // s3-lifecycle-expiration reads versioning too (a versioned bucket
+    // must also expire noncurrent versions).
     let affected = |rule: &str| {
-        rule == "s3-versioning" || rule == "s3-exports-fresh" || rule.starts_with("logs-")
+        rule == "s3-versioning"
+            || rule == "s3-lifecycle-expiration"
+            || rule == "s3-exports-fresh"
+            || rule.starts_with("logs-")
     };
     // Untouched rules: exactly the undisturbed verdicts.
     let keep = |all: &BTreeMap<Key, Verdict>| -> BTreeMap<Key, Verdict> {
@@ -1139,20 +1178,24 @@ fn persistent_faults_become_errors_naming_the_call() {
             }
         }
     };
-    // Versioning unknown for each backup bucket (an HTTP 500 every time).
-    expect_errors(
-        "s3-versioning",
-        &[
-            (EUW1, "acme-backups-euw1"),
-            (EUW1, "legacy-backups-euw1"),
-            (USE1, "acme-backups-use1"),
-        ],
-        &[
-            "could not read versioning",
-            "GetBucketVersioning",
-            "InternalError",
-        ],
-    );
+    // Versioning unknown for each backup bucket (an HTTP 500 every time):
+    // so is whether its lifecycle rules must also expire noncurrent
+    // versions.
+    for rule in ["s3-versioning", "s3-lifecycle-expiration"] {
+        expect_errors(
+            rule,
+            &[
+                (EUW1, "acme-backups-euw1"),
+                (EUW1, "legacy-backups-euw1"),
+                (USE1, "acme-backups-use1"),
+            ],
+            &[
+                "could not read versioning",
+                "GetBucketVersioning",
+                "InternalError",
+            ],
+        );
+    }
     // Log groups could not be listed in either region (throttled every
     // time): one error per rule and region instead of per group.
     for rule in ["logs-retention", "logs-kms-encryption", "logs-centralized"] {
@@ -1173,20 +1216,14 @@ fn persistent_faults_become_errors_naming_the_call() {
         &["ListObjectsV2", "DispatchFailure"],
     );
     // The other bucket facts of the same buckets were read.
-    assert_status(
-        &faulted,
-        "s3-lifecycle-expiration",
-        USE1,
-        "acme-backups-use1",
-        "pass",
-    );
-    assert_status(
-        &faulted,
-        "s3-lifecycle-expiration",
-        EUW1,
-        "legacy-backups-euw1",
-        "fail",
-    );
+    for (rule, region, id) in [
+        ("s3-cross-region-replication", USE1, "acme-backups-use1"),
+        ("s3-default-encryption", EUW1, "legacy-backups-euw1"),
+    ] {
+        let before = verdict(&clean, rule, region, id);
+        assert_ne!(before.status, "error", "{rule} {id}");
+        assert_eq!(verdict(&faulted, rule, region, id), before, "{rule} {id}");
+    }
 
     // The report lists each failed call once, with its code.
     let mut failed: Vec<_> = report["collection_errors"]
@@ -1296,9 +1333,16 @@ fn a_full_audit_makes_only_read_calls() {
             "{service} {op}"
         );
     }
-    // Both regions were read.
+    // Both regions were read, and us-west-2 (never audited) was searched
+    // for snapshot copies.
     let regions: BTreeSet<_> = log.iter().map(|l| l.region.as_str()).collect();
-    assert_eq!(regions, BTreeSet::from([EUW1, USE1]));
+    assert_eq!(regions, BTreeSet::from([EUW1, USE1, USW2]));
+    let elsewhere: BTreeSet<_> = log
+        .iter()
+        .filter(|l| l.region == USW2)
+        .map(|l| l.operation.as_str())
+        .collect();
+    assert_eq!(elsewhere, BTreeSet::from(["DescribeDBSnapshots"]));
 }
 
 /// How the proxy names the requests it sees (the read-only test depends on
@@ -1538,4 +1582,68 @@ fn unlocated_buckets_and_export_locations_under_a_scope() {
     let (status, report) = audit_mixed(&work, &proxy.endpoint(), now, "other.json", &[]);
     assert_eq!(status, Some(0));
     assert_eq!(report["results"], serde_json::json!([]));
+}
+
+/// A DR copy usually lives in a region nobody audits: by default the
+/// audit looks for snapshot copies in every region RDS can copy between
+/// (here us-west-2, never audited), `copy_regions` in backstop.yaml
+/// narrows the search, and a region name that is not one is a config
+/// error at its position.
+#[test]
+fn copies_in_unaudited_regions_count() {
+    let moto = Moto::start();
+    block_on(async {
+        let east = Seed::new(&moto, USE1).await;
+        let oregon = Seed::new(&moto, USW2).await;
+        let key = east.key().await;
+        let oregon_key = oregon.key().await;
+        east.compliant_instance("orders-db", &key, &oregon, &oregon_key)
+            .await;
+    });
+    let work = Workdir::new();
+    let audit = |config: Option<&str>, json: &str| {
+        let mut args = vec![
+            "audit",
+            "--regions",
+            REGIONS,
+            "--json",
+            json,
+            "--fail-on",
+            "never",
+        ];
+        let path = work.arg("backstop.yaml");
+        if let Some(config) = config {
+            std::fs::write(&path, config).unwrap();
+            args.extend(["--config", path.as_str()]);
+        }
+        let args: Vec<String> = args.into_iter().map(str::to_string).collect();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        work.backstop(&endpoint(&moto), &test_credentials(), &args, &[])
+    };
+
+    let out = audit(None, "default.json");
+    assert_exit(&out, 0);
+    let all = verdicts(&work.json("default.json"));
+    assert_status(&all, "rds-cross-region-backups", USE1, "orders-db", "pass");
+    // The copy is no resource of the audit: us-west-2 is not audited.
+    assert!(all.keys().all(|k| k.2 != USW2), "{all:#?}");
+
+    let out = audit(
+        Some("params:\n  rds-cross-region-backups:\n    copy_regions: [eu-central-1]\n"),
+        "narrowed.json",
+    );
+    assert_exit(&out, 0);
+    let all = verdicts(&work.json("narrowed.json"));
+    assert_status(&all, "rds-cross-region-backups", USE1, "orders-db", "fail");
+
+    let out = audit(
+        Some("params:\n  rds-cross-region-backups:\n    copy_regions: [us-west2]\n"),
+        "typo.json",
+    );
+    assert_exit(&out, 2);
+    let message = stderr(&out);
+    assert!(
+        message.contains("backstop.yaml:3:20") && message.contains("\"us-west2\""),
+        "{message}"
+    );
 }

@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use backstop::collect::{
-    CollectError, CollectOptions, Collected, Credentials, ExportLocation, Plan, SdkOverrides,
-    collect_with,
+    CollectError, CollectOptions, Collected, CopyRegions, Credentials, ExportLocation, Plan,
+    SdkOverrides, collect_with,
 };
 use backstop::model::schema::{self, ops};
 use backstop::model::{CollectionError, Inventory, Resource, Value};
@@ -20,7 +20,7 @@ use backstop::verdict::{Severity, Status};
 use jiff::Timestamp;
 use support::moto::{ACCOUNT, Moto, free_port};
 use support::seed::{Seed, expiry_rule};
-use support::stub::Stub;
+use support::stub::{Stub, StubResponse};
 
 const USE1: &str = "us-east-1";
 const EUW1: &str = "eu-west-1";
@@ -637,8 +637,8 @@ async fn collects_every_attribute_of_every_type_in_two_regions() {
                 ("id", "to-nowhere".into()),
                 ("enabled", false.into()),
                 ("destination_bucket", "bucket-of-another-account".into()),
-                // GetBucketLocation on it fails: unresolved, so unknown.
-                ("destination_region", Value::Unknown),
+                // HeadBucket says it does not exist: a known absence.
+                ("destination_region", Value::Null),
                 ("prefix", "".into()),
             ]),
         ])
@@ -794,8 +794,10 @@ async fn collects_every_attribute_of_every_type_in_two_regions() {
     assert_eq!(calls(&ops::RDS_DESCRIBE_DB_CLUSTER_SNAPSHOTS), 4);
     assert_eq!(calls(&ops::RDS_DESCRIBE_DB_CLUSTER_SNAPSHOT_ATTRIBUTES), 0);
     assert_eq!(calls(&ops::S3_LIST_BUCKETS), 1);
-    // 5 listed buckets + the unknown replication destination.
-    assert_eq!(calls(&ops::S3_GET_BUCKET_LOCATION), 6);
+    // The 5 listed buckets; the unknown replication destination is asked
+    // with HeadBucket.
+    assert_eq!(calls(&ops::S3_GET_BUCKET_LOCATION), 5);
+    assert_eq!(calls(&ops::S3_HEAD_BUCKET), 1);
     assert_eq!(calls(&ops::S3_GET_BUCKET_LIFECYCLE), 4);
     assert_eq!(calls(&ops::S3_LIST_OBJECTS_V2), 3);
     assert_eq!(calls(&ops::ECR_DESCRIBE_REGISTRY), 2);
@@ -1537,6 +1539,48 @@ fn query_response(action: &str, result: &str) -> String {
     )
 }
 
+fn rds_error(code: &str, message: &str) -> String {
+    format!(
+        "<ErrorResponse xmlns=\"{RDS_XMLNS}\"><Error><Type>Sender</Type><Code>{code}</Code>\
+         <Message>{message}</Message></Error><RequestId>0</RequestId></ErrorResponse>"
+    )
+}
+
+/// Standalone instances in us-east-1 whose automated backups are
+/// replicated (what the emulator cannot do): `replicated-db` to
+/// eu-central-1, restorable to an hour ago; `stalled-db` to eu-central-1,
+/// 30 hours behind; `gone-db` to us-west-2, where the backups are not
+/// found; `unreadable-db` to ap-south-1, which refuses the call; and
+/// `plain-db`, not replicated.
+fn replicated_instances_xml() -> String {
+    let instance = |id: &str, replicated_to: Option<(&str, &str)>| {
+        let replications = replicated_to
+            .map(|(region, backup)| {
+                format!(
+                    "<DBInstanceAutomatedBackupsReplications><DBInstanceAutomatedBackupsReplication>\
+                     <DBInstanceAutomatedBackupsArn>arn:aws:rds:{region}:{ACCOUNT}:auto-backup:{backup}\
+                     </DBInstanceAutomatedBackupsArn></DBInstanceAutomatedBackupsReplication>\
+                     </DBInstanceAutomatedBackupsReplications>"
+                )
+            })
+            .unwrap_or_default();
+        format!(
+            "<DBInstance><DBInstanceIdentifier>{id}</DBInstanceIdentifier>\
+             <DBInstanceArn>arn:aws:rds:{USE1}:{ACCOUNT}:db:{id}</DBInstanceArn>\
+             <Engine>postgres</Engine><BackupRetentionPeriod>7</BackupRetentionPeriod>\
+             {replications}<TagList/></DBInstance>"
+        )
+    };
+    format!(
+        "<DBInstances>{}{}{}{}{}</DBInstances>",
+        instance("replicated-db", Some(("eu-central-1", "ab-fresh"))),
+        instance("stalled-db", Some(("eu-central-1", "ab-stalled"))),
+        instance("gone-db", Some(("us-west-2", "ab-gone"))),
+        instance("unreadable-db", Some(("ap-south-1", "ab-denied"))),
+        instance("plain-db", None),
+    )
+}
+
 /// The canned answer to one request: (HTTP status, body).
 fn canned_answer(form: &BTreeMap<String, String>) -> (u16, String) {
     let param = |name: &str| form.get(name).map(String::as_str);
@@ -1567,6 +1611,45 @@ fn canned_answer(form: &BTreeMap<String, String>) -> (u16, String) {
         }
         // A broken paginator: every page names the same next page.
         "DescribeDBClusters" => "<DBClusters></DBClusters><Marker>again</Marker>".to_string(),
+        "DescribeDBInstances" => replicated_instances_xml(),
+        "DescribeDBSnapshots" => "<DBSnapshots></DBSnapshots>".to_string(),
+        "DescribeDBInstanceAutomatedBackups" => {
+            let arn = param("DBInstanceAutomatedBackupsArn").unwrap_or_default();
+            let hours_behind = match arn.rsplit(':').next() {
+                Some("ab-fresh") => 1,
+                Some("ab-stalled") => 30,
+                Some("ab-gone") => {
+                    return (
+                        404,
+                        rds_error(
+                            "DBInstanceAutomatedBackupNotFound",
+                            &format!("{arn} is not found"),
+                        ),
+                    );
+                }
+                _ => {
+                    return (
+                        403,
+                        rds_error(
+                            "AccessDenied",
+                            "not authorized to perform: rds:DescribeDBInstanceAutomatedBackups",
+                        ),
+                    );
+                }
+            };
+            let latest = Timestamp::now() - jiff::SignedDuration::from_hours(hours_behind);
+            let latest = latest.strftime("%Y-%m-%dT%H:%M:%SZ");
+            format!(
+                "<DBInstanceAutomatedBackups><DBInstanceAutomatedBackup>\
+                   <DBInstanceArn>arn:aws:rds:{USE1}:{ACCOUNT}:db:x</DBInstanceArn>\
+                   <Region>{USE1}</Region>\
+                   <RestoreWindow><EarliestTime>2026-01-01T00:00:00Z</EarliestTime>\
+                   <LatestTime>{latest}</LatestTime></RestoreWindow>\
+                   <Status>replicating</Status>\
+                   <DBInstanceAutomatedBackupsArn>{arn}</DBInstanceAutomatedBackupsArn>\
+                 </DBInstanceAutomatedBackup></DBInstanceAutomatedBackups>"
+            )
+        }
         "DescribeDBClusterSnapshotAttributes" => {
             let id = param("DBClusterSnapshotIdentifier").unwrap();
             let restore = match id {
@@ -2190,4 +2273,657 @@ async fn ecr_repository_listing_follows_next_token() {
     assert_eq!(last.get("tag_mutability"), &Value::from("IMMUTABLE"));
     assert_eq!(last.get("scan_on_push"), &Value::Bool(true));
     assert_eq!(last.account, ACCOUNT);
+}
+
+// ---------------------------------------------------------------------------
+// Replication destinations outside the account
+
+const PARTNER_ACCOUNT: &str = "210987654321";
+
+/// An S3 client acting as another account of the same moto (credentials
+/// from `sts:AssumeRole` into that account).
+async fn s3_of_account(moto: &Moto, account: &str, region: &str) -> aws_sdk_s3::Client {
+    let sts = aws_sdk_sts::Client::new(&moto.sdk_config(USE1).await);
+    let assumed = sts
+        .assume_role()
+        .role_arn(format!("arn:aws:iam::{account}:role/partner"))
+        .role_session_name("seed")
+        .send()
+        .await
+        .unwrap();
+    let c = assumed.credentials().unwrap();
+    let credentials = Credentials::new(
+        c.access_key_id(),
+        c.secret_access_key(),
+        Some(c.session_token().to_string()),
+        None,
+        "partner",
+    );
+    let config = moto.sdk_config_as(region, credentials).await;
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(true)
+            .build(),
+    )
+}
+
+/// Backup buckets in us-east-1 replicating to: `acme-dr-euw1` (the
+/// account's own, eu-west-1), `partner-dr` (another account's,
+/// ap-northeast-1) and `deleted-dr` (no such bucket), one source bucket
+/// each.
+async fn seed_replication_destinations(moto: &Moto) {
+    use aws_sdk_s3::types::ReplicationRuleStatus::Enabled;
+    let east = Seed::new(moto, USE1).await;
+    let west = Seed::new(moto, EUW1).await;
+    west.bucket("acme-dr-euw1").await;
+    s3_of_account(moto, PARTNER_ACCOUNT, "ap-northeast-1")
+        .await
+        .create_bucket()
+        .bucket("partner-dr")
+        .create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint("ap-northeast-1".into())
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    for (source, destination) in [
+        ("own-backups", "acme-dr-euw1"),
+        ("partner-backups", "partner-dr"),
+        ("gone-backups", "deleted-dr"),
+    ] {
+        east.bucket(source).await;
+        east.versioned(source).await;
+        east.replicates(source, &[("dr", Enabled, destination)])
+            .await;
+    }
+}
+
+/// What the S3 bucket rules of the pack read, and nothing else.
+fn bucket_plan() -> Plan {
+    let mut plan = Plan::default();
+    plan.add_type(
+        schema::resource_type(schema::S3_BUCKET).unwrap(),
+        ["replication_rules", "versioning", "lifecycle_rules"],
+        false,
+    );
+    plan
+}
+
+fn destination_region_of(inv: &Inventory, bucket: &str) -> Value {
+    let Value::List(rules) = find(inv, schema::S3_BUCKET, USE1, bucket).get("replication_rules")
+    else {
+        panic!("{bucket}: replication_rules not read")
+    };
+    let [Value::Object(rule)] = &rules[..] else {
+        panic!("{rules:?}")
+    };
+    rule.get("destination_region")
+        .cloned()
+        .unwrap_or(Value::Null)
+}
+
+/// A destination in the account is located from the bucket listing; one in
+/// another account with HeadBucket (moto answers it across accounts, with
+/// `x-amz-bucket-region`); one that does not exist has no region, which is
+/// a fact, not an error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replication_destinations_are_located_with_head_bucket() {
+    let moto = Moto::start();
+    seed_replication_destinations(&moto).await;
+    let mut options = moto.options(&[USE1]);
+    options.plan = bucket_plan();
+    let collected = moto.collect(&options).await;
+    no_errors(&collected);
+    let inv = &collected.inventory;
+    assert_eq!(destination_region_of(inv, "own-backups"), Value::from(EUW1));
+    assert_eq!(
+        destination_region_of(inv, "partner-backups"),
+        Value::from("ap-northeast-1")
+    );
+    assert_eq!(destination_region_of(inv, "gone-backups"), Value::Null);
+    // Only the two destinations missing from the listing are asked.
+    assert_eq!(collected.calls_to(&ops::S3_HEAD_BUCKET), 2);
+
+    let report = builtin_engine().audit(inv, Timestamp::now());
+    let status = |id: &str| result(&report, "s3-cross-region-replication", USE1, id).status;
+    assert_eq!(status("own-backups"), Status::Pass);
+    assert_eq!(status("partner-backups"), Status::Pass);
+    assert_eq!(status("gone-backups"), Status::Fail);
+}
+
+/// Another account's bucket usually refuses HeadBucket (403), and S3 still
+/// names its region in `x-amz-bucket-region`: that resolves it. A refusal
+/// without the header, or a server error, leaves the region unknown: a
+/// collection error for the source bucket, whose replication verdict is
+/// `error`, never pass.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_head_bucket_still_names_the_region() {
+    let moto = Moto::start();
+    seed_replication_destinations(&moto).await;
+    let east = Seed::new(&moto, USE1).await;
+    use aws_sdk_s3::types::ReplicationRuleStatus::Enabled;
+    for (source, destination) in [
+        ("silent-backups", "silent-dr"),
+        ("flaky-backups", "flaky-dr"),
+    ] {
+        east.bucket(source).await;
+        east.versioned(source).await;
+        east.replicates(source, &[("dr", Enabled, destination)])
+            .await;
+    }
+    let aws = Stub::start_with_headers(Some(moto.endpoint()), |request| {
+        if request.method != "HEAD" {
+            return None;
+        }
+        let bucket = request.path.split('?').next().unwrap_or_default();
+        let (status, headers) = match bucket.trim_matches('/') {
+            "partner-dr" => (
+                403,
+                vec![(
+                    "x-amz-bucket-region".to_string(),
+                    "ap-northeast-1".to_string(),
+                )],
+            ),
+            "silent-dr" => (403, vec![]),
+            "flaky-dr" => (500, vec![]),
+            _ => return None,
+        };
+        Some(StubResponse {
+            status,
+            headers,
+            body: String::new(),
+        })
+    });
+    let mut options = moto.options(&[USE1]);
+    options.plan = bucket_plan();
+    let overrides = SdkOverrides {
+        endpoint_url: Some(aws.endpoint.clone()),
+        ..moto.overrides()
+    };
+    let collected = collect_with(&options, &overrides).await.unwrap();
+    let inv = &collected.inventory;
+    assert_eq!(
+        destination_region_of(inv, "partner-backups"),
+        Value::from("ap-northeast-1")
+    );
+    assert_eq!(destination_region_of(inv, "own-backups"), Value::from(EUW1));
+
+    let errors = errors_for(inv, "HeadBucket");
+    let sources: Vec<_> = errors
+        .iter()
+        .map(|e| e.resource_id.as_deref().unwrap())
+        .collect();
+    assert_eq!(sources, ["flaky-backups", "silent-backups"], "{errors:#?}");
+    for e in &errors {
+        assert_eq!(e.resource_type, schema::S3_BUCKET);
+        assert_eq!(e.region, USE1);
+        assert_eq!(e.attributes, ["replication_rules"]);
+        assert!(e.message.contains("could not be resolved"), "{}", e.message);
+    }
+    assert_eq!(inv.errors.len(), 2, "{:#?}", inv.errors);
+
+    let report = builtin_engine().audit(inv, Timestamp::now());
+    let status = |id: &str| result(&report, "s3-cross-region-replication", USE1, id).status;
+    assert_eq!(status("partner-backups"), Status::Pass);
+    assert_eq!(status("own-backups"), Status::Pass);
+    assert_eq!(status("silent-backups"), Status::Error);
+    assert_eq!(status("flaky-backups"), Status::Error);
+    assert_eq!(status("gone-backups"), Status::Fail);
+    // The bucket's other facts were read.
+    assert_eq!(
+        result(&report, "s3-versioning", USE1, "silent-backups").status,
+        Status::Pass
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Replicated automated backups (not implemented by the emulator)
+
+/// Replicated automated backups count only while the region holding them
+/// can restore to a recent point: each replication is read in its own
+/// region (DescribeDBInstanceAutomatedBackups, RestoreWindow.LatestTime),
+/// judged with `max_copy_age`. Backups not found there are a fact (fail);
+/// a refused read is an error for that instance only, never a pass.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicated_backups_must_be_recent_in_the_region_holding_them() {
+    let aws = canned_aws();
+    let mut plan = Plan::default();
+    plan.add_type(
+        schema::resource_type(schema::DB_INSTANCE).unwrap(),
+        ["backup_replications", "cross_region_copy_time"],
+        false,
+    );
+    let options = CollectOptions {
+        regions: vec![USE1.to_string()],
+        operation_timeout: Duration::from_secs(10),
+        plan,
+        ..CollectOptions::default()
+    };
+    let collected = collect_with(&options, &offline_overrides(aws.endpoint.clone()))
+        .await
+        .unwrap();
+    let inv = &collected.inventory;
+
+    // One call per replication, asking for exactly that replication, in
+    // the region holding it.
+    let asked: Vec<String> = aws
+        .requests()
+        .iter()
+        .filter(|r| r.target.is_none())
+        .filter(|r| r.form()["Action"] == "DescribeDBInstanceAutomatedBackups")
+        .map(|r| {
+            let arn = r.form()["DBInstanceAutomatedBackupsArn"].clone();
+            let signed_for = r.signing_region().unwrap();
+            assert_eq!(Some(signed_for.as_str()), arn.split(':').nth(3), "{arn}");
+            arn
+        })
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    assert_eq!(
+        asked,
+        [
+            ("ap-south-1", "ab-denied"),
+            ("eu-central-1", "ab-fresh"),
+            ("eu-central-1", "ab-stalled"),
+            ("us-west-2", "ab-gone"),
+        ]
+        .map(|(r, b)| format!("arn:aws:rds:{r}:{ACCOUNT}:auto-backup:{b}"))
+    );
+    assert_eq!(
+        collected.calls_to(&ops::RDS_DESCRIBE_DB_INSTANCE_AUTOMATED_BACKUPS),
+        4
+    );
+
+    let replications =
+        |id: &str| find(inv, schema::DB_INSTANCE, USE1, id).get("backup_replications");
+    let Value::List(fresh) = replications("replicated-db") else {
+        panic!("{:?}", replications("replicated-db"))
+    };
+    let [Value::Object(fresh)] = &fresh[..] else {
+        panic!("{fresh:?}")
+    };
+    assert_eq!(fresh["region"], Value::from("eu-central-1"));
+    assert_eq!(fresh["status"], Value::from("replicating"));
+    assert!(matches!(fresh["latest_restorable_time"], Value::Time(_)));
+    assert_eq!(
+        replications("gone-db"),
+        &Value::List(vec![obj(&[
+            ("region", "us-west-2".into()),
+            ("latest_restorable_time", Value::Null),
+            ("status", Value::Null),
+        ])])
+    );
+    assert_eq!(replications("plain-db"), &Value::List(vec![]));
+    assert!(replications("unreadable-db").is_unknown());
+
+    let [error] = &inv.errors[..] else {
+        panic!("{:#?}", inv.errors)
+    };
+    assert_eq!(error.operation, "DescribeDBInstanceAutomatedBackups");
+    assert_eq!(error.code, "AccessDenied");
+    assert_eq!(error.region, USE1);
+    assert_eq!(error.resource_type, schema::DB_INSTANCE);
+    assert_eq!(error.resource_id.as_deref(), Some("unreadable-db"));
+    assert_eq!(error.attributes, ["backup_replications"]);
+    assert!(error.message.contains("ap-south-1"), "{}", error.message);
+
+    let report = builtin_engine().audit(inv, Timestamp::now());
+    let status = |id: &str| result(&report, "rds-cross-region-backups", USE1, id).status;
+    assert_eq!(status("replicated-db"), Status::Pass);
+    assert_eq!(status("stalled-db"), Status::Fail);
+    assert_eq!(status("gone-db"), Status::Fail);
+    assert_eq!(status("plain-db"), Status::Fail);
+    assert_eq!(status("unreadable-db"), Status::Error);
+    // The other facts of the unreadable instance were read.
+    assert_eq!(
+        result(&report, "rds-backup-retention", USE1, "unreadable-db").status,
+        Status::Pass
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Snapshot copies in regions nobody audits
+
+const USW2: &str = "us-west-2";
+
+/// `orders` in us-east-1 with a snapshot copied to us-west-2, a region
+/// that is not audited; `lonely` with no copy anywhere.
+async fn seed_copy_elsewhere(moto: &Moto) {
+    let east = Seed::new(moto, USE1).await;
+    let oregon = Seed::new(moto, USW2).await;
+    let key = east.key().await;
+    let oregon_key = oregon.key().await;
+    east.compliant_instance("orders", &key, &oregon, &oregon_key)
+        .await;
+    east.instance("lonely").send().await.unwrap();
+}
+
+fn copy_options(copy_regions: CopyRegions) -> CollectOptions {
+    let mut plan = Plan::default();
+    plan.add_type(
+        schema::resource_type(schema::DB_INSTANCE).unwrap(),
+        ["cross_region_copy_time", "backup_replications", "cluster_id"],
+        false,
+    );
+    plan.copy_regions = copy_regions;
+    CollectOptions {
+        regions: vec![USE1.to_string()],
+        operation_timeout: Duration::from_secs(20),
+        plan,
+        ..CollectOptions::default()
+    }
+}
+
+fn copy_status(inv: &Inventory, id: &str) -> Status {
+    let report = builtin_engine().audit(inv, Timestamp::now());
+    result(&report, "rds-cross-region-backups", USE1, id).status
+}
+
+/// A copy in a region named by `copy_regions` counts; the snapshots found
+/// there only feed cross_region_copy_time, they are no resources of the
+/// inventory. Without the region, the copy is not seen.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn copies_are_found_in_copy_regions_that_are_not_audited() {
+    let moto = Moto::start();
+    seed_copy_elsewhere(&moto).await;
+
+    let named = CopyRegions::Also([USW2.to_string()].into());
+    let collected = moto.collect(&copy_options(named)).await;
+    no_errors(&collected);
+    let inv = &collected.inventory;
+    let orders = find(inv, schema::DB_INSTANCE, USE1, "orders");
+    assert!(
+        matches!(orders.get("cross_region_copy_time"), Value::Time(_)),
+        "{orders:#?}"
+    );
+    assert!(
+        find(inv, schema::DB_INSTANCE, USE1, "lonely")
+            .get("cross_region_copy_time")
+            .is_null()
+    );
+    assert!(
+        inv.resources.iter().all(|r| r.region == USE1),
+        "nothing of us-west-2 is audited"
+    );
+    // Two listings (all types, then AWS Backup's) per region.
+    assert_eq!(collected.calls_to(&ops::RDS_DESCRIBE_DB_SNAPSHOTS), 4);
+    assert_eq!(collected.calls_to(&ops::RDS_DESCRIBE_SOURCE_REGIONS), 0);
+    assert_eq!(copy_status(inv, "orders"), Status::Pass);
+    assert_eq!(copy_status(inv, "lonely"), Status::Fail);
+
+    // The audited regions only: the copy is not seen.
+    let collected = moto.collect(&copy_options(CopyRegions::Audited)).await;
+    no_errors(&collected);
+    assert!(
+        find(&collected.inventory, schema::DB_INSTANCE, USE1, "orders")
+            .get("cross_region_copy_time")
+            .is_null()
+    );
+}
+
+/// What the stand-in answers for the regions RDS can copy between, and for
+/// snapshot listings in regions the test breaks.
+struct CopyRegionAnswers {
+    source_regions: Result<&'static [&'static str], (u16, &'static str)>,
+    /// Region → (status, error code) of its DescribeDBSnapshots.
+    broken: &'static [(&'static str, u16, &'static str)],
+}
+
+fn copy_region_stub(moto: &Moto, answers: CopyRegionAnswers) -> Stub {
+    Stub::start(Some(moto.endpoint()), move |request| {
+        if request.target.is_some() || !request.body.starts_with("Action=") {
+            return None;
+        }
+        let form = request.form();
+        match form["Action"].as_str() {
+            "DescribeSourceRegions" => Some(match answers.source_regions {
+                Ok(regions) => {
+                    let listed: String = regions
+                        .iter()
+                        .map(|r| {
+                            format!(
+                                "<SourceRegion><RegionName>{r}</RegionName>\
+                                 <Endpoint>https://rds.{r}.amazonaws.com</Endpoint>\
+                                 <Status>available</Status></SourceRegion>"
+                            )
+                        })
+                        .collect();
+                    (
+                        200,
+                        query_response(
+                            "DescribeSourceRegions",
+                            &format!("<SourceRegions>{listed}</SourceRegions>"),
+                        ),
+                    )
+                }
+                Err((status, code)) => (status, rds_error(code, "canned failure")),
+            }),
+            "DescribeDBSnapshots" => {
+                let region = request.signing_region()?;
+                answers
+                    .broken
+                    .iter()
+                    .find(|(r, _, _)| *r == region)
+                    .map(|(_, status, code)| {
+                        (
+                            *status,
+                            rds_error(code, &format!("canned failure in {region}")),
+                        )
+                    })
+            }
+            _ => None,
+        }
+    })
+}
+
+async fn collect_through(moto: &Moto, stub: &Stub, copy_regions: CopyRegions) -> Collected {
+    let overrides = SdkOverrides {
+        endpoint_url: Some(stub.endpoint.clone()),
+        ..moto.overrides()
+    };
+    collect_with(&copy_options(copy_regions), &overrides)
+        .await
+        .unwrap()
+}
+
+/// By default copies are looked for in every region RDS can copy snapshots
+/// between (DescribeSourceRegions, which the emulator lacks: canned here,
+/// everything else is the emulator's). A region the account has not
+/// enabled is skipped; one that cannot be listed, or a failed
+/// DescribeSourceRegions, makes the instances' results `error`, never pass
+/// and never a silent fail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn by_default_copies_are_looked_for_in_every_region() {
+    let moto = Moto::start();
+    seed_copy_elsewhere(&moto).await;
+
+    // 1. Found in us-west-2; ap-east-1 is not enabled for the account.
+    let stub = copy_region_stub(
+        &moto,
+        CopyRegionAnswers {
+            source_regions: Ok(&[USW2, "ap-east-1", "eu-central-1"]),
+            broken: &[("ap-east-1", 403, "InvalidClientTokenId")],
+        },
+    );
+    let collected = collect_through(&moto, &stub, CopyRegions::Enabled).await;
+    no_errors(&collected);
+    let inv = &collected.inventory;
+    assert_eq!(collected.calls_to(&ops::RDS_DESCRIBE_SOURCE_REGIONS), 1);
+    let listed_in: std::collections::BTreeSet<String> = stub
+        .requests()
+        .iter()
+        .filter(|r| r.body.starts_with("Action=DescribeDBSnapshots"))
+        .filter_map(|r| r.signing_region())
+        .collect();
+    assert_eq!(
+        listed_in,
+        [USE1, USW2, "ap-east-1", "eu-central-1"]
+            .map(str::to_string)
+            .into()
+    );
+    assert!(matches!(
+        find(inv, schema::DB_INSTANCE, USE1, "orders").get("cross_region_copy_time"),
+        Value::Time(_)
+    ));
+    assert_eq!(copy_status(inv, "orders"), Status::Pass);
+    assert_eq!(copy_status(inv, "lonely"), Status::Fail);
+
+    // 2. eu-central-1 cannot be listed: a copy might be there.
+    let stub = copy_region_stub(
+        &moto,
+        CopyRegionAnswers {
+            source_regions: Ok(&[USW2, "eu-central-1"]),
+            broken: &[("eu-central-1", 403, "AccessDenied")],
+        },
+    );
+    let collected = collect_through(&moto, &stub, CopyRegions::Enabled).await;
+    let inv = &collected.inventory;
+    let [error] = &inv.errors[..] else {
+        panic!("{:#?}", inv.errors)
+    };
+    assert_eq!(error.operation, "DescribeDBSnapshots");
+    assert_eq!(error.code, "AccessDenied");
+    assert_eq!(
+        error.region, USE1,
+        "the audited region whose instances it affects"
+    );
+    assert_eq!(error.resource_type, schema::DB_INSTANCE);
+    assert_eq!(error.attributes, ["cross_region_copy_time"]);
+    assert!(error.message.contains("eu-central-1"), "{}", error.message);
+    assert_eq!(copy_status(inv, "orders"), Status::Error);
+    assert_eq!(copy_status(inv, "lonely"), Status::Error);
+
+    // 3. A region named in copy_regions must be searchable, even one that
+    // says it is not enabled.
+    let stub = copy_region_stub(
+        &moto,
+        CopyRegionAnswers {
+            source_regions: Ok(&[]),
+            broken: &[("ap-east-1", 403, "InvalidClientTokenId")],
+        },
+    );
+    let named = CopyRegions::Also(["ap-east-1".to_string(), USW2.to_string()].into());
+    let collected = collect_through(&moto, &stub, named).await;
+    let inv = &collected.inventory;
+    let [error] = &inv.errors[..] else {
+        panic!("{:#?}", inv.errors)
+    };
+    assert_eq!(error.code, "InvalidClientTokenId");
+    assert!(error.message.contains("ap-east-1"), "{}", error.message);
+    assert_eq!(collected.calls_to(&ops::RDS_DESCRIBE_SOURCE_REGIONS), 0);
+    assert_eq!(copy_status(inv, "lonely"), Status::Error);
+
+    // 4. The regions themselves cannot be listed.
+    let stub = copy_region_stub(
+        &moto,
+        CopyRegionAnswers {
+            source_regions: Err((403, "AccessDenied")),
+            broken: &[],
+        },
+    );
+    let collected = collect_through(&moto, &stub, CopyRegions::Enabled).await;
+    let inv = &collected.inventory;
+    let [error] = &inv.errors[..] else {
+        panic!("{:#?}", inv.errors)
+    };
+    assert_eq!(error.operation, "DescribeSourceRegions");
+    assert_eq!(error.region, USE1);
+    assert_eq!(error.resource_type, schema::DB_INSTANCE);
+    assert_eq!(error.attributes, ["cross_region_copy_time"]);
+    assert_eq!(copy_status(inv, "orders"), Status::Error);
+    assert_eq!(copy_status(inv, "lonely"), Status::Error);
+    // Judged on what was read: the instances' other facts.
+    let report = builtin_engine().audit(inv, Timestamp::now());
+    assert_eq!(
+        result(&report, "rds-backup-retention", USE1, "orders").status,
+        Status::Pass
+    );
+}
+
+/// Issue row: a backup bucket whose only lifecycle rule covers `tmp/`, or
+/// is narrowed by a tag, does not pass
+/// s3-lifecycle-expiration; a whole-bucket rule does (with noncurrent
+/// expiration, as the buckets are versioned).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_whole_bucket_lifecycle_rules_expire_backups() {
+    use aws_sdk_s3::types::{
+        ExpirationStatus::Enabled, LifecycleRuleAndOperator, LifecycleRuleFilter,
+        NoncurrentVersionExpiration, Tag,
+    };
+    let moto = Moto::start();
+    let east = Seed::new(&moto, USE1).await;
+    let noncurrent = || {
+        NoncurrentVersionExpiration::builder()
+            .noncurrent_days(30)
+            .build()
+    };
+    let tag = || Tag::builder().key("kind").value("db").build().unwrap();
+    let filters = [
+        (
+            "whole-backups",
+            LifecycleRuleFilter::builder().prefix("").build(),
+        ),
+        (
+            "tmp-backups",
+            LifecycleRuleFilter::builder().prefix("tmp/").build(),
+        ),
+        (
+            "tagged-backups",
+            LifecycleRuleFilter::builder().tag(tag()).build(),
+        ),
+        (
+            "and-tagged-backups",
+            LifecycleRuleFilter::builder()
+                .and(
+                    LifecycleRuleAndOperator::builder()
+                        .prefix("")
+                        .tags(tag())
+                        .build(),
+                )
+                .build(),
+        ),
+    ];
+    for (bucket, filter) in filters {
+        east.bucket(bucket).await;
+        east.versioned(bucket).await;
+        east.lifecycle(
+            bucket,
+            [expiry_rule("expire", Enabled, "", 30)
+                .filter(filter)
+                .noncurrent_version_expiration(noncurrent())],
+        )
+        .await;
+    }
+    let mut options = moto.options(&[USE1]);
+    options.plan = bucket_plan();
+    let collected = moto.collect(&options).await;
+    no_errors(&collected);
+    let inv = &collected.inventory;
+    let prefix = |bucket: &str| {
+        let Value::List(rules) = find(inv, schema::S3_BUCKET, USE1, bucket).get("lifecycle_rules")
+        else {
+            panic!("{bucket}: lifecycle_rules not read")
+        };
+        let [Value::Object(rule)] = &rules[..] else {
+            panic!("{rules:?}")
+        };
+        rule.get("prefix").cloned().unwrap_or(Value::Null)
+    };
+    assert_eq!(prefix("whole-backups"), Value::from(""));
+    assert_eq!(prefix("tmp-backups"), Value::from("tmp/"));
+    // (moto drops object-size filters from lifecycle rules; their mapping is
+    // tested on SDK-built rules in src/collect/s3.rs.)
+    for narrowed in ["tagged-backups", "and-tagged-backups"] {
+        assert!(prefix(narrowed).is_null(), "{narrowed}");
+    }
+
+    let report = builtin_engine().audit(inv, Timestamp::now());
+    let status = |id: &str| result(&report, "s3-lifecycle-expiration", USE1, id).status;
+    assert_eq!(status("whole-backups"), Status::Pass);
+    for partial in ["tmp-backups", "tagged-backups", "and-tagged-backups"] {
+        assert_eq!(status(partial), Status::Fail, "{partial}");
+    }
 }

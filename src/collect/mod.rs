@@ -31,7 +31,7 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 use crate::model::schema::{self, AttrType, Operation, ResourceType};
 use crate::model::{CollectionError, Inventory, Resource, Source, Value};
 
-pub use plan::Plan;
+pub use plan::{CopyRegions, Plan};
 
 /// Credentials type accepted by [`SdkOverrides`] (the SDK's static credentials).
 #[doc(hidden)]
@@ -226,10 +226,11 @@ pub async fn collect_with(
     let rds = futures::future::join_all(regions.iter().map(|r| rds::collect_region(&ctx, r)));
     let ecr = futures::future::join_all(regions.iter().map(|r| ecr::collect_region(&ctx, r)));
     let logs = futures::future::join_all(regions.iter().map(|r| logs::collect_region(&ctx, r)));
+    let copies = rds::copy_region_snapshots(&ctx);
     let s3 = s3::collect(&ctx, &options.export_locations);
-    let (rds, ecr, logs, s3) = futures::join!(rds, ecr, logs, s3);
+    let (rds, copies, ecr, logs, s3) = futures::join!(rds, copies, ecr, logs, s3);
 
-    let mut resources = rds::finish(&ctx, rds);
+    let mut resources = rds::finish(&ctx, rds, copies);
     resources.extend(ecr.into_iter().flatten());
     resources.extend(logs.into_iter().flatten());
     resources.extend(s3);
@@ -307,6 +308,15 @@ impl Ctx<'_> {
         match self.clients.get(region) {
             Some(clients) => clients.s3.clone(),
             None => self.setup.s3_client(region),
+        }
+    }
+
+    /// An RDS client for any region (replicated backups and snapshot copies
+    /// may live outside the audited ones).
+    pub fn rds(&self, region: &str) -> aws_sdk_rds::Client {
+        match self.clients.get(region) {
+            Some(clients) => clients.rds.clone(),
+            None => aws_sdk_rds::Client::new(&self.setup.for_region(region)),
         }
     }
 

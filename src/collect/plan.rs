@@ -7,24 +7,93 @@
 
 use std::collections::BTreeSet;
 
-use crate::model::schema::{Operation, ResourceType, ops};
+use crate::model::schema::{self, DB_INSTANCE, Operation, ResourceType, ops};
+use crate::rules::Engine;
+
+/// Where snapshot copies of the audited instances are looked for
+/// (`cross_region_copy_time`), besides the audited regions.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum CopyRegions {
+    /// The audited regions only.
+    #[default]
+    Audited,
+    /// Also these regions.
+    Also(BTreeSet<String>),
+    /// Every region RDS can copy snapshots between (DescribeSourceRegions in
+    /// each audited region).
+    Enabled,
+}
 
 /// A set of operations the collectors may call.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Plan {
     ops: BTreeSet<&'static Operation>,
+    /// Where snapshot copies are looked for, when cross_region_copy_time is
+    /// read.
+    pub copy_regions: CopyRegions,
 }
 
 impl Plan {
-    /// Every operation backstop knows: a full inventory (`backstop collect`).
+    /// Every operation backstop knows: a full inventory (`backstop collect`),
+    /// snapshot copies looked for in every region.
     pub fn everything() -> Plan {
-        Plan::new(ops::ALL.iter().copied())
+        let mut plan = Plan::new(ops::ALL.iter().copied());
+        plan.copy_regions = CopyRegions::Enabled;
+        plan
     }
 
+    /// These operations; snapshot copies looked for in the audited regions
+    /// only (see [`Plan::for_engine`] for the rules' `copy_regions`).
     pub fn new(ops: impl IntoIterator<Item = &'static Operation>) -> Plan {
         Plan {
             ops: ops.into_iter().collect(),
+            copy_regions: CopyRegions::Audited,
         }
+    }
+
+    /// What the enabled rules need: their operations, and snapshot copies
+    /// looked for in the regions of the `copy_regions` param of every rule
+    /// reading `cross_region_copy_time` (every region when one of them
+    /// leaves it empty or has no such param).
+    pub fn for_engine(engine: &Engine) -> Plan {
+        let mut plan = Plan::new(engine.required_operations());
+        let copy_time = schema::COLLECTION_PARAMS
+            .iter()
+            .find(|p| p.name == "copy_regions")
+            .expect("copy_regions is a collection param");
+        let mut regions = BTreeSet::new();
+        let mut everywhere = false;
+        for rule in engine.rules() {
+            let reads_copies = rule.def.kind.name == DB_INSTANCE
+                && rule.operations().contains(&ops::RDS_DESCRIBE_DB_SNAPSHOTS);
+            if !reads_copies {
+                continue;
+            }
+            let listed: Vec<String> = rule
+                .def
+                .params
+                .get(copy_time.name)
+                .and_then(|p| p.node.as_seq())
+                .map(|items| {
+                    items
+                        .iter()
+                        .filter_map(|i| i.text().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default();
+            if listed.is_empty() {
+                everywhere = true;
+            }
+            regions.extend(listed);
+        }
+        plan.copy_regions = if everywhere {
+            CopyRegions::Enabled
+        } else if regions.is_empty() {
+            CopyRegions::Audited
+        } else {
+            CopyRegions::Also(regions)
+        };
+        plan
     }
 
     /// Adds what reading `attributes` of `kind` takes (see

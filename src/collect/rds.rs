@@ -3,12 +3,14 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use aws_sdk_rds::types::{DbCluster, DbClusterSnapshot, DbInstance, DbSnapshot, Tag};
+use aws_sdk_rds::types::{
+    DbCluster, DbClusterSnapshot, DbInstance, DbInstanceAutomatedBackup, DbSnapshot, Tag,
+};
 use futures::StreamExt;
 use jiff::Timestamp;
 
 use super::errors::{Failure, detail_error, listing_error};
-use super::{Ctx, all_pages, arn_region, kind, set_enum, timestamp};
+use super::{CopyRegions, Ctx, all_pages, arn_region, kind, set_enum, timestamp};
 use crate::model::schema::{DB_CLUSTER, DB_INSTANCE, DB_SNAPSHOT, Operation, ops};
 use crate::model::{Resource, Value};
 
@@ -26,9 +28,11 @@ pub(crate) struct RegionRds {
 struct Instance {
     resource: Resource,
     dbi_resource_id: Option<String>,
+    /// ARNs of its automated backups replicated to other regions.
+    replications: Vec<String>,
 }
 
-enum Snapshots {
+pub(crate) enum Snapshots {
     NotListed,
     Listed(Vec<SnapshotFacts>),
     Failed(Failure),
@@ -36,7 +40,7 @@ enum Snapshots {
 
 /// What cross-region matching needs to know about a snapshot.
 #[derive(Debug, Clone)]
-struct SnapshotFacts {
+pub(crate) struct SnapshotFacts {
     instance_id: Option<String>,
     dbi_resource_id: Option<String>,
     /// The region it was copied from, when AWS says (SourceRegion, or the
@@ -100,6 +104,7 @@ pub(crate) async fn collect_region(ctx: &Ctx<'_>, region: &str) -> RegionRds {
         .map(|db| Instance {
             resource: instance_resource(&ctx.account, region, db),
             dbi_resource_id: db.dbi_resource_id().map(str::to_string),
+            replications: replication_arns(region, db),
         })
         .collect();
     let mut clusters: Vec<Resource> = clusters
@@ -126,6 +131,7 @@ pub(crate) async fn collect_region(ctx: &Ctx<'_>, region: &str) -> RegionRds {
 
     let listed_cluster_snapshots = cluster_snapshots.unwrap_or_default();
 
+    backup_replications(ctx, region, &mut instances).await;
     let (_, snapshot_resources, cluster_snapshot_resources) = futures::join!(
         key_managers(
             ctx,
@@ -190,15 +196,33 @@ async fn list_clusters(ctx: &Ctx<'_>, region: &str) -> Option<Vec<DbCluster>> {
 }
 
 /// Manual, automated and AWS Backup snapshots owned by the account (not
-/// those shared with it). Without a type filter DescribeDBSnapshots returns
-/// only manual and automated ones, so AWS Backup's are a second listing.
+/// those shared with it), in an audited region: a failure is also a
+/// listing error of the snapshot type there.
 async fn list_snapshots(ctx: &Ctx<'_>, region: &str) -> Result<Vec<DbSnapshot>, Failure> {
+    let listed = fetch_snapshots(ctx, &ctx.clients(region).rds, region).await;
+    if let Err(failure) = &listed {
+        ctx.record(listing_error(
+            &ops::RDS_DESCRIBE_DB_SNAPSHOTS,
+            region,
+            kind(DB_SNAPSHOT),
+            failure.clone(),
+        ));
+    }
+    listed
+}
+
+/// The account's manual, automated and AWS Backup snapshots in `region`.
+/// Without a type filter DescribeDBSnapshots returns only manual and
+/// automated ones, so AWS Backup's are a second listing.
+async fn fetch_snapshots(
+    ctx: &Ctx<'_>,
+    rds: &aws_sdk_rds::Client,
+    region: &str,
+) -> Result<Vec<DbSnapshot>, Failure> {
     let op = &ops::RDS_DESCRIBE_DB_SNAPSHOTS;
     let mut snapshots = Vec::new();
     for snapshot_type in [None, Some("awsbackup")] {
-        let request = ctx
-            .clients(region)
-            .rds
+        let request = rds
             .describe_db_snapshots()
             .set_snapshot_type(snapshot_type.map(str::to_string))
             .set_max_records(ctx.page_size(20, 100));
@@ -210,17 +234,110 @@ async fn list_snapshots(ctx: &Ctx<'_>, region: &str) -> Result<Vec<DbSnapshot>, 
             ),
             Err(err) => {
                 let failure = Failure::from_sdk(&err);
-                ctx.record(listing_error(
-                    op,
-                    region,
-                    kind(DB_SNAPSHOT),
-                    failure.clone(),
-                ));
+                tracing::debug!("DescribeDBSnapshots in {region}: {failure:?}");
                 return Err(failure);
             }
         }
     }
     Ok(snapshots)
+}
+
+/// Answers from a region the account has not enabled (an opt-in region):
+/// it cannot hold the account's snapshots.
+const REGION_NOT_ENABLED: &[&str] = &[
+    "InvalidClientTokenId",
+    "UnrecognizedClientException",
+    "AuthFailure",
+    "OptInRequired",
+];
+
+/// Snapshots held in regions that are not audited, listed only to find
+/// the audited instances' copies (`cross_region_copy_time`); they are not
+/// resources of the inventory. The regions come from the plan's
+/// [`CopyRegions`]: named ones (any failure there is an error), or every
+/// region RDS can copy snapshots between, from DescribeSourceRegions in
+/// each audited region (a region answering that the account has not
+/// enabled it is skipped: no snapshot can be there). Returns (region,
+/// listing) pairs for [`finish`].
+pub(crate) async fn copy_region_snapshots(ctx: &Ctx<'_>) -> Vec<(String, Snapshots)> {
+    let plan = ctx.plan;
+    if !(plan.needs(&ops::RDS_DESCRIBE_DB_SNAPSHOTS) && plan.needs_type(kind(DB_INSTANCE))) {
+        return Vec::new();
+    }
+    let (regions, named): (BTreeSet<String>, bool) = match &plan.copy_regions {
+        CopyRegions::Audited => return Vec::new(),
+        CopyRegions::Also(regions) => (regions.clone(), true),
+        CopyRegions::Enabled => (source_regions(ctx).await, false),
+    };
+    let regions: Vec<String> = regions.into_iter().filter(|r| !ctx.is_audited(r)).collect();
+    futures::stream::iter(regions)
+        .map(|region| async move {
+            let rds = ctx.rds(&region);
+            let listed = match fetch_snapshots(ctx, &rds, &region).await {
+                Ok(list) => {
+                    Snapshots::Listed(list.iter().map(|s| snapshot_facts(&region, s)).collect())
+                }
+                Err(failure) if !named && REGION_NOT_ENABLED.contains(&failure.code.as_str()) => {
+                    tracing::info!(
+                        "{region} not searched for snapshot copies: not enabled for the account \
+                         ({}: {})",
+                        failure.code,
+                        failure.message
+                    );
+                    Snapshots::NotListed
+                }
+                Err(failure) => Snapshots::Failed(failure),
+            };
+            (region, listed)
+        })
+        .buffer_unordered(ctx.concurrency)
+        .collect()
+        .await
+}
+
+/// The regions RDS can copy snapshots between and the audited ones, from
+/// DescribeSourceRegions in each audited region. Where that fails, whether
+/// the region's instances have a copy elsewhere is unknown: a detail error
+/// of the region's instances.
+async fn source_regions(ctx: &Ctx<'_>) -> BTreeSet<String> {
+    let op = &ops::RDS_DESCRIBE_SOURCE_REGIONS;
+    let mut found = BTreeSet::new();
+    if !ctx.plan.needs(op) {
+        return found;
+    }
+    let asked = futures::future::join_all(ctx.regions().iter().map(|region| async move {
+        let request = ctx
+            .clients(region)
+            .rds
+            .describe_source_regions()
+            .set_max_records(ctx.page_size(20, 100));
+        let answer = all_pages!(ctx, op, request.into_paginator(), |p| p.marker());
+        (region, answer)
+    }))
+    .await;
+    for (region, answer) in asked {
+        match answer {
+            Ok(pages) => found.extend(
+                pages
+                    .iter()
+                    .flat_map(|p| p.source_regions())
+                    .filter_map(|r| r.region_name())
+                    .map(str::to_string),
+            ),
+            Err(err) => {
+                let failure = Failure::from_sdk(&err);
+                let failure = Failure::new(
+                    failure.code,
+                    format!(
+                        "the regions that may hold snapshot copies could not be listed: {}",
+                        failure.message
+                    ),
+                );
+                ctx.record(detail_error(op, region, kind(DB_INSTANCE), None, failure));
+            }
+        }
+    }
+    found
 }
 
 /// Manual, automated and AWS Backup snapshots of DB clusters (Aurora and
@@ -304,6 +421,110 @@ fn instance_resource(account: &str, region: &str, db: &DbInstance) -> Resource {
         .set("latest_restorable_time", restorable)
         .set("backup_replication_regions", replication_regions);
     r
+}
+
+/// The ARNs of an instance's automated backups replicated to another
+/// region (each ARN names the region holding them), without duplicates.
+fn replication_arns(region: &str, db: &DbInstance) -> Vec<String> {
+    db.db_instance_automated_backups_replications()
+        .iter()
+        .filter_map(|rep| rep.db_instance_automated_backups_arn())
+        .filter(|arn| arn_region(arn).is_some_and(|r| r != region))
+        .map(str::to_string)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
+/// One `backup_replications` entry from the destination region's answer
+/// about the replicated backups `arn` (`None`: it has none).
+fn replicated_backup(
+    arn: &str,
+    found: Option<&DbInstanceAutomatedBackup>,
+) -> BTreeMap<String, Value> {
+    let region = arn_region(arn).unwrap_or_default().to_string();
+    let latest = found
+        .and_then(|b| b.restore_window())
+        .and_then(|w| w.latest_time())
+        .and_then(timestamp);
+    BTreeMap::from([
+        ("region".to_string(), Value::from(region)),
+        ("latest_restorable_time".to_string(), Value::from(latest)),
+        (
+            "status".to_string(),
+            Value::from(found.and_then(|b| b.status())),
+        ),
+    ])
+}
+
+/// Sets `backup_replications` on instances whose automated backups are
+/// replicated: one DescribeDBInstanceAutomatedBackups per replication, in
+/// the region holding it (audited or not). A failed call leaves the
+/// instance's attribute unknown (a detail error); an answer that the
+/// backups are not there is a fact (no restorable time).
+async fn backup_replications(ctx: &Ctx<'_>, region: &str, instances: &mut [Instance]) {
+    let op = &ops::RDS_DESCRIBE_DB_INSTANCE_AUTOMATED_BACKUPS;
+    if !ctx.plan.needs(op) {
+        return;
+    }
+    let read: Vec<Result<Vec<BTreeMap<String, Value>>, Failure>> =
+        futures::stream::iter(instances.iter())
+            .map(|instance| async move {
+                let mut entries = Vec::new();
+                for arn in &instance.replications {
+                    let held_in = arn_region(arn).unwrap_or(region);
+                    let call = ctx
+                        .rds(held_in)
+                        .describe_db_instance_automated_backups()
+                        .db_instance_automated_backups_arn(arn)
+                        .send();
+                    match ctx.detail(op, call).await {
+                        Ok(out) => {
+                            let found = out
+                                .db_instance_automated_backups()
+                                .iter()
+                                .find(|b| b.db_instance_automated_backups_arn() == Some(arn));
+                            entries.push(replicated_backup(arn, found));
+                        }
+                        Err(err)
+                            if err.as_service_error().is_some_and(|e| {
+                                e.is_db_instance_automated_backup_not_found_fault()
+                            }) =>
+                        {
+                            entries.push(replicated_backup(arn, None));
+                        }
+                        Err(err) => {
+                            let failure = Failure::from_sdk(&err);
+                            return Err(Failure::new(
+                                failure.code,
+                                format!(
+                                    "replicated automated backups in {held_in} could not be \
+                                     read: {}",
+                                    failure.message
+                                ),
+                            ));
+                        }
+                    }
+                }
+                Ok(entries)
+            })
+            .buffered(ctx.concurrency)
+            .collect()
+            .await;
+    for (instance, read) in instances.iter_mut().zip(read) {
+        match read {
+            Ok(entries) => {
+                instance.resource.set("backup_replications", entries);
+            }
+            Err(failure) => ctx.record(detail_error(
+                op,
+                region,
+                kind(DB_INSTANCE),
+                Some(&instance.resource.id),
+                failure,
+            )),
+        }
+    }
 }
 
 fn cluster_resource(account: &str, region: &str, c: &DbCluster) -> Resource {
@@ -651,13 +872,19 @@ fn is_copy_of(instance: &Instance, instance_region: &str, snapshot: &SnapshotFac
 /// snapshots listed in the other audited regions, records an error for the
 /// instances of every region that depends on a region whose snapshot
 /// listing failed, and returns all resources.
-pub(crate) fn finish(ctx: &Ctx<'_>, mut regions: Vec<RegionRds>) -> Vec<Resource> {
+pub(crate) fn finish(
+    ctx: &Ctx<'_>,
+    mut regions: Vec<RegionRds>,
+    copy_regions: Vec<(String, Snapshots)>,
+) -> Vec<Resource> {
     let op = &ops::RDS_DESCRIBE_DB_SNAPSHOTS;
     if ctx.plan.needs(op) && ctx.plan.needs_type(kind(DB_INSTANCE)) {
         let snapshots: Vec<(String, &[SnapshotFacts])> = regions
             .iter()
-            .filter_map(|r| match &r.snapshots {
-                Snapshots::Listed(list) => Some((r.region.clone(), list.as_slice())),
+            .map(|r| (&r.region, &r.snapshots))
+            .chain(copy_regions.iter().map(|(region, s)| (region, s)))
+            .filter_map(|(region, snapshots)| match snapshots {
+                Snapshots::Listed(list) => Some((region.clone(), list.as_slice())),
                 _ => None,
             })
             .collect();
@@ -693,16 +920,20 @@ pub(crate) fn finish(ctx: &Ctx<'_>, mut regions: Vec<RegionRds>) -> Vec<Resource
                 instance.resource.set("cross_region_copy_time", time);
             }
         }
-        for failed in &regions {
-            let Snapshots::Failed(failure) = &failed.snapshots else {
+        let failed_listings = regions
+            .iter()
+            .map(|r| (&r.region, &r.snapshots))
+            .chain(copy_regions.iter().map(|(region, s)| (region, s)));
+        for (failed_region, snapshots) in failed_listings {
+            let Snapshots::Failed(failure) = snapshots else {
                 continue;
             };
-            for affected in ctx.regions().iter().filter(|r| **r != failed.region) {
+            for affected in ctx.regions().iter().filter(|r| *r != failed_region) {
                 let failure = Failure::new(
                     failure.code.clone(),
                     format!(
-                        "snapshots held in {} could not be listed: {}",
-                        failed.region, failure.message
+                        "snapshots held in {failed_region} could not be listed: {}",
+                        failure.message
                     ),
                 );
                 ctx.record(detail_error(op, affected, kind(DB_INSTANCE), None, failure));
@@ -975,6 +1206,82 @@ mod tests {
         assert!(backup.get("public").is_unknown());
     }
 
+    /// A DescribeDBInstanceAutomatedBackups answer in the region holding
+    /// replicated backups, in AWS's documented wire format.
+    const DESCRIBE_REPLICATED_BACKUPS: &str = r#"<DescribeDBInstanceAutomatedBackupsResponse xmlns="http://rds.amazonaws.com/doc/2014-10-31/">
+  <DescribeDBInstanceAutomatedBackupsResult>
+    <DBInstanceAutomatedBackups>
+      <DBInstanceAutomatedBackup>
+        <DBInstanceArn>arn:aws:rds:eu-west-1:123456789012:db:orders</DBInstanceArn>
+        <DbiResourceId>db-AAAAAAAAAAAAAAAAAAAAAAAAAA</DbiResourceId>
+        <Region>eu-west-1</Region>
+        <DBInstanceIdentifier>orders</DBInstanceIdentifier>
+        <RestoreWindow>
+          <EarliestTime>2025-12-25T00:00:00Z</EarliestTime>
+          <LatestTime>2026-01-01T00:00:00Z</LatestTime>
+        </RestoreWindow>
+        <Status>replicating</Status>
+        <Engine>postgres</Engine>
+        <BackupRetentionPeriod>7</BackupRetentionPeriod>
+        <DBInstanceAutomatedBackupsArn>arn:aws:rds:eu-central-1:123456789012:auto-backup:ab-3lyhtkmtq6spkvvhwl6lfzjvuy</DBInstanceAutomatedBackupsArn>
+      </DBInstanceAutomatedBackup>
+    </DBInstanceAutomatedBackups>
+  </DescribeDBInstanceAutomatedBackupsResult>
+  <ResponseMetadata><RequestId>4f1b1f0a-0000-0000-0000-000000000002</RequestId></ResponseMetadata>
+</DescribeDBInstanceAutomatedBackupsResponse>"#;
+
+    #[tokio::test]
+    async fn replicated_backups_restore_window_from_the_wire_format() {
+        let arn = "arn:aws:rds:eu-central-1:123456789012:auto-backup:ab-3lyhtkmtq6spkvvhwl6lfzjvuy";
+        let config = aws_sdk_rds::Config::builder()
+            .behavior_version(aws_sdk_rds::config::BehaviorVersion::latest())
+            .region(aws_sdk_rds::config::Region::new("eu-central-1"))
+            .endpoint_url(serve_once(DESCRIBE_REPLICATED_BACKUPS))
+            .credentials_provider(aws_sdk_rds::config::Credentials::new(
+                "testing", "testing", None, None, "test",
+            ))
+            .build();
+        let out = aws_sdk_rds::Client::from_conf(config)
+            .describe_db_instance_automated_backups()
+            .db_instance_automated_backups_arn(arn)
+            .send()
+            .await
+            .unwrap();
+        let entry = replicated_backup(arn, out.db_instance_automated_backups().first());
+        assert_eq!(entry["region"], Value::from("eu-central-1"));
+        assert_eq!(
+            entry["latest_restorable_time"],
+            Value::Time("2026-01-01T00:00:00Z".parse().unwrap())
+        );
+        assert_eq!(entry["status"], Value::from("replicating"));
+
+        // Not found there: the region, and explicitly no restorable time.
+        let missing = replicated_backup(arn, None);
+        assert_eq!(missing["region"], Value::from("eu-central-1"));
+        assert!(missing["latest_restorable_time"].is_null());
+        assert!(missing["status"].is_null());
+    }
+
+    #[test]
+    fn replications_into_the_own_region_are_not_cross_region() {
+        let rep = |region: &str| {
+            DbInstanceAutomatedBackupsReplication::builder()
+                .db_instance_automated_backups_arn(format!(
+                    "arn:aws:rds:{region}:123456789012:auto-backup:ab-1"
+                ))
+                .build()
+        };
+        let db = DbInstance::builder()
+            .db_instance_automated_backups_replications(rep("eu-west-1"))
+            .db_instance_automated_backups_replications(rep("us-east-1"))
+            .db_instance_automated_backups_replications(rep("us-east-1"))
+            .build();
+        assert_eq!(
+            replication_arns("eu-west-1", &db),
+            ["arn:aws:rds:us-east-1:123456789012:auto-backup:ab-1"]
+        );
+    }
+
     #[test]
     fn instance_snapshots_say_so() {
         let s = DbSnapshot::builder()
@@ -992,6 +1299,7 @@ mod tests {
         let instance = Instance {
             resource: Resource::new(kind(DB_INSTANCE), "orders"),
             dbi_resource_id: Some("db-AAA".into()),
+            replications: Vec::new(),
         };
         let copy = SnapshotFacts {
             instance_id: Some("orders".into()),

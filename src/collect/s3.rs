@@ -128,17 +128,18 @@ async fn buckets(ctx: &Ctx<'_>) -> (Vec<Resource>, HashMap<String, String>) {
         .await;
 
     // Resolve replication destinations not seen in the listing (another
-    // account's buckets): absent when that fails, never an error.
+    // account's buckets, or deleted ones) with HeadBucket, which names the
+    // bucket's region even when it refuses access.
     let unknown: BTreeSet<String> = detailed
         .iter()
         .flat_map(|(_, rules)| rules.iter().map(|r| r.destination_bucket.clone()))
         .filter(|b| !b.is_empty() && !locations.contains_key(b))
         .collect();
-    let resolved: Vec<(String, Result<String, Failure>)> = futures::stream::iter(unknown)
+    let resolved: Vec<(String, Result<Option<String>, Failure>)> = futures::stream::iter(unknown)
         .map(|name| {
             let client = &client;
             async move {
-                let region = bucket_location(ctx, client, &name).await;
+                let region = destination_region(ctx, client, &name).await;
                 (name, region)
             }
         })
@@ -147,29 +148,34 @@ async fn buckets(ctx: &Ctx<'_>) -> (Vec<Resource>, HashMap<String, String>) {
         .await;
     for (name, region) in resolved {
         match region {
-            Ok(region) => {
+            Ok(Some(region)) => {
                 locations.insert(name, region);
             }
-            // Another account's bucket, or a deleted one: its region is
-            // unknowable, so it does not count as a copy elsewhere.
-            Err(failure) if DESTINATION_UNKNOWABLE.contains(&failure.code.as_str()) => {
-                tracing::info!(
-                    "replication destination bucket {name}: region not resolved ({}: {})",
-                    failure.code,
-                    failure.message
-                );
+            // The bucket does not exist: replication into it copies nothing,
+            // and its region is absent.
+            Ok(None) => {
+                tracing::info!("replication destination bucket {name} does not exist");
             }
-            // Throttling, timeouts, 5xx: the answer might have been "another
-            // region", so the replication verdict of each source is unknown.
+            // Refused without naming a region, throttled, timed out, 5xx: the
+            // answer might have been "another region", so the replication
+            // verdict of each source is unknown.
             Err(failure) => {
                 for (source, rules) in &detailed {
                     if rules.iter().any(|r| r.destination_bucket == name) {
+                        let failure = Failure::new(
+                            failure.code.clone(),
+                            format!(
+                                "the region of replication destination bucket {name} could not \
+                                 be resolved: {}",
+                                failure.message
+                            ),
+                        );
                         ctx.record(detail_error(
-                            &ops::S3_GET_BUCKET_LOCATION,
+                            &ops::S3_HEAD_BUCKET,
                             &source.region,
                             bucket_kind,
                             Some(&source.id),
-                            failure.clone(),
+                            failure,
                         ));
                     }
                 }
@@ -258,15 +264,39 @@ fn replication_prefix(rule: &aws_sdk_s3::types::ReplicationRule) -> Option<Strin
     }
 }
 
-/// Answers to GetBucketLocation on a replication destination that mean its
-/// region cannot be known (not a transient failure).
-const DESTINATION_UNKNOWABLE: &[&str] = &[
-    "AccessDenied",
-    "AllAccessDisabled",
-    "NoSuchBucket",
-    "HTTP403",
-    "HTTP404",
-];
+/// The region of a bucket that need not be the account's, from HeadBucket:
+/// S3 names it in the `x-amz-bucket-region` header of its answer, also when
+/// it refuses access (403) or redirects (301). `Ok(None)`: the bucket does
+/// not exist (404). An answer without the header is a failure: the region
+/// is unknown, not absent.
+async fn destination_region(
+    ctx: &Ctx<'_>,
+    client: &aws_sdk_s3::Client,
+    bucket: &str,
+) -> Result<Option<String>, Failure> {
+    let call = client.head_bucket().bucket(bucket).send();
+    match ctx.detail(&ops::S3_HEAD_BUCKET, call).await {
+        Ok(out) => match out.bucket_region().filter(|r| !r.is_empty()) {
+            Some(region) => Ok(Some(region.to_string())),
+            None => Err(Failure::new(
+                "ResponseError",
+                "HeadBucket answered without x-amz-bucket-region",
+            )),
+        },
+        Err(err) => {
+            if let Some(region) = redirect_region(&err) {
+                return Ok(Some(region));
+            }
+            let status = err.raw_response().map(|r| r.status().as_u16());
+            if matches!(&err, SdkError::ServiceError(e) if e.err().is_not_found())
+                || status == Some(404)
+            {
+                return Ok(None);
+            }
+            Err(Failure::from_sdk(&err))
+        }
+    }
+}
 
 /// The bucket name in a destination ARN (`arn:aws:s3:::name`).
 fn bucket_of_arn(arn: &str) -> &str {
@@ -516,7 +546,8 @@ async fn bucket(ctx: &Ctx<'_>, name: String, region: String) -> (Resource, Vec<R
     (r, replication)
 }
 
-/// The region S3 names in a wrong-region answer (`x-amz-bucket-region`).
+/// The region S3 names in an error answer's `x-amz-bucket-region` header
+/// (a wrong-region redirect, or HeadBucket refusing access).
 fn redirect_region<E>(err: &SdkError<E>) -> Option<String> {
     err.raw_response()?
         .headers()
@@ -641,6 +672,18 @@ mod tests {
             .object_size_greater_than(1024)
             .build();
         assert_eq!(lifecycle_prefix(&lifecycle(Some(by_size))), None);
+        let and = |and: aws_sdk_s3::types::LifecycleRuleAndOperator| {
+            lifecycle(Some(LifecycleRuleFilter::builder().and(and).build()))
+        };
+        let and_sized = aws_sdk_s3::types::LifecycleRuleAndOperator::builder()
+            .prefix("")
+            .object_size_less_than(1024)
+            .build();
+        assert_eq!(lifecycle_prefix(&and(and_sized)), None);
+        let and_prefix_only = aws_sdk_s3::types::LifecycleRuleAndOperator::builder()
+            .prefix("db/")
+            .build();
+        assert_eq!(lifecycle_prefix(&and(and_prefix_only)), Some("db/"));
 
         let replication = |filter: ReplicationRuleFilter| {
             ReplicationRule::builder()

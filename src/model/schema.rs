@@ -30,7 +30,9 @@ operations! {
     STS_GET_CALLER_IDENTITY = "sts" "GetCallerIdentity" "sts:GetCallerIdentity";
     RDS_DESCRIBE_DB_INSTANCES = "rds" "DescribeDBInstances" "rds:DescribeDBInstances";
     RDS_DESCRIBE_DB_CLUSTERS = "rds" "DescribeDBClusters" "rds:DescribeDBClusters";
+    RDS_DESCRIBE_DB_INSTANCE_AUTOMATED_BACKUPS = "rds" "DescribeDBInstanceAutomatedBackups" "rds:DescribeDBInstanceAutomatedBackups";
     RDS_DESCRIBE_DB_SNAPSHOTS = "rds" "DescribeDBSnapshots" "rds:DescribeDBSnapshots";
+    RDS_DESCRIBE_SOURCE_REGIONS = "rds" "DescribeSourceRegions" "rds:DescribeSourceRegions";
     RDS_DESCRIBE_DB_SNAPSHOT_ATTRIBUTES = "rds" "DescribeDBSnapshotAttributes" "rds:DescribeDBSnapshotAttributes";
     RDS_DESCRIBE_DB_CLUSTER_SNAPSHOTS = "rds" "DescribeDBClusterSnapshots" "rds:DescribeDBClusterSnapshots";
     RDS_DESCRIBE_DB_CLUSTER_SNAPSHOT_ATTRIBUTES = "rds" "DescribeDBClusterSnapshotAttributes" "rds:DescribeDBClusterSnapshotAttributes";
@@ -44,6 +46,7 @@ operations! {
     S3_GET_BUCKET_REPLICATION = "s3" "GetBucketReplication" "s3:GetReplicationConfiguration";
     S3_GET_OBJECT_LOCK = "s3" "GetObjectLockConfiguration" "s3:GetBucketObjectLockConfiguration";
     S3_GET_PUBLIC_ACCESS_BLOCK = "s3" "GetPublicAccessBlock" "s3:GetBucketPublicAccessBlock";
+    S3_HEAD_BUCKET = "s3" "HeadBucket" "s3:ListBucket";
     S3_LIST_OBJECTS_V2 = "s3" "ListObjectsV2" "s3:ListBucket";
     ECR_DESCRIBE_REPOSITORIES = "ecr" "DescribeRepositories" "ecr:DescribeRepositories";
     ECR_LIST_TAGS = "ecr" "ListTagsForResource" "ecr:ListTagsForResource";
@@ -164,6 +167,37 @@ pub static COMMON_ATTRIBUTES: &[Attribute] = &[
     attr("region", AttrType::STR, "The region it lives in", &[]),
 ];
 
+/// A rule param that steers collection instead of appearing in a
+/// condition: a rule on `resource` that reads `attribute` may declare it
+/// (as a list of region names), and the collector reads `attribute` with
+/// it. It counts as used even though no condition names it.
+#[derive(Debug, PartialEq)]
+pub struct CollectionParam {
+    pub resource: &'static str,
+    pub attribute: &'static str,
+    pub name: &'static str,
+    pub doc: &'static str,
+}
+
+pub static COLLECTION_PARAMS: &[CollectionParam] = &[CollectionParam {
+    resource: DB_INSTANCE,
+    attribute: "cross_region_copy_time",
+    name: "copy_regions",
+    doc: "Regions searched for snapshot copies besides the audited ones (empty: every region \
+          RDS can copy snapshots between, from DescribeSourceRegions)",
+}];
+
+/// The collection param `name` of a rule on `resource` reading `reads`.
+pub fn collection_param(
+    resource: &str,
+    reads: &std::collections::BTreeSet<&str>,
+    name: &str,
+) -> Option<&'static CollectionParam> {
+    COLLECTION_PARAMS
+        .iter()
+        .find(|p| p.resource == resource && p.name == name && reads.contains(p.attribute))
+}
+
 const fn attr(
     name: &'static str,
     ty: AttrType,
@@ -224,6 +258,30 @@ static LIFECYCLE_RULE_FIELDS: &[Attribute] = &[
     .or_none("noncurrent versions never expire"),
 ];
 
+static BACKUP_REPLICATION_FIELDS: &[Attribute] = &[
+    attr(
+        "region",
+        STR,
+        "Region holding the replicated automated backups",
+        &[],
+    ),
+    attr(
+        "latest_restorable_time",
+        TIME,
+        "Latest time the replicated backups can restore to (RestoreWindow.LatestTime in that \
+         region)",
+        &[],
+    )
+    .or_none("that region holds no restorable backup of the instance (none found, or no restore window yet)"),
+    attr(
+        "status",
+        STR,
+        "Status of the replicated backups in that region (replicating, active, ...)",
+        &[],
+    )
+    .or_none("none were found"),
+];
+
 static REPLICATION_RULE_FIELDS: &[Attribute] = &[
     attr("id", STR, "The replication rule's id", &[]).or_none("no id"),
     attr("enabled", BOOL, "Status is Enabled", &[]),
@@ -231,9 +289,12 @@ static REPLICATION_RULE_FIELDS: &[Attribute] = &[
     attr(
         "destination_region",
         STR,
-        "Destination bucket's region (unknown when it could not be resolved)",
+        "Destination bucket's region, from the account's bucket listing or else HeadBucket \
+         (which names it even for another account's bucket that refuses access). A region \
+         that could not be resolved is unknown (a collection error)",
         &[],
-    ),
+    )
+    .or_none("the destination bucket does not exist"),
     attr(
         "prefix",
         STR,
@@ -285,13 +346,8 @@ pub static RESOURCE_TYPES: &[ResourceType] = &[
                 "Instance class (db.t3.micro, ...)",
                 &[],
             ),
-            attr(
-                "cluster_id",
-                STR,
-                "Aurora cluster it belongs to",
-                &[],
-            )
-.or_none("standalone, not in a cluster"),
+            attr("cluster_id", STR, "Aurora cluster it belongs to", &[])
+                .or_none("standalone, not in a cluster"),
             attr(
                 "backup_retention_days",
                 INT,
@@ -323,14 +379,14 @@ pub static RESOURCE_TYPES: &[ResourceType] = &[
                 &[],
             ),
             attr("kms_key_id", STR, "KMS key that encrypts the storage", &[])
-.or_none("storage is not encrypted"),
+                .or_none("storage is not encrypted"),
             attr(
                 "kms_key_managed_by",
                 KEY_MANAGERS,
                 "Who manages that KMS key: AWS or CUSTOMER",
                 &[&KMS_DESCRIBE_KEY],
             )
-.or_none("no KMS key"),
+            .or_none("no KMS key"),
             attr(
                 "deletion_protection",
                 BOOL,
@@ -355,20 +411,31 @@ pub static RESOURCE_TYPES: &[ResourceType] = &[
                 "Latest time point-in-time restore can reach",
                 &[],
             )
-.or_none("automated backups are off"),
+            .or_none("automated backups are off"),
             attr(
                 "backup_replication_regions",
                 STR_LIST,
-                "Regions holding replicated automated backups",
+                "Regions holding replicated automated backups (empty: not replicated)",
                 &[],
+            ),
+            attr(
+                "backup_replications",
+                AttrType::ObjectList(BACKUP_REPLICATION_FIELDS),
+                "The automated backups replicated to other regions, each read in the region \
+                 holding it (empty: not replicated; unknown when a holding region could not be \
+                 read)",
+                &[&RDS_DESCRIBE_DB_INSTANCE_AUTOMATED_BACKUPS],
             ),
             attr(
                 "cross_region_copy_time",
                 TIME,
-                "Creation time of the newest snapshot of this instance held in another audited region",
-                &[&RDS_DESCRIBE_DB_SNAPSHOTS],
+                "Creation time of the newest snapshot of this instance held in another region: \
+                 the audited ones and those of the reading rule's `copy_regions` param (empty: \
+                 every region RDS can copy snapshots between, from DescribeSourceRegions); \
+                 unknown when one of them could not be listed",
+                &[&RDS_DESCRIBE_DB_SNAPSHOTS, &RDS_DESCRIBE_SOURCE_REGIONS],
             )
-.or_none("no snapshot of it in another region"),
+            .or_none("no copy in any of those regions"),
         ],
     },
     ResourceType {
@@ -405,14 +472,14 @@ pub static RESOURCE_TYPES: &[ResourceType] = &[
             ),
             attr("storage_encrypted", BOOL, "Storage is encrypted", &[]),
             attr("kms_key_id", STR, "KMS key that encrypts the storage", &[])
-.or_none("storage is not encrypted"),
+                .or_none("storage is not encrypted"),
             attr(
                 "kms_key_managed_by",
                 KEY_MANAGERS,
                 "Who manages that KMS key: AWS or CUSTOMER",
                 &[&KMS_DESCRIBE_KEY],
             )
-.or_none("no KMS key"),
+            .or_none("no KMS key"),
             attr(
                 "deletion_protection",
                 BOOL,
@@ -476,10 +543,9 @@ pub static RESOURCE_TYPES: &[ResourceType] = &[
                 "Region the snapshot was copied from",
                 &[],
             )
-.or_none("not a copy"),
+            .or_none("not a copy"),
             attr("encrypted", BOOL, "The snapshot is encrypted", &[]),
-            attr("kms_key_id", STR, "KMS key that encrypts it", &[])
-.or_none("not encrypted"),
+            attr("kms_key_id", STR, "KMS key that encrypts it", &[]).or_none("not encrypted"),
             attr("created_at", TIME, "When the snapshot was taken", &[]),
             attr(
                 "public",
@@ -521,7 +587,7 @@ pub static RESOURCE_TYPES: &[ResourceType] = &[
                 "KMS key of the default encryption",
                 &[&S3_GET_BUCKET_ENCRYPTION],
             )
-.or_none("default encryption does not use KMS"),
+            .or_none("default encryption does not use KMS"),
             attr(
                 "versioning",
                 AttrType::Str {
@@ -540,7 +606,7 @@ pub static RESOURCE_TYPES: &[ResourceType] = &[
                 "replication_rules",
                 AttrType::ObjectList(REPLICATION_RULE_FIELDS),
                 "Replication rules",
-                &[&S3_GET_BUCKET_REPLICATION, &S3_GET_BUCKET_LOCATION],
+                &[&S3_GET_BUCKET_REPLICATION, &S3_HEAD_BUCKET],
             ),
             attr(
                 "object_lock_enabled",
@@ -570,14 +636,14 @@ pub static RESOURCE_TYPES: &[ResourceType] = &[
                 "Age the newest export may reach, from the configuration (e.g. `26h`)",
                 &[],
             )
-.or_none("the rule's default"),
+            .or_none("the rule's default"),
             attr(
                 "latest_object_time",
                 TIME,
                 "Last-modified time of the newest object",
                 &[],
             )
-.or_none("no objects"),
+            .or_none("no objects"),
             attr(
                 "object_count",
                 INT,
@@ -621,7 +687,7 @@ pub static RESOURCE_TYPES: &[ResourceType] = &[
                 &[],
             ),
             attr("kms_key_id", STR, "KMS key (when encryption is KMS)", &[])
-.or_none("not encrypted with KMS"),
+                .or_none("not encrypted with KMS"),
             attr(
                 "lifecycle_policy",
                 BOOL,
@@ -648,15 +714,9 @@ pub static RESOURCE_TYPES: &[ResourceType] = &[
         listing: &[&LOGS_DESCRIBE_LOG_GROUPS],
         tag_calls: &[&LOGS_LIST_TAGS],
         attributes: &[
-            attr(
-                "retention_days",
-                INT,
-                "Days events are kept",
-                &[],
-            )
-.or_none("events never expire"),
+            attr("retention_days", INT, "Days events are kept", &[]).or_none("events never expire"),
             attr("kms_key_id", STR, "KMS key that encrypts the log data", &[])
-.or_none("not encrypted with a KMS key"),
+                .or_none("not encrypted with a KMS key"),
             attr("stored_bytes", INT, "Bytes stored", &[]),
             attr(
                 "subscription_destinations",
@@ -710,10 +770,10 @@ mod tests {
     fn every_operation_is_read_only() {
         for op in ops::ALL {
             assert!(
-                ["Describe", "Get", "List"]
+                ["Describe", "Get", "List", "Head"]
                     .iter()
                     .any(|p| op.name.starts_with(p)),
-                "{} is not a Describe/Get/List call",
+                "{} is not a Describe/Get/List/Head call",
                 op.name
             );
         }

@@ -16,6 +16,7 @@ pub use definition::RuleDef;
 pub use diagnostic::{Diagnostic, Diagnostics};
 pub use evaluate::{Engine, Evaluation, Rule, Verdict};
 
+use crate::model::schema;
 use crate::verdict::Severity;
 use condition::Compiler;
 
@@ -196,8 +197,18 @@ fn compile(
     let mut compiler = Compiler::new(&def.file, def.kind, params);
     let when = def.when.as_ref().map(|w| compiler.condition(w));
     let assert = compiler.condition(&def.assert);
+    for (name, value) in params {
+        if compiler.used_params.contains(name) {
+            continue;
+        }
+        if schema::collection_param(def.kind.name, &compiler.reads, name).is_some() {
+            check_region_list(name, value, &mut compiler.diagnostics);
+        }
+    }
     for (name, value) in &def.params {
-        if !compiler.used_params.contains(name) {
+        if !compiler.used_params.contains(name)
+            && schema::collection_param(def.kind.name, &compiler.reads, name).is_none()
+        {
             compiler.diagnostics.push(
                 Diagnostic::new(
                     &value.file,
@@ -232,14 +243,57 @@ fn compile(
     if !compiler.diagnostics.is_empty() {
         return Err(compiler.diagnostics);
     }
+    // The rule carries its effective params: collection params reach the
+    // collection plan from there.
+    let mut effective = def.clone();
+    effective.params = params.clone();
     Ok(Rule::new(
-        def.clone(),
+        effective,
         severity.unwrap_or(def.severity),
         when,
         assert,
         compiler.reads,
         compiler.reads_tags,
     ))
+}
+
+/// A collection param holding region names: a list of strings, each
+/// shaped like a region (`eu-west-1`), so a typo is an error, not a region
+/// silently never searched.
+fn check_region_list(name: &str, value: &ParamValue, diagnostics: &mut Vec<Diagnostic>) {
+    static REGION: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"^[a-z]{2}(-[a-z]+)+-[0-9]+$").expect("valid regex")
+    });
+    let Some(items) = value.node.as_seq() else {
+        diagnostics.push(Diagnostic::new(
+            &value.file,
+            value.node.mark,
+            "type-mismatch",
+            format!(
+                "param `{name}` takes a list of region names, found {}",
+                value.node.describe()
+            ),
+        ));
+        return;
+    };
+    for item in items {
+        match item.scalar() {
+            Some(yaml::Scalar::Str(region)) if REGION.is_match(region) => {}
+            _ => diagnostics.push(
+                Diagnostic::new(
+                    &value.file,
+                    item.mark,
+                    "invalid-region",
+                    format!(
+                        "param `{name}`: {} is not a region name",
+                        item.text()
+                            .map_or_else(|| item.describe().to_string(), |t| format!("{t:?}"))
+                    ),
+                )
+                .with_help("region names look like `eu-west-1` or `us-gov-west-1`"),
+            ),
+        }
+    }
 }
 
 /// Whether an override has the same kind of value as the default.

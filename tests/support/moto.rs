@@ -18,7 +18,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
-use backstop::collect::{CollectOptions, Collected, Credentials, Plan, SdkOverrides, collect_with};
+use backstop::collect::{
+    CollectOptions, Collected, CopyRegions, Credentials, Plan, SdkOverrides, collect_with,
+};
 
 /// The account moto answers as.
 pub const ACCOUNT: &str = "123456789012";
@@ -245,12 +247,16 @@ impl Moto {
         }
     }
 
-    /// Options auditing `regions` with everything planned.
+    /// Options auditing `regions` with everything planned; snapshot copies
+    /// are looked for in the audited regions only (moto does not implement
+    /// RDS DescribeSourceRegions, which finds the others).
     pub fn options(&self, regions: &[&str]) -> CollectOptions {
+        let mut plan = Plan::everything();
+        plan.copy_regions = CopyRegions::Audited;
         CollectOptions {
             regions: regions.iter().map(|r| r.to_string()).collect(),
             operation_timeout: Duration::from_secs(20),
-            plan: Plan::everything(),
+            plan,
             ..CollectOptions::default()
         }
     }

@@ -239,10 +239,17 @@ impl Seed {
             .unwrap();
     }
 
+    /// One whole-bucket rule expiring current and noncurrent versions
+    /// after 30 days.
     pub async fn expires_after_30_days(&self, bucket: &str) {
         self.lifecycle(
             bucket,
-            [expiry_rule("expire", ExpirationStatus::Enabled, "", 30)],
+            [expiry_rule("expire", ExpirationStatus::Enabled, "", 30)
+                .noncurrent_version_expiration(
+                    aws_sdk_s3::types::NoncurrentVersionExpiration::builder()
+                        .noncurrent_days(30)
+                        .build(),
+                )],
         )
         .await;
     }

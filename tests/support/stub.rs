@@ -3,17 +3,38 @@
 
 use std::collections::BTreeMap;
 
-/// One request a [`Stub`] received: its `X-Amz-Target` (JSON protocols;
-/// absent for the query protocol) and body.
+/// One request a [`Stub`] received: its method and path (with the query
+/// string; REST protocols such as S3 name the operation there), its
+/// `X-Amz-Target` (JSON protocols; absent for the query protocol) and body.
 #[derive(Debug, Clone)]
 pub struct StubRequest {
+    pub method: String,
+    pub path: String,
     pub target: Option<String>,
+    /// The `Authorization` header (SigV4: names the signing region).
+    pub authorization: Option<String>,
+    pub body: String,
+}
+
+/// A canned answer with headers of its own (e.g. S3's
+/// `x-amz-bucket-region`).
+#[derive(Debug, Clone)]
+pub struct StubResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
     pub body: String,
 }
 
 impl StubRequest {
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.body).unwrap()
+    }
+
+    /// The region the request was signed for (SigV4 credential scope
+    /// `KEY/DATE/REGION/SERVICE/aws4_request`).
+    pub fn signing_region(&self) -> Option<String> {
+        let scope = self.authorization.as_deref()?.split("Credential=").nth(1)?;
+        scope.split('/').nth(2).map(str::to_string)
     }
 
     /// The parameters of a query-protocol request (`Action=...&...`).
@@ -26,7 +47,7 @@ impl StubRequest {
     }
 }
 
-type StubAnswer = dyn Fn(&StubRequest) -> Option<(u16, String)> + Send + Sync;
+type StubAnswer = dyn Fn(&StubRequest) -> Option<StubResponse> + Send + Sync;
 
 /// A loopback stand-in for AWS: `answer` answers a request (JSON protocols
 /// by `X-Amz-Target`, `application/x-amz-json-1.1`; the query protocol by
@@ -43,6 +64,20 @@ impl Stub {
     pub fn start(
         upstream: Option<String>,
         answer: impl Fn(&StubRequest) -> Option<(u16, String)> + Send + Sync + 'static,
+    ) -> Stub {
+        Stub::start_with_headers(upstream, move |request| {
+            answer(request).map(|(status, body)| StubResponse {
+                status,
+                headers: Vec::new(),
+                body,
+            })
+        })
+    }
+
+    /// [`Stub::start`] with answers that carry headers.
+    pub fn start_with_headers(
+        upstream: Option<String>,
+        answer: impl Fn(&StubRequest) -> Option<StubResponse> + Send + Sync + 'static,
     ) -> Stub {
         use std::io::{BufRead, BufReader, Read, Write};
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -79,8 +114,12 @@ impl Stub {
                             header("content-length").map_or(0, |v| v.parse().unwrap());
                         let mut body = vec![0; length];
                         reader.read_exact(&mut body).unwrap();
+                        let mut request_line = head[0].split_whitespace();
                         let request = StubRequest {
+                            method: request_line.next().unwrap_or_default().to_string(),
+                            path: request_line.next().unwrap_or_default().to_string(),
                             target: header("x-amz-target"),
+                            authorization: header("authorization"),
                             body: String::from_utf8_lossy(&body).into_owned(),
                         };
                         log.lock().unwrap().push(request.clone());
@@ -89,11 +128,11 @@ impl Stub {
                         } else {
                             "text/xml"
                         };
-                        let (status, text) = match (answer(&request), &upstream) {
-                            (Some(answer), _) => answer,
+                        let (status, extra, text) = match (answer(&request), &upstream) {
+                            (Some(answer), _) => (answer.status, answer.headers, answer.body),
                             // Forwarded below.
-                            (None, Some(_)) => (0, String::new()),
-                            (None, None) => (400, unknown_operation(&request)),
+                            (None, Some(_)) => (0, Vec::new(), String::new()),
+                            (None, None) => (400, Vec::new(), unknown_operation(&request)),
                         };
                         let stream = reader.get_mut();
                         if status == 0 {
@@ -114,8 +153,10 @@ impl Stub {
                             let _ = stream.write_all(&response);
                             return;
                         }
+                        let extra: String =
+                            extra.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
                         let head = format!(
-                            "HTTP/1.1 {status} {}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n\r\n",
+                            "HTTP/1.1 {status} {}\r\ncontent-type: {content_type}\r\n{extra}content-length: {}\r\n\r\n",
                             if status == 200 { "OK" } else { "Bad Request" },
                             text.len()
                         );
@@ -129,6 +170,11 @@ impl Stub {
             }
         });
         Stub { endpoint, requests }
+    }
+
+    /// Every request received.
+    pub fn requests(&self) -> Vec<StubRequest> {
+        self.requests.lock().unwrap().clone()
     }
 
     /// The parameters of every query-protocol request received.
