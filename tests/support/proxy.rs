@@ -26,7 +26,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// How a selected request is answered instead of being forwarded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Fault {
     /// HTTP 400 `ThrottlingException` (JSON protocols), 400 `Throttling`
     /// (query protocols) or 503 `SlowDown` (S3), shaped as AWS sends them.
@@ -53,6 +53,13 @@ pub enum Fault {
     /// answers the same page with the same token again, forever. Other
     /// operations and error answers are forwarded unchanged.
     RepeatToken,
+    /// Like [`Fault::RepeatToken`] with two made-up tokens that lead to
+    /// each other: the page names token A; asked for A, the same page names
+    /// B; asked for B, it names A again, and so on. A client that compares
+    /// each token with the previous one only never stops; after
+    /// [`REPLAY_LIMIT`] requests for one token the proxy answers them with
+    /// HTTP 500 so that the run ends.
+    TokenCycle,
     /// An S3 `ListObjectsV2` page that says `IsTruncated` but gives no
     /// continuation token. Other answers are forwarded unchanged.
     TruncatedNoToken,
@@ -63,7 +70,7 @@ impl Fault {
     /// faults only fit the listings [`next_page_field`] knows).
     pub fn fits(self, operation: &str) -> bool {
         match self {
-            Fault::RepeatToken => next_page_field(operation).is_some(),
+            Fault::RepeatToken | Fault::TokenCycle => next_page_field(operation).is_some(),
             Fault::TruncatedNoToken => operation == "ListObjectsV2",
             _ => true,
         }
@@ -149,7 +156,7 @@ struct State {
     /// Calls (first attempts) seen per call name without its `#n`.
     names: HashMap<String, u32>,
     /// The pages answered with a made-up continuation token, by token.
-    repeated_pages: HashMap<String, Vec<u8>>,
+    repeated_pages: HashMap<String, Replay>,
     /// Calls (first attempts) seen per operation.
     calls: HashMap<String, u32>,
     /// Requests seen per operation.
@@ -186,6 +193,18 @@ pub struct Options {
     /// any region) and requests about unlisted buckets are forwarded.
     pub bucket_regions: BTreeMap<String, String>,
 }
+
+/// The answer to a request for a made-up continuation token.
+struct Replay {
+    fault: Fault,
+    page: Vec<u8>,
+    /// Requests for the token so far.
+    served: u32,
+}
+
+/// Requests for one made-up continuation token that get its page; later
+/// ones get HTTP 500.
+pub const REPLAY_LIMIT: u32 = 10;
 
 /// The running proxy; dropping it closes every connection and stops it.
 pub struct Proxy {
@@ -373,11 +392,10 @@ fn serve(stream: TcpStream, shared: &Shared) {
         let (attempt, call, fault) = decide(shared, &operation, &invocation, &name);
         // The next page of a page whose token the proxy made up: that page
         // again, whatever else was decided.
-        let replayed = replayed_page(shared, &request);
-        let fault = if replayed.is_some() {
-            Some(Fault::RepeatToken)
-        } else {
-            fault
+        let replayed = replayed_page(shared, &request, protocol(&service, &request));
+        let (replayed, fault) = match replayed {
+            Some((kind, page)) => (Some(page), Some(kind)),
+            None => (None, fault),
         };
         let mut entry = Logged {
             service: service.clone(),
@@ -523,14 +541,36 @@ fn alter(shared: &Shared, fault: Fault, operation: &str, answer: &mut Answer) ->
             answer.body.truncate(keep);
             true
         }
-        Fault::RepeatToken if answer.status == 200 => {
+        Fault::RepeatToken | Fault::TokenCycle if answer.status == 200 => {
             let mut state = shared.state.lock().unwrap();
-            let token = format!("BSREPEAT{:06}", state.repeated_pages.len() + 1);
-            let Some(body) = with_next_token(operation, &answer.body, &token) else {
+            let n = state.repeated_pages.len();
+            let (a, b) = (
+                format!("BSREPEAT{:06}", n + 1),
+                format!("BSREPEAT{:06}", n + 2),
+            );
+            let Some(naming_a) = with_next_token(operation, &answer.body, &a) else {
                 return false;
             };
-            answer.body = body;
-            state.repeated_pages.insert(token, answer.render());
+            let naming_b = with_next_token(operation, &answer.body, &b).expect("as with A");
+            let mut replay = |token: String, body: Vec<u8>| {
+                answer.body = body;
+                let page = answer.render();
+                state.repeated_pages.insert(
+                    token,
+                    Replay {
+                        fault,
+                        page,
+                        served: 0,
+                    },
+                );
+            };
+            if fault == Fault::TokenCycle {
+                replay(b, naming_a.clone());
+                replay(a, naming_b);
+            } else {
+                replay(a, naming_a.clone());
+            }
+            answer.body = naming_a;
             true
         }
         Fault::TruncatedNoToken if answer.status == 200 && operation == "ListObjectsV2" => {
@@ -549,19 +589,28 @@ fn alter(shared: &Shared, fault: Fault, operation: &str, answer: &mut Answer) ->
     }
 }
 
-/// A stored page when the request asks for the page after one whose token
-/// the proxy made up.
-fn replayed_page(shared: &Shared, request: &Request) -> Option<Vec<u8>> {
-    let state = shared.state.lock().unwrap();
+/// The fault and the stored answer when the request asks for the page
+/// after one whose token the proxy made up.
+fn replayed_page(
+    shared: &Shared,
+    request: &Request,
+    protocol: Protocol,
+) -> Option<(Fault, Vec<u8>)> {
+    let mut state = shared.state.lock().unwrap();
     if state.repeated_pages.is_empty() {
         return None;
     }
     let body = String::from_utf8_lossy(&request.body);
-    state
+    let replay = state
         .repeated_pages
-        .iter()
+        .iter_mut()
         .find(|(token, _)| request.target.contains(token.as_str()) || body.contains(token.as_str()))
-        .map(|(_, page)| page.clone())
+        .map(|(_, replay)| replay)?;
+    replay.served += 1;
+    if replay.served > REPLAY_LIMIT {
+        return Some((replay.fault, fault_response(Fault::ServerError, protocol)));
+    }
+    Some((replay.fault, replay.page.clone()))
 }
 
 /// Where a listing's answer names its next page: the element or field of
@@ -1046,7 +1095,7 @@ fn fault_response(fault: Fault, protocol: Protocol) -> Vec<u8> {
              action (injected)",
         ),
         (Fault::Drop | Fault::Hang | Fault::TruncatedBody | Fault::MalformedBody, _)
-        | (Fault::RepeatToken | Fault::TruncatedNoToken, _) => {
+        | (Fault::RepeatToken | Fault::TokenCycle | Fault::TruncatedNoToken, _) => {
             unreachable!("{fault:?} is not an error answer")
         }
     };
