@@ -31,8 +31,8 @@
 //!   failing run's plan. The same seed gives the same plans (calls are
 //!   named by what they ask, not by when they are made).
 //! - `BACKSTOP_METAMORPHIC_RUNS`: faulty runs (default 6).
-//! - `BACKSTOP_METAMORPHIC_EXTRA=malformed,cycle`: also the faults that
-//!   fail today (see [`extra_kinds`]).
+//! - `BACKSTOP_METAMORPHIC_EXTRA=malformed,cycle,denied-location`: also
+//!   the faults that fail today (see [`Extra`]).
 
 mod support;
 
@@ -414,7 +414,7 @@ impl std::fmt::Display for Planned {
     }
 }
 
-/// Every kind of fault but those of [`extra_kinds`]. Each run forces one
+/// Every kind of fault but those of [`Extra`]. Each run forces one
 /// of them (in turn) on a call that every run makes, so that a few runs
 /// cover them all.
 const KINDS: [Fault; 8] = [
@@ -477,24 +477,59 @@ const MAX_HANGS: usize = 2;
 ///   so a listing whose tokens lead A, B, A, ... is followed until the
 ///   proxy gives up (issue 7: "pagination loops broken by a set of seen
 ///   tokens").
-fn extra_kinds() -> Vec<Fault> {
-    let Ok(names) = std::env::var("BACKSTOP_METAMORPHIC_EXTRA") else {
-        return Vec::new();
-    };
-    names
-        .split(',')
-        .map(str::trim)
-        .filter(|n| !n.is_empty())
-        .map(|name| match name {
-            "malformed" => Fault::MalformedBody,
-            "cycle" => Fault::TokenCycle,
-            other => panic!("BACKSTOP_METAMORPHIC_EXTRA: unknown fault {other:?}"),
-        })
-        .collect()
+/// - `denied-location` ([`Fault::AccessDenied`] on `GetBucketLocation`,
+///   otherwise planned as HTTP 500): when the location of a listed bucket
+///   of the account is denied and that bucket is another bucket's
+///   replication destination, the collector takes the denial for "another
+///   account's bucket, region unknowable", and the source bucket's
+///   `s3-cross-region-replication` turns from pass to fail instead of error.
+#[derive(Debug, Default)]
+struct Extra {
+    malformed: bool,
+    cycle: bool,
+    denied_location: bool,
+}
+
+impl Extra {
+    fn from_env() -> Extra {
+        let mut extra = Extra::default();
+        let names = std::env::var("BACKSTOP_METAMORPHIC_EXTRA").unwrap_or_default();
+        for name in names.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            match name {
+                "malformed" => extra.malformed = true,
+                "cycle" => extra.cycle = true,
+                "denied-location" => extra.denied_location = true,
+                other => panic!("BACKSTOP_METAMORPHIC_EXTRA: unknown fault {other:?}"),
+            }
+        }
+        extra
+    }
+
+    fn kinds(&self) -> Vec<Fault> {
+        let mut kinds = Vec::new();
+        if self.malformed {
+            kinds.push(Fault::MalformedBody);
+        }
+        if self.cycle {
+            kinds.push(Fault::TokenCycle);
+        }
+        kinds
+    }
+
+    /// The fault to plan instead of `fault` on `operation`.
+    fn instead(&self, fault: Fault, operation: &str) -> Fault {
+        if fault == Fault::AccessDenied && operation == "GetBucketLocation" && !self.denied_location
+        {
+            Fault::ServerError
+        } else {
+            fault
+        }
+    }
 }
 
 /// The faults of run `run` of `seed`, on the calls of the clean run.
-fn plan(seed: u64, run: usize, calls: &BTreeSet<String>, extra: &[Fault]) -> Vec<Planned> {
+fn plan(seed: u64, run: usize, calls: &BTreeSet<String>, extra: &Extra) -> Vec<Planned> {
+    let extra_kinds = extra.kinds();
     let mut rng = Rng::new(seed ^ (run as u64 + 1).wrapping_mul(0xA24B_AED4_963E_E407));
     // The share of calls faulted: 2% to 12%.
     let rate = 20 + rng.below(101) as u64;
@@ -504,11 +539,11 @@ fn plan(seed: u64, run: usize, calls: &BTreeSet<String>, extra: &[Fault]) -> Vec
         let operation = operation_of_call(call);
         let fits: Vec<Fault> = KINDS
             .iter()
-            .chain(extra)
+            .chain(&extra_kinds)
             .copied()
             .filter(|k| k.fits(operation))
             .collect();
-        let mut fault = kind.unwrap_or_else(|| *rng.pick(&fits));
+        let mut fault = extra.instead(kind.unwrap_or_else(|| *rng.pick(&fits)), operation);
         if fault == Fault::Hang {
             if hangs == MAX_HANGS {
                 fault = Fault::ServerError;
@@ -718,9 +753,9 @@ fn faults_only_ever_turn_results_into_errors() {
             .unwrap_or(0)
     });
     let runs = env_number("BACKSTOP_METAMORPHIC_RUNS").map_or(DEFAULT_RUNS, |n| n as usize);
-    let extra = extra_kinds();
+    let extra = Extra::from_env();
     let extra_env = match std::env::var("BACKSTOP_METAMORPHIC_EXTRA") {
-        Ok(names) if !extra.is_empty() => format!(" BACKSTOP_METAMORPHIC_EXTRA={names}"),
+        Ok(names) if !names.trim().is_empty() => format!(" BACKSTOP_METAMORPHIC_EXTRA={names}"),
         _ => String::new(),
     };
     eprintln!("metamorphic fault test: BACKSTOP_METAMORPHIC_SEED={seed}{extra_env} ({runs} runs)");

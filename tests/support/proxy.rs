@@ -133,12 +133,13 @@ pub struct Logged {
     pub invocation: String,
     /// 1 for the first attempt of a call, 2 for its first retry, ...
     pub attempt: u32,
-    /// The call, named by what it asks rather than when
-    /// ([`call_name`] of the request, then `#n` for the `n`th call asking
-    /// exactly that): `s3 us-east-1 GetBucketVersioning /b?versioning #1`.
-    /// Pages of one listing differ only in their continuation token, which
-    /// the name leaves out, so they are `#1`, `#2`, ... Every attempt of a
-    /// call has the call's name.
+    /// The call, named by what it asks rather than when: [`call_name`] of
+    /// the request, then the page, `#1` for a request without a
+    /// continuation token and `#n` for the `n - 1`th request with one
+    /// (tokens are left out of the name): `s3 us-east-1 GetBucketVersioning
+    /// GET /b?versioning #1`. A call repeated with the same parameters has
+    /// the same name, as it would get the same answer (an IAM denial, say).
+    /// Every attempt of a call has the call's name.
     pub call: String,
     /// The injected fault, if any.
     pub fault: Option<Fault>,
@@ -153,7 +154,8 @@ struct State {
     log: Vec<Logged>,
     /// Requests seen per invocation id, and the call's name.
     attempts: HashMap<String, (u32, String)>,
-    /// Calls (first attempts) seen per call name without its `#n`.
+    /// Calls (first attempts) with a continuation token seen per call name
+    /// without its `#n`.
     names: HashMap<String, u32>,
     /// The pages answered with a made-up continuation token, by token.
     repeated_pages: HashMap<String, Replay>,
@@ -742,20 +744,31 @@ const TOKEN_PARAMETERS: &[&str] = &[
 /// What a request asks, without continuation tokens and without anything
 /// that differs between attempts or runs (signatures, dates, ids):
 /// `SERVICE REGION OPERATION` and the S3 method, path and query, the query
-/// protocol's form, or the JSON protocol's document.
-fn call_name(service: &str, region: &str, operation: &str, request: &Request) -> String {
-    let without_tokens = |pairs: &str| {
+/// protocol's form, or the JSON protocol's document; and whether it
+/// carried a continuation token (asks for a page after the first).
+fn call_name(service: &str, region: &str, operation: &str, request: &Request) -> (String, bool) {
+    let mut paged = false;
+    let mut without_tokens = |pairs: &str| {
         pairs
             .split('&')
             .filter(|p| !p.is_empty())
-            .filter(|p| !TOKEN_PARAMETERS.contains(&p.split('=').next().unwrap_or(p)))
+            .filter(|p| {
+                let (key, value) = p.split_once('=').unwrap_or((p, ""));
+                let token = TOKEN_PARAMETERS.contains(&key);
+                paged |= token && !value.is_empty();
+                !token
+            })
             .collect::<Vec<_>>()
             .join("&")
     };
     let asked = if request.header("x-amz-target").is_some() {
         match serde_json::from_slice::<serde_json::Value>(&request.body) {
             Ok(serde_json::Value::Object(mut doc)) => {
-                doc.retain(|k, _| !TOKEN_PARAMETERS.contains(&k.as_str()));
+                doc.retain(|k, v| {
+                    let token = TOKEN_PARAMETERS.contains(&k.as_str());
+                    paged |= token && v.as_str().is_some_and(|t| !t.is_empty());
+                    !token
+                });
                 serde_json::Value::Object(doc).to_string()
             }
             _ => String::from_utf8_lossy(&request.body).into_owned(),
@@ -777,7 +790,7 @@ fn call_name(service: &str, region: &str, operation: &str, request: &Request) ->
             format!("{} {path}?{query}", request.method)
         }
     };
-    format!("{service} {region} {operation} {asked}")
+    (format!("{service} {region} {operation} {asked}"), paged)
 }
 
 fn wants_close(request: &Request) -> bool {
@@ -792,13 +805,16 @@ fn decide(
     shared: &Shared,
     operation: &str,
     invocation: &str,
-    name: &str,
+    (name, paged): &(String, bool),
 ) -> (u32, String, Option<Fault>) {
     let mut state = shared.state.lock().unwrap();
     let new_call = |state: &mut State| {
+        if !paged {
+            return format!("{name} #1");
+        }
         let n = state.names.entry(name.to_string()).or_default();
         *n += 1;
-        format!("{name} #{n}")
+        format!("{name} #{}", *n + 1)
     };
     let (attempt, call) = if invocation.is_empty() {
         (1, new_call(&mut state))
