@@ -5,13 +5,15 @@
 //! `backstop` binary through the fault-injecting proxy
 //! (tests/support/proxy.rs), which also makes the emulator answer listings
 //! in small pages so that they span several. The clean audit's results are
-//! the reference. Then the same audit runs again `N` times, each time with
-//! a seeded random plan of faults on a share of the calls the clean run
-//! made: access denied, throttling and HTTP 500 past the retries (or on the
-//! first attempt only, which the SDK retries), dropped connections,
-//! no answer until the audit's `--timeout`, answers cut in half, listing
-//! pages whose continuation token repeats, and an S3 listing page that
-//! says it is truncated but gives no token.
+//! the reference. Then the same audit runs again: once with a repeated
+//! continuation token on every listing, once with every listing's answer
+//! cut off mid-transfer, and then `N` times, each time with a seeded
+//! random plan of faults on a share of the calls the clean run made:
+//! access denied, throttling and HTTP 500 past the retries (or on the first
+//! attempt only, which the SDK retries), dropped connections, no answer
+//! until the audit's `--timeout`, answers cut off mid-transfer, listing
+//! pages whose continuation token repeats, and an S3 listing page that says
+//! it is truncated but gives no token.
 //!
 //! Properties of each faulty run:
 //! - every clean result is there (same rule, resource type, account,
@@ -19,7 +21,8 @@
 //!   replaced the region's resources of that type by one `error` result
 //!   with id `*` for the rule;
 //! - every other result is `error`: no new pass, no new fail, no result
-//!   twice;
+//!   twice; error results come with `collection_errors`;
+//! - a listing stops at the first continuation token it has seen before;
 //! - the exit status is the gate's verdict on the run's own report (1 when
 //!   a fail, or an error unless `--allow-errors`, is at or above
 //!   `--fail-on`; else 0), or 3 without a report when the account could
@@ -814,23 +817,45 @@ fn faults_only_ever_turn_results_into_errors() {
     }
     assert!(log.iter().all(|l| l.fault.is_none()));
 
-    // The faulty runs.
-    let mut failures = String::new();
-    let mut served_total = 0;
-    let mut kinds_served = BTreeSet::new();
-    let mut runs_with_errors = 0;
-    for run in 0..runs {
-        let plan = plan(seed, run, &calls, &extra);
+    // The faulty runs: first one fault on every listing (each listing's
+    // handling of it, deterministically), then the random plans.
+    let mut specs: Vec<(String, Vec<Planned>, Gate)> = [Fault::RepeatToken, Fault::TruncatedBody]
+        .into_iter()
+        .map(|fault| {
+            let plan: Vec<Planned> = calls
+                .iter()
+                .filter(|c| is_root(c) && fault.fits(operation_of_call(c)))
+                .map(|call| Planned {
+                    call: call.clone(),
+                    fault,
+                    every_attempt: true,
+                })
+                .collect();
+            (
+                format!("{fault:?} on every listing"),
+                plan,
+                clean_gate.clone(),
+            )
+        })
+        .collect();
+    specs.extend((0..runs).map(|run| {
         // Gates in turn: the default, stricter and looser thresholds, and
         // errors allowed (only fails count then).
         let gate = Gate {
             fail_on: ["high", "critical", "medium", "low"][run % 4],
             allow_errors: run % 3 == 2,
         };
-        let proxy = Proxy::start_with(0, &upstream, rules_of(&plan), options.clone());
-        let json = dir.path().join(format!("run-{run}.json"));
+        (format!("run {run}"), plan(seed, run, &calls, &extra), gate)
+    }));
+    let mut failures = String::new();
+    let mut served_total = 0;
+    let mut kinds_served = BTreeSet::new();
+    let mut runs_with_errors = 0;
+    for (i, (label, plan, gate)) in specs.iter().enumerate() {
+        let proxy = Proxy::start_with(0, &upstream, rules_of(plan), options.clone());
+        let json = dir.path().join(format!("faulty-{i}.json"));
         let run_started = Instant::now();
-        let out = audit(dir.path(), &proxy.endpoint(), &now, &json, &gate);
+        let out = audit(dir.path(), &proxy.endpoint(), &now, &json, gate);
         let took = run_started.elapsed();
         let log = proxy.log();
         drop(proxy);
@@ -847,31 +872,35 @@ fn faults_only_ever_turn_results_into_errors() {
             runs_with_errors += 1;
         }
         eprintln!(
-            "run {run}: {} planned, {} served, {errors} error results, exit {:?}, {took:?}",
+            "{label}: {} planned, {} served, {errors} error results, exit {:?}, {took:?}",
             plan.len(),
             served.len(),
             out.status.code()
         );
-        let mut wrong = check_run(&clean, &out, report.as_ref(), &log, &gate);
-        // The first planned fault is on a call every audit makes.
-        let forced = &plan[0];
-        let forced_served = log
-            .iter()
-            .any(|l| l.call == forced.call && l.fault == Some(forced.fault));
-        if identified(&log) && !forced_served {
-            wrong.push(format!("not served: {forced}"));
+        let mut wrong = check_run(&clean, &out, report.as_ref(), &log, gate);
+        // Faults on calls every audit makes are served (each random plan
+        // has one).
+        if identified(&log) {
+            for p in plan.iter().filter(|p| is_root(&p.call)) {
+                if !log
+                    .iter()
+                    .any(|l| l.call == p.call && l.fault == Some(p.fault))
+                {
+                    wrong.push(format!("not served: {p}"));
+                }
+            }
         }
         if !wrong.is_empty() {
             let _ = writeln!(
                 failures,
-                "\n=== run {run} of BACKSTOP_METAMORPHIC_SEED={seed} ({gate:?}): {} problem(s)",
+                "\n=== {label} of BACKSTOP_METAMORPHIC_SEED={seed} ({gate:?}): {} problem(s)",
                 wrong.len()
             );
             for w in &wrong {
                 let _ = writeln!(failures, "  - {w}");
             }
             let _ = writeln!(failures, "  plan:");
-            for p in &plan {
+            for p in plan {
                 let _ = writeln!(failures, "    {p}");
             }
             let _ = writeln!(failures, "  served:");
@@ -891,10 +920,8 @@ fn faults_only_ever_turn_results_into_errors() {
          BACKSTOP_METAMORPHIC_SEED={seed} BACKSTOP_METAMORPHIC_RUNS={runs}{extra_env}):{failures}"
     );
     // Not vacuous: faults were served and some became errors.
-    assert!(served_total >= runs, "{served_total} faults served");
-    if runs > 0 {
-        assert!(runs_with_errors > 0, "no run had an error result");
-    }
+    assert!(served_total >= specs.len(), "{served_total} faults served");
+    assert!(runs_with_errors > 0, "no run had an error result");
     if runs >= KINDS.len() {
         for kind in KINDS {
             assert!(kinds_served.contains(&kind), "{kind:?} never served");
