@@ -255,9 +255,12 @@ const BUCKETS: [(&str, &str); 5] = [
     (EUW1, "legacy-backups-euw1"),
 ];
 
-/// Two export locations: five objects, and none.
+/// Two export locations: five objects, and none. Snapshot copies are looked
+/// for in the audited regions only: the emulator does not answer RDS
+/// `DescribeSourceRegions`, which the default (every region) asks.
 const CONFIG: &str = "export_locations:\n  - bucket: acme-backups-use1\n    prefix: exports/\n  \
-                      - bucket: acme-backups-euw1\n    prefix: dumps/\n";
+                      - bucket: acme-backups-euw1\n    prefix: dumps/\n\
+                      params:\n  rds-cross-region-backups:\n    copy_regions: [us-east-1, eu-west-1]\n";
 
 /// A multi-thread runtime for seeding through the SDK (the test itself is
 /// synchronous: it runs the binary).
