@@ -2605,7 +2605,11 @@ fn copy_options(copy_regions: CopyRegions) -> CollectOptions {
     let mut plan = Plan::default();
     plan.add_type(
         schema::resource_type(schema::DB_INSTANCE).unwrap(),
-        ["cross_region_copy_time", "backup_replications", "cluster_id"],
+        [
+            "cross_region_copy_time",
+            "backup_replications",
+            "cluster_id",
+        ],
         false,
     );
     plan.copy_regions = copy_regions;

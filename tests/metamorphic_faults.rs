@@ -670,7 +670,18 @@ fn check_run(
                     region.clone(),
                     "*".to_string(),
                 );
+                // A bucket whose location could not be read is reported,
+                // once, where the question was asked: the same resource in
+                // another region, as an error.
+                let elsewhere = faulty.iter().any(|(k, v)| {
+                    k.0 == *rule
+                        && k.1 == *kind
+                        && k.2 == *account
+                        && k.4 == identity.4
+                        && v.status == "error"
+                });
                 match faulty.get(&star) {
+                    _ if elsewhere => {}
                     Some(v) if v.status == "error" => {}
                     Some(v) => wrong.push(format!(
                         "{identity:?} ({}) vanished; {star:?} is {} ({})",
