@@ -119,9 +119,96 @@ impl Setup {
     pub fn s3_client(&self, region: &str) -> aws_sdk_s3::Client {
         let config = aws_sdk_s3::config::Builder::from(&self.for_region(region))
             .force_path_style(self.path_style)
+            .interceptor(CompleteXml)
             .build();
         aws_sdk_s3::Client::from_conf(config)
     }
+
+    fn rds_client(&self, region: &str) -> aws_sdk_rds::Client {
+        let config = aws_sdk_rds::config::Builder::from(&self.for_region(region))
+            .interceptor(CompleteXml)
+            .build();
+        aws_sdk_rds::Client::from_conf(config)
+    }
+}
+
+/// Refuses an XML answer that stops before its root element closes.
+///
+/// The SDK's XML deserializers accept a cut-off document in a well-framed
+/// answer and fill what is missing with defaults, so a listing could lose
+/// its last items, or a setting read its default, without any error. The
+/// JSON services' parser is strict already.
+#[derive(Debug)]
+struct CompleteXml;
+
+impl aws_sdk_rds::config::Intercept for CompleteXml {
+    fn name(&self) -> &'static str {
+        "CompleteXml"
+    }
+
+    fn read_after_deserialization(
+        &self,
+        context: &aws_sdk_rds::config::interceptors::AfterDeserializationInterceptorContextRef<'_>,
+        _runtime_components: &aws_sdk_rds::config::RuntimeComponents,
+        _cfg: &mut aws_sdk_rds::config::ConfigBag,
+    ) -> Result<(), aws_sdk_rds::error::BoxError> {
+        if context.output_or_error().is_err() {
+            return Ok(());
+        }
+        match context.response().body().bytes() {
+            Some(body) if !is_complete_xml(body) => {
+                Err("the answer was cut off: its XML document is incomplete".into())
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Whether `body` is empty or an XML document whose root element closes at
+/// its end. Not a validation: just enough to tell a whole answer from the
+/// first part of one.
+pub(crate) fn is_complete_xml(body: &[u8]) -> bool {
+    let Ok(text) = std::str::from_utf8(body) else {
+        return false;
+    };
+    let text = text.trim();
+    if text.is_empty() {
+        return true;
+    }
+    let mut rest = text;
+    // The declaration, processing instructions and comments before the root.
+    loop {
+        let (open, close) = if rest.starts_with("<?") {
+            ("<?", "?>")
+        } else if rest.starts_with("<!--") {
+            ("<!--", "-->")
+        } else {
+            break;
+        };
+        match rest[open.len()..].find(close) {
+            Some(end) => rest = rest[open.len() + end + close.len()..].trim_start(),
+            None => return false,
+        }
+    }
+    let Some(root) = rest.strip_prefix('<') else {
+        return false;
+    };
+    let name_len = root
+        .find(|c: char| c.is_whitespace() || c == '>' || c == '/')
+        .unwrap_or(root.len());
+    let name = &root[..name_len];
+    if name.is_empty() {
+        return false;
+    }
+    if let Some(tag_end) = root.find('>')
+        && root[..tag_end].ends_with('/')
+    {
+        return root[tag_end + 1..].trim().is_empty();
+    }
+    text.strip_suffix('>')
+        .map(str::trim_end)
+        .and_then(|t| t.strip_suffix(name))
+        .is_some_and(|t| t.ends_with("</"))
 }
 
 /// One region's service clients.
@@ -138,11 +225,31 @@ impl Clients {
     pub fn new(setup: &Setup, region: &str) -> Clients {
         let config = setup.for_region(region);
         Clients {
-            rds: aws_sdk_rds::Client::new(&config),
+            rds: setup.rds_client(region),
             s3: setup.s3_client(region),
             ecr: aws_sdk_ecr::Client::new(&config),
             logs: aws_sdk_cloudwatchlogs::Client::new(&config),
             kms: aws_sdk_kms::Client::new(&config),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_complete_xml;
+
+    #[test]
+    fn cut_off_xml_answers_are_told_apart() {
+        let whole = "<?xml version=\"1.0\"?>\n<DescribeDBInstancesResponse xmlns=\"x\"><A>1</A></DescribeDBInstancesResponse>\n";
+        assert!(is_complete_xml(whole.as_bytes()));
+        assert!(is_complete_xml(b""));
+        assert!(is_complete_xml(b"<LocationConstraint xmlns=\"x\"/>"));
+        assert!(is_complete_xml(b"<!-- c --><R></R >"));
+        for cut in [20, 60, whole.len() - 3] {
+            assert!(!is_complete_xml(&whole.as_bytes()[..cut]), "{cut}");
+        }
+        assert!(!is_complete_xml(b"<R><X/>"));
+        assert!(!is_complete_xml(b"<?xml version=\"1.0\""));
+        assert!(!is_complete_xml(b"not xml"));
     }
 }
