@@ -692,3 +692,132 @@ fn malformed_files_fail_with_a_positioned_diagnostic_and_never_panic() {
     }
     insta::assert_snapshot!("malformed_inputs", summary);
 }
+
+// ---------------------------------------------------------------------------
+// Nesting depth
+
+/// `GOOD` whose `assert:` is `multi_az: { eq: true }` under `nots` `not:`s,
+/// one mapping level each, in block style.
+fn nested_nots(nots: usize) -> String {
+    let mut assert = String::from("assert:\n");
+    for level in 1..=nots {
+        assert.push_str(&format!("{}not:\n", " ".repeat(level)));
+    }
+    assert.push_str(&format!(
+        "{}multi_az: {{ eq: true }}\n",
+        " ".repeat(nots + 1)
+    ));
+    good_with(
+        "assert:\n  backup_retention_days: { gte: $min_days }\n",
+        &assert,
+    )
+    .replace("params:\n  min_days: 7\n", "")
+}
+
+/// The deepest rule the parser accepts compiles, and evaluates within a
+/// small stack; one level more is refused where it happens, with the limit.
+#[test]
+fn the_deepest_accepted_rule_compiles_and_evaluates() {
+    // The file's mapping, `assert`'s, one per `not:`, and `{ eq: true }`.
+    let deepest = yaml::MAX_DEPTH - 3;
+    let text = nested_nots(deepest);
+    let run = std::thread::Builder::new()
+        .stack_size(1 << 20)
+        .spawn(move || {
+            let mut set = RuleSet::default();
+            set.add_source(FILE, &text).unwrap();
+            let engine = set.compile(&Settings::default()).unwrap();
+            let inventory = backstop::model::Inventory::from_json(
+                r#"{"schema": "backstop.inventory/v1", "resources": [
+                    {"type": "aws.rds.db_instance", "id": "db", "attributes": {"multi_az": true}}]}"#,
+                "inv.json",
+            )
+            .unwrap();
+            let report = engine.audit(&inventory, jiff::Timestamp::UNIX_EPOCH);
+            report
+                .results
+                .iter()
+                .map(|r| r.status.as_str().to_string())
+                .collect::<Vec<_>>()
+        })
+        .unwrap();
+    // An odd number of `not:`s turns the check round.
+    let expected = if deepest.is_multiple_of(2) {
+        "pass"
+    } else {
+        "fail"
+    };
+    assert_eq!(run.join().unwrap(), [expected]);
+
+    // The 65th level is `{ eq: true }`, on the line after the last `not:`
+    // (the rule's first 8 lines come before the first one).
+    let nots = deepest + 1;
+    let d = single(
+        &nested_nots(nots),
+        "yaml-syntax",
+        8 + nots + 1,
+        (nots + 1) + "multi_az: ".len() + 1,
+    );
+    assert_eq!(
+        d.message,
+        format!(
+            "nesting deeper than {} levels of lists and mappings",
+            yaml::MAX_DEPTH
+        )
+    );
+}
+
+/// Conditions built in code (not parsed from a file, so not capped by the
+/// parser) are capped by the compiler, with a diagnostic, not a crash.
+#[test]
+fn conditions_built_in_code_are_capped_too() {
+    use backstop::rules::condition::{Compiler, MAX_CONDITION_DEPTH};
+    use backstop::rules::yaml::{Mark, Node, NodeKind};
+    let scalar = |text: &str| Node {
+        mark: Mark { line: 1, col: 1 },
+        kind: NodeKind::Scalar {
+            text: text.into(),
+            plain: true,
+        },
+    };
+    let mut node = Node {
+        mark: Mark { line: 1, col: 1 },
+        kind: NodeKind::Map(vec![(
+            scalar("multi_az"),
+            Node {
+                mark: Mark { line: 1, col: 1 },
+                kind: NodeKind::Map(vec![(scalar("eq"), scalar("true"))]),
+            },
+        )]),
+    };
+    for level in 0..10_000 {
+        node = Node {
+            mark: Mark {
+                line: 10_000 - level,
+                col: 1,
+            },
+            kind: NodeKind::Map(vec![(scalar("not"), node)]),
+        };
+    }
+    let params = BTreeMap::new();
+    let kind = backstop::model::schema::resource_type("aws.rds.db_instance").unwrap();
+    let mut compiler = Compiler::new("code", kind, &params);
+    assert!(compiler.condition(&node).is_none());
+    let [d] = &compiler.diagnostics[..] else {
+        panic!("{:#?}", compiler.diagnostics)
+    };
+    assert_eq!(d.code, "invalid-condition");
+    assert_eq!(
+        d.message,
+        format!("conditions nested deeper than {MAX_CONDITION_DEPTH} levels")
+    );
+    assert_eq!(d.line, MAX_CONDITION_DEPTH + 1);
+    // Dropping a tree this deep is the caller's business; unwind it here
+    // without recursion.
+    let mut pending = vec![node];
+    while let Some(mut n) = pending.pop() {
+        if let NodeKind::Map(entries) = &mut n.kind {
+            pending.extend(entries.drain(..).map(|(_, v)| v));
+        }
+    }
+}
