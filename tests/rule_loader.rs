@@ -821,3 +821,52 @@ fn conditions_built_in_code_are_capped_too() {
         }
     }
 }
+
+/// The rule files of a folder are regular files: a FIFO or a link to a
+/// device named `*.yaml` is reported, never read (which would hang or
+/// never end), and a folder linked into itself is not followed for ever.
+#[cfg(unix)]
+#[test]
+fn add_dir_reads_regular_files_only() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("rds-test.yaml"), GOOD).unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(dir.path().join("fifo.yaml"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    std::os::unix::fs::symlink("/dev/zero", dir.path().join("zero.yaml")).unwrap();
+    std::fs::create_dir(dir.path().join("z-linked")).unwrap();
+    std::os::unix::fs::symlink(
+        dir.path().join("rds-test.yaml"),
+        dir.path().join("z-linked/rds-test.yml"),
+    )
+    .unwrap();
+    let path = dir.path().to_path_buf();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut set = RuleSet::default();
+        let d = set.add_dir(&path).unwrap_err();
+        tx.send((d, set.rules().len())).unwrap();
+    });
+    let (d, loaded) = rx
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("add_dir must not block on a FIFO");
+    let root = format!("{}/", dir.path().display());
+    let shown = d.to_string().replace(&root, "<dir>/");
+    assert_eq!(
+        shown,
+        "<dir>/fifo.yaml:0:0: error[io]: cannot read rule file: it is a FIFO (named pipe), not a regular file; only regular files are read\n\
+         <dir>/z-linked/rds-test.yml:1:5: error[duplicate-id]: rule id `rds-test` is already defined\n  \
+         help: first defined at <dir>/rds-test.yaml:1:5\n\
+         <dir>/zero.yaml:0:0: error[io]: cannot read rule file: it is a device, not a regular file; only regular files are read"
+    );
+    // The regular file was loaded, and the link to it read (a duplicate).
+    assert_eq!(loaded, 1);
+
+    let dir = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(dir.path(), dir.path().join("again")).unwrap();
+    let d = RuleSet::default().add_dir(dir.path()).unwrap_err();
+    assert_eq!(codes(&d), ["io"]);
+    assert!(d.0[0].message.contains("nested deeper than"), "{d}");
+}
