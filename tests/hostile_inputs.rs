@@ -2,10 +2,15 @@
 //! limit, not regular files at all, larger than the caps. Each gives exit
 //! 2 with a message saying where and why, promptly: every run here has a
 //! time limit, so a hang fails the test instead of stalling the suite.
+//! And `backstop diff` keeps hostile names inert in every output format.
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
+
+use backstop::model::ResourceRef;
+use backstop::report::{Finding, Report, diff, json};
+use backstop::verdict::{Severity, Status};
 
 /// Longest any run here may take; they all answer in well under a second.
 const TIME_LIMIT: Duration = Duration::from_secs(30);
@@ -286,4 +291,209 @@ fn input_that_is_not_utf8_is_refused_at_its_position() {
         &out,
         &["b.yaml:2:13: error[io]: cannot read config file: not UTF-8 text"],
     );
+}
+
+// ---------------------------------------------------------------------------
+// `backstop diff`: every output format keeps hostile names inert.
+
+/// Markdown and HTML specials, a forged heading and list item, terminal
+/// escapes (CSI, OSC title, bell), a bidi override and an @mention.
+const HOSTILE: &str = "evil<b>&amp;|*_[x](y)`\n# heading\n- [x] forged\u{1b}[31mred\u{1b}]0;title\u{7}\u{202e} @org/team";
+
+fn hostile_ref() -> ResourceRef {
+    ResourceRef {
+        kind: format!("aws.rds.db_instance{HOSTILE}"),
+        id: HOSTILE.to_string(),
+        arn: String::new(),
+        region: HOSTILE.to_string(),
+        account: "123456789012".to_string(),
+    }
+}
+
+fn hostile_finding(status: Status) -> Finding {
+    Finding {
+        rule: format!("rds-x{HOSTILE}"),
+        title: HOSTILE.to_string(),
+        severity: Severity::High,
+        category: "retention".to_string(),
+        status,
+        message: HOSTILE.to_string(),
+        remediation: HOSTILE.to_string(),
+        resource: hostile_ref(),
+        waiver: None,
+    }
+}
+
+fn report(results: Vec<Finding>, at: &str) -> Report {
+    let source = backstop::model::Source {
+        kind: "inventory".to_string(),
+        account: Some("123456789012".to_string()),
+        regions: vec!["eu-west-1".to_string()],
+    };
+    Report::new(at.parse().unwrap(), source, results, vec![])
+}
+
+/// Old: the hostile resource fails, and another one (which disappears).
+/// New: the hostile one still fails under a second rule it newly fails,
+/// passes the first, and a second hostile resource appears.
+fn hostile_diff() -> diff::Diff {
+    let mut gone = hostile_finding(Status::Fail);
+    gone.resource.id = format!("gone{HOSTILE}");
+    gone.rule = "other".to_string();
+    let old = report(
+        vec![hostile_finding(Status::Fail), gone],
+        "2026-11-20T09:00:00Z",
+    );
+    let mut newly = hostile_finding(Status::Error);
+    newly.rule = format!("second{HOSTILE}");
+    let mut appeared = hostile_finding(Status::Fail);
+    appeared.resource.id = format!("new{HOSTILE}");
+    let new = report(
+        vec![hostile_finding(Status::Pass), newly, appeared],
+        "2026-11-27T09:00:00Z",
+    );
+    let d = diff::Diff::between(&old, &new);
+    assert_eq!(
+        (
+            d.newly_failing.len(),
+            d.fixed.len(),
+            d.appeared.len(),
+            d.disappeared.len()
+        ),
+        (2, 1, 1, 1)
+    );
+    d
+}
+
+fn no_controls(text: &str) {
+    for c in ['\u{1b}', '\u{7}', '\u{202e}'] {
+        assert!(!text.contains(c), "{c:?} in:\n{text}");
+    }
+}
+
+#[test]
+fn diff_text_keeps_hostile_names_on_one_line_without_controls() {
+    let text = hostile_diff().to_text();
+    no_controls(&text);
+    for line in text.lines() {
+        let forged = line.trim_start();
+        assert!(
+            !forged.starts_with("# heading") && !forged.starts_with("- [x] forged"),
+            "a name broke the line: {line:?}\n{text}"
+        );
+    }
+    assert!(
+        text.contains("rds-xevil<b>&amp;|*_[x](y)` # heading - [x] forgedred @org/team"),
+        "{text}"
+    );
+}
+
+#[test]
+fn diff_markdown_keeps_hostile_names_inert() {
+    let text = hostile_diff().to_markdown();
+    no_controls(&text);
+    assert!(!text.contains('<'), "no raw HTML:\n{text}");
+    assert!(!text.contains("@org"), "no @mention:\n{text}");
+    assert!(text.contains("@&#8203;org/team"), "{text}");
+    let headings = [
+        "## Newly failing (2)",
+        "## Fixed (1)",
+        "## Still failing (0)",
+        "## Appeared (1)",
+        "## Disappeared (1)",
+    ];
+    let mut items = 0;
+    for line in text.lines() {
+        if line.starts_with('#') {
+            assert!(headings.contains(&line), "forged heading: {line}\n{text}");
+        }
+        if line.starts_with("- ") {
+            items += 1;
+        }
+        // Code spans open and close on the same line.
+        let bare_backticks = line
+            .char_indices()
+            .filter(|&(i, c)| c == '`' && !line[..i].ends_with('\\'))
+            .count();
+        assert_eq!(bare_backticks % 2, 0, "unbalanced code span: {line}");
+    }
+    // Three findings and two resources: one list item each, none forged.
+    assert_eq!(items, 5, "{text}");
+    assert!(
+        text.contains(r"evil&lt;b&gt;&amp;amp;\|\*\_\[x\](y)\` \# heading - \[x\] forgedred"),
+        "{text}"
+    );
+}
+
+/// JSON keeps the exact text, as the JSON report does, with control
+/// characters as `\u` escapes.
+fn no_raw_c0(text: &str) {
+    for c in ['\u{1b}', '\u{7}'] {
+        assert!(!text.contains(c), "{c:?} in:\n{text}");
+    }
+}
+
+#[test]
+fn diff_json_round_trips_hostile_names_escaped() {
+    let d = hostile_diff();
+    let text = d.to_json();
+    no_raw_c0(&text);
+    assert!(text.contains(r"\u001b[31m"), "{text}");
+    let back: diff::Diff = serde_json::from_str(&text).unwrap();
+    assert_eq!(back, d);
+}
+
+/// The same through the binary, for each `--format` and the files.
+#[test]
+fn backstop_diff_escapes_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut old = hostile_finding(Status::Pass);
+    old.rule = "r".to_string();
+    std::fs::write(
+        dir.path().join("old.json"),
+        json::render(&report(vec![old], "2026-11-20T09:00:00Z")),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("new.json"),
+        json::render(&report(
+            vec![hostile_finding(Status::Fail)],
+            "2026-11-27T09:00:00Z",
+        )),
+    )
+    .unwrap();
+    for format in ["table", "markdown", "json"] {
+        let out = run_in(
+            dir.path(),
+            &[
+                "diff",
+                "old.json",
+                "new.json",
+                "--format",
+                format,
+                "--markdown",
+                "d.md",
+                "--json",
+                "d.json",
+            ],
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        if format == "json" {
+            no_raw_c0(&stdout);
+        } else {
+            no_controls(&stdout);
+        }
+        assert!(stdout.contains("forged"), "{stdout}");
+        if format == "markdown" {
+            assert!(
+                !stdout.contains('<') && !stdout.contains("@org"),
+                "{stdout}"
+            );
+        }
+    }
+    let md = std::fs::read_to_string(dir.path().join("d.md")).unwrap();
+    no_controls(&md);
+    assert!(!md.contains('<') && !md.contains("@org"), "{md}");
+    no_raw_c0(&std::fs::read_to_string(dir.path().join("d.json")).unwrap());
 }
