@@ -209,9 +209,10 @@ pub fn parse(text: &str) -> Result<Node, YamlError> {
     let mut anchors: HashMap<usize, (Node, usize, usize)> = HashMap::new();
     let mut nodes = 0usize;
     let mut root: Option<Node> = None;
+    let end = end_of(text);
     loop {
         let (event, marker) = parser.next_token().map_err(|e| YamlError {
-            mark: (*e.marker()).into(),
+            mark: within((*e.marker()).into(), end),
             // The scanner's own cap on `[{` nesting (255 levels), reached
             // when it reads ahead of the events checked below.
             message: if e.info() == "recursion limit exceeded" {
@@ -220,7 +221,7 @@ pub fn parse(text: &str) -> Result<Node, YamlError> {
                 e.info().to_string()
             },
         })?;
-        let mark: Mark = marker.into();
+        let mark = within(marker.into(), end);
         let finished = match event {
             Event::StreamEnd => break,
             Event::DocumentStart => {
@@ -335,6 +336,27 @@ pub fn parse(text: &str) -> Result<Node, YamlError> {
             plain: true,
         },
     }))
+}
+
+/// Where the text ends: after its last character.
+fn end_of(text: &str) -> Mark {
+    let breaks = text.replace("\r\n", "\n").matches(['\n', '\r']).count();
+    let last = text.rsplit(['\n', '\r']).next().unwrap_or_default();
+    Mark {
+        line: breaks + 1,
+        col: last.chars().count() + 1,
+    }
+}
+
+/// `mark`, or `end` when it lies past that: at the end of a file without a
+/// final line break, yaml-rust2 names the line after it (for an error, or
+/// an empty value at the end).
+fn within(mark: Mark, end: Mark) -> Mark {
+    if (mark.line, mark.col) > (end.line, end.col) {
+        end
+    } else {
+        mark
+    }
 }
 
 /// Refuses a list or mapping opened inside `open` others when that is one
@@ -486,6 +508,19 @@ mod tests {
     fn oversized_documents_are_refused() {
         let doc = "a: ".to_string() + &"x".repeat(MAX_DOCUMENT_BYTES);
         assert!(parse(&doc).unwrap_err().message.contains("limit"));
+    }
+
+    #[test]
+    fn errors_at_the_end_of_a_file_stay_inside_it() {
+        // Without a final line break: the end of the last line.
+        let err = parse("a: 1\nb: {").unwrap_err();
+        assert_eq!(err.mark, Mark { line: 2, col: 5 }, "{err:?}");
+        // With one: the start of the (empty) line after it.
+        let err = parse("a: 1\nb: {\n").unwrap_err();
+        assert_eq!(err.mark, Mark { line: 3, col: 1 }, "{err:?}");
+        // An empty value last in the file.
+        let doc = parse("a: 1\nb:").unwrap();
+        assert_eq!(doc.as_map().unwrap()[1].1.mark, Mark { line: 2, col: 3 });
     }
 
     #[test]
