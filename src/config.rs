@@ -190,22 +190,23 @@ impl Config {
     pub fn discover(path: Option<&Path>) -> Result<Config, Diagnostics> {
         match path {
             Some(p) => Config::load(p),
-            None if Path::new(DEFAULT_FILE).is_file() => Config::load(Path::new(DEFAULT_FILE)),
+            // Anything by that name is loaded, so a FIFO or a broken link
+            // is an error rather than silently the defaults.
+            None if std::fs::symlink_metadata(DEFAULT_FILE).is_ok() => {
+                Config::load(Path::new(DEFAULT_FILE))
+            }
             None => Ok(Config::default()),
         }
     }
 
     pub fn load(path: &Path) -> Result<Config, Diagnostics> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            Diagnostics(vec![Diagnostic {
-                file: shown.clone(),
-                line: 0,
-                col: 0,
-                code: "io",
-                message: format!("cannot read config file: {e}"),
-                help: None,
-            }])
+        let text = crate::input::read_text(path, crate::input::YAML_FILE_LIMIT).map_err(|e| {
+            Diagnostics(vec![Diagnostic::read_error(
+                &shown,
+                "cannot read config file",
+                &e,
+            )])
         })?;
         let base = path.parent().unwrap_or(Path::new("."));
         let mut config = Config::parse(&shown, &text, base)?;

@@ -6,6 +6,7 @@ pub mod config;
 pub mod demo;
 pub mod describe;
 pub mod gate;
+pub mod input;
 pub mod model;
 pub mod report;
 pub mod rules;

@@ -13,7 +13,7 @@ use backstop::gate::{self, GateOptions};
 use backstop::model::{Inventory, schema};
 use backstop::report::{self, Report};
 use backstop::rules::{Diagnostics, RuleSet};
-use backstop::{audit, collect, demo, describe};
+use backstop::{audit, collect, demo, describe, input};
 
 /// Exit statuses (pinned in DESIGN.md).
 const EXIT_GATE_FAILED: u8 = 1;
@@ -533,9 +533,15 @@ fn merge(inputs: &[PathBuf], output: &Path) -> Result<bool, Failure> {
     Ok(true)
 }
 
+/// Reads an inventory or JSON report: a regular file, at most
+/// [`input::DATA_FILE_LIMIT`] bytes.
 fn read(path: &Path) -> Result<String, Failure> {
-    std::fs::read_to_string(path)
-        .map_err(|e| Failure::Invalid(format!("cannot read {}: {e}", path.display())))
+    input::read_text(path, input::DATA_FILE_LIMIT).map_err(|e| {
+        Failure::Invalid(match e.position() {
+            Some((line, col)) => format!("{}:{line}:{col}: cannot read: {e}", path.display()),
+            None => format!("cannot read {}: {e}", path.display()),
+        })
+    })
 }
 
 fn write(path: &Path, text: &str) -> Result<(), Failure> {

@@ -692,3 +692,181 @@ fn malformed_files_fail_with_a_positioned_diagnostic_and_never_panic() {
     }
     insta::assert_snapshot!("malformed_inputs", summary);
 }
+
+// ---------------------------------------------------------------------------
+// Nesting depth
+
+/// `GOOD` whose `assert:` is `multi_az: { eq: true }` under `nots` `not:`s,
+/// one mapping level each, in block style.
+fn nested_nots(nots: usize) -> String {
+    let mut assert = String::from("assert:\n");
+    for level in 1..=nots {
+        assert.push_str(&format!("{}not:\n", " ".repeat(level)));
+    }
+    assert.push_str(&format!(
+        "{}multi_az: {{ eq: true }}\n",
+        " ".repeat(nots + 1)
+    ));
+    good_with(
+        "assert:\n  backup_retention_days: { gte: $min_days }\n",
+        &assert,
+    )
+    .replace("params:\n  min_days: 7\n", "")
+}
+
+/// The deepest rule the parser accepts compiles, and evaluates within a
+/// small stack; one level more is refused where it happens, with the limit.
+#[test]
+fn the_deepest_accepted_rule_compiles_and_evaluates() {
+    // The file's mapping, `assert`'s, one per `not:`, and `{ eq: true }`.
+    let deepest = yaml::MAX_DEPTH - 3;
+    let text = nested_nots(deepest);
+    let run = std::thread::Builder::new()
+        .stack_size(1 << 20)
+        .spawn(move || {
+            let mut set = RuleSet::default();
+            set.add_source(FILE, &text).unwrap();
+            let engine = set.compile(&Settings::default()).unwrap();
+            let inventory = backstop::model::Inventory::from_json(
+                r#"{"schema": "backstop.inventory/v1", "resources": [
+                    {"type": "aws.rds.db_instance", "id": "db", "attributes": {"multi_az": true}}]}"#,
+                "inv.json",
+            )
+            .unwrap();
+            let report = engine.audit(&inventory, jiff::Timestamp::UNIX_EPOCH);
+            report
+                .results
+                .iter()
+                .map(|r| r.status.as_str().to_string())
+                .collect::<Vec<_>>()
+        })
+        .unwrap();
+    // An odd number of `not:`s turns the check round.
+    let expected = if deepest.is_multiple_of(2) {
+        "pass"
+    } else {
+        "fail"
+    };
+    assert_eq!(run.join().unwrap(), [expected]);
+
+    // The 65th level is `{ eq: true }`, on the line after the last `not:`
+    // (the rule's first 8 lines come before the first one).
+    let nots = deepest + 1;
+    let d = single(
+        &nested_nots(nots),
+        "yaml-syntax",
+        8 + nots + 1,
+        (nots + 1) + "multi_az: ".len() + 1,
+    );
+    assert_eq!(
+        d.message,
+        format!(
+            "nesting deeper than {} levels of lists and mappings",
+            yaml::MAX_DEPTH
+        )
+    );
+}
+
+/// Conditions built in code (not parsed from a file, so not capped by the
+/// parser) are capped by the compiler, with a diagnostic, not a crash.
+#[test]
+fn conditions_built_in_code_are_capped_too() {
+    use backstop::rules::condition::{Compiler, MAX_CONDITION_DEPTH};
+    use backstop::rules::yaml::{Mark, Node, NodeKind};
+    let scalar = |text: &str| Node {
+        mark: Mark { line: 1, col: 1 },
+        kind: NodeKind::Scalar {
+            text: text.into(),
+            plain: true,
+        },
+    };
+    let mut node = Node {
+        mark: Mark { line: 1, col: 1 },
+        kind: NodeKind::Map(vec![(
+            scalar("multi_az"),
+            Node {
+                mark: Mark { line: 1, col: 1 },
+                kind: NodeKind::Map(vec![(scalar("eq"), scalar("true"))]),
+            },
+        )]),
+    };
+    for level in 0..10_000 {
+        node = Node {
+            mark: Mark {
+                line: 10_000 - level,
+                col: 1,
+            },
+            kind: NodeKind::Map(vec![(scalar("not"), node)]),
+        };
+    }
+    let params = BTreeMap::new();
+    let kind = backstop::model::schema::resource_type("aws.rds.db_instance").unwrap();
+    let mut compiler = Compiler::new("code", kind, &params);
+    assert!(compiler.condition(&node).is_none());
+    let [d] = &compiler.diagnostics[..] else {
+        panic!("{:#?}", compiler.diagnostics)
+    };
+    assert_eq!(d.code, "invalid-condition");
+    assert_eq!(
+        d.message,
+        format!("conditions nested deeper than {MAX_CONDITION_DEPTH} levels")
+    );
+    assert_eq!(d.line, MAX_CONDITION_DEPTH + 1);
+    // Dropping a tree this deep is the caller's business; unwind it here
+    // without recursion.
+    let mut pending = vec![node];
+    while let Some(mut n) = pending.pop() {
+        if let NodeKind::Map(entries) = &mut n.kind {
+            pending.extend(entries.drain(..).map(|(_, v)| v));
+        }
+    }
+}
+
+/// The rule files of a folder are regular files: a FIFO or a link to a
+/// device named `*.yaml` is reported, never read (which would hang or
+/// never end), and a folder linked into itself is not followed for ever.
+#[cfg(unix)]
+#[test]
+fn add_dir_reads_regular_files_only() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("rds-test.yaml"), GOOD).unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(dir.path().join("fifo.yaml"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    std::os::unix::fs::symlink("/dev/zero", dir.path().join("zero.yaml")).unwrap();
+    std::fs::create_dir(dir.path().join("z-linked")).unwrap();
+    std::os::unix::fs::symlink(
+        dir.path().join("rds-test.yaml"),
+        dir.path().join("z-linked/rds-test.yml"),
+    )
+    .unwrap();
+    let path = dir.path().to_path_buf();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut set = RuleSet::default();
+        let d = set.add_dir(&path).unwrap_err();
+        tx.send((d, set.rules().len())).unwrap();
+    });
+    let (d, loaded) = rx
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("add_dir must not block on a FIFO");
+    let root = format!("{}/", dir.path().display());
+    let shown = d.to_string().replace(&root, "<dir>/");
+    assert_eq!(
+        shown,
+        "<dir>/fifo.yaml:0:0: error[io]: cannot read rule file: it is a FIFO (named pipe), not a regular file; only regular files are read\n\
+         <dir>/z-linked/rds-test.yml:1:5: error[duplicate-id]: rule id `rds-test` is already defined\n  \
+         help: first defined at <dir>/rds-test.yaml:1:5\n\
+         <dir>/zero.yaml:0:0: error[io]: cannot read rule file: it is a device, not a regular file; only regular files are read"
+    );
+    // The regular file was loaded, and the link to it read (a duplicate).
+    assert_eq!(loaded, 1);
+
+    let dir = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(dir.path(), dir.path().join("again")).unwrap();
+    let d = RuleSet::default().add_dir(dir.path()).unwrap_err();
+    assert_eq!(codes(&d), ["io"]);
+    assert!(d.0[0].message.contains("nested deeper than"), "{d}");
+}

@@ -99,6 +99,7 @@ async fn account_policies(
     let client = &ctx.clients(region).logs;
     let mut policies = Vec::new();
     let mut token: Option<String> = None;
+    let mut seen = super::SeenTokens::default();
     loop {
         let call = client
             .describe_account_policies()
@@ -124,14 +125,12 @@ async fn account_policies(
                 }
             }
         }
+        // A token already received means the listing cycles.
+        if !seen.first_time(&page, |p| p.next_token()) {
+            return Some(Err(Failure::new("ResponseError", super::REPEATED_TOKEN)));
+        }
         match page.next_token().filter(|t| !t.is_empty()) {
             None => break,
-            Some(next) if token.as_deref() == Some(next) => {
-                return Some(Err(Failure::new(
-                    "ResponseError",
-                    "the service repeated a continuation token, so the listing may be incomplete",
-                )));
-            }
             Some(next) => token = Some(next.to_string()),
         }
     }

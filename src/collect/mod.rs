@@ -390,18 +390,28 @@ impl Ctx<'_> {
 /// Evaluates to `Result<Vec<Page>, SdkError>`: a failed page fails the
 /// whole listing (never a partial list that looks complete).
 ///
-/// `$next` reads a page's continuation token. The SDK's paginators stop
-/// quietly when a service repeats a token; a last page that still carries
-/// one therefore means the listing was cut short, which is an error here.
+/// `$next` reads a page's continuation token. A token the service already
+/// sent means the listing goes round in a cycle (A, B, A, ...): it stops
+/// there, and is an error. The SDK's paginators themselves only stop when a
+/// token repeats the one just sent, and then quietly; a last page that
+/// still carries a token therefore means the listing was cut short, which
+/// is an error too.
 macro_rules! all_pages {
     ($ctx:expr, $op:expr, $paginator:expr, $next:expr) => {{
         let mut stream = $paginator.send();
         let mut pages = Vec::new();
+        let mut seen = $crate::collect::SeenTokens::default();
         let mut failed = None;
         while let Some(page) = stream.next().await {
             $ctx.count($op);
             match page {
-                Ok(page) => pages.push(page),
+                Ok(page) => {
+                    let again = !seen.first_time(&page, $next);
+                    pages.push(page);
+                    if again {
+                        break;
+                    }
+                }
                 Err(err) => {
                     failed = Some(err);
                     break;
@@ -410,7 +420,7 @@ macro_rules! all_pages {
         }
         if failed.is_none() && $crate::collect::ends_with_token(&pages, $next) {
             failed = Some(aws_sdk_s3::error::SdkError::response_error(
-                "the service repeated a continuation token, so the listing may be incomplete",
+                $crate::collect::REPEATED_TOKEN,
                 aws_sdk_s3::config::http::HttpResponse::new(
                     200u16.try_into().expect("200 is a status code"),
                     aws_sdk_s3::primitives::SdkBody::empty(),
@@ -424,6 +434,25 @@ macro_rules! all_pages {
     }};
 }
 pub(crate) use all_pages;
+
+/// Why a listing whose service repeated a continuation token is an error.
+pub(crate) const REPEATED_TOKEN: &str =
+    "the service repeated a continuation token, so the listing may be incomplete";
+
+/// The continuation tokens a listing has received so far.
+#[derive(Default)]
+pub(crate) struct SeenTokens(std::collections::HashSet<String>);
+
+impl SeenTokens {
+    /// Notes `page`'s token; false when it was already received (the
+    /// listing cycles). A page without a token ends the listing: true.
+    pub(crate) fn first_time<P>(&mut self, page: &P, next: impl Fn(&P) -> Option<&str>) -> bool {
+        match next(page).filter(|t| !t.is_empty()) {
+            None => true,
+            Some(token) => self.0.insert(token.to_string()),
+        }
+    }
+}
 
 /// Whether the last page of a listing still names a next page.
 pub(crate) fn ends_with_token<P>(pages: &[P], next: impl Fn(&P) -> Option<&str>) -> bool {

@@ -103,7 +103,8 @@ impl Diff {
         text
     }
 
-    /// Plain text for the terminal.
+    /// Plain text for the terminal. Every name from the reports is shown
+    /// on one line without control characters, as in the table report.
     pub fn to_text(&self) -> String {
         let mut out = String::new();
         let _ = writeln!(
@@ -133,7 +134,7 @@ impl Diff {
                     "  {:<6} {:<8} {:<32} {} ({})",
                     f.status.as_str(),
                     f.severity.as_str(),
-                    f.rule,
+                    escape::one_line(&f.rule),
                     escape::one_line(&f.resource.id),
                     escape::one_line(&f.resource.region)
                 );
@@ -151,7 +152,7 @@ impl Diff {
                 let _ = writeln!(
                     out,
                     "  {} {} ({})",
-                    r.kind,
+                    escape::one_line(&r.kind),
                     escape::one_line(&r.id),
                     escape::one_line(&r.region)
                 );
@@ -160,7 +161,9 @@ impl Diff {
         out
     }
 
-    /// Markdown for a weekly issue or step summary.
+    /// Markdown for a weekly issue or step summary. Every name from the
+    /// reports is escaped as in the Markdown report: no HTML, no forged
+    /// headings or list items, no @mentions.
     pub fn to_markdown(&self) -> String {
         let mut out = String::new();
         let _ = writeln!(
@@ -188,10 +191,10 @@ impl Diff {
             for f in findings {
                 let _ = writeln!(
                     out,
-                    "{mark} **{}** ({}, `{}`): {} in {}: {}",
+                    "{mark} **{}** ({}, {}): {} in {}: {}",
                     escape::markdown(&f.title),
                     f.severity,
-                    f.rule,
+                    escape::markdown_code(&f.rule),
                     escape::markdown(&f.resource.id),
                     escape::markdown(&f.resource.region),
                     escape::markdown(&f.message)
@@ -211,7 +214,7 @@ impl Diff {
                 let _ = writeln!(
                     out,
                     "- {} {} in {}",
-                    r.kind,
+                    escape::markdown_code(&r.kind),
                     escape::markdown(&r.id),
                     escape::markdown(&r.region)
                 );

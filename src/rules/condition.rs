@@ -190,7 +190,14 @@ pub struct Compiler<'a> {
     pub reads_tags: bool,
     /// Params referenced, to warn about unused ones.
     pub used_params: BTreeSet<String>,
+    /// Conditions and operator mappings being compiled, one inside another.
+    depth: usize,
 }
+
+/// Deepest nesting of conditions and operator mappings compiled. Files
+/// cannot nest deeper than the YAML parser allows; this also holds for
+/// trees built in code, and bounds evaluation, which recurses the same way.
+pub const MAX_CONDITION_DEPTH: usize = super::yaml::MAX_DEPTH;
 
 impl<'a> Compiler<'a> {
     pub fn new(
@@ -206,7 +213,27 @@ impl<'a> Compiler<'a> {
             reads: BTreeSet::new(),
             reads_tags: false,
             used_params: BTreeSet::new(),
+            depth: 0,
         }
+    }
+
+    /// Enters one more level of nesting; false (with a diagnostic) when
+    /// that is too deep. Each `true` is paired with a `leave`.
+    fn enter(&mut self, mark: Mark) -> bool {
+        if self.depth >= MAX_CONDITION_DEPTH {
+            self.error(
+                mark,
+                "invalid-condition",
+                format!("conditions nested deeper than {MAX_CONDITION_DEPTH} levels"),
+            );
+            return false;
+        }
+        self.depth += 1;
+        true
+    }
+
+    fn leave(&mut self) {
+        self.depth -= 1;
     }
 
     fn error(&mut self, mark: Mark, code: &'static str, message: impl Into<String>) {
@@ -247,6 +274,15 @@ impl<'a> Compiler<'a> {
     }
 
     fn condition_in(&mut self, node: &Node, scope: Scope) -> Option<Condition> {
+        if !self.enter(node.mark) {
+            return None;
+        }
+        let compiled = self.condition_entries(node, scope);
+        self.leave();
+        compiled
+    }
+
+    fn condition_entries(&mut self, node: &Node, scope: Scope) -> Option<Condition> {
         let Some(entries) = node.as_map() else {
             self.error(
                 node.mark,
@@ -339,19 +375,22 @@ impl<'a> Compiler<'a> {
     }
 
     fn note_params(&mut self, node: &Node) {
-        match &node.kind {
-            NodeKind::Scalar { .. } => {
-                if let Some(name) = node.as_str().and_then(|s| s.strip_prefix('$'))
-                    && !name.starts_with("self.")
-                {
-                    self.used_params.insert(name.to_string());
+        // A loop over a stack, not recursion: the operand may be any tree.
+        let mut pending = vec![node];
+        while let Some(node) = pending.pop() {
+            match &node.kind {
+                NodeKind::Scalar { .. } => {
+                    if let Some(name) = node.as_str().and_then(|s| s.strip_prefix('$'))
+                        && !name.starts_with("self.")
+                    {
+                        self.used_params.insert(name.to_string());
+                    }
+                }
+                NodeKind::Seq(items) => pending.extend(items),
+                NodeKind::Map(entries) => {
+                    pending.extend(entries.iter().flat_map(|(k, v)| [k, v]));
                 }
             }
-            NodeKind::Seq(items) => items.iter().for_each(|i| self.note_params(i)),
-            NodeKind::Map(entries) => entries.iter().for_each(|(k, v)| {
-                self.note_params(k);
-                self.note_params(v);
-            }),
         }
     }
 
@@ -533,6 +572,15 @@ impl<'a> Compiler<'a> {
     }
 
     fn tests(&mut self, node: &Node, ty: &AttrType, subject: &str) -> Option<Vec<Test>> {
+        if !self.enter(node.mark) {
+            return None;
+        }
+        let compiled = self.test_entries(node, ty, subject);
+        self.leave();
+        compiled
+    }
+
+    fn test_entries(&mut self, node: &Node, ty: &AttrType, subject: &str) -> Option<Vec<Test>> {
         let Some(entries) = node.as_map() else {
             self.error_help(
                 node.mark,

@@ -37,6 +37,21 @@ impl Diagnostic {
     pub fn yaml(file: &str, error: YamlError) -> Self {
         Diagnostic::new(file, error.mark, "yaml-syntax", error.message)
     }
+
+    /// A file that could not be read (`what`: "cannot read rule file"). Code
+    /// `io`, at the offending place when there is one (a byte that is not
+    /// UTF-8), else at 0:0.
+    pub fn read_error(file: &str, what: &str, error: &crate::input::ReadError) -> Self {
+        let (line, col) = error.position().unwrap_or((0, 0));
+        Diagnostic {
+            file: file.to_string(),
+            line,
+            col,
+            code: "io",
+            message: format!("{what}: {error}"),
+            help: None,
+        }
+    }
 }
 
 impl fmt::Display for Diagnostic {

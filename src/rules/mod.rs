@@ -72,20 +72,13 @@ impl RuleSet {
         let mut diags = Vec::new();
         for path in &files {
             let shown = path.display().to_string();
-            match std::fs::read_to_string(path) {
+            match crate::input::read_text(path, crate::input::YAML_FILE_LIMIT) {
                 Ok(text) => {
                     if let Err(d) = self.add_source(&shown, &text) {
                         diags.extend(d.0);
                     }
                 }
-                Err(e) => diags.push(Diagnostic {
-                    file: shown,
-                    line: 0,
-                    col: 0,
-                    code: "io",
-                    message: format!("cannot read rule file: {e}"),
-                    help: None,
-                }),
+                Err(e) => diags.push(Diagnostic::read_error(&shown, "cannot read rule file", &e)),
             }
         }
         if diags.is_empty() {
@@ -311,11 +304,32 @@ fn same_shape(default: &yaml::Node, value: &yaml::Node) -> bool {
     }
 }
 
+/// Deepest folder nesting searched for rule files below a `--rules` folder.
+/// A symlink to a parent folder would otherwise be followed round and round.
+pub const MAX_FOLDER_DEPTH: usize = 16;
+
+/// Every `*.yaml` / `*.yml` below `dir`. Anything else with such a name (a
+/// FIFO, a device, a broken link) is listed too, so reading it reports it;
+/// it is never silently skipped.
 fn collect_yaml_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> std::io::Result<()> {
+    collect_yaml_files_below(dir, out, 0)
+}
+
+fn collect_yaml_files_below(
+    dir: &Path,
+    out: &mut Vec<std::path::PathBuf>,
+    depth: usize,
+) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
         if path.is_dir() {
-            collect_yaml_files(&path, out)?;
+            if depth >= MAX_FOLDER_DEPTH {
+                return Err(std::io::Error::other(format!(
+                    "{} is nested deeper than {MAX_FOLDER_DEPTH} folders (a symlink loop?)",
+                    path.display()
+                )));
+            }
+            collect_yaml_files_below(&path, out, depth + 1)?;
         } else if matches!(
             path.extension().and_then(|e| e.to_str()),
             Some("yaml" | "yml")

@@ -2,8 +2,10 @@
 //!
 //! Validation errors must point at the offending key, not only at syntax
 //! errors, so rule and config files are read into this small tree built from
-//! yaml-rust2's event parser. The files are untrusted: document size and
-//! alias expansion are capped so a "billion laughs" file fails fast.
+//! yaml-rust2's event parser. The files are untrusted: document size, nesting
+//! depth and alias expansion are capped so a "billion laughs" file fails fast
+//! and no later walk over the tree (cloning, dropping, compiling conditions)
+//! can run out of stack.
 
 use std::collections::HashMap;
 
@@ -14,6 +16,10 @@ use yaml_rust2::scanner::{Marker, TScalarStyle};
 pub const MAX_DOCUMENT_BYTES: usize = 1 << 20;
 /// Most nodes a document may expand to, aliases included.
 pub const MAX_NODES: usize = 100_000;
+/// Deepest nesting of lists and mappings. Rule and config files need a
+/// dozen levels at most; every walk over the tree is recursive, so this
+/// bounds their stack use.
+pub const MAX_DEPTH: usize = 64;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Mark {
@@ -136,6 +142,21 @@ impl Node {
         }
     }
 
+    /// Levels of lists and mappings: 0 for a scalar.
+    fn height(&self) -> usize {
+        match &self.kind {
+            NodeKind::Scalar { .. } => 0,
+            NodeKind::Seq(items) => 1 + items.iter().map(Node::height).max().unwrap_or(0),
+            NodeKind::Map(entries) => {
+                1 + entries
+                    .iter()
+                    .map(|(k, v)| k.height().max(v.height()))
+                    .max()
+                    .unwrap_or(0)
+            }
+        }
+    }
+
     fn size(&self) -> usize {
         match &self.kind {
             NodeKind::Scalar { .. } => 1,
@@ -184,15 +205,23 @@ pub fn parse(text: &str) -> Result<Node, YamlError> {
     }
     let mut parser = Parser::new_from_str(text);
     let mut stack: Vec<Frame> = Vec::new();
-    let mut anchors: HashMap<usize, (Node, usize)> = HashMap::new();
+    // Anchored nodes with their size and height.
+    let mut anchors: HashMap<usize, (Node, usize, usize)> = HashMap::new();
     let mut nodes = 0usize;
     let mut root: Option<Node> = None;
+    let end = end_of(text);
     loop {
         let (event, marker) = parser.next_token().map_err(|e| YamlError {
-            mark: (*e.marker()).into(),
-            message: e.info().to_string(),
+            mark: within((*e.marker()).into(), end),
+            // The scanner's own cap on `[{` nesting (255 levels), reached
+            // when it reads ahead of the events checked below.
+            message: if e.info() == "recursion limit exceeded" {
+                too_deep(Mark::default()).message
+            } else {
+                e.info().to_string()
+            },
         })?;
-        let mark: Mark = marker.into();
+        let mark = within(marker.into(), end);
         let finished = match event {
             Event::StreamEnd => break,
             Event::DocumentStart => {
@@ -206,10 +235,12 @@ pub fn parse(text: &str) -> Result<Node, YamlError> {
             }
             Event::Nothing | Event::StreamStart | Event::DocumentEnd => None,
             Event::SequenceStart(anchor, _) => {
+                check_depth(stack.len(), mark)?;
                 stack.push(Frame::Seq(mark, anchor, Vec::new()));
                 None
             }
             Event::MappingStart(anchor, _) => {
+                check_depth(stack.len(), mark)?;
                 stack.push(Frame::Map(mark, anchor, Vec::new(), None));
                 None
             }
@@ -250,7 +281,7 @@ pub fn parse(text: &str) -> Result<Node, YamlError> {
                 anchor,
             )),
             Event::Alias(anchor) => {
-                let (node, size) = anchors.get(&anchor).cloned().ok_or(YamlError {
+                let (node, size, height) = anchors.get(&anchor).cloned().ok_or(YamlError {
                     mark,
                     message: "alias to an unknown anchor".into(),
                 })?;
@@ -259,6 +290,11 @@ pub fn parse(text: &str) -> Result<Node, YamlError> {
                 nodes += size;
                 if nodes > MAX_NODES {
                     return Err(too_many_nodes(mark));
+                }
+                // A copy is as deep as its anchor: attached deep down, it
+                // nests deeper than any list or mapping opened in the text.
+                if stack.len() + height > MAX_DEPTH {
+                    return Err(too_deep(mark));
                 }
                 Some((Node { mark, ..node }, 0))
             }
@@ -271,8 +307,8 @@ pub fn parse(text: &str) -> Result<Node, YamlError> {
             return Err(too_many_nodes(mark));
         }
         if anchor != 0 {
-            let size = node.size();
-            anchors.insert(anchor, (node.clone(), size));
+            let (size, height) = (node.size(), node.height());
+            anchors.insert(anchor, (node.clone(), size, height));
         }
         match stack.last_mut() {
             None => root = Some(node),
@@ -300,6 +336,43 @@ pub fn parse(text: &str) -> Result<Node, YamlError> {
             plain: true,
         },
     }))
+}
+
+/// Where the text ends: after its last character.
+fn end_of(text: &str) -> Mark {
+    let breaks = text.replace("\r\n", "\n").matches(['\n', '\r']).count();
+    let last = text.rsplit(['\n', '\r']).next().unwrap_or_default();
+    Mark {
+        line: breaks + 1,
+        col: last.chars().count() + 1,
+    }
+}
+
+/// `mark`, or `end` when it lies past that: at the end of a file without a
+/// final line break, yaml-rust2 names the line after it (for an error, or
+/// an empty value at the end).
+fn within(mark: Mark, end: Mark) -> Mark {
+    if (mark.line, mark.col) > (end.line, end.col) {
+        end
+    } else {
+        mark
+    }
+}
+
+/// Refuses a list or mapping opened inside `open` others when that is one
+/// too many.
+fn check_depth(open: usize, mark: Mark) -> Result<(), YamlError> {
+    if open >= MAX_DEPTH {
+        return Err(too_deep(mark));
+    }
+    Ok(())
+}
+
+fn too_deep(mark: Mark) -> YamlError {
+    YamlError {
+        mark,
+        message: format!("nesting deeper than {MAX_DEPTH} levels of lists and mappings"),
+    }
 }
 
 fn too_many_nodes(mark: Mark) -> YamlError {
@@ -371,10 +444,83 @@ mod tests {
         assert!(err.message.contains("alias expansion is capped"), "{err:?}");
     }
 
+    fn nested_lists(levels: usize) -> String {
+        format!("a:\n{}x\n", "- ".repeat(levels))
+    }
+
+    #[test]
+    fn nesting_at_the_limit_is_accepted() {
+        // `a:` is one mapping; the lists make up the rest.
+        let doc = parse(&nested_lists(MAX_DEPTH - 1)).unwrap();
+        assert_eq!(doc.height(), MAX_DEPTH);
+        let flow = format!("{}x{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+        assert_eq!(parse(&flow).unwrap().height(), MAX_DEPTH);
+    }
+
+    #[test]
+    fn nesting_past_the_limit_is_refused_where_it_happens() {
+        let too_deep = format!("nesting deeper than {MAX_DEPTH} levels of lists and mappings");
+        let err = parse(&nested_lists(MAX_DEPTH)).unwrap_err();
+        assert_eq!(err.message, too_deep);
+        // The 64th `- ` on line 2 opens the 65th level.
+        assert_eq!(err.mark, Mark { line: 2, col: 127 });
+
+        // 60,000 levels (120 KB) used to overflow the stack.
+        let err = parse(&nested_lists(60_000)).unwrap_err();
+        assert_eq!(
+            (err.message.as_str(), err.mark.line),
+            (too_deep.as_str(), 2)
+        );
+        let flow = format!("a: {}{}", "[".repeat(60_000), "]".repeat(60_000));
+        assert_eq!(parse(&flow).unwrap_err().message, too_deep);
+        let flow_maps = format!("{}{}", "{a: ".repeat(60_000), "}".repeat(60_000));
+        assert_eq!(parse(&flow_maps).unwrap_err().message, too_deep);
+        let block_maps: String = (0..200).map(|i| format!("{}k:\n", " ".repeat(i))).collect();
+        let err = parse(&block_maps).unwrap_err();
+        assert_eq!(err.message, too_deep);
+        // The 65th mapping starts at its first key.
+        assert_eq!(err.mark.line, MAX_DEPTH + 1);
+    }
+
+    #[test]
+    fn aliases_cannot_nest_past_the_limit() {
+        let half = MAX_DEPTH / 2 + 1;
+        let doc = format!(
+            "a: &deep {}x{}\nb: {}*deep{}\n",
+            "[".repeat(half),
+            "]".repeat(half),
+            "[".repeat(half),
+            "]".repeat(half)
+        );
+        let err = parse(&doc).unwrap_err();
+        assert!(err.message.starts_with("nesting deeper than"), "{err:?}");
+        assert_eq!(err.mark.line, 2);
+        // The same copy higher up is fine.
+        let doc = format!(
+            "a: &deep {}x{}\nb: *deep\n",
+            "[".repeat(half),
+            "]".repeat(half)
+        );
+        assert!(parse(&doc).is_ok());
+    }
+
     #[test]
     fn oversized_documents_are_refused() {
         let doc = "a: ".to_string() + &"x".repeat(MAX_DOCUMENT_BYTES);
         assert!(parse(&doc).unwrap_err().message.contains("limit"));
+    }
+
+    #[test]
+    fn errors_at_the_end_of_a_file_stay_inside_it() {
+        // Without a final line break: the end of the last line.
+        let err = parse("a: 1\nb: {").unwrap_err();
+        assert_eq!(err.mark, Mark { line: 2, col: 5 }, "{err:?}");
+        // With one: the start of the (empty) line after it.
+        let err = parse("a: 1\nb: {\n").unwrap_err();
+        assert_eq!(err.mark, Mark { line: 3, col: 1 }, "{err:?}");
+        // An empty value last in the file.
+        let doc = parse("a: 1\nb:").unwrap();
+        assert_eq!(doc.as_map().unwrap()[1].1.mark, Mark { line: 2, col: 3 });
     }
 
     #[test]
