@@ -136,7 +136,7 @@ fn deep_json_inputs_are_exit_2_with_their_position() {
     let out = run_in(dir.path(), &["audit", "--inventory", "inv.json"]);
     invalid(
         &out,
-        &["inv.json", "recursion limit exceeded at line 1 column"],
+        &["inv.json:1:", "resources[0] (a): recursion limit exceeded"],
     );
 
     let demo = run_in(dir.path(), &["audit", "--demo", "--json", "demo.json"]);

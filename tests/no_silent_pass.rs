@@ -188,7 +188,7 @@ fn inventory_errors_name_line_and_column() {
         .unwrap_err()
         .to_string();
     assert!(
-        err.starts_with("inv.json:2:3: resources[0] (?): unknown field `atributes`"),
+        err.starts_with("inv.json:2:56: resources[0] (?): unknown field `atributes`"),
         "{err}"
     );
 }

@@ -729,7 +729,7 @@ fn the_deepest_accepted_rule_compiles_and_evaluates() {
             let engine = set.compile(&Settings::default()).unwrap();
             let inventory = backstop::model::Inventory::from_json(
                 r#"{"schema": "backstop.inventory/v1", "resources": [
-                    {"type": "aws.rds.db_instance", "id": "db", "attributes": {"multi_az": true}}]}"#,
+                    {"type": "aws.rds.db_instance", "id": "db", "attributes": {"multi_az": true, "cluster_id": null}}]}"#,
                 "inv.json",
             )
             .unwrap();

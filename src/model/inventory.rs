@@ -349,19 +349,29 @@ impl Inventory {
         }
         let mut resources = Vec::with_capacity(file.resources.len());
         for (index, raw) in file.resources.into_iter().enumerate() {
-            let fail = |at: &RawValue, id: &str, message: String| {
-                let (line, col) = line_col(text, at);
-                InventoryError::Resource {
+            let fail_at =
+                |(line, col): (usize, usize), id: &str, message: String| InventoryError::Resource {
                     origin: origin.to_string(),
                     line,
                     col,
                     index,
                     id: id.to_string(),
                     message,
-                }
+                };
+            let fail =
+                |at: &RawValue, id: &str, message: String| fail_at(line_col(text, at), id, message);
+            // serde_json counts from the start of the part it was given.
+            let json_error = |at: &RawValue, id: &str, e: serde_json::Error| {
+                let (line, col) = line_col(text, at);
+                let position = if e.line() <= 1 {
+                    (line, col + e.column().saturating_sub(1))
+                } else {
+                    (line + e.line() - 1, e.column())
+                };
+                fail_at(position, id, strip_position(&e))
             };
             let parsed: ResourceIn =
-                serde_json::from_str(raw.get()).map_err(|e| fail(raw, "?", strip_position(&e)))?;
+                serde_json::from_str(raw.get()).map_err(|e| json_error(raw, "?", e))?;
             let kind = schema::resource_type(&parsed.kind).ok_or_else(|| {
                 fail(
                     raw,
@@ -394,7 +404,7 @@ impl Inventory {
                     })?;
                 let attribute = &kind.attributes[index];
                 let value: serde_json::Value = serde_json::from_str(json.get())
-                    .map_err(|e| fail(json, &resource.id, strip_position(&e)))?;
+                    .map_err(|e| json_error(json, &resource.id, e))?;
                 let typed = typed(&attribute.ty, &value)
                     .map_err(|m| fail(json, &resource.id, format!("attribute {name}: {m}")))?;
                 resource.values[index] = fact(attribute, typed);
