@@ -34,8 +34,9 @@
 //!   failing run's plan. The same seed gives the same plans (calls are
 //!   named by what they ask, not by when they are made).
 //! - `BACKSTOP_METAMORPHIC_RUNS`: faulty runs (default 6).
-//! - `BACKSTOP_METAMORPHIC_EXTRA=malformed,cycle,denied-location`: also
-//!   the faults that fail today (see [`Extra`]).
+//! - `BACKSTOP_METAMORPHIC_EXTRA=none` (or `-malformed,-cycle,
+//!   -denied-location`): leave out the faults that found bugs (see
+//!   [`Extra`]), to tell a new failure from an old one.
 
 mod support;
 
@@ -470,25 +471,21 @@ fn is_root(call: &str) -> bool {
 /// for the whole `--timeout`).
 const MAX_HANGS: usize = 2;
 
-/// Faults that fail today, left out of the plans unless named in
-/// `BACKSTOP_METAMORPHIC_EXTRA` (comma-separated):
+/// Faults that found bugs (all fixed since), in every plan unless
+/// `BACKSTOP_METAMORPHIC_EXTRA` is `none` or leaves one out (`-cycle`):
 /// - `malformed` ([`Fault::MalformedBody`]): the SDK's deserializers take a
 ///   cut-off XML document in a well-framed answer for a complete one
-///   (missing required members get defaults), so such answers become wrong
-///   verdicts and vanished results instead of errors. A cut-off transfer
+///   (missing required members get defaults); the collectors now refuse an
+///   XML answer whose root element does not close. A cut-off transfer
 ///   ([`Fault::TruncatedBody`], what a broken connection does) is in every
-///   plan.
-/// - `cycle` ([`Fault::TokenCycle`]): the SDK's paginators and the
-///   collectors compare each continuation token with the previous one only,
-///   so a listing whose tokens lead A, B, A, ... is followed until the
-///   proxy gives up (issue 7: "pagination loops broken by a set of seen
-///   tokens").
+///   plan anyway.
+/// - `cycle` ([`Fault::TokenCycle`]): listings whose tokens lead A, B, A, ...
+///   were followed until the proxy gave up; a token seen before now ends
+///   the listing as an error.
 /// - `denied-location` ([`Fault::AccessDenied`] on `GetBucketLocation`,
-///   otherwise planned as HTTP 500): when the location of a listed bucket
-///   of the account is denied and that bucket is another bucket's
-///   replication destination, the collector takes the denial for "another
-///   account's bucket, region unknowable", and the source bucket's
-///   `s3-cross-region-replication` turns from pass to fail instead of error.
+///   otherwise planned as HTTP 500): a denied location of a listed bucket
+///   that is another bucket's replication destination was taken for
+///   "another account's bucket", turning a replication pass into a fail.
 #[derive(Debug, Default)]
 struct Extra {
     malformed: bool,
@@ -498,14 +495,21 @@ struct Extra {
 
 impl Extra {
     fn from_env() -> Extra {
-        let mut extra = Extra::default();
         let names = std::env::var("BACKSTOP_METAMORPHIC_EXTRA").unwrap_or_default();
+        if names.trim() == "none" {
+            return Extra::default();
+        }
+        let mut extra = Extra {
+            malformed: true,
+            cycle: true,
+            denied_location: true,
+        };
         for name in names.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-            match name {
-                "malformed" => extra.malformed = true,
-                "cycle" => extra.cycle = true,
-                "denied-location" => extra.denied_location = true,
-                other => panic!("BACKSTOP_METAMORPHIC_EXTRA: unknown fault {other:?}"),
+            match name.strip_prefix('-') {
+                Some("malformed") => extra.malformed = false,
+                Some("cycle") => extra.cycle = false,
+                Some("denied-location") => extra.denied_location = false,
+                _ => panic!("BACKSTOP_METAMORPHIC_EXTRA: expected none or -NAME, found {name:?}"),
             }
         }
         extra
