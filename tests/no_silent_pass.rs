@@ -525,3 +525,27 @@ fn a_scope_that_leaves_out_every_audited_region_is_refused() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A misspelt top-level key would drop the collection errors (a silent
+/// pass); a repeated key would make one of two values a guess.
+#[test]
+fn inventories_refuse_unknown_keys_and_repeated_keys() {
+    let text = r#"{"schema": "backstop.inventory/v1", "resources": [], "erors": []}"#;
+    let err = Inventory::from_json(text, "inv.json")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("unknown field `erors`"), "{err}");
+    let text = "{\"schema\": \"backstop.inventory/v1\", \"resources\": [\n  {\"type\": \"aws.rds.db_instance\", \"id\": \"a\", \"attributes\": {\"multi_az\": true, \"multi_az\": false}}]}";
+    let err = Inventory::from_json(text, "inv.json")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("inv.json:2:") && err.contains("duplicate key \"multi_az\""),
+        "{err}"
+    );
+    let text = "{\"schema\": \"backstop.inventory/v1\", \"resources\": [\n  {\"type\": \"aws.rds.db_instance\", \"id\": \"a\", \"tags\": {\"env\": \"prod\", \"env\": \"dev\"}}]}";
+    let err = Inventory::from_json(text, "inv.json")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("duplicate key \"env\""), "{err}");
+}

@@ -275,6 +275,7 @@ pub enum InventoryError {
 /// The file as read: resources stay raw until each is checked, so an error
 /// can name the line and column it was found at.
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct InventoryFileIn<'a> {
     schema: String,
     #[serde(default)]
@@ -301,9 +302,45 @@ struct ResourceIn<'a> {
     region: String,
     /// Absent: the tags were not read.
     #[serde(default)]
-    tags: Option<BTreeMap<String, String>>,
+    tags: Option<UniqueMap<String>>,
     #[serde(default, borrow)]
-    attributes: BTreeMap<String, &'a RawValue>,
+    attributes: UniqueMap<&'a RawValue>,
+}
+
+/// A JSON object whose keys must be unique: with a repeated key, which
+/// value AWS reported would be a guess.
+struct UniqueMap<V>(BTreeMap<String, V>);
+
+impl<V> Default for UniqueMap<V> {
+    fn default() -> Self {
+        UniqueMap(BTreeMap::new())
+    }
+}
+
+impl<'de, V: Deserialize<'de>> Deserialize<'de> for UniqueMap<V> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit<V>(std::marker::PhantomData<V>);
+        impl<'de, V: Deserialize<'de>> serde::de::Visitor<'de> for Visit<V> {
+            type Value = UniqueMap<V>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut out = BTreeMap::new();
+                while let Some((key, value)) = map.next_entry::<String, V>()? {
+                    if out.contains_key(&key) {
+                        return Err(serde::de::Error::custom(format!("duplicate key {key:?}")));
+                    }
+                    out.insert(key, value);
+                }
+                Ok(UniqueMap(out))
+            }
+        }
+        deserializer.deserialize_map(Visit(std::marker::PhantomData))
+    }
 }
 
 #[derive(Serialize)]
@@ -384,9 +421,9 @@ impl Inventory {
             resource.account = parsed.account;
             resource.region = parsed.region;
             if let Some(tags) = parsed.tags {
-                resource.set_tags(tags);
+                resource.set_tags(tags.0);
             }
-            for (name, json) in parsed.attributes {
+            for (name, json) in parsed.attributes.0 {
                 let index = kind
                     .attributes
                     .iter()
