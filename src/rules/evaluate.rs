@@ -11,6 +11,10 @@ use crate::model::{CollectionError, Inventory, ResourceRef};
 use crate::report::{Finding, Report};
 use crate::verdict::{Severity, Status};
 
+/// How an `error` that no failed call explains begins: facts it needs are
+/// unknown.
+const UNDECIDED: &str = "could not decide";
+
 /// A rule compiled with its final params and severity.
 #[derive(Debug)]
 pub struct Rule {
@@ -98,7 +102,7 @@ impl Rule {
                     return Some((
                         Status::Error,
                         Some(format!(
-                            "could not decide whether the rule applies: {}",
+                            "{UNDECIDED} whether the rule applies: {}",
                             unknown_message(&when.unknown_facts(&env))
                         )),
                     ));
@@ -115,7 +119,7 @@ impl Rule {
             Truth::Unknown => (
                 Status::Error,
                 Some(format!(
-                    "could not decide: {}",
+                    "{UNDECIDED}: {}",
                     unknown_message(&self.assert.unknown_facts(&env))
                 )),
             ),
@@ -330,6 +334,7 @@ impl Engine {
                 };
                 let remediation = match v.status {
                     Status::Fail => fill_placeholders(&rule.def.remediation, &resource),
+                    Status::Error if v.message.as_deref().is_some_and(|m| m.starts_with(UNDECIDED)) => "Collect the facts this rule reads (`backstop schema TYPE` lists them and the calls that read them; an inventory file leaves out only what was not read and writes `null` where AWS says there is none), then run the audit again.".to_string(),
                     Status::Error => "Check that the audit role may make the failed call (`backstop iam-policy` prints the policy it needs), then run the audit again.".to_string(),
                     Status::Pass | Status::Waived => String::new(),
                 };
