@@ -12,7 +12,7 @@ mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use aws_sdk_s3::types::ReplicationRuleStatus;
 use backstop::collect::Credentials;
@@ -119,21 +119,8 @@ impl Workdir {
         args: &[&str],
         extra: &[(&str, &str)],
     ) -> Output {
-        let home = self.dir.path();
-        let missing = home.join("no-such-aws-file");
-        Command::new(env!("CARGO_BIN_EXE_backstop"))
+        support::isolated_backstop(self.dir.path(), endpoint, credentials)
             .args(args)
-            .current_dir(home)
-            .env_clear()
-            .env("HOME", home)
-            .env("AWS_CONFIG_FILE", &missing)
-            .env("AWS_SHARED_CREDENTIALS_FILE", &missing)
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("AWS_ENDPOINT_URL", endpoint)
-            .env("AWS_ACCESS_KEY_ID", credentials.access_key_id())
-            .env("AWS_SECRET_ACCESS_KEY", credentials.secret_access_key())
-            .env("AWS_REGION", USE1)
-            .env("NO_COLOR", "1")
             .envs(extra.iter().copied())
             .output()
             .expect("run backstop")

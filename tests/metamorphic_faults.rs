@@ -43,7 +43,7 @@ mod support;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::Instant;
 
 use aws_sdk_s3::types::{ExpirationStatus, ReplicationRuleStatus};
@@ -299,10 +299,8 @@ struct Gate {
 /// Runs `backstop audit` through `endpoint` with nothing of the caller's
 /// environment, writing the JSON report to `json`.
 fn audit(dir: &Path, endpoint: &str, now: &str, json: &Path, gate: &Gate) -> Output {
-    let credentials = test_credentials();
-    let missing = dir.join("no-such-aws-file");
     let config = dir.join("backstop.yaml");
-    let mut command = Command::new(env!("CARGO_BIN_EXE_backstop"));
+    let mut command = support::isolated_backstop(dir, endpoint, &test_credentials());
     command
         .arg("audit")
         .args(["--regions", REGIONS])
@@ -315,20 +313,7 @@ fn audit(dir: &Path, endpoint: &str, now: &str, json: &Path, gate: &Gate) -> Out
     if gate.allow_errors {
         command.arg("--allow-errors");
     }
-    command
-        .current_dir(dir)
-        .env_clear()
-        .env("HOME", dir)
-        .env("AWS_CONFIG_FILE", &missing)
-        .env("AWS_SHARED_CREDENTIALS_FILE", &missing)
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_ENDPOINT_URL", endpoint)
-        .env("AWS_ACCESS_KEY_ID", credentials.access_key_id())
-        .env("AWS_SECRET_ACCESS_KEY", credentials.secret_access_key())
-        .env("AWS_REGION", USE1)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run backstop")
+    command.output().expect("run backstop")
 }
 
 // ---------------------------------------------------------------------------

@@ -132,7 +132,9 @@ fn an_unsent_fact_in_an_inventory_is_an_error_not_a_fail() {
             "could not decide: multi_az is unknown (it was not collected, or AWS did not report it)"
         );
         assert!(
-            multi_az.remediation.starts_with("Collect the facts this rule reads"),
+            multi_az
+                .remediation
+                .starts_with("Collect the facts this rule reads"),
             "an error is not a gap to remediate: {}",
             multi_az.remediation
         );
