@@ -412,19 +412,26 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn strings_marked(&mut self, node: &Node, what: &str) -> Vec<(String, Mark)> {
+    /// The items of a list (none for an empty value), or an error.
+    fn list<'n>(&mut self, node: &'n Node, what: &str) -> &'n [Node] {
         if node.is_null() {
-            return Vec::new();
+            return &[];
         }
-        let Some(items) = node.as_seq() else {
-            self.error(
-                node.mark,
-                "type-mismatch",
-                format!("`{what}` must be a list, found {}", node.describe()),
-            );
-            return Vec::new();
-        };
-        items
+        match node.as_seq() {
+            Some(items) => items,
+            None => {
+                self.error(
+                    node.mark,
+                    "type-mismatch",
+                    format!("`{what}` must be a list, found {}", node.describe()),
+                );
+                &[]
+            }
+        }
+    }
+
+    fn strings_marked(&mut self, node: &Node, what: &str) -> Vec<(String, Mark)> {
+        self.list(node, what)
             .iter()
             .filter_map(|i| {
                 self.string(i, &format!("each item of `{what}`"))
@@ -436,18 +443,7 @@ impl<'a> Parser<'a> {
     /// Account ids as written: `123456789012` unquoted is a YAML integer,
     /// but its text is the id.
     fn account_ids(&mut self, node: &Node) -> Vec<(String, Mark)> {
-        if node.is_null() {
-            return Vec::new();
-        }
-        let Some(items) = node.as_seq() else {
-            self.error(
-                node.mark,
-                "type-mismatch",
-                format!("`accounts` must be a list, found {}", node.describe()),
-            );
-            return Vec::new();
-        };
-        items
+        self.list(node, "accounts")
             .iter()
             .filter_map(|i| match i.text() {
                 Some(text) => Some((text.to_string(), i.mark)),
