@@ -551,3 +551,31 @@ fn inventories_refuse_unknown_keys_and_repeated_keys() {
         .to_string();
     assert!(err.contains("duplicate key \"env\""), "{err}");
 }
+
+/// The coverage check itself finds a dropped and a doubled outcome.
+#[test]
+fn the_coverage_check_finds_dropped_and_doubled_outcomes() {
+    let engine = builtin();
+    let inventory = backstop::demo::inventory().unwrap();
+    let mut evaluation = engine.judge(&inventory, now());
+    assert!(engine.coverage_gaps(&inventory, &evaluation).is_empty());
+    let dropped = evaluation
+        .verdicts
+        .iter()
+        .position(|v| matches!(v.target, Target::Resource(_)))
+        .unwrap();
+    let verdict = evaluation.verdicts.remove(dropped);
+    let Target::Resource(i) = verdict.target else {
+        unreachable!()
+    };
+    assert_eq!(
+        engine.coverage_gaps(&inventory, &evaluation),
+        vec![(verdict.rule, i)]
+    );
+    evaluation.verdicts.push(verdict.clone());
+    evaluation.verdicts.push(verdict.clone());
+    assert_eq!(
+        engine.coverage_gaps(&inventory, &evaluation),
+        vec![(verdict.rule, i)]
+    );
+}

@@ -288,7 +288,9 @@ impl Engine {
         inventory: &Inventory,
         evaluation: &Evaluation,
     ) -> Vec<(usize, usize)> {
-        let mut seen: HashMap<(usize, usize), usize> = HashMap::new();
+        // One counter per (rule, resource): dense, as most pairs exist.
+        let n = inventory.resources.len();
+        let mut seen = vec![0u8; self.rules.len() * n];
         let targets = evaluation
             .verdicts
             .iter()
@@ -297,15 +299,13 @@ impl Engine {
                 Target::Listing(_) => None,
             })
             .chain(evaluation.not_applicable.iter().copied());
-        for pair in targets {
-            *seen.entry(pair).or_default() += 1;
+        for (rule, i) in targets {
+            seen[rule * n + i] = seen[rule * n + i].saturating_add(1);
         }
         let mut gaps = Vec::new();
         for (rule_index, rule) in self.rules.iter().enumerate() {
             for (i, r) in inventory.resources.iter().enumerate() {
-                if r.kind.name == rule.def.kind.name
-                    && seen.get(&(rule_index, i)).copied().unwrap_or(0) != 1
-                {
+                if r.kind.name == rule.def.kind.name && seen[rule_index * n + i] != 1 {
                     gaps.push((rule_index, i));
                 }
             }
