@@ -58,6 +58,11 @@ fn resource(kind: &str, i: usize, region: &str, now: Timestamp) -> Resource {
         "arn:aws:{}:{region}:123456789012:{id}",
         kind.split('.').nth(1).unwrap()
     );
+    // Read in full: tags read, and what can be none is none unless set.
+    r.set_tags(BTreeMap::new());
+    for attribute in t.attributes.iter().filter(|a| a.none.is_some()) {
+        r.set(attribute.name, Value::Null);
+    }
     let flip = i.is_multiple_of(3);
     let ago = |h: i64| now - SignedDuration::from_hours(h);
     match kind {
@@ -77,7 +82,21 @@ fn resource(kind: &str, i: usize, region: &str, now: Timestamp) -> Resource {
                         vec![]
                     },
                 )
-                .set("cross_region_copy_time", ago((i % 40) as i64));
+                .set("cross_region_copy_time", ago((i % 40) as i64))
+                .set(
+                    "backup_replications",
+                    if flip {
+                        vec![BTreeMap::from([
+                            ("region".to_string(), Value::Str("us-west-2".into())),
+                            (
+                                "latest_restorable_time".to_string(),
+                                Value::Time(ago((i % 30) as i64)),
+                            ),
+                        ])]
+                    } else {
+                        vec![]
+                    },
+                );
                 if i.is_multiple_of(10) {
                     r.set("cluster_id", format!("cluster-{i}"));
                 }
@@ -96,12 +115,15 @@ fn resource(kind: &str, i: usize, region: &str, now: Timestamp) -> Resource {
             let rule = BTreeMap::from([
                 ("id".to_string(), Value::Str("expire".into())),
                 ("enabled".to_string(), Value::Bool(!flip)),
+                ("prefix".to_string(), Value::Str(String::new())),
                 ("expiration_days".to_string(), Value::Int(30)),
+                ("noncurrent_expiration_days".to_string(), Value::Int(30)),
             ]);
             let replication = BTreeMap::from([
                 ("id".to_string(), Value::Str("dr".into())),
                 ("enabled".to_string(), Value::Bool(true)),
                 ("destination_bucket".to_string(), Value::Str("dr".into())),
+                ("prefix".to_string(), Value::Str(String::new())),
                 (
                     "destination_region".to_string(),
                     Value::Str(if flip { "us-west-2" } else { region }.into()),
