@@ -57,7 +57,12 @@ pub fn apply_scope(inventory: &mut Inventory, scope: &Scope) {
     let judge = Judge {
         scope,
         account: &account,
-        resources: &inventory.resources,
+        buckets: inventory
+            .resources
+            .iter()
+            .filter(|b| b.kind.name == schema::S3_BUCKET)
+            .map(|b| (b.id.as_str(), b))
+            .collect(),
         errors: &inventory.errors,
         tag_errors: inventory
             .errors
@@ -121,7 +126,8 @@ enum Decision {
 struct Judge<'a> {
     scope: &'a Scope,
     account: &'a str,
-    resources: &'a [Resource],
+    /// The inventory's buckets by name, for their export locations.
+    buckets: HashMap<&'a str, &'a Resource>,
     errors: &'a [CollectionError],
     /// The errors that left some resource's tags unread.
     tag_errors: Vec<&'a CollectionError>,
@@ -161,10 +167,7 @@ impl Judge<'_> {
 
     /// An export location follows its bucket.
     fn export_location(&self, bucket: &str, region: &str) -> Decision {
-        let found = self
-            .resources
-            .iter()
-            .find(|b| b.kind.name == schema::S3_BUCKET && b.id == bucket);
+        let found = self.buckets.get(bucket).copied();
         let decision = match found {
             Some(b) => self.decide(
                 schema::S3_BUCKET,
