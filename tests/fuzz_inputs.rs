@@ -15,8 +15,11 @@
 //! Cases per property: `PROPTEST_CASES` (default [`DEFAULT_CASES`], kept
 //! small for the suite). `scripts/fuzz` runs them much longer.
 
+#[path = "support/bounded.rs"]
+mod bounded;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -542,29 +545,8 @@ proptest! {
 // Through the binary: raw bytes, exit 0 or 2, never a hang.
 
 fn backstop(dir: &Path, args: &[&str]) -> Result<(i32, String), TestCaseError> {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_backstop"))
-        .args(args)
-        .current_dir(dir)
-        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
-        .env_remove("AWS_PROFILE")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if started.elapsed() > CASE_TIME_LIMIT {
-            child.kill().unwrap();
-            child.wait().unwrap();
-            return Err(TestCaseError::fail(format!(
-                "`backstop {}` hung",
-                args.join(" ")
-            )));
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let out = child.wait_with_output().unwrap();
+    let out = bounded::run(dir, args, CASE_TIME_LIMIT)
+        .ok_or_else(|| TestCaseError::fail(format!("`backstop {}` hung", args.join(" "))))?;
     let code = out.status.code().unwrap_or(-1);
     Ok((code, String::from_utf8_lossy(&out.stderr).into_owned()))
 }

@@ -4,8 +4,11 @@
 //! time limit, so a hang fails the test instead of stalling the suite.
 //! And `backstop diff` keeps hostile names inert in every output format.
 
+#[path = "support/bounded.rs"]
+mod bounded;
+
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use backstop::model::ResourceRef;
@@ -18,26 +21,8 @@ const TIME_LIMIT: Duration = Duration::from_secs(30);
 /// Runs `backstop args` in `dir`, killed (and the test failed) past
 /// [`TIME_LIMIT`].
 fn run_in(dir: &Path, args: &[&str]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_backstop"))
-        .args(args)
-        .current_dir(dir)
-        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
-        .env_remove("AWS_PROFILE")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("backstop runs");
-    let started = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if started.elapsed() > TIME_LIMIT {
-            child.kill().unwrap();
-            child.wait().unwrap();
-            panic!("`backstop {}` hung", args.join(" "));
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.wait_with_output().unwrap()
+    bounded::run(dir, args, TIME_LIMIT)
+        .unwrap_or_else(|| panic!("`backstop {}` hung", args.join(" ")))
 }
 
 fn stderr(o: &Output) -> String {
