@@ -7,9 +7,10 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
 use crate::config::{Config, Filter, ResourceFacts, Scope, Waiver};
+use crate::lang::Diagnostics;
 use crate::model::{CollectionError, Inventory, Resource, schema};
 use crate::report::{Report, Summary, UnusedWaiver, WaiverNote};
-use crate::rules::{Diagnostics, Engine, RuleSet};
+use crate::rules::{Engine, RuleSet};
 use crate::verdict::Status;
 
 /// Loads the built-in pack plus the config's and the command line's rule

@@ -8,9 +8,10 @@ use std::path::{Path, PathBuf};
 use globset::{Glob, GlobMatcher};
 use jiff::civil::Date;
 
-use crate::rules::diagnostic::did_you_mean;
-use crate::rules::yaml::{self, Mark, Node};
-use crate::rules::{Diagnostic, Diagnostics, ParamValue, RuleSet, Settings, duration};
+use crate::lang::diagnostic::did_you_mean;
+use crate::lang::yaml::{self, Mark, Node};
+use crate::lang::{Code, Diagnostic, Diagnostics, duration};
+use crate::rules::{ParamValue, RuleSet, Settings};
 use crate::verdict::Severity;
 
 /// The file looked for in the working directory when `--config` is not given.
@@ -235,7 +236,7 @@ impl Config {
                     for (region, mark) in p.strings_marked(value, "regions") {
                         match check_region(&region) {
                             Ok(()) => config.regions.push(region),
-                            Err(m) => p.error(mark, "invalid-region", m),
+                            Err(m) => p.error(mark, Code::InvalidRegion, m),
                         }
                     }
                 }
@@ -243,7 +244,7 @@ impl Config {
                     if let Some(s) = p.string(value, "fail_on") {
                         match s.parse::<FailOn>() {
                             Ok(f) => config.fail_on = Some(f),
-                            Err(m) => p.error(value.mark, "invalid-value", m),
+                            Err(m) => p.error(value.mark, Code::InvalidValue, m),
                         }
                     }
                 }
@@ -271,7 +272,7 @@ impl Config {
                                 Ok(sev) => {
                                     config.settings.severity.insert(id, sev);
                                 }
-                                Err(m) => p.error(v.mark, "invalid-severity", m),
+                                Err(m) => p.error(v.mark, Code::InvalidSeverity, m),
                             }
                         }
                     }
@@ -302,7 +303,7 @@ impl Config {
                     let mut d = Diagnostic::new(
                         file,
                         key.mark,
-                        "unknown-field",
+                        Code::UnknownField,
                         format!("unknown config field `{other}`"),
                     );
                     d.help = did_you_mean(other, FIELDS.iter().copied())
@@ -325,8 +326,12 @@ impl Config {
             .iter()
             .filter(|(id, _, _)| rules.get(id).is_none())
             .map(|(id, file, mark)| {
-                let mut d =
-                    Diagnostic::new(file, *mark, "unknown-rule", format!("unknown rule `{id}`"));
+                let mut d = Diagnostic::new(
+                    file,
+                    *mark,
+                    Code::UnknownRule,
+                    format!("unknown rule `{id}`"),
+                );
                 d.help = did_you_mean(id, rules.rules().iter().map(|r| r.id.as_str()))
                     .or_else(|| Some("`backstop rules list` shows the rule ids".into()));
                 d
@@ -378,7 +383,7 @@ struct Parser<'a> {
 }
 
 impl<'a> Parser<'a> {
-    fn error(&mut self, mark: Mark, code: &'static str, message: impl Into<String>) {
+    fn error(&mut self, mark: Mark, code: Code, message: impl Into<String>) {
         self.diags
             .push(Diagnostic::new(self.file, mark, code, message));
     }
@@ -391,7 +396,7 @@ impl<'a> Parser<'a> {
         if m.is_none() {
             self.error(
                 node.mark,
-                "type-mismatch",
+                Code::TypeMismatch,
                 format!("{what} must be a mapping, found {}", node.describe()),
             );
         }
@@ -404,7 +409,7 @@ impl<'a> Parser<'a> {
             None => {
                 self.error(
                     node.mark,
-                    "type-mismatch",
+                    Code::TypeMismatch,
                     format!("{what} must be a string, found {}", node.describe()),
                 );
                 None
@@ -422,7 +427,7 @@ impl<'a> Parser<'a> {
             None => {
                 self.error(
                     node.mark,
-                    "type-mismatch",
+                    Code::TypeMismatch,
                     format!("`{what}` must be a list, found {}", node.describe()),
                 );
                 &[]
@@ -450,7 +455,7 @@ impl<'a> Parser<'a> {
                 None => {
                     self.error(
                         i.mark,
-                        "type-mismatch",
+                        Code::TypeMismatch,
                         format!(
                             "each item of `accounts` must be an account id, found {}",
                             i.describe()
@@ -475,7 +480,7 @@ impl<'a> Parser<'a> {
             Err(e) => {
                 self.error(
                     mark,
-                    "invalid-glob",
+                    Code::InvalidGlob,
                     format!("invalid glob {pattern:?}: {}", e.kind()),
                 );
                 None
@@ -499,7 +504,7 @@ impl<'a> Parser<'a> {
                 let mut d = Diagnostic::new(
                     self.file,
                     k.mark,
-                    "unknown-field",
+                    Code::UnknownField,
                     format!("unknown field `{name}` in {what}"),
                 );
                 d.help = did_you_mean(name, allowed.iter().copied())
@@ -550,7 +555,7 @@ impl<'a> Parser<'a> {
             for (region, mark) in self.strings_marked(regions, "regions") {
                 match check_region(&region) {
                     Ok(()) => filter.regions.push(region),
-                    Err(m) => self.error(mark, "invalid-region", m),
+                    Err(m) => self.error(mark, Code::InvalidRegion, m),
                 }
             }
         }
@@ -558,7 +563,7 @@ impl<'a> Parser<'a> {
             for (account, mark) in self.account_ids(accounts) {
                 match check_account(&account) {
                     Ok(()) => filter.accounts.push(account),
-                    Err(m) => self.error(mark, "invalid-account", m),
+                    Err(m) => self.error(mark, Code::InvalidAccount, m),
                 }
             }
         }
@@ -570,7 +575,7 @@ impl<'a> Parser<'a> {
             if !node.is_null() {
                 self.error(
                     node.mark,
-                    "type-mismatch",
+                    Code::TypeMismatch,
                     format!(
                         "`export_locations` must be a list, found {}",
                         node.describe()
@@ -585,7 +590,7 @@ impl<'a> Parser<'a> {
             let Some(bucket_node) = fields.get("bucket") else {
                 self.error(
                     item.mark,
-                    "missing-field",
+                    Code::MissingField,
                     "an export location needs `bucket`",
                 );
                 continue;
@@ -602,7 +607,7 @@ impl<'a> Parser<'a> {
                     Some(s) => match duration::parse(&s) {
                         Ok(_) => Some(s),
                         Err(m) => {
-                            self.error(n.mark, "invalid-duration", m);
+                            self.error(n.mark, Code::InvalidDuration, m);
                             None
                         }
                     },
@@ -624,7 +629,7 @@ impl<'a> Parser<'a> {
             if !node.is_null() {
                 self.error(
                     node.mark,
-                    "type-mismatch",
+                    Code::TypeMismatch,
                     format!("`waivers` must be a list, found {}", node.describe()),
                 );
             }
@@ -644,7 +649,7 @@ impl<'a> Parser<'a> {
                     Some(s) if s.trim().is_empty() => {
                         p.error(
                             n.mark,
-                            "empty-field",
+                            Code::EmptyField,
                             format!("a waiver's `{name}` must not be empty"),
                         );
                         None
@@ -655,7 +660,7 @@ impl<'a> Parser<'a> {
                 None => {
                     p.error(
                         item.mark,
-                        "missing-field",
+                        Code::MissingField,
                         format!("a waiver needs `{name}`"),
                     );
                     None
@@ -675,7 +680,7 @@ impl<'a> Parser<'a> {
                     _ => {
                         self.error(
                             n.mark,
-                            "invalid-date",
+                            Code::InvalidDate,
                             format!(
                                 "`expires` must be a date like 2026-12-31, found {:?}",
                                 n.text().unwrap_or_default()

@@ -52,7 +52,7 @@ pub fn explain(rule: &Rule) -> String {
     out
 }
 
-fn render_node(node: &crate::rules::yaml::Node) -> String {
+fn render_node(node: &crate::lang::yaml::Node) -> String {
     match node.as_seq() {
         Some(items) => format!(
             "[{}]",

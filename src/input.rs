@@ -13,7 +13,7 @@ use std::io::Read;
 use std::path::Path;
 
 /// The cap on rule files and `backstop.yaml` (the YAML parser's own limit).
-pub const YAML_FILE_LIMIT: u64 = crate::rules::yaml::MAX_DOCUMENT_BYTES as u64;
+pub const YAML_FILE_LIMIT: u64 = crate::lang::yaml::MAX_DOCUMENT_BYTES as u64;
 
 /// The cap on inventories and JSON reports. A large account's inventory is
 /// a few tens of MiB; this leaves room for the largest organizations while

@@ -7,6 +7,7 @@ pub mod demo;
 pub mod describe;
 pub mod gate;
 pub mod input;
+pub mod lang;
 pub mod model;
 pub mod report;
 pub mod rules;

@@ -10,9 +10,10 @@ use jiff::Timestamp;
 
 use backstop::config::{Config, FailOn};
 use backstop::gate::{self, GateOptions};
+use backstop::lang::Diagnostics;
 use backstop::model::{Inventory, schema};
 use backstop::report::{self, Report};
-use backstop::rules::{Diagnostics, RuleSet};
+use backstop::rules::RuleSet;
 use backstop::{audit, collect, demo, describe, input};
 
 /// Exit statuses (pinned in DESIGN.md).
@@ -445,7 +446,7 @@ fn explain(rule_id: &str, args: &RuleArgs) -> Result<bool, Failure> {
     match engine.rules().iter().find(|r| r.id() == rule_id) {
         Some(rule) => Ok(print(&describe::explain(rule))),
         None => {
-            let hint = backstop::rules::diagnostic::did_you_mean(
+            let hint = backstop::lang::diagnostic::did_you_mean(
                 rule_id,
                 rules.rules().iter().map(|r| r.id.as_str()),
             )
@@ -463,7 +464,7 @@ fn show_schema(type_name: Option<&str>) -> Result<bool, Failure> {
         Some(name) => match schema::resource_type(name) {
             Some(kind) => Ok(print(&describe::schema(Some(kind)))),
             None => {
-                let hint = backstop::rules::diagnostic::did_you_mean(
+                let hint = backstop::lang::diagnostic::did_you_mean(
                     name,
                     schema::RESOURCE_TYPES.iter().map(|t| t.name),
                 )

@@ -5,9 +5,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use backstop::lang::yaml;
 use backstop::model::schema;
 use backstop::model::{Inventory, Resource, Value};
-use backstop::rules::{Engine, ParamValue, RuleSet, Settings, yaml};
+use backstop::rules::{Engine, ParamValue, RuleSet, Settings};
 use backstop::verdict::Status;
 use jiff::{SignedDuration, Timestamp};
 
@@ -1591,7 +1592,7 @@ fn built_in_params_reject_overrides_of_the_wrong_type() {
         let d = pack().compile(&settings).unwrap_err();
         assert_eq!(d.0.len(), 1, "{rule}.{param}: {d}");
         assert_eq!(
-            (d.0[0].file.as_str(), d.0[0].code),
+            (d.0[0].file.as_str(), d.0[0].code.as_str()),
             ("backstop.yaml", "type-mismatch"),
             "{d}"
         );

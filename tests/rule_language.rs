@@ -8,10 +8,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use backstop::lang::{Diagnostic, Diagnostics, yaml};
 use backstop::model::schema::{self, ops};
 use backstop::model::{CollectionError, Inventory, Resource, Value};
 use backstop::rules::evaluate::Target;
-use backstop::rules::{Diagnostic, Diagnostics, Engine, ParamValue, RuleSet, Settings, yaml};
+use backstop::rules::{Engine, ParamValue, RuleSet, Settings};
 use backstop::verdict::{Severity, Status};
 use jiff::{SignedDuration, Timestamp};
 
@@ -70,7 +71,7 @@ fn error(kind: &str, body: &str) -> (&'static str, String) {
         "expected one diagnostic, got:\n{}",
         Diagnostics(d.clone())
     );
-    (d[0].code, d[0].message.clone())
+    (d[0].code.as_str(), d[0].message.clone())
 }
 
 #[derive(Debug, PartialEq)]
@@ -1387,7 +1388,7 @@ fn compile_errors_point_at_the_offending_node() {
     );
     let found: Vec<_> = d
         .iter()
-        .map(|d| (d.line, d.col, d.code, d.help.clone()))
+        .map(|d| (d.line, d.col, d.code.as_str(), d.help.clone()))
         .collect();
     // The rule text starts with 5 header lines.
     assert_eq!(
@@ -1417,7 +1418,7 @@ fn a_param_used_where_the_rule_fails_to_compile_is_not_also_unused() {
             schema::DB_INSTANCE,
             &format!("params: {{min: 7}}\nassert: {assert}"),
         );
-        let codes: Vec<_> = d.iter().map(|d| d.code).collect();
+        let codes: Vec<_> = d.iter().map(|d| d.code.as_str()).collect();
         assert!(
             !codes.contains(&"unused-param"),
             "{assert}: {}",
@@ -1500,7 +1501,7 @@ fn mistyped_param_overrides_point_at_the_config_file() {
         .0;
     assert_eq!(d.len(), 1);
     assert_eq!(
-        (d[0].file.as_str(), d[0].line, d[0].col, d[0].code),
+        (d[0].file.as_str(), d[0].line, d[0].col, d[0].code.as_str()),
         ("backstop.yaml", 3, 14, "invalid-duration")
     );
     assert!(
@@ -1514,7 +1515,7 @@ fn mistyped_param_overrides_point_at_the_config_file() {
         .0;
     assert_eq!(d.len(), 1);
     assert_eq!(
-        (d[0].file.as_str(), d[0].code),
+        (d[0].file.as_str(), d[0].code.as_str()),
         ("backstop.yaml", "unknown-param")
     );
     assert_eq!(d[0].message, "rule `t` has no param `min_day`");

@@ -4,7 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use backstop::rules::{Diagnostic, Diagnostics, ParamValue, RuleSet, Settings, yaml};
+use backstop::lang::{Diagnostic, Diagnostics, yaml};
+use backstop::rules::{ParamValue, RuleSet, Settings};
 
 /// A valid rule; the tests below break one thing at a time.
 const GOOD: &str = "\
@@ -50,7 +51,7 @@ fn load_err(file: &str, text: &str) -> Diagnostics {
 }
 
 fn codes(d: &Diagnostics) -> Vec<&'static str> {
-    d.0.iter().map(|d| d.code).collect()
+    d.0.iter().map(|d| d.code.as_str()).collect()
 }
 
 /// The single diagnostic of `text`, checked for code and position.
@@ -59,7 +60,7 @@ fn single(text: &str, code: &str, line: usize, col: usize) -> Diagnostic {
     assert_eq!(d.0.len(), 1, "expected one diagnostic:\n{d}");
     let d = d.0.into_iter().next().unwrap();
     assert_eq!(
-        (d.file.as_str(), d.code, d.line, d.col),
+        (d.file.as_str(), d.code.as_str(), d.line, d.col),
         (FILE, code, line, col),
         "{d}"
     );
@@ -146,7 +147,7 @@ fn billion_laughs_fails_fast() {
 fn oversized_file() {
     let text = format!(
         "{GOOD}# {}\n",
-        "x".repeat(backstop::rules::yaml::MAX_DOCUMENT_BYTES)
+        "x".repeat(backstop::lang::yaml::MAX_DOCUMENT_BYTES)
     );
     let d = single(&text, "yaml-syntax", 1, 1);
     assert!(d.message.contains("the limit is"), "{d}");
@@ -771,8 +772,8 @@ fn the_deepest_accepted_rule_compiles_and_evaluates() {
 /// parser) are capped by the compiler, with a diagnostic, not a crash.
 #[test]
 fn conditions_built_in_code_are_capped_too() {
+    use backstop::lang::yaml::{Mark, Node, NodeKind};
     use backstop::rules::condition::{Compiler, MAX_CONDITION_DEPTH};
-    use backstop::rules::yaml::{Mark, Node, NodeKind};
     let scalar = |text: &str| Node {
         mark: Mark { line: 1, col: 1 },
         kind: NodeKind::Scalar {

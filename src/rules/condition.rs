@@ -20,9 +20,9 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 use jiff::{SignedDuration, Timestamp};
 use regex::Regex;
 
-use super::diagnostic::{Diagnostic, did_you_mean};
-use super::duration;
-use super::yaml::{Mark, Node, NodeKind, Scalar};
+use crate::lang::diagnostic::{Code, Diagnostic, did_you_mean};
+use crate::lang::duration;
+use crate::lang::yaml::{Mark, Node, NodeKind, Scalar};
 use crate::model::schema::{AttrType, Attribute, COMMON_ATTRIBUTES, ResourceType};
 use crate::model::{Resource, Value};
 
@@ -197,7 +197,7 @@ pub struct Compiler<'a> {
 /// Deepest nesting of conditions and operator mappings compiled. Files
 /// cannot nest deeper than the YAML parser allows; this also holds for
 /// trees built in code, and bounds evaluation, which recurses the same way.
-pub const MAX_CONDITION_DEPTH: usize = super::yaml::MAX_DEPTH;
+pub const MAX_CONDITION_DEPTH: usize = crate::lang::yaml::MAX_DEPTH;
 
 impl<'a> Compiler<'a> {
     pub fn new(
@@ -223,7 +223,7 @@ impl<'a> Compiler<'a> {
         if self.depth >= MAX_CONDITION_DEPTH {
             self.error(
                 mark,
-                "invalid-condition",
+                Code::InvalidCondition,
                 format!("conditions nested deeper than {MAX_CONDITION_DEPTH} levels"),
             );
             return false;
@@ -236,13 +236,13 @@ impl<'a> Compiler<'a> {
         self.depth -= 1;
     }
 
-    fn error(&mut self, mark: Mark, code: &'static str, message: impl Into<String>) {
+    fn error(&mut self, mark: Mark, code: Code, message: impl Into<String>) {
         self.diagnostics
             .push(Diagnostic::new(self.file, mark, code, message));
     }
 
     /// An error in an operand, which may come from a param set in another file.
-    fn error_at(&mut self, at: &Derived, code: &'static str, message: impl Into<String>) {
+    fn error_at(&mut self, at: &Derived, code: Code, message: impl Into<String>) {
         let from = at
             .param
             .as_ref()
@@ -259,7 +259,7 @@ impl<'a> Compiler<'a> {
     fn error_help(
         &mut self,
         mark: Mark,
-        code: &'static str,
+        code: Code,
         message: impl Into<String>,
         help: Option<String>,
     ) {
@@ -286,7 +286,7 @@ impl<'a> Compiler<'a> {
         let Some(entries) = node.as_map() else {
             self.error(
                 node.mark,
-                "invalid-condition",
+                Code::InvalidCondition,
                 format!(
                     "a condition must be a mapping of `attribute: {{operator: value}}`, found {}",
                     node.describe()
@@ -297,7 +297,7 @@ impl<'a> Compiler<'a> {
         if entries.is_empty() {
             self.error(
                 node.mark,
-                "invalid-condition",
+                Code::InvalidCondition,
                 "a condition must not be empty",
             );
             return None;
@@ -308,7 +308,7 @@ impl<'a> Compiler<'a> {
             let Some(name) = key.text() else {
                 self.error(
                     key.mark,
-                    "invalid-condition",
+                    Code::InvalidCondition,
                     "condition keys must be strings",
                 );
                 ok = false;
@@ -340,7 +340,7 @@ impl<'a> Compiler<'a> {
         let Some(items) = node.as_seq() else {
             self.error(
                 node.mark,
-                "invalid-condition",
+                Code::InvalidCondition,
                 format!(
                     "`{name}:` takes a list of conditions, found {}",
                     node.describe()
@@ -351,7 +351,7 @@ impl<'a> Compiler<'a> {
         if items.is_empty() {
             self.error(
                 node.mark,
-                "invalid-condition",
+                Code::InvalidCondition,
                 format!("`{name}:` must not be empty"),
             );
             return None;
@@ -424,7 +424,7 @@ impl<'a> Compiler<'a> {
                     );
                     self.error_help(
                         key.mark,
-                        "unknown-attribute",
+                        Code::UnknownAttribute,
                         format!(
                             "unknown field `{name}`; list elements have: {}",
                             fields.iter().map(|f| f.name).collect::<Vec<_>>().join(", ")
@@ -443,7 +443,7 @@ impl<'a> Compiler<'a> {
             if tag.is_empty() {
                 self.error(
                     key.mark,
-                    "unknown-attribute",
+                    Code::UnknownAttribute,
                     "`tags.` needs a tag key, e.g. `tags.backup`",
                 );
                 return None;
@@ -486,7 +486,7 @@ impl<'a> Compiler<'a> {
         };
         self.error_help(
             key.mark,
-            "unknown-attribute",
+            Code::UnknownAttribute,
             format!("{} has no attribute `{name}`", self.kind.name),
             help.or_else(|| {
                 Some(format!(
@@ -512,7 +512,7 @@ impl<'a> Compiler<'a> {
                     .or_else(|| Some("declare it under `params:`".into()));
                 self.error_help(
                     mark,
-                    "unknown-param",
+                    Code::UnknownParam,
                     format!("unknown param `${name}`"),
                     help,
                 );
@@ -532,7 +532,7 @@ impl<'a> Compiler<'a> {
             return match strings {
                 Some(s) => Some((Value::List(s), AttrType::StrList)),
                 None => {
-                    self.error_at(at, "type-mismatch", "list params must hold strings");
+                    self.error_at(at, Code::TypeMismatch, "list params must hold strings");
                     None
                 }
             };
@@ -546,7 +546,7 @@ impl<'a> Compiler<'a> {
                     "params must be booleans, integers, strings or lists of strings, found {}",
                     node.describe()
                 );
-                self.error_at(at, "type-mismatch", message);
+                self.error_at(at, Code::TypeMismatch, message);
                 None
             }
         }
@@ -584,7 +584,7 @@ impl<'a> Compiler<'a> {
         let Some(entries) = node.as_map() else {
             self.error_help(
                 node.mark,
-                "invalid-condition",
+                Code::InvalidCondition,
                 format!(
                     "`{subject}` needs a mapping of operators, found {}",
                     node.describe()
@@ -596,7 +596,7 @@ impl<'a> Compiler<'a> {
         if entries.is_empty() {
             self.error(
                 node.mark,
-                "invalid-condition",
+                Code::InvalidCondition,
                 format!("`{subject}` has no operator"),
             );
             return None;
@@ -617,7 +617,7 @@ impl<'a> Compiler<'a> {
         let not_for = |c: &mut Self, what: &str| {
             c.error(
                 key.mark,
-                "type-mismatch",
+                Code::TypeMismatch,
                 format!(
                     "`{op}` does not apply to `{subject}`, which is {}{what}",
                     article(ty.name())
@@ -655,7 +655,7 @@ impl<'a> Compiler<'a> {
                 let at = self.deref(operand)?;
                 let Some(items) = at.node.as_seq() else {
                     let message = format!("`{op}` takes a list, found {}", at.node.describe());
-                    self.error_at(&at, "type-mismatch", message);
+                    self.error_at(&at, Code::TypeMismatch, message);
                     return None;
                 };
                 let values: Option<Vec<_>> = items
@@ -680,7 +680,7 @@ impl<'a> Compiler<'a> {
                     _ => {
                         let message =
                             format!("`{op}` takes true or false, found {}", at.node.describe());
-                        self.error_at(&at, "type-mismatch", message);
+                        self.error_at(&at, Code::TypeMismatch, message);
                         None
                     }
                 }
@@ -696,7 +696,7 @@ impl<'a> Compiler<'a> {
                     Err(e) => {
                         self.error_at(
                             &at,
-                            "invalid-regex",
+                            Code::InvalidRegex,
                             format!("invalid regex: {}", regex_problem(&e)),
                         );
                         None
@@ -727,7 +727,7 @@ impl<'a> Compiler<'a> {
                         Err(e) => {
                             self.error_at(
                                 item,
-                                "invalid-glob",
+                                Code::InvalidGlob,
                                 format!("invalid glob {p:?}: {}", e.kind()),
                             );
                             return None;
@@ -737,7 +737,11 @@ impl<'a> Compiler<'a> {
                 let set = match builder.build() {
                     Ok(set) => set,
                     Err(e) => {
-                        self.error_at(&at, "invalid-glob", format!("invalid globs: {}", e.kind()));
+                        self.error_at(
+                            &at,
+                            Code::InvalidGlob,
+                            format!("invalid globs: {}", e.kind()),
+                        );
                         return None;
                     }
                 };
@@ -792,14 +796,14 @@ impl<'a> Compiler<'a> {
                             else {
                                 self.error(
                                     item.mark,
-                                    "type-mismatch",
+                                    Code::TypeMismatch,
                                     format!("in a list after `{op}`, all but the last item must be `$self.ATTR` references"),
                                 );
                                 return None;
                             };
                             let (subject, found) = self.resource_subject(item, attr)?;
                             if !matches!(found, AttrType::Str { .. }) {
-                                self.error(item.mark, "type-mismatch", format!("`$self.{attr}` must be a string attribute holding a duration"));
+                                self.error(item.mark, Code::TypeMismatch, format!("`$self.{attr}` must be a string attribute holding a duration"));
                                 return None;
                             }
                             overrides.push(subject);
@@ -817,7 +821,7 @@ impl<'a> Compiler<'a> {
                         overrides,
                     }),
                     Err(e) => {
-                        self.error_at(&at, "invalid-duration", e);
+                        self.error_at(&at, Code::InvalidDuration, e);
                         None
                     }
                 }
@@ -827,7 +831,7 @@ impl<'a> Compiler<'a> {
                     .or_else(|| Some(format!("operators: {}", OPERATORS.join(", "))));
                 self.error_help(
                     key.mark,
-                    "unknown-operator",
+                    Code::UnknownOperator,
                     format!("unknown operator `{op}`"),
                     help,
                 );
@@ -841,7 +845,7 @@ impl<'a> Compiler<'a> {
             Some(s) => Some(s.to_string()),
             None => {
                 let message = format!("`{op}` takes a string, found {}", at.node.describe());
-                self.error_at(at, "type-mismatch", message);
+                self.error_at(at, Code::TypeMismatch, message);
                 None
             }
         }
@@ -853,7 +857,7 @@ impl<'a> Compiler<'a> {
             if !same_type(&found, ty) {
                 self.error(
                     node.mark,
-                    "type-mismatch",
+                    Code::TypeMismatch,
                     format!(
                         "`$self.{attr}` is {}, expected {}",
                         article(found.name()),
@@ -880,7 +884,7 @@ impl<'a> Compiler<'a> {
         {
             self.error(
                 node.mark,
-                "invalid-operand",
+                Code::InvalidOperand,
                 format!(
                     "`$self.{attr}` cannot be used here; `$self.ATTR` is an operand of eq, ne, gt, gte, lt, lte and contains"
                 ),
@@ -889,7 +893,7 @@ impl<'a> Compiler<'a> {
         }
         let mismatch = |c: &mut Self| {
             let message = format!("expected {}, found {}", article(ty.name()), node.describe());
-            c.error_at(&at, "type-mismatch", message);
+            c.error_at(&at, Code::TypeMismatch, message);
             None
         };
         match (ty, node.scalar()) {
@@ -902,7 +906,7 @@ impl<'a> Compiler<'a> {
                         "{s:?} never occurs here; possible values: {}",
                         values.join(", ")
                     );
-                    self.error_at(&at, "unknown-value", message);
+                    self.error_at(&at, Code::UnknownValue, message);
                     if let (Some(help), Some(last)) = (help, self.diagnostics.last_mut()) {
                         last.help = Some(help);
                     }
@@ -914,7 +918,7 @@ impl<'a> Compiler<'a> {
                 Ok(t) => Some(Value::Time(t)),
                 Err(_) => {
                     let message = format!("expected an RFC 3339 timestamp, found {s:?}");
-                    self.error_at(&at, "type-mismatch", message);
+                    self.error_at(&at, Code::TypeMismatch, message);
                     None
                 }
             },

@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 
 use super::condition::ParamValue;
-use super::diagnostic::{Diagnostic, did_you_mean};
-use super::yaml::{self, Mark, Node};
+use crate::lang::diagnostic::{Code, Diagnostic, did_you_mean};
+use crate::lang::yaml::{self, Mark, Node};
 use crate::model::schema::{self, RESOURCE_TYPES, ResourceType};
 use crate::verdict::{CATEGORIES, Severity};
 
@@ -53,7 +53,7 @@ impl RuleDef {
             return Err(vec![Diagnostic::new(
                 file,
                 root.mark,
-                "invalid-rule",
+                Code::InvalidRule,
                 format!("a rule file must be a mapping, found {}", root.describe()),
             )]);
         };
@@ -77,14 +77,14 @@ impl RuleDef {
                 diags.push(Diagnostic::new(
                     file,
                     key.mark,
-                    "unknown-field",
+                    Code::UnknownField,
                     format!("expected a field name, found {}", key.describe()),
                 ));
             } else {
                 let mut d = Diagnostic::new(
                     file,
                     key.mark,
-                    "unknown-field",
+                    Code::UnknownField,
                     format!("unknown field `{name}`"),
                 );
                 misspelt.extend(schema::suggest(name, FIELDS.iter().copied()));
@@ -100,7 +100,7 @@ impl RuleDef {
                     diags.push(Diagnostic::new(
                         file,
                         start,
-                        "missing-field",
+                        Code::MissingField,
                         format!("missing required field `{name}`"),
                     ));
                     None
@@ -119,7 +119,7 @@ impl RuleDef {
                         diags.push(Diagnostic::new(
                             file,
                             mark,
-                            "type-mismatch",
+                            Code::TypeMismatch,
                             format!(
                                 "`{name}` must be a non-empty string, found {}",
                                 value.describe()
@@ -144,7 +144,7 @@ impl RuleDef {
                     Diagnostic::new(
                         file,
                         *mark,
-                        "id-mismatch",
+                        Code::IdMismatch,
                         format!("rule id `{id}` differs from its file name `{stem}`"),
                     )
                     .with_help(format!(
@@ -159,7 +159,7 @@ impl RuleDef {
                 diags.push(Diagnostic::new(
                     file,
                     *mark,
-                    "invalid-id",
+                    Code::InvalidId,
                     format!("rule id `{id}` must be lowercase letters, digits and dashes"),
                 ));
             }
@@ -170,7 +170,7 @@ impl RuleDef {
                 let mut d = Diagnostic::new(
                     file,
                     mark,
-                    "unknown-resource-type",
+                    Code::UnknownResourceType,
                     format!("unknown resource type `{name}`"),
                 );
                 d.help = did_you_mean(&name, RESOURCE_TYPES.iter().map(|t| t.name))
@@ -182,7 +182,7 @@ impl RuleDef {
         let severity = severity.and_then(|(s, mark)| match s.parse::<Severity>() {
             Ok(sev) => Some(sev),
             Err(message) => {
-                let mut d = Diagnostic::new(file, mark, "invalid-severity", message);
+                let mut d = Diagnostic::new(file, mark, Code::InvalidSeverity, message);
                 d.help = did_you_mean(&s, Severity::ALL.iter().map(|s| s.as_str()));
                 diags.push(d);
                 None
@@ -195,7 +195,7 @@ impl RuleDef {
                 let mut d = Diagnostic::new(
                     file,
                     mark,
-                    "invalid-category",
+                    Code::InvalidCategory,
                     format!(
                         "unknown category `{c}`; categories: {}",
                         CATEGORIES
@@ -229,7 +229,7 @@ impl RuleDef {
                 None => diags.push(Diagnostic::new(
                     file,
                     node.mark,
-                    "type-mismatch",
+                    Code::TypeMismatch,
                     format!("`params` must be a mapping, found {}", node.describe()),
                 )),
             }
@@ -244,7 +244,7 @@ impl RuleDef {
                             _ => diags.push(Diagnostic::new(
                                 file,
                                 item.mark,
-                                "type-mismatch",
+                                Code::TypeMismatch,
                                 "references must be strings",
                             )),
                         }
@@ -253,7 +253,7 @@ impl RuleDef {
                 None => diags.push(Diagnostic::new(
                     file,
                     node.mark,
-                    "type-mismatch",
+                    Code::TypeMismatch,
                     format!("`references` must be a list, found {}", node.describe()),
                 )),
             }
@@ -265,7 +265,7 @@ impl RuleDef {
                 diags.push(Diagnostic::new(
                     file,
                     start,
-                    "missing-field",
+                    Code::MissingField,
                     "missing required field `assert`",
                 ));
                 None

@@ -6,16 +6,15 @@ use std::path::Path;
 
 pub mod condition;
 pub mod definition;
-pub mod diagnostic;
-pub mod duration;
 pub mod evaluate;
-pub mod yaml;
 
 pub use condition::ParamValue;
 pub use definition::RuleDef;
-pub use diagnostic::{Diagnostic, Diagnostics};
 pub use evaluate::{Engine, Evaluation, Rule, Verdict};
 
+use crate::lang::diagnostic;
+use crate::lang::yaml;
+use crate::lang::{Code, Diagnostic, Diagnostics};
 use crate::model::schema;
 use crate::verdict::Severity;
 use condition::Compiler;
@@ -63,7 +62,7 @@ impl RuleSet {
                 file: dir.display().to_string(),
                 line: 0,
                 col: 0,
-                code: "io",
+                code: Code::Io,
                 message: format!("cannot read rule folder: {e}"),
                 help: None,
             }])
@@ -101,7 +100,7 @@ impl RuleSet {
                 Diagnostic::new(
                     file,
                     def.id_mark,
-                    "duplicate-id",
+                    Code::DuplicateId,
                     format!("rule id `{}` is already defined", def.id),
                 )
                 .with_help(format!(
@@ -141,7 +140,7 @@ impl RuleSet {
                         Some(default) => diags.push(Diagnostic::new(
                             &value.file,
                             value.node.mark,
-                            "type-mismatch",
+                            Code::TypeMismatch,
                             format!(
                                 "param `{name}` of rule `{}` takes {} (default: {}), found {}",
                                 def.id,
@@ -154,7 +153,7 @@ impl RuleSet {
                             let mut d = Diagnostic::new(
                                 &value.file,
                                 value.node.mark,
-                                "unknown-param",
+                                Code::UnknownParam,
                                 format!("rule `{}` has no param `{name}`", def.id),
                             );
                             d.help = diagnostic::did_you_mean(
@@ -206,7 +205,7 @@ fn compile(
                 Diagnostic::new(
                     &value.file,
                     value.node.mark,
-                    "unused-param",
+                    Code::UnusedParam,
                     format!("param `{name}` is never used"),
                 )
                 .with_help(format!(
@@ -227,7 +226,7 @@ fn compile(
             compiler.diagnostics.push(Diagnostic::new(
                 &def.file,
                 def.id_mark,
-                "invalid-condition",
+                Code::InvalidCondition,
                 "this rule's conditions could not be compiled",
             ));
         }
@@ -261,7 +260,7 @@ fn check_region_list(name: &str, value: &ParamValue, diagnostics: &mut Vec<Diagn
         diagnostics.push(Diagnostic::new(
             &value.file,
             value.node.mark,
-            "type-mismatch",
+            Code::TypeMismatch,
             format!(
                 "param `{name}` takes a list of region names, found {}",
                 value.node.describe()
@@ -276,7 +275,7 @@ fn check_region_list(name: &str, value: &ParamValue, diagnostics: &mut Vec<Diagn
                 Diagnostic::new(
                     &value.file,
                     item.mark,
-                    "invalid-region",
+                    Code::InvalidRegion,
                     format!(
                         "param `{name}`: {} is not a region name",
                         item.text()

@@ -1,0 +1,9 @@
+//! The input language shared by rule files and `backstop.yaml`: a YAML tree
+//! that keeps every node's position, diagnostics with stable codes that point
+//! at a file, line and column, and durations.
+
+pub mod diagnostic;
+pub mod duration;
+pub mod yaml;
+
+pub use diagnostic::{Code, Diagnostic, Diagnostics};
