@@ -1,6 +1,7 @@
 //! backstop: audits the backup and disaster-recovery posture of an AWS account.
 
 pub mod audit;
+pub mod cli;
 pub mod collect;
 pub mod config;
 pub mod demo;

@@ -1,0 +1,310 @@
+//! What each command does, given settled options.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use jiff::Timestamp;
+
+use super::request::{AuditRequest, Input, Outputs, StdoutFormat, collect_options, load_rules};
+use super::{Cli, CollectArgs, Command, DiffArgs, Format, RuleArgs, RulesCommand};
+use crate::collect::{self, CollectOptions};
+use crate::config::{Config, FailOn};
+use crate::gate;
+use crate::lang::Diagnostics;
+use crate::model::{Inventory, schema};
+use crate::report::{self, Report};
+use crate::rules::RuleSet;
+use crate::{audit, demo, describe, input};
+
+/// Exit statuses: they are an interface, CI scripts branch on them.
+pub const EXIT_GATE_FAILED: u8 = 1;
+pub const EXIT_INVALID: u8 = 2;
+pub const EXIT_UNAVAILABLE: u8 = 3;
+
+/// Why a command stopped early; each maps to one exit status.
+#[derive(Debug)]
+pub enum CommandError {
+    /// Bad invocation, config, rules or input file (exit 2).
+    Invalid(String),
+    /// Nothing could be audited: no credentials, endpoint unreachable (exit 3).
+    Unavailable(String),
+}
+
+impl CommandError {
+    pub fn exit_status(&self) -> u8 {
+        match self {
+            CommandError::Invalid(_) => EXIT_INVALID,
+            CommandError::Unavailable(_) => EXIT_UNAVAILABLE,
+        }
+    }
+
+    pub fn message(&self) -> &str {
+        match self {
+            CommandError::Invalid(m) | CommandError::Unavailable(m) => m,
+        }
+    }
+}
+
+impl From<Diagnostics> for CommandError {
+    fn from(d: Diagnostics) -> Self {
+        let n = d.0.len();
+        CommandError::Invalid(format!(
+            "{d}\n{n} error{} in rules or configuration",
+            if n == 1 { "" } else { "s" }
+        ))
+    }
+}
+
+/// Runs one command. `Ok(false)`: it ran, and the gate failed.
+pub fn run(cli: Cli) -> Result<bool, CommandError> {
+    match cli.command {
+        Command::Audit(args) => audit(AuditRequest::resolve(args)?),
+        Command::Collect(args) => collect(args).map(|()| true),
+        Command::Rules(RulesCommand::List { rules }) => {
+            load_rules(&rules).map(|(_, _, engine)| print(&describe::rules_table(&engine)))
+        }
+        Command::Rules(RulesCommand::Check { dir }) => check_rules(&dir),
+        Command::Explain { rule_id, rules } => explain(&rule_id, &rules),
+        Command::Schema { type_name } => show_schema(type_name.as_deref()),
+        Command::IamPolicy { rules } => load_rules(&rules)
+            .map(|(_, _, engine)| print(&describe::iam_policy(&engine.required_operations()))),
+        Command::Init { path, force } => init(&path, force),
+        Command::Diff(args) => diff(&args),
+        Command::Merge { reports, output } => merge(&reports, &output),
+    }
+}
+
+fn audit(request: AuditRequest) -> Result<bool, CommandError> {
+    let inventory = match &request.input {
+        Input::Demo => demo::inventory().map_err(|e| CommandError::Invalid(e.to_string()))?,
+        Input::Inventory(path) => Inventory::from_json(&read(path)?, &path.display().to_string())
+            .map_err(|e| CommandError::Invalid(e.to_string()))?,
+        Input::Live(options) => collect_live(options)?,
+    };
+    audit::check_scope_reaches(&request.config.scope, &inventory.source.regions)
+        .map_err(CommandError::Invalid)?;
+    let now = request
+        .clock
+        .or(inventory.collected_at)
+        .unwrap_or_else(Timestamp::now);
+    let report = audit::run(&request.engine, inventory, &request.config, now);
+
+    for unused in &report.unused_waivers {
+        eprintln!(
+            "warning[unused-waiver]: {}: waiver for rule `{}` and resource `{}` matched no failing result; remove it",
+            unused.location, unused.rule, unused.resource
+        );
+    }
+    write_reports(&request.outputs, &report)?;
+
+    let blocking = gate::blocking(&report, request.gate, request.baseline.as_ref());
+    if !blocking.is_empty() {
+        let level = match request.gate.fail_on.unwrap_or(gate::DEFAULT_FAIL_ON) {
+            FailOn::Severity(s) => s.to_string(),
+            FailOn::Never => "never".into(),
+        };
+        eprintln!(
+            "backstop: gate failed: {} result{} at or above `{level}`{} (see --fail-on{})",
+            blocking.len(),
+            if blocking.len() == 1 { "" } else { "s" },
+            if request.baseline.is_some() {
+                " that are new since the baseline"
+            } else {
+                ""
+            },
+            if request.gate.allow_errors {
+                ""
+            } else {
+                " and --allow-errors"
+            }
+        );
+    }
+    Ok(blocking.is_empty())
+}
+
+fn write_reports(outputs: &Outputs, report: &Report) -> Result<(), CommandError> {
+    if let Some(path) = &outputs.junit {
+        write(path, &report::junit::render(report))?;
+    }
+    if let Some(path) = &outputs.json {
+        write(path, &report::json::render(report))?;
+    }
+    if let Some(path) = &outputs.markdown {
+        write(path, &report::markdown::render(report))?;
+    }
+    for format in &outputs.stdout {
+        print(&match *format {
+            StdoutFormat::Table { verbose, color } => {
+                report::table::render(report, &report::table::TableOptions { verbose, color })
+            }
+            StdoutFormat::Json => report::json::render(report),
+            StdoutFormat::Markdown => report::markdown::render(report),
+        });
+    }
+    Ok(())
+}
+
+fn collect_live(options: &CollectOptions) -> Result<Inventory, CommandError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CommandError::Unavailable(format!("cannot start the async runtime: {e}")))?;
+    runtime
+        .block_on(collect::collect(options))
+        .map_err(|e| CommandError::Unavailable(e.to_string()))
+}
+
+fn collect(args: CollectArgs) -> Result<(), CommandError> {
+    let config = Config::discover(args.rules.config.as_deref())?;
+    // Everything, not just what today's rules read: the saved inventory may
+    // be audited later with other rules or params.
+    let inventory = collect_live(&collect_options(
+        &args.aws,
+        &config,
+        collect::Plan::everything(),
+    ))?;
+    write(&args.output, &inventory.to_json())?;
+    eprintln!(
+        "backstop: saved {} resources ({} failed calls) to {}",
+        inventory.resources.len(),
+        inventory.errors.len(),
+        args.output.display()
+    );
+    Ok(())
+}
+
+fn check_rules(dir: &Path) -> Result<bool, CommandError> {
+    let mut rules = RuleSet::builtin()?;
+    let before = rules.rules().len();
+    rules.add_dir(dir)?;
+    print(&format!(
+        "{}: {} rule file{} OK\n",
+        dir.display(),
+        rules.rules().len() - before,
+        if rules.rules().len() - before == 1 {
+            ""
+        } else {
+            "s"
+        }
+    ));
+    Ok(true)
+}
+
+fn explain(rule_id: &str, args: &RuleArgs) -> Result<bool, CommandError> {
+    let config = Config::discover(args.config.as_deref())?;
+    let mut config_all_enabled = config.clone();
+    // Explaining a disabled rule is still useful.
+    config_all_enabled.settings.disabled.clear();
+    let (rules, engine) = audit::load_rules(&config_all_enabled, &args.rule_dirs)?;
+    match engine.rules().iter().find(|r| r.id() == rule_id) {
+        Some(rule) => Ok(print(&describe::explain(rule))),
+        None => {
+            let hint = crate::lang::diagnostic::did_you_mean(
+                rule_id,
+                rules.rules().iter().map(|r| r.id.as_str()),
+            )
+            .unwrap_or_else(|| "`backstop rules list` shows the rule ids".into());
+            Err(CommandError::Invalid(format!(
+                "unknown rule `{rule_id}`; {hint}"
+            )))
+        }
+    }
+}
+
+fn show_schema(type_name: Option<&str>) -> Result<bool, CommandError> {
+    match type_name {
+        None => Ok(print(&describe::schema(None))),
+        Some(name) => match schema::resource_type(name) {
+            Some(kind) => Ok(print(&describe::schema(Some(kind)))),
+            None => {
+                let hint = crate::lang::diagnostic::did_you_mean(
+                    name,
+                    schema::RESOURCE_TYPES.iter().map(|t| t.name),
+                )
+                .unwrap_or_else(|| "`backstop schema` lists the types".into());
+                Err(CommandError::Invalid(format!(
+                    "unknown resource type `{name}`; {hint}"
+                )))
+            }
+        },
+    }
+}
+
+fn init(path: &Path, force: bool) -> Result<bool, CommandError> {
+    if path.exists() && !force {
+        return Err(CommandError::Invalid(format!(
+            "{} already exists; pass --force to overwrite it",
+            path.display()
+        )));
+    }
+    write(path, crate::config::STARTER)?;
+    eprintln!(
+        "backstop: wrote {}; `backstop audit` reads it from this folder",
+        path.display()
+    );
+    Ok(true)
+}
+
+pub(super) fn read_report(path: &Path) -> Result<Report, CommandError> {
+    report::json::parse(&read(path)?).map_err(|e| {
+        CommandError::Invalid(format!(
+            "{}: not a backstop JSON report: {e}",
+            path.display()
+        ))
+    })
+}
+
+fn diff(args: &DiffArgs) -> Result<bool, CommandError> {
+    let diff = report::diff::Diff::between(&read_report(&args.old)?, &read_report(&args.new)?);
+    if let Some(path) = &args.json {
+        write(path, &diff.to_json())?;
+    }
+    let markdown_to_stdout = args.markdown.as_deref() == Some(Path::new("-"));
+    if let Some(path) = args.markdown.as_deref().filter(|_| !markdown_to_stdout) {
+        write(path, &diff.to_markdown())?;
+    }
+    let text = match (markdown_to_stdout, args.format) {
+        (true, _) | (false, Format::Markdown) => diff.to_markdown(),
+        (false, Format::Json) => diff.to_json(),
+        (false, Format::Table) => diff.to_text(),
+    };
+    Ok(print(&text))
+}
+
+fn merge(inputs: &[PathBuf], output: &Path) -> Result<bool, CommandError> {
+    let reports = inputs
+        .iter()
+        .map(|p| read_report(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let merged = report::diff::merge(&reports);
+    write(output, &report::json::render(&merged))?;
+    eprintln!(
+        "backstop: merged {} reports ({} results) into {}",
+        reports.len(),
+        merged.results.len(),
+        output.display()
+    );
+    Ok(true)
+}
+
+/// Reads an inventory or JSON report: a regular file, at most
+/// [`input::DATA_FILE_LIMIT`] bytes.
+fn read(path: &Path) -> Result<String, CommandError> {
+    input::read_text(path, input::DATA_FILE_LIMIT).map_err(|e| {
+        CommandError::Invalid(match e.position() {
+            Some((line, col)) => format!("{}:{line}:{col}: cannot read: {e}", path.display()),
+            None => format!("cannot read {}: {e}", path.display()),
+        })
+    })
+}
+
+fn write(path: &Path, text: &str) -> Result<(), CommandError> {
+    std::fs::write(path, text)
+        .map_err(|e| CommandError::Invalid(format!("cannot write {}: {e}", path.display())))
+}
+
+/// Prints to stdout; a closed pipe (`| head`) is not an error.
+fn print(text: &str) -> bool {
+    let _ = std::io::stdout().write_all(text.as_bytes());
+    true
+}

@@ -1,0 +1,201 @@
+//! The command line: its flags (clap), how they and `backstop.yaml` are
+//! settled into one request, and the commands that run it. `main.rs` only
+//! parses, calls [`run`] and maps the outcome to an exit status.
+
+mod commands;
+mod request;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use jiff::Timestamp;
+
+use crate::config::FailOn;
+
+pub use commands::{CommandError, EXIT_GATE_FAILED, EXIT_INVALID, EXIT_UNAVAILABLE, run};
+pub use request::{AuditRequest, Input, Outputs, StdoutFormat};
+
+#[derive(Parser)]
+#[command(
+    name = "backstop",
+    version,
+    about = "Audits the backup and disaster-recovery posture of an AWS account"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Evaluate the rules against live AWS, a saved inventory, or the demo account.
+    Audit(AuditArgs),
+    /// Read the live account and save the inventory for a later `audit --inventory`.
+    Collect(CollectArgs),
+    /// List or check rules.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+    /// Explain a rule: what it checks, why, and how to fix a failure.
+    Explain {
+        rule_id: String,
+        #[command(flatten)]
+        rules: RuleArgs,
+    },
+    /// List the resource types, or the attributes of one type.
+    Schema {
+        /// A resource type, e.g. aws.rds.db_instance.
+        #[arg(value_name = "TYPE")]
+        type_name: Option<String>,
+    },
+    /// Print the least-privilege IAM policy for the enabled rules.
+    IamPolicy {
+        #[command(flatten)]
+        rules: RuleArgs,
+    },
+    /// Write a commented starter backstop.yaml.
+    Init {
+        /// Where to write it.
+        #[arg(default_value = "backstop.yaml")]
+        path: PathBuf,
+        /// Overwrite an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Compare two JSON reports: newly failing, fixed, still failing, appeared, disappeared.
+    Diff(DiffArgs),
+    /// Combine JSON reports (several accounts or regions) into one.
+    Merge {
+        /// The reports to combine.
+        #[arg(required = true, num_args = 2..)]
+        reports: Vec<PathBuf>,
+        /// Where to write the combined JSON report.
+        #[arg(long, short, value_name = "FILE")]
+        output: PathBuf,
+    },
+}
+
+#[derive(Args)]
+pub struct DiffArgs {
+    /// Last week's JSON report.
+    pub old: PathBuf,
+    /// This week's JSON report.
+    pub new: PathBuf,
+    /// What to print on stdout.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+    /// Also write the diff as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Also write the diff as Markdown (`-` for stdout instead of --format).
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+pub enum RulesCommand {
+    /// List the enabled rules.
+    List {
+        #[command(flatten)]
+        rules: RuleArgs,
+    },
+    /// Validate the rule files in DIR (together with the built-in pack).
+    Check { dir: PathBuf },
+}
+
+#[derive(Args)]
+pub struct RuleArgs {
+    /// Configuration file [default: ./backstop.yaml when present].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// An extra folder of rule files (repeatable).
+    #[arg(long = "rules", value_name = "DIR")]
+    pub rule_dirs: Vec<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct AwsArgs {
+    /// Regions to audit, comma-separated [default: the config's, else the AWS profile's].
+    #[arg(long, value_delimiter = ',', value_name = "R,..", value_parser = parse_region)]
+    pub regions: Vec<String>,
+    /// AWS named profile.
+    #[arg(long, value_name = "P")]
+    pub profile: Option<String>,
+    /// Most per-resource AWS calls in flight at once.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
+    /// Time limit of one AWS call including retries, in seconds.
+    #[arg(long, default_value_t = 30, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: u64,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Markdown,
+}
+
+#[derive(Args)]
+pub struct AuditArgs {
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// Audit a saved inventory instead of live AWS.
+    #[arg(long, value_name = "FILE", conflicts_with = "demo")]
+    pub inventory: Option<PathBuf>,
+    /// Audit the bundled demo account (no AWS needed).
+    #[arg(long)]
+    pub demo: bool,
+    /// Write a JUnit XML report.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Write a JSON report.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Write a Markdown report (`-` for stdout).
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+    /// What to print on stdout [default: table].
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Lowest severity that fails the gate [default: the config's, else high].
+    #[arg(long, value_name = "LEVEL", value_parser = parse_fail_on)]
+    pub fail_on: Option<FailOn>,
+    /// `error` results (unreadable resources) do not fail the gate.
+    #[arg(long)]
+    pub allow_errors: bool,
+    /// A previous JSON report: only results not already failing in it can fail the gate.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// The audit clock, RFC 3339 [default: the inventory's collection time, else now].
+    #[arg(long, value_name = "RFC3339", value_parser = parse_timestamp)]
+    pub now: Option<Timestamp>,
+    /// Show passing and waived results in the table too.
+    #[arg(long, short)]
+    pub verbose: bool,
+}
+
+#[derive(Args)]
+pub struct CollectArgs {
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// Where to write the inventory JSON.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: PathBuf,
+}
+
+fn parse_region(s: &str) -> Result<String, String> {
+    crate::config::check_region(s).map(|()| s.to_string())
+}
+
+fn parse_fail_on(s: &str) -> Result<FailOn, String> {
+    s.parse()
+}
+
+fn parse_timestamp(s: &str) -> Result<Timestamp, String> {
+    s.parse::<Timestamp>()
+        .map_err(|e| format!("expected an RFC 3339 time like 2026-11-27T09:00:00Z ({e})"))
+}
