@@ -12,7 +12,8 @@ use backstop::config::{Config, FailOn};
 use backstop::gate::{self, GateOptions};
 use backstop::lang::Diagnostics;
 use backstop::model::{Inventory, schema};
-use backstop::report::{self, Report};
+use backstop::render;
+use backstop::report::{self, Diff, Report};
 use backstop::rules::RuleSet;
 use backstop::{audit, collect, demo, describe, input};
 
@@ -337,13 +338,13 @@ fn run_audit(args: AuditArgs) -> Result<bool, Failure> {
 fn write_reports(args: &AuditArgs, report: &Report) -> Result<(), Failure> {
     let markdown_to_stdout = args.markdown.as_deref() == Some(Path::new("-"));
     if let Some(path) = &args.junit {
-        write(path, &report::junit::render(report))?;
+        write(path, &render::junit::render(report))?;
     }
     if let Some(path) = &args.json {
-        write(path, &report::json::render(report))?;
+        write(path, &render::json::render(report))?;
     }
     if let Some(path) = args.markdown.as_deref().filter(|_| !markdown_to_stdout) {
-        write(path, &report::markdown::render(report))?;
+        write(path, &render::markdown::render(report))?;
     }
     let format = match (args.format, markdown_to_stdout) {
         (Some(f), _) => Some(f),
@@ -351,24 +352,24 @@ fn write_reports(args: &AuditArgs, report: &Report) -> Result<(), Failure> {
         (None, false) => Some(Format::Table),
     };
     if markdown_to_stdout {
-        print(&report::markdown::render(report));
+        print(&render::markdown::render(report));
     }
     match format {
         Some(Format::Table) => {
             let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-            print(&report::table::render(
+            print(&render::table::render(
                 report,
-                &report::table::TableOptions {
+                &render::table::TableOptions {
                     verbose: args.verbose,
                     color,
                 },
             ));
         }
         Some(Format::Json) => {
-            print(&report::json::render(report));
+            print(&render::json::render(report));
         }
         Some(Format::Markdown) if !markdown_to_stdout => {
-            print(&report::markdown::render(report));
+            print(&render::markdown::render(report));
         }
         Some(Format::Markdown) | None => {}
     }
@@ -493,7 +494,7 @@ fn init(path: &Path, force: bool) -> Result<bool, Failure> {
 }
 
 fn read_report(path: &Path) -> Result<Report, Failure> {
-    report::json::parse(&read(path)?).map_err(|e| {
+    render::json::parse(&read(path)?).map_err(|e| {
         Failure::Invalid(format!(
             "{}: not a backstop JSON report: {e}",
             path.display()
@@ -502,18 +503,18 @@ fn read_report(path: &Path) -> Result<Report, Failure> {
 }
 
 fn diff(args: &DiffArgs) -> Result<bool, Failure> {
-    let diff = report::diff::Diff::between(&read_report(&args.old)?, &read_report(&args.new)?);
+    let diff = Diff::between(&read_report(&args.old)?, &read_report(&args.new)?);
     if let Some(path) = &args.json {
-        write(path, &diff.to_json())?;
+        write(path, &render::diff::json(&diff))?;
     }
     let markdown_to_stdout = args.markdown.as_deref() == Some(Path::new("-"));
     if let Some(path) = args.markdown.as_deref().filter(|_| !markdown_to_stdout) {
-        write(path, &diff.to_markdown())?;
+        write(path, &render::diff::markdown(&diff))?;
     }
     let text = match (markdown_to_stdout, args.format) {
-        (true, _) | (false, Format::Markdown) => diff.to_markdown(),
-        (false, Format::Json) => diff.to_json(),
-        (false, Format::Table) => diff.to_text(),
+        (true, _) | (false, Format::Markdown) => render::diff::markdown(&diff),
+        (false, Format::Json) => render::diff::json(&diff),
+        (false, Format::Table) => render::diff::text(&diff),
     };
     Ok(print(&text))
 }
@@ -523,8 +524,8 @@ fn merge(inputs: &[PathBuf], output: &Path) -> Result<bool, Failure> {
         .iter()
         .map(|p| read_report(p))
         .collect::<Result<Vec<_>, _>>()?;
-    let merged = report::diff::merge(&reports);
-    write(output, &report::json::render(&merged))?;
+    let merged = report::merge(&reports);
+    write(output, &render::json::render(&merged))?;
     eprintln!(
         "backstop: merged {} reports ({} results) into {}",
         reports.len(),
