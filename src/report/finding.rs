@@ -62,8 +62,8 @@ impl Finding {
 /// the ARN is empty on a result for a resource that could not be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct FindingKey<'a> {
-    // The derived order follows the field order; a merged report lists
-    // results that tie on everything else in it.
+    // The derived order follows the field order. `merge` hands results to
+    // `Report::new` in this order, and its stable sort keeps it for ties.
     pub rule: &'a str,
     pub resource_type: &'a str,
     pub account: &'a str,
@@ -104,6 +104,77 @@ impl WaiverNote {
             format!("{head}: {}", self.reason)
         } else {
             format!("{head}: {} ({})", self.reason, details.join(", "))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding() -> Finding {
+        Finding {
+            rule: "rds-backup-retention".into(),
+            title: "Backups kept long enough".into(),
+            severity: Severity::High,
+            category: "retention".into(),
+            status: Status::Fail,
+            message: "backup_retention_period is 1".into(),
+            remediation: "Raise it".into(),
+            resource: ResourceRef {
+                kind: "db_instance".into(),
+                id: "orders".into(),
+                arn: "arn:aws:rds:eu-west-1:111122223333:db:orders".into(),
+                region: "eu-west-1".into(),
+                account: "111122223333".into(),
+            },
+            waiver: None,
+        }
+    }
+
+    #[test]
+    fn key_is_the_rule_and_the_resource() {
+        let f = finding();
+        assert_eq!(
+            f.key(),
+            FindingKey {
+                rule: "rds-backup-retention",
+                resource_type: "db_instance",
+                account: "111122223333",
+                region: "eu-west-1",
+                id: "orders",
+            }
+        );
+    }
+
+    #[test]
+    fn key_ignores_what_may_change_between_runs() {
+        let before = finding();
+        let mut after = finding();
+        after.title = "Renamed".into();
+        after.severity = Severity::Low;
+        after.category = "availability".into();
+        after.status = Status::Error;
+        after.message = "could not read backup_retention_period".into();
+        after.remediation = String::new();
+        after.resource.arn = String::new();
+        assert_eq!(before.key(), after.key());
+    }
+
+    #[test]
+    fn key_tells_resources_apart() {
+        let base = finding();
+        let changes: [fn(&mut Finding); 5] = [
+            |f| f.rule = "rds-deletion-protection".into(),
+            |f| f.resource.kind = "db_cluster".into(),
+            |f| f.resource.account = "444455556666".into(),
+            |f| f.resource.region = "us-east-1".into(),
+            |f| f.resource.id = "billing".into(),
+        ];
+        for change in changes {
+            let mut other = finding();
+            change(&mut other);
+            assert_ne!(base.key(), other.key(), "{other:?}");
         }
     }
 }
