@@ -9,9 +9,8 @@ use jiff::tz::TimeZone;
 use crate::config::{Config, Filter, ResourceFacts, Scope, Waiver};
 use crate::lang::Diagnostics;
 use crate::model::{CollectionError, Inventory, Resource, schema};
-use crate::report::{Report, Summary, UnusedWaiver, WaiverNote};
+use crate::report::{Report, Status, Summary, UnusedWaiver, WaiverNote};
 use crate::rules::{Engine, RuleSet};
-use crate::verdict::Status;
 
 /// Loads the built-in pack plus the config's and the command line's rule
 /// folders, checks the config's rule ids, and compiles the enabled rules.

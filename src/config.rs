@@ -11,8 +11,8 @@ use jiff::civil::Date;
 use crate::lang::diagnostic::did_you_mean;
 use crate::lang::yaml::{self, Mark, Node};
 use crate::lang::{Code, Diagnostic, Diagnostics, duration};
+use crate::report::Severity;
 use crate::rules::{ParamValue, RuleSet, Settings};
-use crate::verdict::Severity;
 
 /// The file looked for in the working directory when `--config` is not given.
 pub const DEFAULT_FILE: &str = "backstop.yaml";

@@ -3,8 +3,7 @@
 use std::collections::BTreeSet;
 
 use crate::config::FailOn;
-use crate::report::{Finding, Report};
-use crate::verdict::Status;
+use crate::report::{Finding, Report, Severity, Status};
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct GateOptions {
@@ -14,7 +13,7 @@ pub struct GateOptions {
 }
 
 /// The gate's threshold when neither the command line nor the config sets one.
-pub const DEFAULT_FAIL_ON: FailOn = FailOn::Severity(crate::verdict::Severity::High);
+pub const DEFAULT_FAIL_ON: FailOn = FailOn::Severity(Severity::High);
 
 /// The results that fail the gate: fails (and errors, unless allowed) at or
 /// above the threshold, and, with a baseline, only those not already known
@@ -35,8 +34,8 @@ pub fn blocking<'a>(
         .map(|b| {
             b.results
                 .iter()
-                .filter(|f| matches!(f.status, Status::Fail | Status::Error))
-                .map(|f| (identity(f), f.status))
+                .filter(|f| f.status.is_failing())
+                .map(|f| (f.key(), f.status))
                 .collect()
         })
         .unwrap_or_default();
@@ -49,17 +48,6 @@ pub fn blocking<'a>(
             Status::Pass | Status::Waived => false,
         })
         .filter(|f| f.severity.at_least(threshold))
-        .filter(|f| !known.contains(&(identity(f), f.status)))
+        .filter(|f| !known.contains(&(f.key(), f.status)))
         .collect()
-}
-
-/// What makes two results "the same finding" across runs.
-pub fn identity(f: &Finding) -> (String, String, String, String, String) {
-    (
-        f.rule.clone(),
-        f.resource.kind.clone(),
-        f.resource.account.clone(),
-        f.resource.region.clone(),
-        f.resource.id.clone(),
-    )
 }

@@ -10,6 +10,6 @@ pub mod gate;
 pub mod input;
 pub mod lang;
 pub mod model;
+pub mod render;
 pub mod report;
 pub mod rules;
-pub mod verdict;

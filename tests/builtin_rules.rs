@@ -8,8 +8,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use backstop::lang::yaml;
 use backstop::model::schema;
 use backstop::model::{Inventory, Resource, Value};
+use backstop::report::Status;
 use backstop::rules::{Engine, ParamValue, RuleSet, Settings};
-use backstop::verdict::Status;
 use jiff::{SignedDuration, Timestamp};
 
 const NOW: &str = "2026-03-01T12:00:00Z";
@@ -1647,7 +1647,7 @@ fn unreadable_named_resources_are_judged_by_name_where_possible() {
             .results
             .iter()
             .filter(|f| f.resource.id == id)
-            .inspect(|f| assert_eq!(f.status, backstop::verdict::Status::Error))
+            .inspect(|f| assert_eq!(f.status, backstop::report::Status::Error))
             .map(|f| f.rule.as_str())
             .collect();
         rules.sort();

@@ -6,8 +6,8 @@ use std::process::{Command, Output};
 use backstop::audit;
 use backstop::config::{Config, FailOn};
 use backstop::gate::{self, GateOptions};
-use backstop::report::{Finding, Report, diff};
-use backstop::verdict::{Severity, Status};
+use backstop::render;
+use backstop::report::{self, Diff, Finding, Report, Severity, Status};
 
 fn parse(text: &str) -> Result<Config, String> {
     Config::parse("backstop.yaml", text, Path::new("/cfg")).map_err(|d| d.to_string())
@@ -353,7 +353,7 @@ fn waivers_apply_expire_and_go_unused() {
     assert_eq!(report.summary.waived, 1);
 
     // JUnit shows the waived result as skipped with reason and expiry.
-    let xml = backstop::report::junit::render(&report);
+    let xml = render::junit::render(&report);
     assert!(xml.contains("waived: staging tolerates downtime"), "{xml}");
     assert!(xml.contains("2026-12-31"), "{xml}");
 }
@@ -626,7 +626,7 @@ fn diff_sorts_changes() {
         ],
         DEMO_NOW,
     );
-    let d = diff::Diff::between(&old, &new);
+    let d = Diff::between(&old, &new);
     let ids = |v: &[Finding]| v.iter().map(|f| f.resource.id.clone()).collect::<Vec<_>>();
     assert_eq!(ids(&d.newly_failing), ["new-db", "worse-db"]);
     assert_eq!(ids(&d.fixed), ["fixed-db"]);
@@ -642,17 +642,17 @@ fn diff_sorts_changes() {
             .collect::<Vec<_>>(),
         ["gone-db"]
     );
-    let md = d.to_markdown();
+    let md = render::diff::markdown(&d);
     assert!(md.contains("## Newly failing (2)"), "{md}");
     assert!(md.contains("- [x] **r**"), "{md}");
-    let text = d.to_text();
+    let text = render::diff::text(&d);
     assert!(
         text.contains(
             "2 newly failing, 1 fixed, 1 still failing, 1 resources appeared, 1 disappeared"
         ),
         "{text}"
     );
-    let back: diff::Diff = serde_json::from_str(&d.to_json()).unwrap();
+    let back: Diff = serde_json::from_str(&render::diff::json(&d)).unwrap();
     assert_eq!(back, d);
 }
 
@@ -677,7 +677,7 @@ fn merge_combines_accounts_and_deduplicates() {
     );
     b.source.account = Some("222222222222".into());
     b.source.regions = vec!["us-east-1".into()];
-    let merged = diff::merge(&[b.clone(), a.clone()]);
+    let merged = report::merge(&[b.clone(), a.clone()]);
     assert_eq!(merged.results.len(), 3);
     assert_eq!(
         merged
@@ -699,8 +699,8 @@ fn merge_combines_accounts_and_deduplicates() {
     let dir = tempfile::tempdir().unwrap();
     let pa = dir.path().join("a.json");
     let pb = dir.path().join("b.json");
-    std::fs::write(&pa, backstop::report::json::render(&a)).unwrap();
-    std::fs::write(&pb, backstop::report::json::render(&b)).unwrap();
+    std::fs::write(&pa, render::json::render(&a)).unwrap();
+    std::fs::write(&pb, render::json::render(&b)).unwrap();
     let out = run_in(dir.path(), &["merge", "a.json", "b.json", "-o", "all.json"]);
     assert_eq!(
         out.status.code(),
@@ -708,10 +708,8 @@ fn merge_combines_accounts_and_deduplicates() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let all = backstop::report::json::parse(
-        &std::fs::read_to_string(dir.path().join("all.json")).unwrap(),
-    )
-    .unwrap();
+    let all = render::json::parse(&std::fs::read_to_string(dir.path().join("all.json")).unwrap())
+        .unwrap();
     assert_eq!(all.results.len(), 3);
     let out = run_in(
         dir.path(),

@@ -12,8 +12,8 @@ use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use backstop::model::ResourceRef;
-use backstop::report::{Finding, Report, diff, json};
-use backstop::verdict::{Severity, Status};
+use backstop::render::{self, json};
+use backstop::report::{Diff, Finding, Report, Severity, Status};
 
 /// Longest any run here may take; they all answer in well under a second.
 const TIME_LIMIT: Duration = Duration::from_secs(30);
@@ -321,7 +321,7 @@ fn report(results: Vec<Finding>, at: &str) -> Report {
 /// Old: the hostile resource fails, and another one (which disappears).
 /// New: the hostile one still fails under a second rule it newly fails,
 /// passes the first, and a second hostile resource appears.
-fn hostile_diff() -> diff::Diff {
+fn hostile_diff() -> Diff {
     let mut gone = hostile_finding(Status::Fail);
     gone.resource.id = format!("gone{HOSTILE}");
     gone.rule = "other".to_string();
@@ -337,7 +337,7 @@ fn hostile_diff() -> diff::Diff {
         vec![hostile_finding(Status::Pass), newly, appeared],
         "2026-11-27T09:00:00Z",
     );
-    let d = diff::Diff::between(&old, &new);
+    let d = Diff::between(&old, &new);
     assert_eq!(
         (
             d.newly_failing.len(),
@@ -358,7 +358,7 @@ fn no_controls(text: &str) {
 
 #[test]
 fn diff_text_keeps_hostile_names_on_one_line_without_controls() {
-    let text = hostile_diff().to_text();
+    let text = render::diff::text(&hostile_diff());
     no_controls(&text);
     for line in text.lines() {
         let forged = line.trim_start();
@@ -375,7 +375,7 @@ fn diff_text_keeps_hostile_names_on_one_line_without_controls() {
 
 #[test]
 fn diff_markdown_keeps_hostile_names_inert() {
-    let text = hostile_diff().to_markdown();
+    let text = render::diff::markdown(&hostile_diff());
     no_controls(&text);
     assert!(!text.contains('<'), "no raw HTML:\n{text}");
     assert!(!text.contains("@org"), "no @mention:\n{text}");
@@ -421,10 +421,10 @@ fn no_raw_c0(text: &str) {
 #[test]
 fn diff_json_round_trips_hostile_names_escaped() {
     let d = hostile_diff();
-    let text = d.to_json();
+    let text = render::diff::json(&d);
     no_raw_c0(&text);
     assert!(text.contains(r"\u001b[31m"), "{text}");
-    let back: diff::Diff = serde_json::from_str(&text).unwrap();
+    let back: Diff = serde_json::from_str(&text).unwrap();
     assert_eq!(back, d);
 }
 

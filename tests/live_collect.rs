@@ -14,9 +14,8 @@ use backstop::collect::{
 };
 use backstop::model::schema::{self, ops};
 use backstop::model::{CollectionError, Inventory, Resource, Value};
-use backstop::report::{Finding, Report};
+use backstop::report::{Finding, Report, Severity, Status};
 use backstop::rules::{Engine, RuleSet};
-use backstop::verdict::{Severity, Status};
 use jiff::Timestamp;
 use support::moto::{ACCOUNT, Moto, free_port};
 use support::seed::{Seed, expiry_rule};

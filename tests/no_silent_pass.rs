@@ -8,9 +8,9 @@ use std::collections::BTreeMap;
 use backstop::config::Config;
 use backstop::model::schema::{AttrType, RESOURCE_TYPES, ResourceType};
 use backstop::model::{CollectionError, Inventory, Resource, Value};
+use backstop::report::Status;
 use backstop::rules::evaluate::Target;
 use backstop::rules::{Engine, Evaluation, RuleSet, Settings};
-use backstop::verdict::Status;
 use jiff::{SignedDuration, Timestamp};
 
 const NOW: &str = "2026-03-01T12:00:00Z";

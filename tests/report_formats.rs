@@ -2,9 +2,9 @@
 //! JUnit structure and counts, JSON round trip, and hostile resource names.
 
 use backstop::model::{CollectionError, ResourceRef, Source};
-use backstop::report::table::TableOptions;
-use backstop::report::{Finding, Report, WaiverNote, json, junit, markdown, table};
-use backstop::verdict::{CATEGORIES, Severity, Status};
+use backstop::render::table::TableOptions;
+use backstop::render::{json, junit, markdown, table};
+use backstop::report::{CATEGORIES, Finding, Report, Severity, Status, WaiverNote};
 use jiff::civil::date;
 
 const HOSTILE: &str = "evil<&>\"'|*_[x](y)\n# heading\u{1b}[31mred\u{7}";

@@ -11,9 +11,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use backstop::lang::{Diagnostic, Diagnostics, yaml};
 use backstop::model::schema::{self, ops};
 use backstop::model::{CollectionError, Inventory, Resource, Value};
+use backstop::report::{Severity, Status};
 use backstop::rules::evaluate::Target;
 use backstop::rules::{Engine, ParamValue, RuleSet, Settings};
-use backstop::verdict::{Severity, Status};
 use jiff::{SignedDuration, Timestamp};
 
 // ---------------------------------------------------------------------------

@@ -14,7 +14,7 @@ use crate::lang::Diagnostics;
 use crate::model::{Inventory, schema};
 use crate::report::{self, Report};
 use crate::rules::RuleSet;
-use crate::{audit, demo, describe, input};
+use crate::{audit, demo, describe, input, render};
 
 /// Exit statuses: they are an interface, CI scripts branch on them.
 pub const EXIT_GATE_FAILED: u8 = 1;
@@ -124,21 +124,21 @@ fn audit(request: AuditRequest) -> Result<bool, CommandError> {
 
 fn write_reports(outputs: &Outputs, report: &Report) -> Result<(), CommandError> {
     if let Some(path) = &outputs.junit {
-        write(path, &report::junit::render(report))?;
+        write(path, &render::junit::render(report))?;
     }
     if let Some(path) = &outputs.json {
-        write(path, &report::json::render(report))?;
+        write(path, &render::json::render(report))?;
     }
     if let Some(path) = &outputs.markdown {
-        write(path, &report::markdown::render(report))?;
+        write(path, &render::markdown::render(report))?;
     }
     for format in &outputs.stdout {
         print(&match *format {
             StdoutFormat::Table { verbose, color } => {
-                report::table::render(report, &report::table::TableOptions { verbose, color })
+                render::table::render(report, &render::table::TableOptions { verbose, color })
             }
-            StdoutFormat::Json => report::json::render(report),
-            StdoutFormat::Markdown => report::markdown::render(report),
+            StdoutFormat::Json => render::json::render(report),
+            StdoutFormat::Markdown => render::markdown::render(report),
         });
     }
     Ok(())
@@ -246,7 +246,7 @@ fn init(path: &Path, force: bool) -> Result<bool, CommandError> {
 }
 
 pub(super) fn read_report(path: &Path) -> Result<Report, CommandError> {
-    report::json::parse(&read(path)?).map_err(|e| {
+    render::json::parse(&read(path)?).map_err(|e| {
         CommandError::Invalid(format!(
             "{}: not a backstop JSON report: {e}",
             path.display()
@@ -255,18 +255,18 @@ pub(super) fn read_report(path: &Path) -> Result<Report, CommandError> {
 }
 
 fn diff(args: &DiffArgs) -> Result<bool, CommandError> {
-    let diff = report::diff::Diff::between(&read_report(&args.old)?, &read_report(&args.new)?);
+    let diff = report::Diff::between(&read_report(&args.old)?, &read_report(&args.new)?);
     if let Some(path) = &args.json {
-        write(path, &diff.to_json())?;
+        write(path, &render::diff::json(&diff))?;
     }
     let markdown_to_stdout = args.markdown.as_deref() == Some(Path::new("-"));
     if let Some(path) = args.markdown.as_deref().filter(|_| !markdown_to_stdout) {
-        write(path, &diff.to_markdown())?;
+        write(path, &render::diff::markdown(&diff))?;
     }
     let text = match (markdown_to_stdout, args.format) {
-        (true, _) | (false, Format::Markdown) => diff.to_markdown(),
-        (false, Format::Json) => diff.to_json(),
-        (false, Format::Table) => diff.to_text(),
+        (true, _) | (false, Format::Markdown) => render::diff::markdown(&diff),
+        (false, Format::Json) => render::diff::json(&diff),
+        (false, Format::Table) => render::diff::text(&diff),
     };
     Ok(print(&text))
 }
@@ -276,8 +276,8 @@ fn merge(inputs: &[PathBuf], output: &Path) -> Result<bool, CommandError> {
         .iter()
         .map(|p| read_report(p))
         .collect::<Result<Vec<_>, _>>()?;
-    let merged = report::diff::merge(&reports);
-    write(output, &report::json::render(&merged))?;
+    let merged = report::merge(&reports);
+    write(output, &render::json::render(&merged))?;
     eprintln!(
         "backstop: merged {} reports ({} results) into {}",
         reports.len(),

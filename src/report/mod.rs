@@ -1,22 +1,29 @@
-//! The report: every verdict of one audit, and its renderings.
+//! The report: every verdict of one audit, and what can be computed from
+//! reports alone (the week-over-week [`Diff`], the [`merge`] of several).
 //!
-//! One file per output format; each takes a [`Report`] and returns text.
+//! Data only: turning a report into text is the renderers' business, and
+//! judging it is the gate's, so nothing here knows about either.
 
-pub mod diff;
-mod escape;
-pub mod json;
-pub mod junit;
-pub mod markdown;
-pub mod table;
+mod category;
+mod diff;
+mod finding;
+mod merge;
+mod severity;
+mod status;
 
-use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::model::{CollectionError, ResourceRef, Source};
-use crate::verdict::{Severity, Status, category_rank};
+use crate::model::{CollectionError, Source};
+
+pub use category::{CATEGORIES, category_heading, category_rank};
+pub use diff::{DIFF_SCHEMA, Diff};
+pub use finding::{Finding, FindingKey, WaiverNote};
+pub use merge::merge;
+pub use severity::Severity;
+pub use status::Status;
 
 pub const REPORT_SCHEMA: &str = "backstop.report/v1";
 
@@ -113,80 +120,6 @@ impl Summary {
             .collect();
         categories.sort_by_key(|(id, _)| (category_rank(id), *id));
         categories
-    }
-}
-
-/// One rule's verdict on one resource.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Finding {
-    pub rule: String,
-    pub title: String,
-    pub severity: Severity,
-    pub category: String,
-    pub status: Status,
-    /// Why: the failed assertion, or the call that could not be made.
-    pub message: String,
-    /// What to do, with the resource's id filled in; empty on a pass.
-    pub remediation: String,
-    pub resource: ResourceRef,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub waiver: Option<WaiverNote>,
-}
-
-impl Finding {
-    /// The order in which reports list findings: what needs action first
-    /// (fail, error, waived, pass), the worst severity first, then by rule and
-    /// resource so that the output is stable.
-    pub fn action_order(&self, other: &Finding) -> Ordering {
-        (self.status, self.severity, &self.rule, &self.resource).cmp(&(
-            other.status,
-            other.severity,
-            &other.rule,
-            &other.resource,
-        ))
-    }
-
-    /// True for the one `error` a rule gets when a listing failed: it stands
-    /// for every resource of the type in its region, so its id is `*`.
-    pub fn covers_whole_listing(&self) -> bool {
-        self.resource.id == "*"
-    }
-}
-
-/// The waiver behind a `waived` status, or one that has expired.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct WaiverNote {
-    pub reason: String,
-    #[serde(default)]
-    pub owner: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expires: Option<jiff::civil::Date>,
-    /// True when the waiver has expired and no longer applies.
-    #[serde(default)]
-    pub expired: bool,
-}
-
-impl WaiverNote {
-    /// One line for reports: `waived: REASON (OWNER, expires DATE)`, or
-    /// `waiver expired DATE: REASON (OWNER)`. Not escaped.
-    pub fn describe(&self) -> String {
-        let mut details = Vec::new();
-        if !self.owner.is_empty() {
-            details.push(self.owner.clone());
-        }
-        let head = match (self.expired, self.expires) {
-            (true, Some(date)) => format!("waiver expired {date}"),
-            (true, None) => "waiver expired".to_string(),
-            (false, expires) => {
-                details.extend(expires.map(|date| format!("expires {date}")));
-                "waived".to_string()
-            }
-        };
-        if details.is_empty() {
-            format!("{head}: {}", self.reason)
-        } else {
-            format!("{head}: {} ({})", self.reason, details.join(", "))
-        }
     }
 }
 

@@ -6,7 +6,7 @@ use super::condition::ParamValue;
 use crate::lang::diagnostic::{Code, Diagnostic, did_you_mean};
 use crate::lang::yaml::{self, Mark, Node};
 use crate::model::schema::{self, RESOURCE_TYPES, ResourceType};
-use crate::verdict::{CATEGORIES, Severity};
+use crate::report::{CATEGORIES, Severity};
 
 const FIELDS: &[&str] = &[
     "id",

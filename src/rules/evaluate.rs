@@ -8,8 +8,7 @@ use super::condition::{Condition, Env, Truth};
 use super::definition::RuleDef;
 use crate::model::schema::{self, Operation};
 use crate::model::{CollectionError, Inventory, ResourceRef};
-use crate::report::{Finding, Report};
-use crate::verdict::{Severity, Status};
+use crate::report::{Finding, Report, Severity, Status};
 
 /// How an `error` that no failed call explains begins: facts it needs are
 /// unknown.

@@ -16,7 +16,7 @@ use crate::lang::diagnostic;
 use crate::lang::yaml;
 use crate::lang::{Code, Diagnostic, Diagnostics};
 use crate::model::schema;
-use crate::verdict::Severity;
+use crate::report::Severity;
 use condition::Compiler;
 
 /// The built-in rule pack, embedded at build time: (path, text).

@@ -9,8 +9,7 @@
 use std::fmt::Write as _;
 
 use super::escape::{markdown, markdown_code};
-use super::{Finding, Report};
-use crate::verdict::{Severity, Status, category_heading};
+use crate::report::{Finding, Report, Severity, Status, category_heading};
 
 pub fn render(report: &Report) -> String {
     let mut out = String::new();

@@ -10,8 +10,7 @@ use std::collections::BTreeMap;
 use quick_junit::{NonSuccessKind, Property, TestCase, TestCaseStatus, TestSuite};
 
 use super::escape::{multi_line, one_line};
-use super::{Finding, Report};
-use crate::verdict::Status;
+use crate::report::{Finding, Report, Status};
 
 pub fn render(report: &Report) -> String {
     let mut by_rule: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();

@@ -5,7 +5,7 @@
 use serde::Deserialize;
 use serde::de::Error as _;
 
-use super::{REPORT_SCHEMA, Report};
+use crate::report::{REPORT_SCHEMA, Report};
 
 pub fn render(report: &Report) -> String {
     // Every field is a string, number, list or string-keyed map: nothing

@@ -10,8 +10,7 @@ use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Cell, CellAlignment, Color, ContentArrangement, Table};
 
 use super::escape::one_line;
-use super::{Finding, Report};
-use crate::verdict::{Status, category_heading};
+use crate::report::{Finding, Report, Status, category_heading};
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct TableOptions {
@@ -27,7 +26,7 @@ pub fn render(report: &Report, options: &TableOptions) -> String {
     let mut shown: Vec<&Finding> = report
         .results
         .iter()
-        .filter(|f| options.verbose || matches!(f.status, Status::Fail | Status::Error))
+        .filter(|f| options.verbose || f.status.is_failing())
         .collect();
     shown.sort_by(|a, b| a.action_order(b));
     if shown.is_empty() {

@@ -1,0 +1,180 @@
+//! One rule's verdict on one resource, and what identifies it across runs.
+
+use std::cmp::Ordering;
+
+use serde::{Deserialize, Serialize};
+
+use super::{Severity, Status};
+use crate::model::ResourceRef;
+
+/// One rule's verdict on one resource.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    pub rule: String,
+    pub title: String,
+    pub severity: Severity,
+    pub category: String,
+    pub status: Status,
+    /// Why: the failed assertion, or the call that could not be made.
+    pub message: String,
+    /// What to do, with the resource's id filled in; empty on a pass.
+    pub remediation: String,
+    pub resource: ResourceRef,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiver: Option<WaiverNote>,
+}
+
+impl Finding {
+    /// The order in which reports list findings: what needs action first
+    /// (fail, error, waived, pass), the worst severity first, then by rule and
+    /// resource so that the output is stable.
+    pub fn action_order(&self, other: &Finding) -> Ordering {
+        (self.status, self.severity, &self.rule, &self.resource).cmp(&(
+            other.status,
+            other.severity,
+            &other.rule,
+            &other.resource,
+        ))
+    }
+
+    /// True for the one `error` a rule gets when a listing failed: it stands
+    /// for every resource of the type in its region, so its id is `*`.
+    pub fn covers_whole_listing(&self) -> bool {
+        self.resource.id == "*"
+    }
+
+    /// Which finding this is, for matching it across runs and reports.
+    pub fn key(&self) -> FindingKey<'_> {
+        FindingKey {
+            rule: &self.rule,
+            resource_type: &self.resource.kind,
+            account: &self.resource.account,
+            region: &self.resource.region,
+            id: &self.resource.id,
+        }
+    }
+}
+
+/// What makes two results "the same finding" across runs: the rule and the
+/// resource it judged. The baseline gate, the diff and the merge all match
+/// findings by it. Everything else may change between runs: the message and
+/// status with the facts, the title and severity with the rule files, and
+/// the ARN is empty on a result for a resource that could not be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FindingKey<'a> {
+    // The derived order follows the field order. `merge` hands results to
+    // `Report::new` in this order, and its stable sort keeps it for ties.
+    pub rule: &'a str,
+    pub resource_type: &'a str,
+    pub account: &'a str,
+    pub region: &'a str,
+    pub id: &'a str,
+}
+
+/// The waiver behind a `waived` status, or one that has expired.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaiverNote {
+    pub reason: String,
+    #[serde(default)]
+    pub owner: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<jiff::civil::Date>,
+    /// True when the waiver has expired and no longer applies.
+    #[serde(default)]
+    pub expired: bool,
+}
+
+impl WaiverNote {
+    /// One line for reports: `waived: REASON (OWNER, expires DATE)`, or
+    /// `waiver expired DATE: REASON (OWNER)`. Not escaped.
+    pub fn describe(&self) -> String {
+        let mut details = Vec::new();
+        if !self.owner.is_empty() {
+            details.push(self.owner.clone());
+        }
+        let head = match (self.expired, self.expires) {
+            (true, Some(date)) => format!("waiver expired {date}"),
+            (true, None) => "waiver expired".to_string(),
+            (false, expires) => {
+                details.extend(expires.map(|date| format!("expires {date}")));
+                "waived".to_string()
+            }
+        };
+        if details.is_empty() {
+            format!("{head}: {}", self.reason)
+        } else {
+            format!("{head}: {} ({})", self.reason, details.join(", "))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding() -> Finding {
+        Finding {
+            rule: "rds-backup-retention".into(),
+            title: "Backups kept long enough".into(),
+            severity: Severity::High,
+            category: "retention".into(),
+            status: Status::Fail,
+            message: "backup_retention_period is 1".into(),
+            remediation: "Raise it".into(),
+            resource: ResourceRef {
+                kind: "db_instance".into(),
+                id: "orders".into(),
+                arn: "arn:aws:rds:eu-west-1:111122223333:db:orders".into(),
+                region: "eu-west-1".into(),
+                account: "111122223333".into(),
+            },
+            waiver: None,
+        }
+    }
+
+    #[test]
+    fn key_is_the_rule_and_the_resource() {
+        let f = finding();
+        assert_eq!(
+            f.key(),
+            FindingKey {
+                rule: "rds-backup-retention",
+                resource_type: "db_instance",
+                account: "111122223333",
+                region: "eu-west-1",
+                id: "orders",
+            }
+        );
+    }
+
+    #[test]
+    fn key_ignores_what_may_change_between_runs() {
+        let before = finding();
+        let mut after = finding();
+        after.title = "Renamed".into();
+        after.severity = Severity::Low;
+        after.category = "availability".into();
+        after.status = Status::Error;
+        after.message = "could not read backup_retention_period".into();
+        after.remediation = String::new();
+        after.resource.arn = String::new();
+        assert_eq!(before.key(), after.key());
+    }
+
+    #[test]
+    fn key_tells_resources_apart() {
+        let base = finding();
+        let changes: [fn(&mut Finding); 5] = [
+            |f| f.rule = "rds-deletion-protection".into(),
+            |f| f.resource.kind = "db_cluster".into(),
+            |f| f.resource.account = "444455556666".into(),
+            |f| f.resource.region = "us-east-1".into(),
+            |f| f.resource.id = "billing".into(),
+        ];
+        for change in changes {
+            let mut other = finding();
+            change(&mut other);
+            assert_ne!(base.key(), other.key(), "{other:?}");
+        }
+    }
+}
