@@ -5,15 +5,24 @@ use std::collections::BTreeSet;
 use crate::config::FailOn;
 use crate::report::{Finding, Report, Severity, Status};
 
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct GateOptions {
-    pub fail_on: Option<FailOn>,
+    pub fail_on: FailOn,
     /// `error` results do not count (they still show in the reports).
     pub allow_errors: bool,
 }
 
 /// The gate's threshold when neither the command line nor the config sets one.
 pub const DEFAULT_FAIL_ON: FailOn = FailOn::Severity(Severity::High);
+
+impl Default for GateOptions {
+    fn default() -> Self {
+        GateOptions {
+            fail_on: DEFAULT_FAIL_ON,
+            allow_errors: false,
+        }
+    }
+}
 
 /// The results that fail the gate: fails (and errors, unless allowed) at or
 /// above the threshold, and, with a baseline, only those not already known
@@ -26,7 +35,7 @@ pub fn blocking<'a>(
     options: GateOptions,
     baseline: Option<&Report>,
 ) -> Vec<&'a Finding> {
-    let threshold = match options.fail_on.unwrap_or(DEFAULT_FAIL_ON) {
+    let threshold = match options.fail_on {
         FailOn::Never => return Vec::new(),
         FailOn::Severity(s) => s,
     };

@@ -397,7 +397,7 @@ fn gate_levels_errors_and_baseline() {
         gate::blocking(
             &report,
             GateOptions {
-                fail_on: Some(fail_on.parse().unwrap()),
+                fail_on: fail_on.parse().unwrap(),
                 allow_errors,
             },
             baseline,

@@ -99,7 +99,7 @@ fn audit(request: AuditRequest) -> Result<bool, CommandError> {
 
     let blocking = gate::blocking(&report, request.gate, request.baseline.as_ref());
     if !blocking.is_empty() {
-        let level = match request.gate.fail_on.unwrap_or(gate::DEFAULT_FAIL_ON) {
+        let level = match request.gate.fail_on {
             FailOn::Severity(s) => s.to_string(),
             FailOn::Never => "never".into(),
         };

@@ -100,7 +100,7 @@ impl AuditRequest {
             Input::Live(collect_options(&args.aws, &config, plan))
         };
         let gate = GateOptions {
-            fail_on: Some(args.fail_on.or(config.fail_on).unwrap_or(DEFAULT_FAIL_ON)),
+            fail_on: args.fail_on.or(config.fail_on).unwrap_or(DEFAULT_FAIL_ON),
             allow_errors: args.allow_errors,
         };
         Ok(AuditRequest {
