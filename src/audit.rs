@@ -416,7 +416,7 @@ pub fn apply_waivers(report: &mut Report, waivers: &[Waiver], now: Timestamp) {
     let today = now.to_zoned_datetime(TimeZone::UTC).date();
     let mut used = vec![false; waivers.len()];
     for finding in &mut report.results {
-        if !matches!(finding.status, Status::Fail | Status::Error) {
+        if !finding.status.is_failing() {
             continue;
         }
         let matching = waivers
