@@ -8,7 +8,7 @@ use jiff::Timestamp;
 use regex::Regex;
 use strum::VariantArray;
 
-use super::syntax::{Combinator, Operator, Reference};
+use super::syntax::{Combinator, Keyword, Operator, Reference};
 use super::{Common, Condition, Element, MAX_CONDITION_DEPTH, Operand, ParamValue, Subject, Test};
 use crate::lang::diagnostic::{Code, Diagnostic, did_you_mean};
 use crate::lang::duration;
@@ -82,11 +82,16 @@ impl<'a> Compiler<'a> {
         None
     }
 
+    /// Rejects with a diagnostic at `mark` in the rule's file.
+    fn error<T>(&mut self, mark: Mark, code: Code, message: impl Into<String>) -> Option<T> {
+        self.reject(self.diagnostic(mark, code, message))
+    }
+
     /// Compiles one more level of nesting, or rejects it as too deep.
     fn nested<T>(&mut self, mark: Mark, compile: impl FnOnce(&mut Self) -> Option<T>) -> Option<T> {
         if self.depth >= MAX_CONDITION_DEPTH {
             let message = format!("conditions nested deeper than {MAX_CONDITION_DEPTH} levels");
-            return self.reject(self.diagnostic(mark, Code::InvalidCondition, message));
+            return self.error(mark, Code::InvalidCondition, message);
         }
         self.depth += 1;
         let compiled = compile(self);
@@ -106,11 +111,11 @@ impl<'a> Compiler<'a> {
             ));
         };
         if entries.is_empty() {
-            return self.reject(self.diagnostic(
+            return self.error(
                 node.mark,
                 Code::InvalidCondition,
                 "a condition must not be empty",
-            ));
+            );
         }
         let mut parts = every(
             entries
@@ -126,11 +131,11 @@ impl<'a> Compiler<'a> {
 
     fn condition_entry(&mut self, key: &Node, value: &Node, scope: Scope) -> Option<Condition> {
         let Some(name) = key.text() else {
-            return self.reject(self.diagnostic(
+            return self.error(
                 key.mark,
                 Code::InvalidCondition,
                 "condition keys must be strings",
-            ));
+            );
         };
         match Combinator::parse(name) {
             Some(Combinator::Not) => self
@@ -159,7 +164,7 @@ impl<'a> Compiler<'a> {
         };
         if items.is_empty() {
             let message = format!("`{combinator}:` must not be empty");
-            return self.reject(self.diagnostic(node.mark, Code::InvalidCondition, message));
+            return self.error(node.mark, Code::InvalidCondition, message);
         }
         every(items.iter().map(|i| self.condition_in(i, scope)))
     }
@@ -226,11 +231,11 @@ impl<'a> Compiler<'a> {
     fn resource_subject(&mut self, key: &Node, name: &str) -> Option<(Subject, AttrType)> {
         if let Some(tag) = name.strip_prefix("tags.") {
             if tag.is_empty() {
-                return self.reject(self.diagnostic(
+                return self.error(
                     key.mark,
                     Code::UnknownAttribute,
                     "`tags.` needs a tag key, e.g. `tags.backup`",
-                ));
+                );
             }
             self.reads_tags = true;
             return Some((Subject::Tag(tag.to_string()), AttrType::STR));
@@ -341,7 +346,7 @@ impl<'a> Compiler<'a> {
         };
         if entries.is_empty() {
             let message = format!("`{subject}` has no operator");
-            return self.reject(self.diagnostic(node.mark, Code::InvalidCondition, message));
+            return self.error(node.mark, Code::InvalidCondition, message);
         }
         every(
             entries
@@ -353,31 +358,10 @@ impl<'a> Compiler<'a> {
     fn test(&mut self, key: &Node, operand: &Node, ty: &AttrType, subject: &str) -> Option<Test> {
         let name = key.text().unwrap_or_default();
         let Some(op) = Operator::parse(name) else {
-            let help = did_you_mean(name, Operator::names()).unwrap_or_else(|| {
-                format!(
-                    "operators: {}",
-                    Operator::names().collect::<Vec<_>>().join(", ")
-                )
-            });
-            let message = format!("unknown operator `{name}`");
-            return self.reject(
-                self.diagnostic(key.mark, Code::UnknownOperator, message)
-                    .with_help(help),
-            );
+            return self.unknown_operator(key.mark, name);
         };
         if !op.applies_to(ty) {
-            let instead = match comparison_alternatives(op, ty) {
-                [] => String::new(),
-                alternatives => {
-                    let names = alternatives.iter().map(|alt| format!("`{alt}`"));
-                    format!("; use {}", listing(names, "or"))
-                }
-            };
-            let message = format!(
-                "`{op}` does not apply to `{subject}`, which is {}{instead}",
-                article(ty.name())
-            );
-            return self.reject(self.diagnostic(key.mark, Code::TypeMismatch, message));
+            return self.inapplicable(key.mark, op, ty, subject);
         }
         match op {
             Operator::Eq
@@ -404,6 +388,40 @@ impl<'a> Compiler<'a> {
             }
             Operator::NewerThan | Operator::OlderThan => self.age(op, operand),
         }
+    }
+
+    fn unknown_operator<T>(&mut self, mark: Mark, name: &str) -> Option<T> {
+        let help = did_you_mean(name, Operator::names()).unwrap_or_else(|| {
+            let all: Vec<_> = Operator::names().collect();
+            format!("operators: {}", all.join(", "))
+        });
+        let message = format!("unknown operator `{name}`");
+        self.reject(
+            self.diagnostic(mark, Code::UnknownOperator, message)
+                .with_help(help),
+        )
+    }
+
+    /// "`gte` does not apply to `multi_az`, which is a bool".
+    fn inapplicable<T>(
+        &mut self,
+        mark: Mark,
+        op: Operator,
+        ty: &AttrType,
+        subject: &str,
+    ) -> Option<T> {
+        let instead = match comparison_alternatives(op, ty) {
+            [] => String::new(),
+            alternatives => {
+                let names = alternatives.iter().map(|alt| format!("`{alt}`"));
+                format!("; use {}", listing(names, "or"))
+            }
+        };
+        let message = format!(
+            "`{op}` does not apply to `{subject}`, which is {}{instead}",
+            article(ty.name())
+        );
+        self.error(mark, Code::TypeMismatch, message)
     }
 
     /// `in` or `not_in`.
@@ -516,21 +534,13 @@ impl<'a> Compiler<'a> {
                         let message = format!(
                             "in a list after `{op}`, all but the last item must be `$self.ATTR` references"
                         );
-                        return self.reject(self.diagnostic(
-                            item.mark,
-                            Code::TypeMismatch,
-                            message,
-                        ));
+                        return self.error(item.mark, Code::TypeMismatch, message);
                     };
                     let (subject, found) = self.resource_subject(item, attr)?;
                     if !matches!(found, AttrType::Str { .. }) {
                         let message =
                             format!("`$self.{attr}` must be a string attribute holding a duration");
-                        return self.reject(self.diagnostic(
-                            item.mark,
-                            Code::TypeMismatch,
-                            message,
-                        ));
+                        return self.error(item.mark, Code::TypeMismatch, message);
                     }
                     overrides.push(subject);
                 }
@@ -575,7 +585,7 @@ impl<'a> Compiler<'a> {
                 article(found.name()),
                 article(ty.name())
             );
-            return self.reject(self.diagnostic(node.mark, Code::TypeMismatch, message));
+            return self.error(node.mark, Code::TypeMismatch, message);
         }
         Some(Operand::OfResource(subject))
     }
@@ -599,7 +609,7 @@ impl<'a> Compiler<'a> {
                 "`$self.{attr}` cannot be used here; `$self.ATTR` is an operand of {}",
                 listing(takers, "and")
             );
-            return self.reject(self.diagnostic(node.mark, Code::InvalidOperand, message));
+            return self.error(node.mark, Code::InvalidOperand, message);
         }
         match (ty, node.scalar()) {
             (AttrType::Bool, Some(Scalar::Bool(b))) => Some(Value::Bool(b)),

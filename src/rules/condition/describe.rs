@@ -74,11 +74,7 @@ impl Condition {
     /// With an environment, `$self` operands show their values.
     fn describe_in(&self, env: Option<&Env>) -> String {
         match self {
-            Condition::All(parts) => parts
-                .iter()
-                .map(|p| p.describe_in(env))
-                .collect::<Vec<_>>()
-                .join(" and "),
+            Condition::All(parts) => conjunction(parts.iter().map(|p| p.describe_in(env))),
             Condition::Any(parts) => {
                 let inner: Vec<_> = parts
                     .iter()
@@ -96,11 +92,7 @@ impl Condition {
             Condition::Not(inner) => format!("not ({})", inner.describe_in(env)),
             Condition::Check { subject, tests } => {
                 let name = subject.name();
-                tests
-                    .iter()
-                    .map(|t| format!("{name} {}", t.describe(env)))
-                    .collect::<Vec<_>>()
-                    .join(" and ")
+                conjunction(tests.iter().map(|t| format!("{name} {}", t.describe(env))))
             }
         }
     }
@@ -185,8 +177,8 @@ impl Test {
                 operand,
             } => format!("not {}", operand.describe(Some(env))),
             Test::Length(tests) => {
-                let parts: Vec<_> = tests.iter().map(|t| t.expectation(env)).collect();
-                format!("{} {}", Operator::Length.phrase(), parts.join(" and "))
+                let parts = conjunction(tests.iter().map(|t| t.expectation(env)));
+                format!("{} {parts}", Operator::Length.phrase())
             }
             _ => self.describe(Some(env)),
         }
@@ -203,10 +195,7 @@ impl Test {
             Test::Presence(_) => words.to_string(),
             Test::Matches(re) => format!("{words} /{}/", re.as_str()),
             Test::Glob { patterns, .. } => format!("{words} {}", patterns.join(" or ")),
-            Test::Length(tests) => {
-                let parts: Vec<_> = tests.iter().map(|t| t.describe(env)).collect();
-                format!("{words} {}", parts.join(" and "))
-            }
+            Test::Length(tests) => format!("{words} {}", describe_all(tests, env)),
             Test::Quantified { element, .. } => format!("{words} {}", element.describe(env)),
             Test::Age {
                 limit, overrides, ..
@@ -246,12 +235,18 @@ impl Operand {
 impl Element {
     fn describe(&self, env: Option<&Env>) -> String {
         match self {
-            Element::Scalar(tests) => tests
-                .iter()
-                .map(|t| t.describe(env))
-                .collect::<Vec<_>>()
-                .join(" and "),
+            Element::Scalar(tests) => describe_all(tests, env),
             Element::Object(condition) => format!("where {}", condition.describe_in(env)),
         }
     }
+}
+
+/// Tests that must all hold, in words.
+fn describe_all(tests: &[Test], env: Option<&Env>) -> String {
+    conjunction(tests.iter().map(|t| t.describe(env)))
+}
+
+/// "a and b": requirements that must all hold.
+fn conjunction(parts: impl Iterator<Item = String>) -> String {
+    parts.collect::<Vec<_>>().join(" and ")
 }

@@ -1,6 +1,8 @@
 //! The words of the condition language: operators, combinators and the
 //! references an operand may make instead of being a literal.
 
+use std::str::FromStr;
+
 use strum::VariantArray;
 
 use crate::lang::yaml::Node;
@@ -44,15 +46,26 @@ pub enum Operator {
     OlderThan,
 }
 
-impl Operator {
-    pub(super) fn parse(name: &str) -> Option<Operator> {
+/// A word of the language, named after its variant.
+pub(super) trait Keyword:
+    Copy + FromStr + VariantArray + Into<&'static str> + 'static
+{
+    fn parse(name: &str) -> Option<Self> {
         name.parse().ok()
     }
 
-    pub(super) fn names() -> impl Iterator<Item = &'static str> {
-        Operator::VARIANTS.iter().map(|op| op.into())
+    /// Every name, in the variants' order: what a misspelled word is
+    /// matched against.
+    fn names() -> impl Iterator<Item = &'static str> {
+        Self::VARIANTS.iter().map(|&word| word.into())
     }
+}
 
+impl Keyword for Operator {}
+
+impl Keyword for Combinator {}
+
+impl Operator {
     pub(super) fn is_comparison(self) -> bool {
         matches!(
             self,
@@ -127,17 +140,6 @@ pub(super) enum Combinator {
     Not,
 }
 
-impl Combinator {
-    pub(super) fn parse(name: &str) -> Option<Combinator> {
-        name.parse().ok()
-    }
-
-    /// The names, offered beside attribute names for a misspelled key.
-    pub(super) fn names() -> impl Iterator<Item = &'static str> {
-        Combinator::VARIANTS.iter().map(|c| c.into())
-    }
-}
-
 /// A string operand that refers to a value rather than being one.
 pub(super) enum Reference<'a> {
     /// `$name`: a param of the rule.
@@ -160,7 +162,7 @@ impl<'a> Reference<'a> {
 mod tests {
     use strum::VariantArray;
 
-    use super::{Combinator, Operator};
+    use super::{Combinator, Keyword, Operator};
 
     /// Operator names are the language itself: renaming a variant must not
     /// rename an operator, and the listed order is what users are shown.
