@@ -8,10 +8,10 @@ use strum::VariantArray;
 use crate::lang::yaml::Node;
 use crate::model::schema::AttrType;
 
-/// An operator, as in `subject: {operator: operand}`. Its name is derived
-/// from the variant, so the list offered for a misspelled operator, the
-/// compiler's dispatch and the words of a description cannot disagree.
-/// The variants' order is the order in which operators are listed.
+/// An operator, as in `subject: {operator: operand}`. Its name comes from
+/// the variant, so the names the compiler accepts, those listed for a
+/// misspelling and the words of descriptions cannot drift apart. The
+/// variants' order is the order in which operators are listed.
 #[derive(
     Debug,
     Clone,
