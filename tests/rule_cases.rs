@@ -339,9 +339,14 @@ fn read_case_file(rule: &RuleDef) -> Result<CaseFile, String> {
 /// `inventory`, by rule id.
 fn outcomes(engine: &Engine, inventory: &Inventory, now: Timestamp) -> BTreeMap<String, Outcome> {
     let evaluation = engine.judge(inventory, now);
-    let judged = (evaluation.verdicts.into_iter()).map(|v| (v.rule, v.status.as_str(), v.message));
-    let left_out =
-        (evaluation.not_applicable.into_iter()).map(|(rule, _)| (rule, "not_applicable", None));
+    let judged = evaluation
+        .verdicts
+        .into_iter()
+        .map(|v| (v.rule, v.status.as_str(), v.message));
+    let left_out = evaluation
+        .not_applicable
+        .into_iter()
+        .map(|(rule, _)| (rule, "not_applicable", None));
     let mut out = BTreeMap::new();
     for (rule, status, message) in judged.chain(left_out) {
         let id = engine.rules()[rule].id().to_string();
