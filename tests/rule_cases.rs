@@ -16,18 +16,27 @@
 //!   attributes: { cluster_id: null, backup_retention_days: 7 }
 //! cases:
 //!   - name: six days are too few
-//!     resource:                    # laid over the file's: these fields and
+//!     resource:                    # laid over the file's: its fields and
 //!       attributes:                # attributes replace the file's
 //!         backup_retention_days: 6
-//!     unknown: [cluster_id]        # attributes left out: not read
-//!     params: { min_days: 7 }      # overrides of the rule's params
 //!     expect: fail                 # pass | fail | error | not_applicable
 //!     message: backup_retention_days is 6, expected >= 7
-//!     other_rules: pass            # every other rule of the type gives this
-//! ```                              # or leaves the resource out
+//!   - name: a retention that was not read
+//!     unknown: [backup_retention_days]   # attributes left out
+//!     expect: error
+//!     message: >-
+//!       could not decide: backup_retention_days is unknown (it was not
+//!       collected, or AWS did not report it)
+//!   - name: min_days lowered to 6
+//!     params: { min_days: 6 }      # overrides of the rule's params
+//!     resource: { attributes: { backup_retention_days: 6 } }
+//!     expect: pass
+//! ```
 //!
-//! Every case file has a `pass`, a `fail` and an `error` case, and a
-//! `not_applicable` one when its rule has a `when`.
+//! A case may add `other_rules: pass` (or `not_applicable`): every other
+//! rule of the pack on the resource's type must give that, or leave the
+//! resource out. Every case file has a `pass`, a `fail` and an `error` case,
+//! and a `not_applicable` one when its rule has a `when`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -315,7 +324,12 @@ fn read_case_file(rule: &RuleDef) -> Result<CaseFile, String> {
     let path = case_file_of(rule);
     let text =
         std::fs::read_to_string(Path::new(ROOT).join(&path)).map_err(|e| format!("{path}: {e}"))?;
-    let root = yaml::parse(&text).map_err(|e| format!("{}: {}", at(&path, e.mark), e.message))?;
+    parse_case_file(path, &text, rule)
+}
+
+/// Reads the case file `path` of `rule`, whose text is `text`.
+fn parse_case_file(path: String, text: &str, rule: &RuleDef) -> Result<CaseFile, String> {
+    let root = yaml::parse(text).map_err(|e| format!("{}: {}", at(&path, e.mark), e.message))?;
     let file = Fields::read(&path, &root, FILE_KEYS)?;
     let now = file.required("now")?;
     let now = file
@@ -438,28 +452,52 @@ fn every_case_file_has_a_case_of_each_outcome_its_rule_can_give() {
     assert_none(&problems);
 }
 
+/// The problems of every case of `file`, a case file of `rule`.
+fn run(pack: &RuleSet, rule: &RuleDef, file: &CaseFile) -> Vec<String> {
+    let mut problems = Vec::new();
+    for case in &file.cases {
+        let mut settings = Settings::default();
+        settings.params.insert(rule.id.clone(), case.params.clone());
+        match pack.compile(&settings) {
+            Ok(engine) => problems.extend(check(&rule.id, case, &engine, file.now)),
+            Err(d) => problems.push(format!("{}: the pack does not compile:\n{d}", case.at)),
+        }
+    }
+    problems
+}
+
 #[test]
 fn every_case_holds() {
     let pack = pack();
     let mut problems = Vec::new();
     for rule in pack.rules() {
-        let file = match read_case_file(rule) {
-            Ok(file) => file,
-            Err(problem) => {
-                problems.push(problem);
-                continue;
-            }
-        };
-        for case in &file.cases {
-            let mut settings = Settings::default();
-            settings.params.insert(rule.id.clone(), case.params.clone());
-            match pack.compile(&settings) {
-                Ok(engine) => problems.extend(check(&rule.id, case, &engine, file.now)),
-                Err(d) => problems.push(format!("{}: the pack does not compile:\n{d}", case.at)),
-            }
+        match read_case_file(rule) {
+            Ok(file) => problems.extend(run(&pack, rule, &file)),
+            Err(problem) => problems.push(problem),
         }
     }
     assert_none(&problems);
+}
+
+/// The README's example case file, named by its first line.
+#[test]
+fn the_readme_example_case_file_holds() {
+    let readme = std::fs::read_to_string(Path::new(ROOT).join("README.md")).unwrap();
+    let (path, text) = readme
+        .split("```yaml\n# ")
+        .filter_map(|block| block.split("\n```").next()?.split_once('\n'))
+        .find(|(first_line, _)| first_line.ends_with(CASE_FILE_SUFFIX))
+        .expect("README.md has an example case file");
+    let pack = pack();
+    let rule = pack
+        .rules()
+        .iter()
+        .find(|r| case_file_of(r) == path)
+        .unwrap_or_else(|| panic!("no rule for the README's {path}"));
+    let file =
+        parse_case_file(format!("README.md: {path}"), text, rule).unwrap_or_else(|p| panic!("{p}"));
+    assert!(!file.cases.is_empty());
+    assert_none(&run(&pack, rule, &file));
 }
 
 // ---------------------------------------------------------------------------
