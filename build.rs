@@ -1,4 +1,8 @@
 //! Embeds the built-in rule pack (`rules/**/*.yaml`) in the binary.
+//!
+//! The rules' case files (`<id>.cases.yaml`) sit beside them but are test
+//! data, so they stay out. Their suffix is spelled again here because a build
+//! script cannot use the crate it builds; its home is `rules::CASE_FILE_SUFFIX`.
 
 use std::path::{Path, PathBuf};
 
@@ -36,7 +40,9 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
         if path.is_dir() {
             println!("cargo:rerun-if-changed={}", path.display());
             collect(&path, out);
-        } else if path.extension().is_some_and(|e| e == "yaml") {
+        } else if path.extension().is_some_and(|e| e == "yaml")
+            && !path.to_string_lossy().ends_with(".cases.yaml")
+        {
             out.push(path);
         }
     }

@@ -54,7 +54,8 @@ impl RuleSet {
         }
     }
 
-    /// Adds every `*.yaml` / `*.yml` file under `dir`, recursively.
+    /// Adds every `*.yaml` / `*.yml` file under `dir`, recursively, except
+    /// case files (see [`CASE_FILE_SUFFIX`]).
     pub fn add_dir(&mut self, dir: &Path) -> Result<usize, Diagnostics> {
         let mut files = Vec::new();
         collect_yaml_files(dir, &mut files).map_err(|e| {
@@ -307,9 +308,15 @@ fn same_shape(default: &yaml::Node, value: &yaml::Node) -> bool {
 /// A symlink to a parent folder would otherwise be followed round and round.
 pub const MAX_FOLDER_DEPTH: usize = 16;
 
-/// Every `*.yaml` / `*.yml` below `dir`. Anything else with such a name (a
-/// FIFO, a device, a broken link) is listed too, so reading it reports it;
-/// it is never silently skipped.
+/// How the name of a rule's case file ends (`rds-multi-az.cases.yaml` next
+/// to `rds-multi-az.yaml`). A case file holds resources the rule must pass,
+/// fail or leave out, for the rule's tests; it is no rule, so a rule folder
+/// may keep its rules' cases beside them.
+pub const CASE_FILE_SUFFIX: &str = ".cases.yaml";
+
+/// Every `*.yaml` / `*.yml` below `dir` but case files. Anything else with
+/// such a name (a FIFO, a device, a broken link) is listed too, so reading
+/// it reports it; it is never silently skipped.
 fn collect_yaml_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> std::io::Result<()> {
     collect_yaml_files_below(dir, out, 0)
 }
@@ -332,7 +339,8 @@ fn collect_yaml_files_below(
         } else if matches!(
             path.extension().and_then(|e| e.to_str()),
             Some("yaml" | "yml")
-        ) {
+        ) && !path.to_string_lossy().ends_with(CASE_FILE_SUFFIX)
+        {
             out.push(path);
         }
     }
