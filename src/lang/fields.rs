@@ -56,6 +56,8 @@ impl<'a> Fields<'a> {
     /// key was taken for it: that is reported once, as the unknown key.
     pub const fn whole_file(names: &'a [&'a str], field: &'a str, listed: &'a str) -> Self {
         Fields {
+            // What is not a mapping is seldom a file of this kind at all:
+            // callers say what they expected before reading it as a record.
             name: "the file",
             names,
             whole_file: Some(WholeFile { field, listed }),
@@ -198,10 +200,6 @@ pub struct Record<'a> {
 }
 
 impl<'a> Record<'a> {
-    pub fn mark(&self) -> Mark {
-        self.node.mark
-    }
-
     /// The field's value, if present; messages name it "`name`".
     pub fn optional(&self, name: &'a str) -> Option<Value<'a>> {
         debug_assert!(self.fields.names.contains(&name), "undeclared field {name}");
