@@ -8,11 +8,11 @@ use std::path::{Path, PathBuf};
 use globset::{Glob, GlobMatcher};
 use jiff::civil::Date;
 
-use crate::lang::diagnostic::did_you_mean;
+use crate::lang::fields::{Fields, Reader, Value};
 use crate::lang::yaml::{self, Mark, Node};
-use crate::lang::{Code, Diagnostic, Diagnostics, duration};
+use crate::lang::{Code, Diagnostic, Diagnostics};
 use crate::report::Severity;
-use crate::rules::{ParamValue, RuleSet, Settings};
+use crate::rules::{RuleSet, Settings, definition};
 
 /// The file looked for in the working directory when `--config` is not given.
 pub const DEFAULT_FILE: &str = "backstop.yaml";
@@ -31,6 +31,18 @@ const FIELDS: &[&str] = &[
     "export_locations",
     "waivers",
 ];
+
+const CONFIG_FILE: Fields = Fields::whole_file(FIELDS, "config field", "config fields");
+const SCOPE: Fields = Fields::nested("`scope`", &["include", "exclude"]);
+const FILTER_FIELDS: &[&str] = &["tags", "names", "regions", "accounts"];
+const INCLUDE: Fields = Fields::nested("`scope.include`", FILTER_FIELDS);
+const EXCLUDE: Fields = Fields::nested("`scope.exclude`", FILTER_FIELDS);
+const EXPORT_LOCATION: Fields =
+    Fields::nested("an export location", &["bucket", "prefix", "max_age"]);
+const WAIVER: Fields = Fields::nested(
+    "a waiver",
+    &["rule", "resource", "reason", "owner", "expires"],
+);
 
 /// The gate threshold: results at or above it fail the run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -218,105 +230,80 @@ impl Config {
     /// Parses config text; relative rule folders are resolved against `base`.
     pub fn parse(file: &str, text: &str, base: &Path) -> Result<Config, Diagnostics> {
         let root = yaml::parse(text).map_err(|e| Diagnostics(vec![Diagnostic::yaml(file, e)]))?;
-        let mut p = Parser {
-            file,
-            diags: Vec::new(),
-        };
         let mut config = Config::default();
         if root.is_null() {
             return Ok(config);
         }
-        let Some(entries) = p.map(&root, "the config file") else {
-            return Err(Diagnostics(p.diags));
+        let r = Reader::new(file);
+        let Some(entries) = r.value(&root, "the config file").mapping() else {
+            return Err(Diagnostics(r.into_diagnostics()));
         };
+        // Read in the order written, so diagnostics come out in that order.
         for (key, value) in entries {
-            let name = key.text().unwrap_or_default();
-            match name {
-                "regions" => {
-                    for (region, mark) in p.strings_marked(value, "regions") {
-                        match check_region(&region) {
-                            Ok(()) => config.regions.push(region),
-                            Err(m) => p.error(mark, Code::InvalidRegion, m),
-                        }
-                    }
-                }
-                "fail_on" => {
-                    if let Some(s) = p.string(value, "fail_on") {
-                        match s.parse::<FailOn>() {
-                            Ok(f) => config.fail_on = Some(f),
-                            Err(m) => p.error(value.mark, Code::InvalidValue, m),
-                        }
-                    }
-                }
+            match key.text().unwrap_or_default() {
+                "regions" => config.regions = regions(r.value(value, "`regions`")),
+                "fail_on" => config.fail_on = r.value(value, "fail_on").parse(Code::InvalidValue),
                 "rules" => {
-                    config.rule_dirs = p
-                        .strings(value, "rules")
+                    config.rule_dirs = r
+                        .value(value, "`rules`")
+                        .strings()
                         .into_iter()
-                        .map(|d| base.join(d))
+                        .map(|(dir, _)| base.join(dir))
                         .collect();
                 }
                 "disable" => {
-                    for (id, mark) in p.strings_marked(value, "disable") {
-                        config.rule_refs.push((id.clone(), file.to_string(), mark));
-                        config.settings.disabled.insert(id);
+                    for (id, rule) in r.value(value, "`disable`").strings() {
+                        config.refer_to_rule(id, file, rule.mark());
+                        config.settings.disabled.insert(id.to_string());
                     }
                 }
                 "severity" => {
-                    for (k, v) in p.map(value, "severity").unwrap_or_default() {
-                        let id = k.text().unwrap_or_default().to_string();
-                        config
-                            .rule_refs
-                            .push((id.clone(), file.to_string(), k.mark));
-                        if let Some(s) = p.string(v, "a severity") {
-                            match s.parse::<Severity>() {
-                                Ok(sev) => {
-                                    config.settings.severity.insert(id, sev);
-                                }
-                                Err(m) => p.error(v.mark, Code::InvalidSeverity, m),
-                            }
+                    for rule in r.value(value, "severity").entries() {
+                        config.refer_to_rule(rule.name, file, rule.key.mark);
+                        let severity = r.value(rule.value, "a severity");
+                        if let Some(severity) = severity.parse(Code::InvalidSeverity) {
+                            config
+                                .settings
+                                .severity
+                                .insert(rule.name.to_string(), severity);
                         }
                     }
                 }
                 "params" => {
-                    for (k, v) in p.map(value, "params").unwrap_or_default() {
-                        let id = k.text().unwrap_or_default().to_string();
-                        config
-                            .rule_refs
-                            .push((id.clone(), file.to_string(), k.mark));
-                        let mut params = BTreeMap::new();
-                        for (pk, pv) in p.map(v, "a rule's params").unwrap_or_default() {
-                            params.insert(
-                                pk.text().unwrap_or_default().to_string(),
-                                ParamValue {
-                                    node: pv.clone(),
-                                    file: file.to_string(),
-                                },
-                            );
-                        }
-                        config.settings.params.insert(id, params);
+                    for rule in r.value(value, "params").entries() {
+                        config.refer_to_rule(rule.name, file, rule.key.mark);
+                        let params = definition::params(r.value(rule.value, "a rule's params"));
+                        config.settings.params.insert(rule.name.to_string(), params);
                     }
                 }
-                "scope" => config.scope = p.scope(value),
-                "export_locations" => config.export_locations = p.export_locations(value),
-                "waivers" => config.waivers = p.waivers(value, &mut config.rule_refs),
-                other => {
-                    let mut d = Diagnostic::new(
-                        file,
-                        key.mark,
-                        Code::UnknownField,
-                        format!("unknown config field `{other}`"),
-                    );
-                    d.help = did_you_mean(other, FIELDS.iter().copied())
-                        .or_else(|| Some(format!("config fields: {}", FIELDS.join(", "))));
-                    p.diags.push(d);
+                "scope" => config.scope = scope(&r, value),
+                "export_locations" => {
+                    config.export_locations = r
+                        .value(value, "`export_locations`")
+                        .items()
+                        .filter_map(|item| export_location(&r, item.node))
+                        .collect();
+                }
+                "waivers" => {
+                    for item in r.value(value, "`waivers`").items() {
+                        if let Some((waiver, rule_mark)) = waiver(&r, item.node) {
+                            config.refer_to_rule(&waiver.rule, file, rule_mark);
+                            config.waivers.push(waiver);
+                        }
+                    }
+                }
+                _ => {
+                    r.unknown_field(key, &CONFIG_FILE);
                 }
             }
         }
-        if p.diags.is_empty() {
-            Ok(config)
-        } else {
-            Err(Diagnostics(p.diags))
-        }
+        r.finish(config).map_err(Diagnostics)
+    }
+
+    /// Notes a rule id the file names, to check once the rules are loaded.
+    fn refer_to_rule(&mut self, id: &str, file: &str, mark: Mark) {
+        self.rule_refs
+            .push((id.to_string(), file.to_string(), mark));
     }
 
     /// Checks that every rule id the config names exists.
@@ -326,15 +313,14 @@ impl Config {
             .iter()
             .filter(|(id, _, _)| rules.get(id).is_none())
             .map(|(id, file, mark)| {
-                let mut d = Diagnostic::new(
+                Diagnostic::new(
                     file,
                     *mark,
                     Code::UnknownRule,
                     format!("unknown rule `{id}`"),
-                );
-                d.help = did_you_mean(id, rules.rules().iter().map(|r| r.id.as_str()))
-                    .or_else(|| Some("`backstop rules list` shows the rule ids".into()));
-                d
+                )
+                .suggesting(id, rules.rules().iter().map(|r| r.id.as_str()))
+                .or_help("`backstop rules list` shows the rule ids")
             })
             .collect();
         if diags.is_empty() {
@@ -377,339 +363,120 @@ pub fn check_account(account: &str) -> Result<(), String> {
     }
 }
 
-struct Parser<'a> {
-    file: &'a str,
-    diags: Vec<Diagnostic>,
+/// Region names, each checked: a misspelt one would match nothing.
+fn regions(list: Value) -> Vec<String> {
+    list.parse_each(Code::InvalidRegion, |name| {
+        check_region(name).map(|()| name.to_string())
+    })
 }
 
-impl<'a> Parser<'a> {
-    fn error(&mut self, mark: Mark, code: Code, message: impl Into<String>) {
-        self.diags
-            .push(Diagnostic::new(self.file, mark, code, message));
-    }
+fn account_ids(list: Value) -> Vec<String> {
+    list.items_as(|account| account.text_as("an account id"))
+        .into_iter()
+        .filter_map(|(id, account)| {
+            account.check(
+                Code::InvalidAccount,
+                check_account(id).map(|()| id.to_string()),
+            )
+        })
+        .collect()
+}
 
-    fn map<'n>(&mut self, node: &'n Node, what: &str) -> Option<&'n [(Node, Node)]> {
-        if node.is_null() {
-            return Some(&[]);
-        }
-        let m = node.as_map();
-        if m.is_none() {
-            self.error(
-                node.mark,
-                Code::TypeMismatch,
-                format!("{what} must be a mapping, found {}", node.describe()),
-            );
-        }
-        m
-    }
+fn glob(pattern: &str) -> Result<GlobMatcher, String> {
+    Glob::new(pattern)
+        .map(|g| g.compile_matcher())
+        .map_err(|e| format!("invalid glob {pattern:?}: {}", e.kind()))
+}
 
-    fn string(&mut self, node: &Node, what: &str) -> Option<String> {
-        match node.as_str() {
-            Some(s) => Some(s.to_string()),
-            None => {
-                self.error(
-                    node.mark,
-                    Code::TypeMismatch,
-                    format!("{what} must be a string, found {}", node.describe()),
-                );
-                None
-            }
-        }
+fn scope(r: &Reader, node: &Node) -> Scope {
+    let record = r.record(node, &SCOPE);
+    let filter_in = |name, fields| {
+        record
+            .optional(name)
+            .map(|value| filter(r, value.node, fields))
+            .unwrap_or_default()
+    };
+    Scope {
+        include: filter_in("include", &INCLUDE),
+        exclude: filter_in("exclude", &EXCLUDE),
     }
+}
 
-    /// The items of a list (none for an empty value), or an error.
-    fn list<'n>(&mut self, node: &'n Node, what: &str) -> &'n [Node] {
-        if node.is_null() {
-            return &[];
-        }
-        match node.as_seq() {
-            Some(items) => items,
-            None => {
-                self.error(
-                    node.mark,
-                    Code::TypeMismatch,
-                    format!("`{what}` must be a list, found {}", node.describe()),
-                );
-                &[]
-            }
-        }
-    }
-
-    fn strings_marked(&mut self, node: &Node, what: &str) -> Vec<(String, Mark)> {
-        self.list(node, what)
-            .iter()
-            .filter_map(|i| {
-                self.string(i, &format!("each item of `{what}`"))
-                    .map(|s| (s, i.mark))
-            })
-            .collect()
-    }
-
-    /// Account ids as written: `123456789012` unquoted is a YAML integer,
-    /// but its text is the id.
-    fn account_ids(&mut self, node: &Node) -> Vec<(String, Mark)> {
-        self.list(node, "accounts")
-            .iter()
-            .filter_map(|i| match i.text() {
-                Some(text) => Some((text.to_string(), i.mark)),
-                None => {
-                    self.error(
-                        i.mark,
-                        Code::TypeMismatch,
-                        format!(
-                            "each item of `accounts` must be an account id, found {}",
-                            i.describe()
-                        ),
-                    );
-                    None
-                }
-            })
-            .collect()
-    }
-
-    fn strings(&mut self, node: &Node, what: &str) -> Vec<String> {
-        self.strings_marked(node, what)
+fn filter(r: &Reader, node: &Node, fields: &Fields) -> Filter {
+    let record = r.record(node, fields);
+    Filter {
+        tags: record
+            .optional("tags")
             .into_iter()
-            .map(|(s, _)| s)
-            .collect()
+            .flat_map(|tags| tags.entries())
+            .filter_map(|tag| {
+                let pattern = r.value(tag.value, "a tag value");
+                let matcher = pattern.parse_with(Code::InvalidGlob, glob)?;
+                Some((tag.name.to_string(), matcher))
+            })
+            .collect(),
+        names: record
+            .optional("names")
+            .map(|names| names.parse_each(Code::InvalidGlob, glob))
+            .unwrap_or_default(),
+        // A misspelt region would match nothing: an include would silently
+        // empty the audit, an exclude silently do nothing.
+        regions: record.optional("regions").map(regions).unwrap_or_default(),
+        accounts: record
+            .optional("accounts")
+            .map(account_ids)
+            .unwrap_or_default(),
     }
+}
 
-    fn glob(&mut self, pattern: &str, mark: Mark) -> Option<GlobMatcher> {
-        match Glob::new(pattern) {
-            Ok(g) => Some(g.compile_matcher()),
-            Err(e) => {
-                self.error(
-                    mark,
-                    Code::InvalidGlob,
-                    format!("invalid glob {pattern:?}: {}", e.kind()),
-                );
-                None
-            }
-        }
-    }
+fn export_location(r: &Reader, item: &Node) -> Option<ExportLocationConfig> {
+    let location = r.record(item, &EXPORT_LOCATION);
+    let bucket = location.required("bucket")?.string()?;
+    let prefix = location.optional("prefix").and_then(|p| p.string());
+    // Kept as written: it reaches `s3-exports-fresh` as the bucket's
+    // `max_age` attribute.
+    let max_age = location
+        .optional("max_age")
+        .and_then(|age| age.duration().and(age.node.as_str()));
+    Some(ExportLocationConfig {
+        bucket: bucket.to_string(),
+        prefix: prefix.unwrap_or_default().to_string(),
+        max_age: max_age.map(str::to_string),
+    })
+}
 
-    /// Fields of an object-like item, rejecting unknown ones.
-    fn fields<'n>(
-        &mut self,
-        node: &'n Node,
-        what: &str,
-        allowed: &[&str],
-    ) -> BTreeMap<&'n str, &'n Node> {
-        let mut out = BTreeMap::new();
-        for (k, v) in self.map(node, what).unwrap_or_default() {
-            let name = k.text().unwrap_or_default();
-            if allowed.contains(&name) {
-                out.insert(name, v);
-            } else {
-                let mut d = Diagnostic::new(
-                    self.file,
-                    k.mark,
-                    Code::UnknownField,
-                    format!("unknown field `{name}` in {what}"),
-                );
-                d.help = did_you_mean(name, allowed.iter().copied())
-                    .or_else(|| Some(format!("fields: {}", allowed.join(", "))));
-                self.diags.push(d);
-            }
-        }
-        out
-    }
-
-    fn scope(&mut self, node: &Node) -> Scope {
-        let fields = self.fields(node, "`scope`", &["include", "exclude"]);
-        Scope {
-            include: fields
-                .get("include")
-                .map(|n| self.filter(n, "`scope.include`"))
-                .unwrap_or_default(),
-            exclude: fields
-                .get("exclude")
-                .map(|n| self.filter(n, "`scope.exclude`"))
-                .unwrap_or_default(),
-        }
-    }
-
-    fn filter(&mut self, node: &Node, what: &str) -> Filter {
-        let fields = self.fields(node, what, &["tags", "names", "regions", "accounts"]);
-        let mut filter = Filter::default();
-        if let Some(tags) = fields.get("tags") {
-            for (k, v) in self.map(tags, "`tags`").unwrap_or_default() {
-                let key = k.text().unwrap_or_default().to_string();
-                if let Some(value) = self.string(v, "a tag value")
-                    && let Some(g) = self.glob(&value, v.mark)
-                {
-                    filter.tags.push((key, g));
-                }
-            }
-        }
-        if let Some(names) = fields.get("names") {
-            for (n, mark) in self.strings_marked(names, "names") {
-                if let Some(g) = self.glob(&n, mark) {
-                    filter.names.push(g);
-                }
-            }
-        }
-        if let Some(regions) = fields.get("regions") {
-            // A misspelt region would match nothing: an include would
-            // silently empty the audit, an exclude silently do nothing.
-            for (region, mark) in self.strings_marked(regions, "regions") {
-                match check_region(&region) {
-                    Ok(()) => filter.regions.push(region),
-                    Err(m) => self.error(mark, Code::InvalidRegion, m),
-                }
-            }
-        }
-        if let Some(accounts) = fields.get("accounts") {
-            for (account, mark) in self.account_ids(accounts) {
-                match check_account(&account) {
-                    Ok(()) => filter.accounts.push(account),
-                    Err(m) => self.error(mark, Code::InvalidAccount, m),
-                }
-            }
-        }
-        filter
-    }
-
-    fn export_locations(&mut self, node: &Node) -> Vec<ExportLocationConfig> {
-        let Some(items) = node.as_seq() else {
-            if !node.is_null() {
-                self.error(
-                    node.mark,
-                    Code::TypeMismatch,
-                    format!(
-                        "`export_locations` must be a list, found {}",
-                        node.describe()
-                    ),
-                );
-            }
-            return Vec::new();
-        };
-        let mut out = Vec::new();
-        for item in items {
-            let fields = self.fields(item, "an export location", &["bucket", "prefix", "max_age"]);
-            let Some(bucket_node) = fields.get("bucket") else {
-                self.error(
-                    item.mark,
-                    Code::MissingField,
-                    "an export location needs `bucket`",
-                );
-                continue;
-            };
-            let Some(bucket) = self.string(bucket_node, "`bucket`") else {
-                continue;
-            };
-            let prefix = fields
-                .get("prefix")
-                .and_then(|n| self.string(n, "`prefix`"))
-                .unwrap_or_default();
-            let max_age = match fields.get("max_age") {
-                Some(n) => match self.string(n, "`max_age`") {
-                    Some(s) => match duration::parse(&s) {
-                        Ok(_) => Some(s),
-                        Err(m) => {
-                            self.error(n.mark, Code::InvalidDuration, m);
-                            None
-                        }
-                    },
-                    None => None,
-                },
-                None => None,
-            };
-            out.push(ExportLocationConfig {
-                bucket,
-                prefix,
-                max_age,
-            });
-        }
-        out
-    }
-
-    fn waivers(&mut self, node: &Node, rule_refs: &mut Vec<(String, String, Mark)>) -> Vec<Waiver> {
-        let Some(items) = node.as_seq() else {
-            if !node.is_null() {
-                self.error(
-                    node.mark,
-                    Code::TypeMismatch,
-                    format!("`waivers` must be a list, found {}", node.describe()),
-                );
-            }
-            return Vec::new();
-        };
-        let mut out = Vec::new();
-        for item in items {
-            let fields = self.fields(
-                item,
-                "a waiver",
-                &["rule", "resource", "reason", "owner", "expires"],
-            );
-            let required = |name: &str, p: &mut Self| match fields.get(name) {
-                Some(n) => match p.string(n, &format!("`{name}`")) {
-                    // An empty field would leave the waiver matching nothing
-                    // (or waiving without a reason): refuse it.
-                    Some(s) if s.trim().is_empty() => {
-                        p.error(
-                            n.mark,
-                            Code::EmptyField,
-                            format!("a waiver's `{name}` must not be empty"),
-                        );
-                        None
-                    }
-                    Some(s) => Some((s, n.mark)),
-                    None => None,
-                },
-                None => {
-                    p.error(
-                        item.mark,
-                        Code::MissingField,
-                        format!("a waiver needs `{name}`"),
-                    );
-                    None
-                }
-            };
-            let rule = required("rule", self);
-            let resource = required("resource", self);
-            let reason = required("reason", self);
-            let owner = fields
-                .get("owner")
-                .and_then(|n| self.string(n, "`owner`"))
-                .unwrap_or_default();
-            let expires = match fields.get("expires") {
-                None => None,
-                Some(n) => match n.text().map(str::parse::<Date>) {
-                    Some(Ok(d)) => Some(d),
-                    _ => {
-                        self.error(
-                            n.mark,
-                            Code::InvalidDate,
-                            format!(
-                                "`expires` must be a date like 2026-12-31, found {:?}",
-                                n.text().unwrap_or_default()
-                            ),
-                        );
-                        continue;
-                    }
-                },
-            };
-            let (Some((rule, rule_mark)), Some((resource, res_mark)), Some((reason, _))) =
-                (rule, resource, reason)
-            else {
-                continue;
-            };
-            let Some(matcher) = self.glob(&resource, res_mark) else {
-                continue;
-            };
-            rule_refs.push((rule.clone(), self.file.to_string(), rule_mark));
-            out.push(Waiver {
-                rule,
-                resource,
-                matcher,
-                reason,
-                owner,
-                expires,
-                file: self.file.to_string(),
-                mark: item.mark,
-            });
-        }
-        out
-    }
+/// A waiver, and where its rule id is.
+fn waiver(r: &Reader, item: &Node) -> Option<(Waiver, Mark)> {
+    let record = r.record(item, &WAIVER);
+    // An empty field would leave the waiver matching nothing (or waiving
+    // without a reason): refuse it.
+    let required = |name| {
+        let value = record.required(name)?;
+        Some((value.non_empty_string()?, value))
+    };
+    let rule = required("rule");
+    let resource = required("resource");
+    let reason = required("reason");
+    let owner = record.optional("owner").and_then(|o| o.string());
+    let expires = match record.optional("expires") {
+        Some(date) => Some(date.date()?),
+        None => None,
+    };
+    let (Some((rule, rule_value)), Some((resource, resource_value)), Some((reason, _))) =
+        (rule, resource, reason)
+    else {
+        return None;
+    };
+    let matcher = resource_value.check(Code::InvalidGlob, glob(resource))?;
+    let waiver = Waiver {
+        rule: rule.to_string(),
+        resource: resource.to_string(),
+        matcher,
+        reason: reason.to_string(),
+        owner: owner.unwrap_or_default().to_string(),
+        expires,
+        file: r.file().to_string(),
+        mark: item.mark,
+    };
+    Some((waiver, rule_value.mark()))
 }

@@ -98,6 +98,25 @@ impl Diagnostic {
         self
     }
 
+    /// Helps with "did you mean `x`?" when one of `candidates` is close to
+    /// `wrong`.
+    pub fn suggesting<'a>(
+        mut self,
+        wrong: &str,
+        candidates: impl IntoIterator<Item = &'a str>,
+    ) -> Self {
+        if let Some(help) = did_you_mean(wrong, candidates) {
+            self.help = Some(help);
+        }
+        self
+    }
+
+    /// Helps with `help` when nothing else does (no close suggestion).
+    pub fn or_help(mut self, help: impl Into<String>) -> Self {
+        self.help.get_or_insert_with(|| help.into());
+        self
+    }
+
     pub fn yaml(file: &str, error: YamlError) -> Self {
         Diagnostic::new(file, error.mark, Code::YamlSyntax, error.message)
     }
@@ -153,7 +172,7 @@ pub fn did_you_mean<'a>(
     wrong: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<String> {
-    crate::model::schema::suggest(wrong, candidates).map(|c| format!("did you mean `{c}`?"))
+    super::suggest::closest(wrong, candidates).map(|c| format!("did you mean `{c}`?"))
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ use serde_json::value::RawValue;
 
 use super::schema::{self, AttrType, Attribute, ResourceType};
 use super::value::Value;
+use crate::lang::suggest;
 
 pub const INVENTORY_SCHEMA: &str = "backstop.inventory/v1";
 
@@ -430,7 +431,7 @@ impl Inventory {
                     .position(|a| a.name == name)
                     .ok_or_else(|| {
                         let known: Vec<_> = kind.attributes.iter().map(|a| a.name).collect();
-                        let hint = schema::suggest(&name, known.iter().copied())
+                        let hint = suggest::closest(&name, known.iter().copied())
                             .map(|s| format!(" (did you mean {s:?}?)"))
                             .unwrap_or_default();
                         fail(

@@ -736,16 +736,6 @@ pub fn resource_type(name: &str) -> Option<&'static ResourceType> {
     RESOURCE_TYPES.iter().find(|t| t.name == name)
 }
 
-/// Closest known name, for "did you mean" hints.
-pub fn suggest<'a>(wrong: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    candidates
-        .into_iter()
-        .map(|c| (strsim::jaro_winkler(wrong, c), c))
-        .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| c)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -812,14 +802,5 @@ mod tests {
                 .operations_for(["cross_region_copy_time"], false)
                 .contains(&RDS_DESCRIBE_DB_CLUSTER_SNAPSHOTS)
         );
-    }
-
-    #[test]
-    fn suggestions_find_close_names() {
-        assert_eq!(
-            suggest("backup_retention_day", ["backup_retention_days", "engine"]),
-            Some("backup_retention_days")
-        );
-        assert_eq!(suggest("zzz", ["engine"]), None);
     }
 }

@@ -2,9 +2,10 @@
 
 use std::collections::BTreeMap;
 
-use super::condition::ParamValue;
-use crate::lang::diagnostic::{Code, Diagnostic, did_you_mean};
+use super::ParamValue;
+use crate::lang::fields::{Fields, Reader, Value};
 use crate::lang::yaml::{self, Mark, Node};
+use crate::lang::{Code, Diagnostic};
 use crate::model::schema::{self, RESOURCE_TYPES, ResourceType};
 use crate::report::{CATEGORIES, Severity};
 
@@ -21,6 +22,8 @@ const FIELDS: &[&str] = &[
     "remediation",
     "references",
 ];
+
+const RULE_FILE: Fields = Fields::whole_file(FIELDS, "field", "rule fields").strict_keys();
 
 /// A rule as written, validated except for its conditions.
 #[derive(Debug, Clone)]
@@ -48,232 +51,51 @@ impl RuleDef {
     /// which must equal the rule id.
     pub fn parse(file: &str, stem: &str, text: &str) -> Result<RuleDef, Vec<Diagnostic>> {
         let root = yaml::parse(text).map_err(|e| vec![Diagnostic::yaml(file, e)])?;
-        let mut diags = Vec::new();
-        let Some(entries) = root.as_map() else {
+        if root.as_map().is_none() {
             return Err(vec![Diagnostic::new(
                 file,
                 root.mark,
                 Code::InvalidRule,
                 format!("a rule file must be a mapping, found {}", root.describe()),
             )]);
-        };
-        // Where the mapping starts: a block mapping's own mark is at the colon
-        // after its first key.
-        let start = entries.first().map_or(root.mark, |(key, _)| {
-            if (key.mark.line, key.mark.col) < (root.mark.line, root.mark.col) {
-                key.mark
-            } else {
-                root.mark
-            }
-        });
-        let mut fields: BTreeMap<&str, (&Node, &Node)> = BTreeMap::new();
-        // Fields a misspelt key was taken for: not reported missing as well.
-        let mut misspelt: Vec<&str> = Vec::new();
-        for (key, value) in entries {
-            let name = key.text().unwrap_or_default();
-            if FIELDS.contains(&name) {
-                fields.insert(name, (key, value));
-            } else if key.as_str().is_none_or(str::is_empty) {
-                diags.push(Diagnostic::new(
-                    file,
-                    key.mark,
-                    Code::UnknownField,
-                    format!("expected a field name, found {}", key.describe()),
-                ));
-            } else {
-                let mut d = Diagnostic::new(
-                    file,
-                    key.mark,
-                    Code::UnknownField,
-                    format!("unknown field `{name}`"),
-                );
-                misspelt.extend(schema::suggest(name, FIELDS.iter().copied()));
-                d.help = did_you_mean(name, FIELDS.iter().copied())
-                    .or_else(|| Some(format!("rule fields: {}", FIELDS.join(", "))));
-                diags.push(d);
-            }
         }
-        let string = |name: &str, diags: &mut Vec<Diagnostic>| -> Option<(String, Mark)> {
-            match fields.get(name) {
-                None if misspelt.contains(&name) => None,
-                None => {
-                    diags.push(Diagnostic::new(
-                        file,
-                        start,
-                        Code::MissingField,
-                        format!("missing required field `{name}`"),
-                    ));
-                    None
-                }
-                Some((key, value)) => match value.text().filter(|_| !value.is_null()) {
-                    Some(text) if !text.trim().is_empty() => {
-                        Some((text.trim().to_string(), value.mark))
-                    }
-                    _ => {
-                        // An empty value's mark is wherever the next token is.
-                        let mark = if value.is_null() {
-                            key.mark
-                        } else {
-                            value.mark
-                        };
-                        diags.push(Diagnostic::new(
-                            file,
-                            mark,
-                            Code::TypeMismatch,
-                            format!(
-                                "`{name}` must be a non-empty string, found {}",
-                                value.describe()
-                            ),
-                        ));
-                        None
-                    }
-                },
-            }
-        };
-        let id = string("id", &mut diags);
-        let title = string("title", &mut diags);
-        let resource = string("resource", &mut diags);
-        let severity = string("severity", &mut diags);
-        let category = string("category", &mut diags);
-        let rationale = string("rationale", &mut diags);
-        let remediation = string("remediation", &mut diags);
+        let r = Reader::new(file);
+        let rule = r.record(&root, &RULE_FILE);
+        // Every text field is read before any is checked: what is missing or
+        // of the wrong type is reported first.
+        let text = |name| rule.required(name).and_then(|value| value.non_empty_text());
+        let id = text("id");
+        let title = text("title");
+        let resource = text("resource");
+        let severity = text("severity");
+        let category = text("category");
+        let rationale = text("rationale");
+        let remediation = text("remediation");
 
-        if let Some((id, mark)) = &id {
-            if id != stem {
-                diags.push(
-                    Diagnostic::new(
-                        file,
-                        *mark,
-                        Code::IdMismatch,
-                        format!("rule id `{id}` differs from its file name `{stem}`"),
-                    )
-                    .with_help(format!(
-                        "rename the file to `{id}.yaml` or the id to `{stem}`"
-                    )),
-                );
-            }
-            if !id
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-            {
-                diags.push(Diagnostic::new(
-                    file,
-                    *mark,
-                    Code::InvalidId,
-                    format!("rule id `{id}` must be lowercase letters, digits and dashes"),
-                ));
-            }
+        if let Some((id, mark)) = id {
+            check_id(&r, id, stem, mark);
         }
-        let kind = resource.and_then(|(name, mark)| match schema::resource_type(&name) {
-            Some(kind) => Some(kind),
-            None => {
-                let mut d = Diagnostic::new(
-                    file,
-                    mark,
-                    Code::UnknownResourceType,
-                    format!("unknown resource type `{name}`"),
-                );
-                d.help = did_you_mean(&name, RESOURCE_TYPES.iter().map(|t| t.name))
-                    .or_else(|| Some("`backstop schema` lists the resource types".into()));
-                diags.push(d);
-                None
-            }
-        });
-        let severity = severity.and_then(|(s, mark)| match s.parse::<Severity>() {
-            Ok(sev) => Some(sev),
-            Err(message) => {
-                let mut d = Diagnostic::new(file, mark, Code::InvalidSeverity, message);
-                d.help = did_you_mean(&s, Severity::ALL.iter().map(|s| s.as_str()));
-                diags.push(d);
-                None
-            }
-        });
-        let category = category.and_then(|(c, mark)| {
-            if CATEGORIES.iter().any(|(id, _)| *id == c) {
-                Some(c)
-            } else {
-                let mut d = Diagnostic::new(
-                    file,
-                    mark,
-                    Code::InvalidCategory,
-                    format!(
-                        "unknown category `{c}`; categories: {}",
-                        CATEGORIES
-                            .iter()
-                            .map(|(id, _)| *id)
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                );
-                d.help = did_you_mean(&c, CATEGORIES.iter().map(|(id, _)| *id));
-                diags.push(d);
-                None
-            }
-        });
+        let kind = resource.and_then(|(name, mark)| resource_type(&r, name, mark));
+        let severity = severity.and_then(|(name, mark)| severity_named(&r, name, mark));
+        let category = category.and_then(|(name, mark)| category_named(&r, name, mark));
+        let params = rule.optional("params").map(params).unwrap_or_default();
+        let references = rule
+            .optional("references")
+            .map(references)
+            .unwrap_or_default();
+        let assert = rule.required("assert").map(|value| value.node.clone());
+        let when = rule.optional("when").map(|value| value.node.clone());
 
-        let mut params = BTreeMap::new();
-        if let Some((_, node)) = fields.get("params") {
-            match node.as_map() {
-                Some(entries) => {
-                    for (key, value) in entries {
-                        params.insert(
-                            key.text().unwrap_or_default().to_string(),
-                            ParamValue {
-                                node: value.clone(),
-                                file: file.to_string(),
-                            },
-                        );
-                    }
-                }
-                None if node.is_null() => {}
-                None => diags.push(Diagnostic::new(
-                    file,
-                    node.mark,
-                    Code::TypeMismatch,
-                    format!("`params` must be a mapping, found {}", node.describe()),
-                )),
-            }
-        }
-        let mut references = Vec::new();
-        if let Some((_, node)) = fields.get("references") {
-            match node.as_seq() {
-                Some(items) => {
-                    for item in items {
-                        match item.text() {
-                            Some(t) if item.as_map().is_none() => references.push(t.to_string()),
-                            _ => diags.push(Diagnostic::new(
-                                file,
-                                item.mark,
-                                Code::TypeMismatch,
-                                "references must be strings",
-                            )),
-                        }
-                    }
-                }
-                None => diags.push(Diagnostic::new(
-                    file,
-                    node.mark,
-                    Code::TypeMismatch,
-                    format!("`references` must be a list, found {}", node.describe()),
-                )),
-            }
-        }
-        let assert = match fields.get("assert") {
-            Some((_, node)) => Some((*node).clone()),
-            None if misspelt.contains(&"assert") => None,
-            None => {
-                diags.push(Diagnostic::new(
-                    file,
-                    start,
-                    Code::MissingField,
-                    "missing required field `assert`",
-                ));
-                None
-            }
-        };
-        let when = fields.get("when").map(|(_, node)| (*node).clone());
-
-        match (
+        let (
+            Some((id, id_mark)),
+            Some((title, _)),
+            Some(kind),
+            Some(severity),
+            Some(category),
+            Some((rationale, _)),
+            Some((remediation, _)),
+            Some(assert),
+        ) = (
             id,
             title,
             kind,
@@ -282,32 +104,124 @@ impl RuleDef {
             rationale,
             remediation,
             assert,
-        ) {
-            (
-                Some((id, id_mark)),
-                Some((title, _)),
-                Some(kind),
-                Some(severity),
-                Some(category),
-                Some((rationale, _)),
-                Some((remediation, _)),
-                Some(assert),
-            ) if diags.is_empty() => Ok(RuleDef {
-                id,
-                title,
-                kind,
-                severity,
-                category,
-                params,
-                when,
-                assert,
-                rationale,
-                remediation,
-                references,
-                file: file.to_string(),
-                id_mark,
-            }),
-            _ => Err(diags),
-        }
+        )
+        else {
+            return Err(r.into_diagnostics());
+        };
+        let def = RuleDef {
+            id: id.to_string(),
+            title: title.to_string(),
+            kind,
+            severity,
+            category: category.to_string(),
+            params,
+            when,
+            assert,
+            rationale: rationale.to_string(),
+            remediation: remediation.to_string(),
+            references,
+            file: file.to_string(),
+            id_mark,
+        };
+        r.finish(def)
+    }
+}
+
+/// The params of a rule, or a config file's overrides of them, by name.
+pub fn params(mapping: Value<'_>) -> BTreeMap<String, ParamValue> {
+    mapping
+        .entries()
+        .map(|param| {
+            let value = ParamValue {
+                node: param.value.clone(),
+                file: mapping.reader().file().to_string(),
+            };
+            (param.name.to_string(), value)
+        })
+        .collect()
+}
+
+fn resource_type(r: &Reader, name: &str, mark: Mark) -> Option<&'static ResourceType> {
+    let kind = schema::resource_type(name);
+    if kind.is_none() {
+        r.report(
+            r.diagnostic(
+                mark,
+                Code::UnknownResourceType,
+                format!("unknown resource type `{name}`"),
+            )
+            .suggesting(name, RESOURCE_TYPES.iter().map(|t| t.name))
+            .or_help("`backstop schema` lists the resource types"),
+        );
+    }
+    kind
+}
+
+fn severity_named(r: &Reader, name: &str, mark: Mark) -> Option<Severity> {
+    name.parse()
+        .map_err(|message| {
+            r.report(
+                r.diagnostic(mark, Code::InvalidSeverity, message)
+                    .suggesting(name, Severity::ALL.iter().map(|s| s.as_str())),
+            );
+        })
+        .ok()
+}
+
+fn category_named<'a>(r: &Reader, name: &'a str, mark: Mark) -> Option<&'a str> {
+    let categories = || CATEGORIES.iter().map(|(id, _)| *id);
+    if categories().any(|c| c == name) {
+        return Some(name);
+    }
+    let listed = categories().collect::<Vec<_>>().join(", ");
+    r.report(
+        r.diagnostic(
+            mark,
+            Code::InvalidCategory,
+            format!("unknown category `{name}`; categories: {listed}"),
+        )
+        .suggesting(name, categories()),
+    );
+    None
+}
+
+fn references(list: Value) -> Vec<String> {
+    list.list()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|item| {
+            let text = item.text();
+            if text.is_none() {
+                list.reader()
+                    .error(item.mark, Code::TypeMismatch, "references must be strings");
+            }
+            text.map(str::to_string)
+        })
+        .collect()
+}
+
+/// The id names the file and is usable on a command line.
+fn check_id(r: &Reader, id: &str, stem: &str, mark: Mark) {
+    if id != stem {
+        r.report(
+            r.diagnostic(
+                mark,
+                Code::IdMismatch,
+                format!("rule id `{id}` differs from its file name `{stem}`"),
+            )
+            .with_help(format!(
+                "rename the file to `{id}.yaml` or the id to `{stem}`"
+            )),
+        );
+    }
+    if !id
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        r.error(
+            mark,
+            Code::InvalidId,
+            format!("rule id `{id}` must be lowercase letters, digits and dashes"),
+        );
     }
 }

@@ -12,9 +12,10 @@ use super::syntax::{Combinator, Keyword, Operator, Reference};
 use super::{Common, Condition, Element, MAX_CONDITION_DEPTH, Operand, ParamValue, Subject, Test};
 use crate::lang::diagnostic::{Code, Diagnostic, did_you_mean};
 use crate::lang::duration;
+use crate::lang::suggest::closest;
 use crate::lang::yaml::{Mark, Node, NodeKind, Scalar};
 use crate::model::Value;
-use crate::model::schema::{self, AttrType, Attribute, COMMON_ATTRIBUTES, ResourceType};
+use crate::model::schema::{AttrType, Attribute, COMMON_ATTRIBUTES, ResourceType};
 
 /// Where a condition's keys are looked up.
 #[derive(Clone, Copy)]
@@ -281,7 +282,7 @@ impl<'a> Compiler<'a> {
         }
         let keys = || self.params.keys().map(String::as_str);
         // The param a typo was taken for is not also "unused".
-        if let Some(meant) = schema::suggest(name, keys()) {
+        if let Some(meant) = closest(name, keys()) {
             self.used_params.insert(meant.to_string());
         }
         let help =
