@@ -12,8 +12,9 @@ use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
-/// The cap on rule files and `backstop.yaml` (the YAML parser's own limit).
-pub const YAML_FILE_LIMIT: u64 = crate::lang::yaml::MAX_DOCUMENT_BYTES as u64;
+/// The cap on rule files and `backstop.yaml`: a hand-written file is a few
+/// KiB, and the YAML parser holds the whole document in memory.
+pub const YAML_FILE_LIMIT: u64 = 1 << 20;
 
 /// The cap on inventories and JSON reports. A large account's inventory is
 /// a few tens of MiB; this leaves room for the largest organizations while

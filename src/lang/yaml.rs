@@ -12,8 +12,8 @@ use std::collections::HashMap;
 use yaml_rust2::parser::{Event, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
-/// Largest rule or config file accepted.
-pub const MAX_DOCUMENT_BYTES: usize = 1 << 20;
+/// Largest rule or config file accepted, also when given as text.
+pub const MAX_DOCUMENT_BYTES: usize = crate::input::YAML_FILE_LIMIT as usize;
 /// Most nodes a document may expand to, aliases included.
 pub const MAX_NODES: usize = 100_000;
 /// Deepest nesting of lists and mappings. Rule and config files need a
