@@ -65,7 +65,9 @@ impl Ctx<'_> {
     /// complete).
     ///
     /// `poll_page` polls the SDK paginator's stream (`|cx|
-    /// pages.poll_next(cx)`); `next` reads a page's continuation token. A
+    /// pages.poll_next(cx)`: that stream is no `futures::Stream`, and its
+    /// type lives in a crate backstop does not depend on, so a closure
+    /// stands for it); `next` reads a page's continuation token. A
     /// token the service already sent means the listing goes round in a
     /// cycle (A, B, A, ...): it stops there, and is an error. The SDK's
     /// paginators themselves only stop when a token repeats the one just
@@ -161,7 +163,7 @@ impl Ctx<'_> {
     /// failed; a failure is recorded against `target`.
     pub async fn fetch<O, E, T>(
         &self,
-        op: &'static Operation,
+        op: &Operation,
         target: Target<'_>,
         call: impl Future<Output = Result<O, SdkError<E>>>,
         not_configured: NotConfigured<T>,
