@@ -114,7 +114,7 @@ fn cycle_error(collected: &Collected, operation: &str, kind: &str) {
     assert_eq!(error.resource_type, kind);
 }
 
-/// The SDK's paginator (used through `all_pages!` for every listing,
+/// The SDK's paginator (read through `Ctx::all_pages` for every listing,
 /// S3 ListObjectsV2 included) only stops when a token repeats the one just
 /// sent; A, B, A would go on for ever.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

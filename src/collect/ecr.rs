@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use aws_sdk_ecr::types::{ReplicationRule, Repository, RepositoryFilterType};
 use futures::StreamExt;
 
-use super::errors::{Failure, detail_error, is_not_configured, listing_error};
-use super::{Ctx, all_pages, kind, set_enum};
+use super::errors::{CallFailure, NotConfigured, Target, detail_error};
+use super::{Ctx, kind, set_enum};
 use crate::model::schema::{AttrType, ECR_REPOSITORY, ops};
 use crate::model::{Resource, Value};
 
@@ -17,58 +17,39 @@ pub(crate) async fn collect_region(ctx: &Ctx<'_>, region: &str) -> Vec<Resource>
         return Vec::new();
     }
     let client = &ctx.clients(region).ecr;
-    let list = async {
-        let op = &ops::ECR_DESCRIBE_REPOSITORIES;
-        let request = client
-            .describe_repositories()
-            .set_max_results(ctx.page_size(1, 1000));
-        match all_pages!(ctx, op, request.into_paginator(), |p| p.next_token()) {
-            Ok(pages) => Some(
-                pages
-                    .into_iter()
-                    .flat_map(|p| p.repositories.unwrap_or_default())
-                    .collect::<Vec<_>>(),
-            ),
-            Err(err) => {
-                ctx.record(listing_error(
-                    op,
-                    region,
-                    repo_kind,
-                    Failure::from_sdk(&err),
-                ));
-                None
-            }
-        }
-    };
-    let registry = async {
-        let op = &ops::ECR_DESCRIBE_REGISTRY;
-        if !ctx.plan.needs(op) {
-            return None;
-        }
-        match ctx.listing(op, client.describe_registry().send()).await {
-            Ok(out) => Some(
-                out.replication_configuration()
-                    .map(|c| c.rules().to_vec())
-                    .unwrap_or_default(),
-            ),
-            Err(err) => {
-                // Every repository's replication_regions is unknown.
-                ctx.record(detail_error(
-                    op,
-                    region,
-                    repo_kind,
-                    None,
-                    Failure::from_sdk(&err),
-                ));
-                None
-            }
-        }
-    };
-    let (repositories, replication) = futures::join!(list, registry);
-    let Some(repositories) = repositories else {
+    let mut pages = client
+        .describe_repositories()
+        .set_max_results(ctx.page_size(1, 1000))
+        .into_paginator()
+        .send();
+    let list = ctx.list(
+        &ops::ECR_DESCRIBE_REPOSITORIES,
+        region,
+        repo_kind,
+        |cx| pages.poll_next(cx),
+        |p| p.next_token(),
+    );
+    // A failure leaves every repository's replication_regions unknown.
+    let registry = ctx.fetch(
+        &ops::ECR_DESCRIBE_REGISTRY,
+        Target::every(repo_kind, region),
+        client.describe_registry().send(),
+        NotConfigured::Never,
+        |out| {
+            Ok(out
+                .replication_configuration()
+                .map(|c| c.rules().to_vec())
+                .unwrap_or_default())
+        },
+    );
+    let (pages, replication) = futures::join!(list, registry);
+    let Ok(pages) = pages else {
         return Vec::new();
     };
     let replication = replication.as_deref();
+    let repositories = pages
+        .into_iter()
+        .flat_map(|p| p.repositories.unwrap_or_default());
     futures::stream::iter(repositories)
         .map(|repo| repository(ctx, region, repo, replication))
         .buffer_unordered(ctx.concurrency)
@@ -207,85 +188,60 @@ async fn repository(
         r.set("replication_regions", replication_regions(rules, &name));
     }
 
-    let lifecycle = async {
-        let op = &ops::ECR_GET_LIFECYCLE_POLICY;
-        if !ctx.plan.needs(op) {
-            return None;
-        }
-        let call = client.get_lifecycle_policy().repository_name(&name).send();
-        Some(match ctx.detail(op, call).await {
+    let target = Target::resource(repo_kind, region, &name);
+    let lifecycle = ctx.fetch(
+        &ops::ECR_GET_LIFECYCLE_POLICY,
+        target,
+        client.get_lifecycle_policy().repository_name(&name).send(),
+        NotConfigured::When(&["LifecyclePolicyNotFoundException"], None),
+        |out| match out.lifecycle_policy_text() {
+            Some(text) => Ok(Some(lifecycle_rules(text))),
             // A 200 without the policy text is not "no policy": say so.
-            Ok(out) => match out.lifecycle_policy_text() {
-                Some(text) => Ok(Some(lifecycle_rules(text))),
-                None => Err(Failure::new(
-                    "ResponseError",
-                    "GetLifecyclePolicy answered without the policy text",
-                )),
-            },
-            Err(err) if is_not_configured(&err, &["LifecyclePolicyNotFoundException"]) => Ok(None),
-            Err(err) => Err(Failure::from_sdk(&err)),
-        })
-    };
-    let tags = async {
-        let op = &ops::ECR_LIST_TAGS;
-        if !ctx.plan.needs(op) {
-            return None;
-        }
-        let call = client.list_tags_for_resource().resource_arn(&r.arn).send();
-        Some(match ctx.detail(op, call).await {
-            Ok(out) => Ok(out
+            None => Err(CallFailure::new(
+                "ResponseError",
+                "GetLifecyclePolicy answered without the policy text",
+            )),
+        },
+    );
+    let tags = ctx.fetch(
+        &ops::ECR_LIST_TAGS,
+        target,
+        client.list_tags_for_resource().resource_arn(&r.arn).send(),
+        NotConfigured::Never,
+        |out| {
+            Ok(out
                 .tags()
                 .iter()
                 .map(|t| (t.key().to_string(), t.value().to_string()))
-                .collect::<BTreeMap<_, _>>()),
-            Err(err) => Err(Failure::from_sdk(&err)),
-        })
-    };
+                .collect::<BTreeMap<_, _>>())
+        },
+    );
     let (lifecycle, tags) = futures::join!(lifecycle, tags);
 
     match lifecycle {
         None => {}
-        Some(Ok(None)) => {
+        Some(None) => {
             r.set("lifecycle_policy", false)
                 .set("lifecycle_rules", Vec::<BTreeMap<String, Value>>::new());
         }
-        Some(Ok(Some(Ok(rules)))) => {
+        Some(Some(Ok(rules))) => {
             r.set("lifecycle_policy", true)
                 .set("lifecycle_rules", rules);
         }
-        Some(Ok(Some(Err(parse_error)))) => {
+        Some(Some(Err(parse_error))) => {
             // The policy exists; only its rules could not be understood.
             r.set("lifecycle_policy", true);
             let mut error = detail_error(
                 &ops::ECR_GET_LIFECYCLE_POLICY,
-                region,
-                repo_kind,
-                Some(&name),
-                Failure::new("InvalidLifecyclePolicy", parse_error),
+                target,
+                CallFailure::new("InvalidLifecyclePolicy", parse_error),
             );
             error.attributes = vec!["lifecycle_rules".to_string()];
             ctx.record(error);
         }
-        Some(Err(failure)) => ctx.record(detail_error(
-            &ops::ECR_GET_LIFECYCLE_POLICY,
-            region,
-            repo_kind,
-            Some(&name),
-            failure,
-        )),
     }
-    match tags {
-        None => {}
-        Some(Ok(tags)) => {
-            r.set_tags(tags);
-        }
-        Some(Err(failure)) => ctx.record(detail_error(
-            &ops::ECR_LIST_TAGS,
-            region,
-            repo_kind,
-            Some(&name),
-            failure,
-        )),
+    if let Some(tags) = tags {
+        r.set_tags(tags);
     }
     r
 }

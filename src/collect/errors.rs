@@ -2,37 +2,41 @@
 //!
 //! Every failed call becomes a recorded error, except the documented "not
 //! configured" answers, which the collectors turn into facts (the setting is
-//! absent) with [`is_not_configured`]. Nothing here ever defaults a failure
-//! to an empty value.
+//! absent) with [`NotConfigured`]. Nothing here ever defaults a failure to
+//! an empty value.
 
 use std::error::Error as StdError;
 
-// All the service crates re-export the same smithy types; one import serves all.
-use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
-
+use super::{ProvideErrorMetadata, SdkError};
 use crate::model::CollectionError;
 use crate::model::schema::{Operation, ResourceType};
 
-/// Why a call failed: the AWS error code (or a transport kind) and a message.
+/// Why an AWS call failed: the AWS error code (or a transport kind) and a
+/// message.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Failure {
+pub(crate) struct CallFailure {
     pub code: String,
     pub message: String,
 }
 
-impl Failure {
-    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Failure {
-        Failure {
+impl CallFailure {
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> CallFailure {
+        CallFailure {
             code: code.into(),
             message: message.into(),
         }
+    }
+
+    /// The same failure, its message prefixed with what it left unknown.
+    pub fn context(self, unknown: impl std::fmt::Display) -> CallFailure {
+        CallFailure::new(self.code, format!("{unknown}: {}", self.message))
     }
 
     /// Classifies an SDK error: the service's error code when the service
     /// answered, else `Timeout`, `DispatchFailure` (connection refused, DNS,
     /// TLS, credentials), `ResponseError` (unparseable answer) or
     /// `ConstructionFailure`.
-    pub fn from_sdk<E>(err: &SdkError<E>) -> Failure
+    pub fn from_sdk<E>(err: &SdkError<E>) -> CallFailure
     where
         E: ProvideErrorMetadata + StdError + 'static,
     {
@@ -46,8 +50,8 @@ impl Failure {
                 };
                 let message = match service.err().message() {
                     Some(message) if !message.is_empty() => message.to_string(),
-                    // No parseable error (an HTML page from a proxy, an
-                    // emulator answering in another protocol): show the body.
+                    // No parseable error (an HTML page from a proxy, a
+                    // service answering in another protocol): show the body.
                     _ => {
                         let body = service
                             .raw()
@@ -63,16 +67,16 @@ impl Failure {
                         format!("HTTP {status} without an AWS error code: {snippet}")
                     }
                 };
-                Failure::new(code, message)
+                CallFailure::new(code, message)
             }
-            SdkError::TimeoutError(_) => Failure::new("Timeout", context()),
+            SdkError::TimeoutError(_) => CallFailure::new("Timeout", context()),
             SdkError::DispatchFailure(dispatch) if dispatch.is_timeout() => {
-                Failure::new("Timeout", context())
+                CallFailure::new("Timeout", context())
             }
-            SdkError::DispatchFailure(_) => Failure::new("DispatchFailure", context()),
-            SdkError::ResponseError(_) => Failure::new("ResponseError", context()),
-            SdkError::ConstructionFailure(_) => Failure::new("ConstructionFailure", context()),
-            _ => Failure::new("Unknown", context()),
+            SdkError::DispatchFailure(_) => CallFailure::new("DispatchFailure", context()),
+            SdkError::ResponseError(_) => CallFailure::new("ResponseError", context()),
+            SdkError::ConstructionFailure(_) => CallFailure::new("ConstructionFailure", context()),
+            _ => CallFailure::new("Unknown", context()),
         }
     }
 }
@@ -111,6 +115,55 @@ where
     matches!(err, SdkError::ServiceError(_)) && err.code().is_some_and(|code| codes.contains(&code))
 }
 
+/// How a detail call's service says that the setting it reads is absent.
+pub(crate) enum NotConfigured<T> {
+    /// Every error answer is a failure.
+    Never,
+    /// An answer with one of these error codes is the known absence `T`.
+    When(&'static [&'static str], T),
+}
+
+impl<T> NotConfigured<T> {
+    /// The known absence `err` stands for, or `err` as a failure.
+    pub fn absence<E>(self, err: &SdkError<E>) -> Result<T, CallFailure>
+    where
+        E: ProvideErrorMetadata + StdError + 'static,
+    {
+        match self {
+            NotConfigured::When(codes, absent) if is_not_configured(err, codes) => Ok(absent),
+            _ => Err(CallFailure::from_sdk(err)),
+        }
+    }
+}
+
+/// Whose attributes a detail call reads: one resource, or every resource
+/// of a type in a region. A failed call leaves them unknown there.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Target<'a> {
+    pub kind: &'static ResourceType,
+    pub region: &'a str,
+    /// `None`: every resource of `kind` in `region`.
+    pub id: Option<&'a str>,
+}
+
+impl<'a> Target<'a> {
+    pub fn resource(kind: &'static ResourceType, region: &'a str, id: &'a str) -> Target<'a> {
+        Target {
+            kind,
+            region,
+            id: Some(id),
+        }
+    }
+
+    pub fn every(kind: &'static ResourceType, region: &'a str) -> Target<'a> {
+        Target {
+            kind,
+            region,
+            id: None,
+        }
+    }
+}
+
 /// The names of the attributes of `kind` that `op` fills (from the schema's
 /// `calls`), for a detail failure's `attributes`.
 pub(crate) fn attributes_filled_by(kind: &ResourceType, op: &Operation) -> Vec<String> {
@@ -135,27 +188,25 @@ pub(crate) fn listing_error(
     op: &Operation,
     region: &str,
     kind: &ResourceType,
-    failure: Failure,
+    failure: CallFailure,
 ) -> CollectionError {
     error(op, region, kind, None, failure, Vec::new())
 }
 
-/// A failed detail call: the attributes `op` fills are unknown for one
-/// resource (`id: Some`) or for every resource of the type in the region.
+/// A failed detail call: the attributes `op` fills are unknown for the
+/// target.
 pub(crate) fn detail_error(
     op: &Operation,
-    region: &str,
-    kind: &ResourceType,
-    id: Option<&str>,
-    failure: Failure,
+    target: Target<'_>,
+    failure: CallFailure,
 ) -> CollectionError {
     error(
         op,
-        region,
-        kind,
-        id,
+        target.region,
+        target.kind,
+        target.id,
         failure,
-        attributes_filled_by(kind, op),
+        attributes_filled_by(target.kind, op),
     )
 }
 
@@ -164,7 +215,7 @@ fn error(
     region: &str,
     kind: &ResourceType,
     id: Option<&str>,
-    failure: Failure,
+    failure: CallFailure,
     attributes: Vec<String>,
 ) -> CollectionError {
     CollectionError {

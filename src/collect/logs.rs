@@ -7,8 +7,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use aws_sdk_cloudwatchlogs::types::{LogGroup, PolicyType, Scope};
 use futures::StreamExt;
 
-use super::errors::{Failure, detail_error, is_not_configured, listing_error};
-use super::{Ctx, all_pages, kind};
+use super::calls::{REPEATED_TOKEN, SeenTokens};
+use super::errors::{CallFailure, NotConfigured, Target};
+use super::{Ctx, kind};
 use crate::model::Resource;
 use crate::model::schema::{LOG_GROUP, ops};
 
@@ -21,46 +22,37 @@ pub(crate) async fn collect_region(ctx: &Ctx<'_>, region: &str) -> Vec<Resource>
     if !ctx.plan.needs_type(group_kind) {
         return Vec::new();
     }
-    let op = &ops::LOGS_DESCRIBE_LOG_GROUPS;
-    let request = ctx
+    let mut pages = ctx
         .clients(region)
         .logs
         .describe_log_groups()
-        .set_limit(ctx.page_size(1, 50));
-    let list = async { all_pages!(ctx, op, request.into_paginator(), |p| p.next_token()) };
+        .set_limit(ctx.page_size(1, 50))
+        .into_paginator()
+        .send();
+    let list = ctx.list(
+        &ops::LOGS_DESCRIBE_LOG_GROUPS,
+        region,
+        group_kind,
+        |cx| pages.poll_next(cx),
+        |p| p.next_token(),
+    );
     let (listed, policies) = futures::join!(list, account_policies(ctx, region));
-    let groups: Vec<LogGroup> = match listed {
-        Ok(pages) => pages
-            .into_iter()
-            .flat_map(|p| p.log_groups.unwrap_or_default())
-            .collect(),
-        Err(err) => {
-            ctx.record(listing_error(
-                op,
-                region,
-                group_kind,
-                Failure::from_sdk(&err),
-            ));
-            return Vec::new();
-        }
+    let Ok(pages) = listed else {
+        return Vec::new();
     };
     // `Some`: the account policies were read; `None`: not planned, or they
     // failed (then every group's subscription_destinations is unknown).
-    let policies = match policies {
-        None => None,
-        Some(Ok(policies)) => Some(policies),
-        Some(Err(failure)) => {
-            ctx.record(detail_error(
-                &ops::LOGS_DESCRIBE_ACCOUNT_POLICIES,
-                region,
-                group_kind,
-                None,
-                failure,
-            ));
-            None
-        }
-    };
+    let policies = policies.and_then(|read| {
+        ctx.keep(
+            &ops::LOGS_DESCRIBE_ACCOUNT_POLICIES,
+            Target::every(group_kind, region),
+            read,
+        )
+    });
     let policies = policies.as_deref();
+    let groups = pages
+        .into_iter()
+        .flat_map(|p| p.log_groups.unwrap_or_default());
     futures::stream::iter(groups)
         .map(|group| log_group(ctx, region, group, policies))
         .buffer_unordered(ctx.concurrency)
@@ -91,7 +83,7 @@ impl AccountPolicy {
 async fn account_policies(
     ctx: &Ctx<'_>,
     region: &str,
-) -> Option<Result<Vec<AccountPolicy>, Failure>> {
+) -> Option<Result<Vec<AccountPolicy>, CallFailure>> {
     let op = &ops::LOGS_DESCRIBE_ACCOUNT_POLICIES;
     if !ctx.plan.needs(op) {
         return None;
@@ -99,7 +91,7 @@ async fn account_policies(
     let client = &ctx.clients(region).logs;
     let mut policies = Vec::new();
     let mut token: Option<String> = None;
-    let mut seen = super::SeenTokens::default();
+    let mut seen = SeenTokens::default();
     loop {
         let call = client
             .describe_account_policies()
@@ -108,7 +100,7 @@ async fn account_policies(
             .send();
         let page = match ctx.listing(op, call).await {
             Ok(page) => page,
-            Err(err) => return Some(Err(Failure::from_sdk(&err))),
+            Err(err) => return Some(Err(CallFailure::from_sdk(&err))),
         };
         for policy in page.account_policies() {
             if policy.policy_type() != Some(&PolicyType::SubscriptionFilterPolicy) {
@@ -118,7 +110,7 @@ async fn account_policies(
                 Ok(p) => policies.push(p),
                 Err(message) => {
                     let name = policy.policy_name().unwrap_or("(unnamed)");
-                    return Some(Err(Failure::new(
+                    return Some(Err(CallFailure::new(
                         "ResponseError",
                         format!("account policy {name:?}: {message}, so its coverage is unknown"),
                     )));
@@ -127,7 +119,7 @@ async fn account_policies(
         }
         // A token already received means the listing cycles.
         if !seen.first_time(&page, |p| p.next_token()) {
-            return Some(Err(Failure::new("ResponseError", super::REPEATED_TOKEN)));
+            return Some(Err(CallFailure::new("ResponseError", REPEATED_TOKEN)));
         }
         match page.next_token().filter(|t| !t.is_empty()) {
             None => break,
@@ -208,99 +200,86 @@ async fn log_group(
         .set("kms_key_id", group.kms_key_id())
         .set("stored_bytes", group.stored_bytes());
 
+    // Both calls are read before either failure is recorded: a group
+    // deleted since the listing is not audited, so neither are its failures.
+    let subscriptions_op = &ops::LOGS_DESCRIBE_SUBSCRIPTION_FILTERS;
     let subscriptions = async {
-        let op = &ops::LOGS_DESCRIBE_SUBSCRIPTION_FILTERS;
-        if !ctx.plan.needs(op) {
+        if !ctx.plan.needs(subscriptions_op) {
             return None;
         }
-        let request = client
+        let mut pages = client
             .describe_subscription_filters()
             .log_group_name(&name)
-            .set_limit(ctx.page_size(1, 50));
-        let _permit = ctx.permit().await;
-        Some(
-            match all_pages!(ctx, op, request.into_paginator(), |p| p.next_token()) {
-                Ok(pages) => {
-                    let mut destinations: Vec<String> = pages
-                        .iter()
-                        .flat_map(|p| p.subscription_filters())
-                        .filter_map(|f| f.destination_arn().map(str::to_string))
-                        .collect();
-                    destinations.sort();
-                    destinations.dedup();
-                    Ok(Some(destinations))
-                }
-                Err(err) if is_not_configured(&err, GONE) => Ok(None),
-                Err(err) => Err(Failure::from_sdk(&err)),
+            .set_limit(ctx.page_size(1, 50))
+            .into_paginator()
+            .send();
+        let read = ctx.ask_pages(
+            subscriptions_op,
+            |cx| pages.poll_next(cx),
+            |p| p.next_token(),
+            NotConfigured::When(GONE, None),
+            |pages| {
+                let mut destinations: Vec<String> = pages
+                    .iter()
+                    .flat_map(|p| p.subscription_filters())
+                    .filter_map(|f| f.destination_arn().map(str::to_string))
+                    .collect();
+                destinations.sort();
+                destinations.dedup();
+                Ok(Some(destinations))
             },
-        )
+        );
+        Some(read.await)
     };
+    let tags_op = &ops::LOGS_LIST_TAGS;
     let tags = async {
-        let op = &ops::LOGS_LIST_TAGS;
-        if !ctx.plan.needs(op) {
+        if !ctx.plan.needs(tags_op) {
             return None;
         }
         if arn.is_empty() {
-            return Some(Err(Failure::new(
+            return Some(Err(CallFailure::new(
                 "ResponseError",
                 "DescribeLogGroups gave no ARN, so the group's tags cannot be read",
             )));
         }
-        let call = client.list_tags_for_resource().resource_arn(&arn).send();
-        Some(match ctx.detail(op, call).await {
-            Ok(out) => Ok(Some(
-                out.tags()
-                    .map(|t| {
-                        t.iter()
-                            .map(|(k, v)| (k.clone(), v.clone()))
-                            .collect::<BTreeMap<_, _>>()
-                    })
-                    .unwrap_or_default(),
-            )),
-            Err(err) if is_not_configured(&err, GONE) => Ok(None),
-            Err(err) => Err(Failure::from_sdk(&err)),
-        })
+        let read = ctx.ask(
+            tags_op,
+            client.list_tags_for_resource().resource_arn(&arn).send(),
+            NotConfigured::When(GONE, None),
+            |out| {
+                Ok(Some(
+                    out.tags()
+                        .map(|t| {
+                            t.iter()
+                                .map(|(k, v)| (k.clone(), v.clone()))
+                                .collect::<BTreeMap<_, _>>()
+                        })
+                        .unwrap_or_default(),
+                ))
+            },
+        );
+        Some(read.await)
     };
     let (subscriptions, tags) = futures::join!(subscriptions, tags);
     if matches!(subscriptions, Some(Ok(None))) || matches!(tags, Some(Ok(None))) {
         return None;
     }
-    match subscriptions {
-        None | Some(Ok(None)) => {}
-        Some(Ok(Some(mut destinations))) => {
-            // Known only when the account policies were read too.
-            if let Some(policies) = policies {
-                destinations.extend(
-                    policies
-                        .iter()
-                        .filter(|p| p.covers(&name))
-                        .map(|p| p.destination.clone()),
-                );
-                destinations.sort();
-                destinations.dedup();
-                r.set("subscription_destinations", destinations);
-            }
-        }
-        Some(Err(failure)) => ctx.record(detail_error(
-            &ops::LOGS_DESCRIBE_SUBSCRIPTION_FILTERS,
-            region,
-            group_kind,
-            Some(&name),
-            failure,
-        )),
+    let target = Target::resource(group_kind, region, &name);
+    let destinations = subscriptions.and_then(|read| ctx.keep(subscriptions_op, target, read));
+    // Known only when the account policies were read too.
+    if let (Some(Some(mut destinations)), Some(policies)) = (destinations, policies) {
+        destinations.extend(
+            policies
+                .iter()
+                .filter(|p| p.covers(&name))
+                .map(|p| p.destination.clone()),
+        );
+        destinations.sort();
+        destinations.dedup();
+        r.set("subscription_destinations", destinations);
     }
-    match tags {
-        None | Some(Ok(None)) => {}
-        Some(Ok(Some(tags))) => {
-            r.set_tags(tags);
-        }
-        Some(Err(failure)) => ctx.record(detail_error(
-            &ops::LOGS_LIST_TAGS,
-            region,
-            group_kind,
-            Some(&name),
-            failure,
-        )),
+    if let Some(Some(tags)) = tags.and_then(|read| ctx.keep(tags_op, target, read)) {
+        r.set_tags(tags);
     }
     Some(r)
 }

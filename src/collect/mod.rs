@@ -9,6 +9,7 @@
 //! only when nothing can be audited (no region, no credentials, STS
 //! unreachable).
 
+mod calls;
 mod ecr;
 mod errors;
 mod logs;
@@ -19,14 +20,13 @@ mod sdk;
 mod sts;
 
 use std::collections::BTreeMap;
-use std::future::Future;
 use std::str::FromStr;
 use std::sync::Mutex;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use jiff::Timestamp;
-use tokio::sync::{Semaphore, SemaphorePermit};
+use tokio::sync::Semaphore;
 
 use crate::model::schema::{self, AttrType, Operation, ResourceType};
 use crate::model::{CollectionError, Inventory, Resource, Source, Value};
@@ -36,6 +36,12 @@ pub use plan::{CopyRegions, Plan};
 /// Credentials type accepted by [`SdkOverrides`] (the SDK's static credentials).
 #[doc(hidden)]
 pub use aws_sdk_sts::config::Credentials;
+
+// Every service crate re-exports the same smithy types (errors, raw
+// answers, timestamps); they are named once, here, for all services.
+use aws_sdk_sts::config::http::HttpResponse;
+use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_sts::primitives::DateTime;
 
 /// What to collect and how.
 #[derive(Debug, Clone)]
@@ -141,7 +147,7 @@ pub enum CollectError {
     },
 }
 
-/// Test hooks: how the tests point collection at the emulator without
+/// Test hooks: how the tests point collection at a local endpoint without
 /// touching the process environment (tests run in parallel threads). The
 /// CLI uses the standard chain (`AWS_ENDPOINT_URL`, `AWS_PROFILE`, ...).
 #[doc(hidden)]
@@ -334,42 +340,6 @@ impl Ctx<'_> {
             .set_message(format!("({} failed)", errors.len()));
     }
 
-    /// Counts one call (or one page) of `op`.
-    pub fn count(&self, op: &Operation) {
-        *self
-            .calls
-            .lock()
-            .expect("no panics while locked")
-            .entry(call_key(op))
-            .or_default() += 1;
-        self.progress.inc_length(1);
-        self.progress.inc(1);
-    }
-
-    /// Waits for a detail-call slot.
-    pub async fn permit(&self) -> SemaphorePermit<'_> {
-        self.limiter
-            .acquire()
-            .await
-            .expect("semaphore never closed")
-    }
-
-    /// Runs one non-paginated detail call within the concurrency limit.
-    pub async fn detail<F: Future>(&self, op: &Operation, call: F) -> F::Output {
-        let _permit = self.permit().await;
-        let out = call.await;
-        self.count(op);
-        out
-    }
-
-    /// Runs one non-paginated listing call (not limited: at most one per
-    /// region and service).
-    pub async fn listing<F: Future>(&self, op: &Operation, call: F) -> F::Output {
-        let out = call.await;
-        self.count(op);
-        out
-    }
-
     /// A resource of `kind` owned by the audited account.
     pub fn resource(
         &self,
@@ -386,89 +356,13 @@ impl Ctx<'_> {
     }
 }
 
-/// Collects every page of a paginator, counting each page as a call.
-/// Evaluates to `Result<Vec<Page>, SdkError>`: a failed page fails the
-/// whole listing (never a partial list that looks complete).
-///
-/// `$next` reads a page's continuation token. A token the service already
-/// sent means the listing goes round in a cycle (A, B, A, ...): it stops
-/// there, and is an error. The SDK's paginators themselves only stop when a
-/// token repeats the one just sent, and then quietly; a last page that
-/// still carries a token therefore means the listing was cut short, which
-/// is an error too.
-macro_rules! all_pages {
-    ($ctx:expr, $op:expr, $paginator:expr, $next:expr) => {{
-        let mut stream = $paginator.send();
-        let mut pages = Vec::new();
-        let mut seen = $crate::collect::SeenTokens::default();
-        let mut failed = None;
-        while let Some(page) = stream.next().await {
-            $ctx.count($op);
-            match page {
-                Ok(page) => {
-                    let again = !seen.first_time(&page, $next);
-                    pages.push(page);
-                    if again {
-                        break;
-                    }
-                }
-                Err(err) => {
-                    failed = Some(err);
-                    break;
-                }
-            }
-        }
-        if failed.is_none() && $crate::collect::ends_with_token(&pages, $next) {
-            failed = Some(aws_sdk_s3::error::SdkError::response_error(
-                $crate::collect::REPEATED_TOKEN,
-                aws_sdk_s3::config::http::HttpResponse::new(
-                    200u16.try_into().expect("200 is a status code"),
-                    aws_sdk_s3::primitives::SdkBody::empty(),
-                ),
-            ));
-        }
-        match failed {
-            None => Ok(pages),
-            Some(err) => Err(err),
-        }
-    }};
-}
-pub(crate) use all_pages;
-
-/// Why a listing whose service repeated a continuation token is an error.
-pub(crate) const REPEATED_TOKEN: &str =
-    "the service repeated a continuation token, so the listing may be incomplete";
-
-/// The continuation tokens a listing has received so far.
-#[derive(Default)]
-pub(crate) struct SeenTokens(std::collections::HashSet<String>);
-
-impl SeenTokens {
-    /// Notes `page`'s token; false when it was already received (the
-    /// listing cycles). A page without a token ends the listing: true.
-    pub(crate) fn first_time<P>(&mut self, page: &P, next: impl Fn(&P) -> Option<&str>) -> bool {
-        match next(page).filter(|t| !t.is_empty()) {
-            None => true,
-            Some(token) => self.0.insert(token.to_string()),
-        }
-    }
-}
-
-/// Whether the last page of a listing still names a next page.
-pub(crate) fn ends_with_token<P>(pages: &[P], next: impl Fn(&P) -> Option<&str>) -> bool {
-    pages
-        .last()
-        .and_then(next)
-        .is_some_and(|token| !token.is_empty())
-}
-
 /// The schema entry of a resource type.
 pub(crate) fn kind(name: &str) -> &'static ResourceType {
     schema::resource_type(name).unwrap_or_else(|| panic!("{name} is in the schema"))
 }
 
 /// Converts an SDK timestamp.
-pub(crate) fn timestamp(t: &aws_sdk_rds::primitives::DateTime) -> Option<Timestamp> {
+pub(crate) fn timestamp(t: &DateTime) -> Option<Timestamp> {
     Timestamp::new(t.secs(), t.subsec_nanos().try_into().ok()?).ok()
 }
 

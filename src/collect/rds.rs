@@ -3,14 +3,20 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use aws_sdk_rds::operation::describe_db_cluster_snapshot_attributes::DescribeDBClusterSnapshotAttributesError;
+use aws_sdk_rds::operation::describe_db_cluster_snapshots::DescribeDBClusterSnapshotsError;
+use aws_sdk_rds::operation::describe_db_snapshot_attributes::DescribeDBSnapshotAttributesError;
+use aws_sdk_rds::operation::describe_db_snapshots::DescribeDBSnapshotsError;
 use aws_sdk_rds::types::{
     DbCluster, DbClusterSnapshot, DbInstance, DbInstanceAutomatedBackup, DbSnapshot, Tag,
 };
 use futures::StreamExt;
 use jiff::Timestamp;
 
-use super::errors::{Failure, detail_error, listing_error};
-use super::{CopyRegions, Ctx, all_pages, arn_region, kind, set_enum, timestamp};
+use super::errors::{CallFailure, NotConfigured, Target, detail_error, listing_error};
+use super::{
+    CopyRegions, Ctx, ProvideErrorMetadata, SdkError, arn_region, kind, set_enum, timestamp,
+};
 use crate::model::schema::{DB_CLUSTER, DB_INSTANCE, DB_SNAPSHOT, Operation, ops};
 use crate::model::{Resource, Value};
 
@@ -35,7 +41,7 @@ struct Instance {
 pub(crate) enum Snapshots {
     NotListed,
     Listed(Vec<SnapshotFacts>),
-    Failed(Failure),
+    Failed(CallFailure),
 }
 
 /// What cross-region matching needs to know about a snapshot.
@@ -68,38 +74,19 @@ pub(crate) async fn collect_region(ctx: &Ctx<'_>, region: &str) -> RegionRds {
         return result;
     }
     let (instances, clusters, snapshots, cluster_snapshots) = futures::join!(
-        async {
-            if want_instances {
-                list_instances(ctx, region).await
-            } else {
-                None
-            }
-        },
-        async {
-            if want_clusters {
-                list_clusters(ctx, region).await
-            } else {
-                None
-            }
-        },
-        async {
-            if want_snapshots {
-                Some(list_snapshots(ctx, region).await)
-            } else {
-                None
-            }
-        },
-        async {
-            if want_cluster_snapshots {
-                list_cluster_snapshots(ctx, region).await
-            } else {
-                None
-            }
-        },
+        when(want_instances, list_instances(ctx, region)),
+        when(want_clusters, list_clusters(ctx, region)),
+        when(
+            want_snapshots,
+            list_audited_snapshots::<DbSnapshot>(ctx, region)
+        ),
+        when(
+            want_cluster_snapshots,
+            list_audited_snapshots::<DbClusterSnapshot>(ctx, region)
+        ),
     );
 
-    let mut instances: Vec<Instance> = instances
-        .unwrap_or_default()
+    let mut instances: Vec<Instance> = listed(instances)
         .iter()
         .map(|db| Instance {
             resource: instance_resource(&ctx.account, region, db),
@@ -107,29 +94,15 @@ pub(crate) async fn collect_region(ctx: &Ctx<'_>, region: &str) -> RegionRds {
             replications: replication_arns(region, db),
         })
         .collect();
-    let mut clusters: Vec<Resource> = clusters
-        .unwrap_or_default()
+    let mut clusters: Vec<Resource> = listed(clusters)
         .iter()
         .map(|c| cluster_resource(&ctx.account, region, c))
         .collect();
-    let listed_snapshots = match snapshots {
-        Some(Ok(list)) => list,
-        Some(Err(failure)) => {
-            result.snapshots = Snapshots::Failed(failure);
-            Vec::new()
-        }
-        None => Vec::new(),
-    };
-    if want_snapshots && !matches!(result.snapshots, Snapshots::Failed(_)) {
-        result.snapshots = Snapshots::Listed(
-            listed_snapshots
-                .iter()
-                .map(|s| snapshot_facts(region, s))
-                .collect(),
-        );
+    if let Some(snapshots) = &snapshots {
+        result.snapshots = Snapshots::of(region, snapshots);
     }
-
-    let listed_cluster_snapshots = cluster_snapshots.unwrap_or_default();
+    let snapshots = listed(snapshots);
+    let cluster_snapshots = listed(cluster_snapshots);
 
     backup_replications(ctx, region, &mut instances).await;
     let (_, snapshot_resources, cluster_snapshot_resources) = futures::join!(
@@ -141,8 +114,8 @@ pub(crate) async fn collect_region(ctx: &Ctx<'_>, region: &str) -> RegionRds {
                 .map(|i| &mut i.resource)
                 .chain(clusters.iter_mut())
         ),
-        snapshot_resources(ctx, region, &listed_snapshots),
-        cluster_snapshot_resources(ctx, region, &listed_cluster_snapshots),
+        snapshot_resources(ctx, region, &snapshots),
+        snapshot_resources(ctx, region, &cluster_snapshots),
     );
     result.instances = instances;
     result.others = clusters;
@@ -151,58 +124,309 @@ pub(crate) async fn collect_region(ctx: &Ctx<'_>, region: &str) -> RegionRds {
     result
 }
 
-async fn list_instances(ctx: &Ctx<'_>, region: &str) -> Option<Vec<DbInstance>> {
-    let op = &ops::RDS_DESCRIBE_DB_INSTANCES;
-    let request = ctx
+/// The result of `listing` when it is wanted; `None`: not made.
+async fn when<T>(wanted: bool, listing: impl Future<Output = T>) -> Option<T> {
+    if wanted { Some(listing.await) } else { None }
+}
+
+/// What a listing found: nothing when it was not made or failed (the
+/// failure is recorded already).
+fn listed<T>(listing: Option<Result<Vec<T>, CallFailure>>) -> Vec<T> {
+    listing.and_then(Result::ok).unwrap_or_default()
+}
+
+async fn list_instances(ctx: &Ctx<'_>, region: &str) -> Result<Vec<DbInstance>, CallFailure> {
+    let mut pages = ctx
         .clients(region)
         .rds
         .describe_db_instances()
-        .set_max_records(ctx.page_size(20, 100));
-    match all_pages!(ctx, op, request.into_paginator(), |p| p.marker()) {
-        Ok(pages) => Some(
-            pages
-                .into_iter()
-                .flat_map(|p| p.db_instances.unwrap_or_default())
-                .collect(),
-        ),
-        Err(err) => {
-            let failure = Failure::from_sdk(&err);
-            ctx.record(listing_error(op, region, kind(DB_INSTANCE), failure));
-            None
-        }
-    }
+        .set_max_records(ctx.page_size(20, 100))
+        .into_paginator()
+        .send();
+    let op = &ops::RDS_DESCRIBE_DB_INSTANCES;
+    let pages = ctx
+        .list(
+            op,
+            region,
+            kind(DB_INSTANCE),
+            |cx| pages.poll_next(cx),
+            |p| p.marker(),
+        )
+        .await?;
+    Ok(pages
+        .into_iter()
+        .flat_map(|p| p.db_instances.unwrap_or_default())
+        .collect())
 }
 
-async fn list_clusters(ctx: &Ctx<'_>, region: &str) -> Option<Vec<DbCluster>> {
-    let op = &ops::RDS_DESCRIBE_DB_CLUSTERS;
-    let request = ctx
+async fn list_clusters(ctx: &Ctx<'_>, region: &str) -> Result<Vec<DbCluster>, CallFailure> {
+    let mut pages = ctx
         .clients(region)
         .rds
         .describe_db_clusters()
-        .set_max_records(ctx.page_size(20, 100));
-    match all_pages!(ctx, op, request.into_paginator(), |p| p.marker()) {
-        Ok(pages) => Some(
-            pages
-                .into_iter()
-                .flat_map(|p| p.db_clusters.unwrap_or_default())
-                .collect(),
-        ),
-        Err(err) => {
-            let failure = Failure::from_sdk(&err);
-            ctx.record(listing_error(op, region, kind(DB_CLUSTER), failure));
-            None
-        }
+        .set_max_records(ctx.page_size(20, 100))
+        .into_paginator()
+        .send();
+    let op = &ops::RDS_DESCRIBE_DB_CLUSTERS;
+    let pages = ctx
+        .list(
+            op,
+            region,
+            kind(DB_CLUSTER),
+            |cx| pages.poll_next(cx),
+            |p| p.marker(),
+        )
+        .await?;
+    Ok(pages
+        .into_iter()
+        .flat_map(|p| p.db_clusters.unwrap_or_default())
+        .collect())
+}
+
+/// Instance snapshots (DescribeDBSnapshots) and cluster snapshots
+/// (DescribeDBClusterSnapshots) are one resource type, read the same way:
+/// what differs is the SDK calls and how each answer names a field.
+trait Snapshot: Sized {
+    /// The listing.
+    const LISTING: &'static Operation;
+    /// The call that reads who may restore a snapshot.
+    const ATTRIBUTES: &'static Operation;
+    /// What the snapshot is of (`source_kind`).
+    const SOURCE_KIND: &'static str;
+
+    type ListingError: ProvideErrorMetadata + std::error::Error + 'static;
+    type AttributesError: ProvideErrorMetadata + std::error::Error + 'static;
+
+    /// Every page of one listing of the account's snapshots in the
+    /// client's region: those of `snapshot_type`, or (`None`) the manual
+    /// and automated ones.
+    async fn list(
+        ctx: &Ctx<'_>,
+        rds: &aws_sdk_rds::Client,
+        snapshot_type: Option<&str>,
+    ) -> Result<Vec<Self>, SdkError<Self::ListingError>>;
+
+    /// The values of the snapshot's `restore` attribute (`None`: the
+    /// answer has no such attribute).
+    async fn restore_values(
+        rds: &aws_sdk_rds::Client,
+        id: &str,
+    ) -> Result<Option<Vec<String>>, SdkError<Self::AttributesError>>;
+
+    fn snapshot_id(&self) -> Option<&str>;
+    fn snapshot_arn(&self) -> Option<&str>;
+    fn listed_tags(&self) -> &[Tag];
+    /// The API's SnapshotType (`manual`, `automated`, `awsbackup`, ...).
+    fn api_type(&self) -> Option<&str>;
+    /// The instance or cluster it is a snapshot of.
+    fn source_id(&self) -> Option<&str>;
+    /// The region it was copied from (absent when not a copy, or when AWS
+    /// does not say).
+    fn copied_from(&self, region: &str) -> Option<String>;
+    fn is_encrypted(&self) -> Option<bool>;
+    fn key_id(&self) -> Option<&str>;
+    /// When the snapshot's data was taken.
+    fn taken_at(&self) -> Option<Timestamp>;
+
+    fn is_automated(&self) -> bool {
+        self.api_type() == Some("automated")
     }
 }
 
-/// Manual, automated and AWS Backup snapshots owned by the account (not
-/// those shared with it), in an audited region: a failure is also a
-/// listing error of the snapshot type there.
-async fn list_snapshots(ctx: &Ctx<'_>, region: &str) -> Result<Vec<DbSnapshot>, Failure> {
-    let listed = fetch_snapshots(ctx, &ctx.clients(region).rds, region).await;
+impl Snapshot for DbSnapshot {
+    const LISTING: &'static Operation = &ops::RDS_DESCRIBE_DB_SNAPSHOTS;
+    const ATTRIBUTES: &'static Operation = &ops::RDS_DESCRIBE_DB_SNAPSHOT_ATTRIBUTES;
+    const SOURCE_KIND: &'static str = "instance";
+    type ListingError = DescribeDBSnapshotsError;
+    type AttributesError = DescribeDBSnapshotAttributesError;
+
+    async fn list(
+        ctx: &Ctx<'_>,
+        rds: &aws_sdk_rds::Client,
+        snapshot_type: Option<&str>,
+    ) -> Result<Vec<Self>, SdkError<Self::ListingError>> {
+        let mut pages = rds
+            .describe_db_snapshots()
+            .set_snapshot_type(snapshot_type.map(str::to_string))
+            .set_max_records(ctx.page_size(20, 100))
+            .into_paginator()
+            .send();
+        let pages = ctx
+            .all_pages(Self::LISTING, |cx| pages.poll_next(cx), |p| p.marker())
+            .await?;
+        Ok(pages
+            .into_iter()
+            .flat_map(|p| p.db_snapshots.unwrap_or_default())
+            .collect())
+    }
+
+    async fn restore_values(
+        rds: &aws_sdk_rds::Client,
+        id: &str,
+    ) -> Result<Option<Vec<String>>, SdkError<Self::AttributesError>> {
+        let out = rds
+            .describe_db_snapshot_attributes()
+            .db_snapshot_identifier(id)
+            .send()
+            .await?;
+        Ok(out
+            .db_snapshot_attributes_result()
+            .and_then(|res| {
+                res.db_snapshot_attributes()
+                    .iter()
+                    .find(|a| a.attribute_name() == Some("restore"))
+            })
+            .map(|a| a.attribute_values().to_vec()))
+    }
+
+    fn snapshot_id(&self) -> Option<&str> {
+        self.db_snapshot_identifier()
+    }
+    fn snapshot_arn(&self) -> Option<&str> {
+        self.db_snapshot_arn()
+    }
+    fn listed_tags(&self) -> &[Tag] {
+        self.tag_list()
+    }
+    fn api_type(&self) -> Option<&str> {
+        self.snapshot_type()
+    }
+    fn source_id(&self) -> Option<&str> {
+        self.db_instance_identifier()
+    }
+    fn copied_from(&self, region: &str) -> Option<String> {
+        source_region(region, self)
+    }
+    fn is_encrypted(&self) -> Option<bool> {
+        self.encrypted()
+    }
+    fn key_id(&self) -> Option<&str> {
+        self.kms_key_id()
+    }
+    /// A copy's SnapshotCreateTime is the time of copying,
+    /// OriginalSnapshotCreateTime that of the data it holds.
+    fn taken_at(&self) -> Option<Timestamp> {
+        self.original_snapshot_create_time()
+            .or(self.snapshot_create_time())
+            .and_then(timestamp)
+    }
+}
+
+impl Snapshot for DbClusterSnapshot {
+    const LISTING: &'static Operation = &ops::RDS_DESCRIBE_DB_CLUSTER_SNAPSHOTS;
+    const ATTRIBUTES: &'static Operation = &ops::RDS_DESCRIBE_DB_CLUSTER_SNAPSHOT_ATTRIBUTES;
+    const SOURCE_KIND: &'static str = "cluster";
+    type ListingError = DescribeDBClusterSnapshotsError;
+    type AttributesError = DescribeDBClusterSnapshotAttributesError;
+
+    async fn list(
+        ctx: &Ctx<'_>,
+        rds: &aws_sdk_rds::Client,
+        snapshot_type: Option<&str>,
+    ) -> Result<Vec<Self>, SdkError<Self::ListingError>> {
+        let mut pages = rds
+            .describe_db_cluster_snapshots()
+            .set_snapshot_type(snapshot_type.map(str::to_string))
+            .set_max_records(ctx.page_size(20, 100))
+            .into_paginator()
+            .send();
+        let pages = ctx
+            .all_pages(Self::LISTING, |cx| pages.poll_next(cx), |p| p.marker())
+            .await?;
+        Ok(pages
+            .into_iter()
+            .flat_map(|p| p.db_cluster_snapshots.unwrap_or_default())
+            .collect())
+    }
+
+    async fn restore_values(
+        rds: &aws_sdk_rds::Client,
+        id: &str,
+    ) -> Result<Option<Vec<String>>, SdkError<Self::AttributesError>> {
+        let out = rds
+            .describe_db_cluster_snapshot_attributes()
+            .db_cluster_snapshot_identifier(id)
+            .send()
+            .await?;
+        Ok(out
+            .db_cluster_snapshot_attributes_result()
+            .and_then(|res| {
+                res.db_cluster_snapshot_attributes()
+                    .iter()
+                    .find(|a| a.attribute_name() == Some("restore"))
+            })
+            .map(|a| a.attribute_values().to_vec()))
+    }
+
+    fn snapshot_id(&self) -> Option<&str> {
+        self.db_cluster_snapshot_identifier()
+    }
+    fn snapshot_arn(&self) -> Option<&str> {
+        self.db_cluster_snapshot_arn()
+    }
+    fn listed_tags(&self) -> &[Tag] {
+        self.tag_list()
+    }
+    fn api_type(&self) -> Option<&str> {
+        self.snapshot_type()
+    }
+    fn source_id(&self) -> Option<&str> {
+        self.db_cluster_identifier()
+    }
+    fn copied_from(&self, region: &str) -> Option<String> {
+        self.source_db_cluster_snapshot_arn()
+            .and_then(arn_region)
+            .filter(|r| *r != region)
+            .map(str::to_string)
+    }
+    fn is_encrypted(&self) -> Option<bool> {
+        self.storage_encrypted()
+    }
+    /// AWS names a key only for encrypted snapshots; a key id given for an
+    /// unencrypted one protects nothing, so it is not reported.
+    fn key_id(&self) -> Option<&str> {
+        self.kms_key_id()
+            .filter(|_| self.storage_encrypted() != Some(false))
+    }
+    /// Cluster snapshots have no OriginalSnapshotCreateTime.
+    fn taken_at(&self) -> Option<Timestamp> {
+        self.snapshot_create_time().and_then(timestamp)
+    }
+}
+
+/// The account's manual, automated and AWS Backup snapshots of one kind in
+/// the client's region (not those shared with it). Without a type filter
+/// the listings return only manual and automated snapshots, so AWS
+/// Backup's are a second listing.
+async fn list_snapshots<S: Snapshot>(
+    ctx: &Ctx<'_>,
+    rds: &aws_sdk_rds::Client,
+    region: &str,
+) -> Result<Vec<S>, CallFailure> {
+    let mut snapshots = Vec::new();
+    for snapshot_type in [None, Some("awsbackup")] {
+        match S::list(ctx, rds, snapshot_type).await {
+            Ok(listed) => snapshots.extend(listed),
+            Err(err) => {
+                let failure = CallFailure::from_sdk(&err);
+                tracing::debug!("{} in {region}: {failure:?}", S::LISTING.name);
+                return Err(failure);
+            }
+        }
+    }
+    Ok(snapshots)
+}
+
+/// [`list_snapshots`] in an audited region: a failure is also a listing
+/// error of the snapshot type there.
+async fn list_audited_snapshots<S: Snapshot>(
+    ctx: &Ctx<'_>,
+    region: &str,
+) -> Result<Vec<S>, CallFailure> {
+    let listed = list_snapshots(ctx, &ctx.clients(region).rds, region).await;
     if let Err(failure) = &listed {
         ctx.record(listing_error(
-            &ops::RDS_DESCRIBE_DB_SNAPSHOTS,
+            S::LISTING,
             region,
             kind(DB_SNAPSHOT),
             failure.clone(),
@@ -211,35 +435,15 @@ async fn list_snapshots(ctx: &Ctx<'_>, region: &str) -> Result<Vec<DbSnapshot>, 
     listed
 }
 
-/// The account's manual, automated and AWS Backup snapshots in `region`.
-/// Without a type filter DescribeDBSnapshots returns only manual and
-/// automated ones, so AWS Backup's are a second listing.
-async fn fetch_snapshots(
-    ctx: &Ctx<'_>,
-    rds: &aws_sdk_rds::Client,
-    region: &str,
-) -> Result<Vec<DbSnapshot>, Failure> {
-    let op = &ops::RDS_DESCRIBE_DB_SNAPSHOTS;
-    let mut snapshots = Vec::new();
-    for snapshot_type in [None, Some("awsbackup")] {
-        let request = rds
-            .describe_db_snapshots()
-            .set_snapshot_type(snapshot_type.map(str::to_string))
-            .set_max_records(ctx.page_size(20, 100));
-        match all_pages!(ctx, op, request.into_paginator(), |p| p.marker()) {
-            Ok(pages) => snapshots.extend(
-                pages
-                    .into_iter()
-                    .flat_map(|p| p.db_snapshots.unwrap_or_default()),
-            ),
-            Err(err) => {
-                let failure = Failure::from_sdk(&err);
-                tracing::debug!("DescribeDBSnapshots in {region}: {failure:?}");
-                return Err(failure);
-            }
+impl Snapshots {
+    /// What a listing of the instance snapshots in `region` tells about
+    /// copies.
+    fn of(region: &str, listing: &Result<Vec<DbSnapshot>, CallFailure>) -> Snapshots {
+        match listing {
+            Ok(list) => Snapshots::Listed(list.iter().map(|s| snapshot_facts(region, s)).collect()),
+            Err(failure) => Snapshots::Failed(failure.clone()),
         }
     }
-    Ok(snapshots)
 }
 
 /// Answers from a region the account has not enabled (an opt-in region):
@@ -273,10 +477,8 @@ pub(crate) async fn copy_region_snapshots(ctx: &Ctx<'_>) -> Vec<(String, Snapsho
     futures::stream::iter(regions)
         .map(|region| async move {
             let rds = ctx.rds(&region);
-            let listed = match fetch_snapshots(ctx, &rds, &region).await {
-                Ok(list) => {
-                    Snapshots::Listed(list.iter().map(|s| snapshot_facts(&region, s)).collect())
-                }
+            let listing = list_snapshots::<DbSnapshot>(ctx, &rds, &region).await;
+            let listed = match listing {
                 Err(failure) if !named && REGION_NOT_ENABLED.contains(&failure.code.as_str()) => {
                     tracing::info!(
                         "{region} not searched for snapshot copies: not enabled for the account \
@@ -286,7 +488,7 @@ pub(crate) async fn copy_region_snapshots(ctx: &Ctx<'_>) -> Vec<(String, Snapsho
                     );
                     Snapshots::NotListed
                 }
-                Err(failure) => Snapshots::Failed(failure),
+                listing => Snapshots::of(&region, &listing),
             };
             (region, listed)
         })
@@ -306,70 +508,35 @@ async fn source_regions(ctx: &Ctx<'_>) -> BTreeSet<String> {
         return found;
     }
     let asked = futures::future::join_all(ctx.regions().iter().map(|region| async move {
-        let request = ctx
+        let mut pages = ctx
             .clients(region)
             .rds
             .describe_source_regions()
-            .set_max_records(ctx.page_size(20, 100));
-        let answer = all_pages!(ctx, op, request.into_paginator(), |p| p.marker());
+            .set_max_records(ctx.page_size(20, 100))
+            .into_paginator()
+            .send();
+        let answer = ctx
+            .all_pages(op, |cx| pages.poll_next(cx), |p| p.marker())
+            .await;
         (region, answer)
     }))
     .await;
     for (region, answer) in asked {
-        match answer {
-            Ok(pages) => found.extend(
+        let read = answer.map_err(|err| {
+            CallFailure::from_sdk(&err)
+                .context("the regions that may hold snapshot copies could not be listed")
+        });
+        if let Some(pages) = ctx.keep(op, Target::every(kind(DB_INSTANCE), region), read) {
+            found.extend(
                 pages
                     .iter()
                     .flat_map(|p| p.source_regions())
                     .filter_map(|r| r.region_name())
                     .map(str::to_string),
-            ),
-            Err(err) => {
-                let failure = Failure::from_sdk(&err);
-                let failure = Failure::new(
-                    failure.code,
-                    format!(
-                        "the regions that may hold snapshot copies could not be listed: {}",
-                        failure.message
-                    ),
-                );
-                ctx.record(detail_error(op, region, kind(DB_INSTANCE), None, failure));
-            }
+            );
         }
     }
     found
-}
-
-/// Manual, automated and AWS Backup snapshots of DB clusters (Aurora and
-/// Multi-AZ DB clusters) owned by the account, listed like the instance
-/// snapshots: without a type filter DescribeDBClusterSnapshots returns
-/// manual and automated ones only. A failure is a listing error of the
-/// snapshot type in the region (`None`); it does not touch the instance
-/// snapshots or any instance's cross_region_copy_time.
-async fn list_cluster_snapshots(ctx: &Ctx<'_>, region: &str) -> Option<Vec<DbClusterSnapshot>> {
-    let op = &ops::RDS_DESCRIBE_DB_CLUSTER_SNAPSHOTS;
-    let mut snapshots = Vec::new();
-    for snapshot_type in [None, Some("awsbackup")] {
-        let request = ctx
-            .clients(region)
-            .rds
-            .describe_db_cluster_snapshots()
-            .set_snapshot_type(snapshot_type.map(str::to_string))
-            .set_max_records(ctx.page_size(20, 100));
-        match all_pages!(ctx, op, request.into_paginator(), |p| p.marker()) {
-            Ok(pages) => snapshots.extend(
-                pages
-                    .into_iter()
-                    .flat_map(|p| p.db_cluster_snapshots.unwrap_or_default()),
-            ),
-            Err(err) => {
-                let failure = Failure::from_sdk(&err);
-                ctx.record(listing_error(op, region, kind(DB_SNAPSHOT), failure));
-                return None;
-            }
-        }
-    }
-    Some(snapshots)
 }
 
 fn tags(list: &[Tag]) -> BTreeMap<String, String> {
@@ -390,8 +557,8 @@ fn instance_resource(account: &str, region: &str, db: &DbInstance) -> Resource {
     r.region = region.to_string();
     r.set_tags(tags(db.tag_list()));
     let retention = db.backup_retention_period();
-    // AWS omits LatestRestorableTime when backups are off; the emulator
-    // reports "now" regardless. No backups means no point-in-time restore.
+    // AWS omits LatestRestorableTime when backups are off: without backups
+    // there is no point-in-time restore, whatever time an answer names.
     let restorable = db
         .latest_restorable_time()
         .and_then(timestamp)
@@ -457,6 +624,10 @@ fn replicated_backup(
     ])
 }
 
+/// The error code of DescribeDBInstanceAutomatedBackups when the region
+/// holds no such replicated backups.
+const AUTOMATED_BACKUPS_NOT_FOUND: &[&str] = &["DBInstanceAutomatedBackupNotFound"];
+
 /// Sets `backup_replications` on instances whose automated backups are
 /// replicated: one DescribeDBInstanceAutomatedBackups per replication, in
 /// the region holding it (audited or not). A failed call leaves the
@@ -467,7 +638,7 @@ async fn backup_replications(ctx: &Ctx<'_>, region: &str, instances: &mut [Insta
     if !ctx.plan.needs(op) {
         return;
     }
-    let read: Vec<Result<Vec<BTreeMap<String, Value>>, Failure>> =
+    let read: Vec<Result<Vec<BTreeMap<String, Value>>, CallFailure>> =
         futures::stream::iter(instances.iter())
             .map(|instance| async move {
                 let mut entries = Vec::new();
@@ -478,33 +649,27 @@ async fn backup_replications(ctx: &Ctx<'_>, region: &str, instances: &mut [Insta
                         .describe_db_instance_automated_backups()
                         .db_instance_automated_backups_arn(arn)
                         .send();
-                    match ctx.detail(op, call).await {
-                        Ok(out) => {
-                            let found = out
-                                .db_instance_automated_backups()
-                                .iter()
-                                .find(|b| b.db_instance_automated_backups_arn() == Some(arn));
-                            entries.push(replicated_backup(arn, found));
-                        }
-                        Err(err)
-                            if err.as_service_error().is_some_and(|e| {
-                                e.is_db_instance_automated_backup_not_found_fault()
-                            }) =>
-                        {
-                            entries.push(replicated_backup(arn, None));
-                        }
-                        Err(err) => {
-                            let failure = Failure::from_sdk(&err);
-                            return Err(Failure::new(
-                                failure.code,
-                                format!(
-                                    "replicated automated backups in {held_in} could not be \
-                                     read: {}",
-                                    failure.message
-                                ),
-                            ));
-                        }
-                    }
+                    let not_there = replicated_backup(arn, None);
+                    let entry = ctx
+                        .ask(
+                            op,
+                            call,
+                            NotConfigured::When(AUTOMATED_BACKUPS_NOT_FOUND, not_there),
+                            |out| {
+                                let found = out
+                                    .db_instance_automated_backups()
+                                    .iter()
+                                    .find(|b| b.db_instance_automated_backups_arn() == Some(arn));
+                                Ok(replicated_backup(arn, found))
+                            },
+                        )
+                        .await
+                        .map_err(|failure| {
+                            failure.context(format!(
+                                "replicated automated backups in {held_in} could not be read"
+                            ))
+                        })?;
+                    entries.push(entry);
                 }
                 Ok(entries)
             })
@@ -512,17 +677,9 @@ async fn backup_replications(ctx: &Ctx<'_>, region: &str, instances: &mut [Insta
             .collect()
             .await;
     for (instance, read) in instances.iter_mut().zip(read) {
-        match read {
-            Ok(entries) => {
-                instance.resource.set("backup_replications", entries);
-            }
-            Err(failure) => ctx.record(detail_error(
-                op,
-                region,
-                kind(DB_INSTANCE),
-                Some(&instance.resource.id),
-                failure,
-            )),
+        let target = Target::resource(kind(DB_INSTANCE), region, &instance.resource.id);
+        if let Some(entries) = ctx.keep(op, target, read) {
+            instance.resource.set("backup_replications", entries);
         }
     }
 }
@@ -559,20 +716,8 @@ fn cluster_resource(account: &str, region: &str, c: &DbCluster) -> Resource {
     r
 }
 
-fn is_automated(s: &DbSnapshot) -> bool {
-    s.snapshot_type() == Some("automated")
-}
-
-/// When the snapshot's data was taken: a copy's SnapshotCreateTime is the
-/// time of copying, OriginalSnapshotCreateTime that of the data it holds.
-fn taken_at(s: &DbSnapshot) -> Option<Timestamp> {
-    s.original_snapshot_create_time()
-        .or(s.snapshot_create_time())
-        .and_then(timestamp)
-}
-
-/// The region a snapshot was copied from (absent when not a copy, or when
-/// AWS does not say).
+/// The region an instance snapshot was copied from (absent when not a copy,
+/// or when AWS does not say).
 fn source_region(region: &str, s: &DbSnapshot) -> Option<String> {
     s.source_region()
         .or_else(|| s.source_db_snapshot_identifier().and_then(arn_region))
@@ -585,8 +730,8 @@ fn snapshot_facts(region: &str, s: &DbSnapshot) -> SnapshotFacts {
         instance_id: s.db_instance_identifier().map(str::to_string),
         dbi_resource_id: s.dbi_resource_id().map(str::to_string),
         source_region: source_region(region, s),
-        automated: is_automated(s),
-        taken_at: taken_at(s),
+        automated: s.is_automated(),
+        taken_at: Snapshot::taken_at(s),
     }
 }
 
@@ -600,23 +745,22 @@ fn snapshot_type(api_type: Option<&str>) -> Option<&str> {
     })
 }
 
-fn snapshot_resource(account: &str, region: &str, s: &DbSnapshot) -> Resource {
-    let mut r = Resource::new(
-        kind(DB_SNAPSHOT),
-        s.db_snapshot_identifier().unwrap_or_default(),
-    );
-    r.arn = s.db_snapshot_arn().unwrap_or_default().to_string();
+/// Maps one listed snapshot (all but public / shared_with of manual
+/// snapshots, which take another call).
+fn snapshot_resource<S: Snapshot>(account: &str, region: &str, s: &S) -> Resource {
+    let mut r = Resource::new(kind(DB_SNAPSHOT), s.snapshot_id().unwrap_or_default());
+    r.arn = s.snapshot_arn().unwrap_or_default().to_string();
     r.account = account.to_string();
     r.region = region.to_string();
-    r.set_tags(tags(s.tag_list()));
-    set_enum(&mut r, "snapshot_type", snapshot_type(s.snapshot_type()));
-    r.set("source_id", s.db_instance_identifier())
-        .set("source_kind", "instance")
-        .set("source_region", source_region(region, s))
-        .set("encrypted", s.encrypted())
-        .set("kms_key_id", s.kms_key_id())
-        .set("created_at", taken_at(s));
-    if is_automated(s) {
+    r.set_tags(tags(s.listed_tags()));
+    set_enum(&mut r, "snapshot_type", snapshot_type(s.api_type()));
+    r.set("source_id", s.source_id())
+        .set("source_kind", S::SOURCE_KIND)
+        .set("source_region", s.copied_from(region))
+        .set("encrypted", s.is_encrypted())
+        .set("kms_key_id", s.key_id())
+        .set("created_at", s.taken_at());
+    if s.is_automated() {
         // Automated snapshots cannot be shared or made public.
         r.set("public", false)
             .set("shared_with", Vec::<String>::new());
@@ -624,146 +768,46 @@ fn snapshot_resource(account: &str, region: &str, s: &DbSnapshot) -> Resource {
     r
 }
 
-/// Maps one `DescribeDBClusterSnapshots` entry (all but public /
-/// shared_with of manual snapshots, which take another call).
-fn cluster_snapshot_resource(account: &str, region: &str, s: &DbClusterSnapshot) -> Resource {
-    let mut r = Resource::new(
-        kind(DB_SNAPSHOT),
-        s.db_cluster_snapshot_identifier().unwrap_or_default(),
-    );
-    r.arn = s.db_cluster_snapshot_arn().unwrap_or_default().to_string();
-    r.account = account.to_string();
-    r.region = region.to_string();
-    r.set_tags(tags(s.tag_list()));
-    set_enum(&mut r, "snapshot_type", snapshot_type(s.snapshot_type()));
-    let source_region = s
-        .source_db_cluster_snapshot_arn()
-        .and_then(arn_region)
-        .filter(|r| *r != region);
-    // AWS names a key only for encrypted snapshots (the emulator answers
-    // "default_kms_key_id" for unencrypted ones).
-    let key = s
-        .kms_key_id()
-        .filter(|_| s.storage_encrypted() != Some(false));
-    r.set("source_id", s.db_cluster_identifier())
-        .set("source_kind", "cluster")
-        .set("source_region", source_region)
-        .set("encrypted", s.storage_encrypted())
-        .set("kms_key_id", key)
-        // Cluster snapshots have no OriginalSnapshotCreateTime.
-        .set("created_at", s.snapshot_create_time().and_then(timestamp));
-    if s.snapshot_type() == Some("automated") {
-        // Automated snapshots cannot be shared or made public.
-        r.set("public", false)
-            .set("shared_with", Vec::<String>::new());
-    }
-    r
-}
-
-/// Sets public / shared_with from a snapshot's `restore` attribute (`Ok(None)`:
-/// the answer has none), or records why they are unknown.
-fn set_restore(
-    ctx: &Ctx<'_>,
-    region: &str,
-    op: &Operation,
-    r: &mut Resource,
-    restore: Result<Option<Vec<String>>, Failure>,
-) {
-    let failure = match restore {
-        Ok(Some(restore)) => {
-            let public = restore.iter().any(|v| v == "all");
-            let shared: Vec<String> = restore.into_iter().filter(|v| v != "all").collect();
-            r.set("public", public).set("shared_with", shared);
-            return;
-        }
-        // AWS always lists the `restore` attribute (empty when not shared);
-        // without it, "not public" would be a guess.
-        Ok(None) => Failure::new(
+/// public and shared_with from a snapshot's `restore` attribute values.
+fn who_may_restore(restore: Option<Vec<String>>) -> Result<(bool, Vec<String>), CallFailure> {
+    // AWS always lists the `restore` attribute (empty when not shared);
+    // without it, "not public" would be a guess.
+    let restore = restore.ok_or_else(|| {
+        CallFailure::new(
             "ResponseError",
             "the answer has no `restore` attribute, so who may restore the snapshot is unknown",
-        ),
-        Err(failure) => failure,
-    };
-    ctx.record(detail_error(
-        op,
-        region,
-        kind(DB_SNAPSHOT),
-        Some(&r.id),
-        failure,
-    ));
+        )
+    })?;
+    let public = restore.iter().any(|v| v == "all");
+    let shared = restore.into_iter().filter(|v| v != "all").collect();
+    Ok((public, shared))
 }
 
 /// Builds the snapshot resources; manual ones get their "restore"
 /// attribute read (public / shared_with) when the plan needs it.
-async fn snapshot_resources(
+async fn snapshot_resources<S: Snapshot>(
     ctx: &Ctx<'_>,
     region: &str,
-    snapshots: &[DbSnapshot],
+    snapshots: &[S],
 ) -> Vec<Resource> {
-    let op = &ops::RDS_DESCRIBE_DB_SNAPSHOT_ATTRIBUTES;
-    let read_attributes = ctx.plan.needs(op);
     let rds = &ctx.clients(region).rds;
     futures::stream::iter(snapshots)
         .map(|s| async move {
             let mut r = snapshot_resource(&ctx.account, region, s);
-            if is_automated(s) || !read_attributes {
+            if s.is_automated() {
                 return r;
             }
-            let call = rds
-                .describe_db_snapshot_attributes()
-                .db_snapshot_identifier(&r.id)
-                .send();
-            let restore = match ctx.detail(op, call).await {
-                Ok(out) => Ok(out
-                    .db_snapshot_attributes_result()
-                    .and_then(|res| {
-                        res.db_snapshot_attributes()
-                            .iter()
-                            .find(|a| a.attribute_name() == Some("restore"))
-                    })
-                    .map(|a| a.attribute_values().to_vec())),
-                Err(err) => Err(Failure::from_sdk(&err)),
-            };
-            set_restore(ctx, region, op, &mut r, restore);
-            r
-        })
-        .buffer_unordered(ctx.concurrency)
-        .collect()
-        .await
-}
-
-/// Builds the cluster snapshot resources; manual ones get their "restore"
-/// attribute read (public / shared_with) when the plan needs it.
-async fn cluster_snapshot_resources(
-    ctx: &Ctx<'_>,
-    region: &str,
-    snapshots: &[DbClusterSnapshot],
-) -> Vec<Resource> {
-    let op = &ops::RDS_DESCRIBE_DB_CLUSTER_SNAPSHOT_ATTRIBUTES;
-    let read_attributes = ctx.plan.needs(op);
-    let rds = &ctx.clients(region).rds;
-    futures::stream::iter(snapshots)
-        .map(|s| async move {
-            let mut r = cluster_snapshot_resource(&ctx.account, region, s);
-            if s.snapshot_type() == Some("automated") || !read_attributes {
-                return r;
+            let target = Target::resource(kind(DB_SNAPSHOT), region, &r.id);
+            let restore = ctx.fetch(
+                S::ATTRIBUTES,
+                target,
+                S::restore_values(rds, &r.id),
+                NotConfigured::Never,
+                who_may_restore,
+            );
+            if let Some((public, shared)) = restore.await {
+                r.set("public", public).set("shared_with", shared);
             }
-            let call = rds
-                .describe_db_cluster_snapshot_attributes()
-                .db_cluster_snapshot_identifier(&r.id)
-                .send();
-            let restore = match ctx.detail(op, call).await {
-                Ok(out) => Ok(out
-                    .db_cluster_snapshot_attributes_result()
-                    .and_then(|res| {
-                        res.db_cluster_snapshot_attributes()
-                            .iter()
-                            .find(|a| a.attribute_name() == Some("restore"))
-                    })
-                    .map(|a| a.attribute_values().to_vec())),
-                Err(err) => Err(Failure::from_sdk(&err)),
-            };
-            set_restore(ctx, region, op, &mut r, restore);
             r
         })
         .buffer_unordered(ctx.concurrency)
@@ -803,58 +847,55 @@ async fn key_managers<'r>(
         }
     }
     let keys: BTreeSet<String> = encrypted.iter().map(|(_, k)| k.clone()).collect();
-    let managers: HashMap<String, Result<Option<String>, Failure>> = futures::stream::iter(keys)
-        .map(|key| async move {
-            // A key ARN names its region; the key lives there.
-            let key_region = arn_region(&key)
-                .filter(|r| ctx.is_audited(r))
-                .unwrap_or(region);
-            let call = ctx
-                .clients(key_region)
-                .kms
-                .describe_key()
-                .key_id(&key)
-                .send();
-            // Without KeyManager the attribute would be absent and the rule
-            // would fail for a reason that is not the key's: an error instead.
-            let answer = match ctx.detail(op, call).await {
-                Ok(out) => match out.key_metadata().and_then(|m| m.key_manager()) {
-                    Some(manager) if ["AWS", "CUSTOMER"].contains(&manager.as_str()) => {
-                        Ok(Some(manager.as_str().to_string()))
-                    }
-                    other => Err(Failure::new(
-                        "ResponseError",
-                        format!(
-                            "DescribeKey answered without a known KeyManager ({})",
-                            other.map_or("none", |m| m.as_str())
-                        ),
-                    )),
-                },
-                Err(err) => Err(Failure::from_sdk(&err)),
-            };
-            (key, answer)
-        })
-        .buffer_unordered(ctx.concurrency)
-        .collect()
-        .await;
+    let managers: HashMap<String, Result<Option<String>, CallFailure>> =
+        futures::stream::iter(keys)
+            .map(|key| async move {
+                // A key ARN names its region; the key lives there.
+                let key_region = arn_region(&key)
+                    .filter(|r| ctx.is_audited(r))
+                    .unwrap_or(region);
+                let call = ctx
+                    .clients(key_region)
+                    .kms
+                    .describe_key()
+                    .key_id(&key)
+                    .send();
+                // Without KeyManager the attribute would be absent and the rule
+                // would fail for a reason that is not the key's: an error instead.
+                let answer = ctx
+                    .ask(op, call, NotConfigured::Never, |out| {
+                        match out.key_metadata().and_then(|m| m.key_manager()) {
+                            Some(manager) if ["AWS", "CUSTOMER"].contains(&manager.as_str()) => {
+                                Ok(Some(manager.as_str().to_string()))
+                            }
+                            other => Err(CallFailure::new(
+                                "ResponseError",
+                                format!(
+                                    "DescribeKey answered without a known KeyManager ({})",
+                                    other.map_or("none", |m| m.as_str())
+                                ),
+                            )),
+                        }
+                    })
+                    .await;
+                (key, answer)
+            })
+            .buffer_unordered(ctx.concurrency)
+            .collect()
+            .await;
     for (resource, key) in encrypted {
-        match &managers[&key] {
-            Ok(manager) => set_enum(resource, "kms_key_managed_by", manager.as_deref()),
-            Err(failure) => ctx.record(detail_error(
-                op,
-                region,
-                resource.kind,
-                Some(&resource.id),
-                failure.clone(),
-            )),
+        let target = Target::resource(resource.kind, region, &resource.id);
+        if let Some(manager) = ctx.keep(op, target, managers[&key].clone()) {
+            set_enum(resource, "kms_key_managed_by", manager.as_deref());
         }
     }
 }
 
 /// Whether `snapshot`, held in another region, is a copy of `instance`
-/// (in `instance_region`). The emulator's copies keep DBInstanceIdentifier
-/// and nothing else; AWS also gives SourceRegion / a source ARN and the
-/// instance's DbiResourceId, which rule out a same-named instance elsewhere.
+/// (in `instance_region`). A copy keeps its instance's
+/// DBInstanceIdentifier; SourceRegion / a source ARN and the instance's
+/// DbiResourceId, where the answer has them, rule out a same-named instance
+/// elsewhere.
 fn is_copy_of(instance: &Instance, instance_region: &str, snapshot: &SnapshotFacts) -> bool {
     !snapshot.automated
         && snapshot.instance_id.as_deref() == Some(instance.resource.id.as_str())
@@ -929,14 +970,11 @@ pub(crate) fn finish(
                 continue;
             };
             for affected in ctx.regions().iter().filter(|r| *r != failed_region) {
-                let failure = Failure::new(
-                    failure.code.clone(),
-                    format!(
-                        "snapshots held in {failed_region} could not be listed: {}",
-                        failure.message
-                    ),
-                );
-                ctx.record(detail_error(op, affected, kind(DB_INSTANCE), None, failure));
+                let failure = failure.clone().context(format!(
+                    "snapshots held in {failed_region} could not be listed"
+                ));
+                let target = Target::every(kind(DB_INSTANCE), affected);
+                ctx.record(detail_error(op, target, failure));
             }
         }
     }
@@ -954,10 +992,8 @@ mod tests {
 
     use crate::model::Value;
 
-    // The emulator cannot replicate automated backups
-    // (StartDBInstanceAutomatedBackupsReplication is not implemented there),
-    // so the mapping of DBInstanceAutomatedBackupsReplications is tested on
-    // an SDK DbInstance built the way the SDK's deserializer builds it.
+    // The mapping of DBInstanceAutomatedBackupsReplications, on an SDK
+    // DbInstance built the way the SDK's deserializer builds it.
     #[test]
     fn replicated_backups_give_their_regions() {
         let arn = |region: &str| {
@@ -1010,7 +1046,7 @@ mod tests {
     }
 
     /// A DescribeDBInstances answer in AWS's documented wire format (query
-    /// protocol, XML), with the replication element moto never produces.
+    /// protocol, XML), with automated backups replicated to another region.
     const DESCRIBE_WITH_REPLICATION: &str = r#"<DescribeDBInstancesResponse xmlns="http://rds.amazonaws.com/doc/2014-10-31/">
   <DescribeDBInstancesResult>
     <DBInstances>
@@ -1092,9 +1128,9 @@ mod tests {
     }
 
     /// A DescribeDBClusterSnapshots answer in AWS's documented wire format:
-    /// a cross-region copy (the emulator's copies carry no
-    /// SourceDBClusterSnapshotArn), an unencrypted manual snapshot, an
-    /// automated one and one taken by AWS Backup (the emulator has none).
+    /// a cross-region copy (with its SourceDBClusterSnapshotArn), an
+    /// unencrypted manual snapshot, an automated one and one taken by AWS
+    /// Backup.
     const DESCRIBE_CLUSTER_SNAPSHOTS: &str = r#"<DescribeDBClusterSnapshotsResponse xmlns="http://rds.amazonaws.com/doc/2014-10-31/">
   <DescribeDBClusterSnapshotsResult>
     <DBClusterSnapshots>
@@ -1162,7 +1198,7 @@ mod tests {
         let snapshots: Vec<Resource> = out
             .db_cluster_snapshots()
             .iter()
-            .map(|s| cluster_snapshot_resource("123456789012", "eu-west-1", s))
+            .map(|s| snapshot_resource("123456789012", "eu-west-1", s))
             .collect();
         let [copy, unencrypted, automated, backup] = &snapshots[..] else {
             panic!("{snapshots:#?}")

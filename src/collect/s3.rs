@@ -3,13 +3,14 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use aws_sdk_s3::error::SdkError;
 use aws_sdk_s3::types::{ExpirationStatus, ReplicationRuleStatus};
 use futures::StreamExt;
 use jiff::Timestamp;
 
-use super::errors::{Failure, detail_error, is_not_configured, listing_error};
-use super::{Ctx, ExportLocation, all_pages, kind, set_enum, timestamp};
+use super::errors::{
+    CallFailure, NotConfigured, Target, detail_error, is_not_configured, listing_error,
+};
+use super::{Ctx, ExportLocation, SdkError, kind, set_enum, timestamp};
 use crate::model::schema::{S3_BUCKET, S3_EXPORT_LOCATION, ops};
 use crate::model::{Resource, Value};
 
@@ -48,14 +49,18 @@ async fn bucket_location(
     ctx: &Ctx<'_>,
     client: &aws_sdk_s3::Client,
     bucket: &str,
-) -> Result<String, Failure> {
-    let call = client.get_bucket_location().bucket(bucket).send();
-    match ctx.detail(&ops::S3_GET_BUCKET_LOCATION, call).await {
-        Ok(out) => Ok(location_region(
-            out.location_constraint().map(|c| c.as_str()),
-        )),
-        Err(err) => Err(Failure::from_sdk(&err)),
-    }
+) -> Result<String, CallFailure> {
+    ctx.ask(
+        &ops::S3_GET_BUCKET_LOCATION,
+        client.get_bucket_location().bucket(bucket).send(),
+        NotConfigured::Never,
+        |out| {
+            Ok(location_region(
+                out.location_constraint().map(|c| c.as_str()),
+            ))
+        },
+    )
+    .await
 }
 
 /// Lists buckets and reads the details of those in audited regions.
@@ -65,8 +70,10 @@ async fn buckets(ctx: &Ctx<'_>) -> (Vec<Resource>, HashMap<String, String>) {
     let first = &ctx.regions()[0];
     let client = ctx.clients(first).s3.clone();
     let op = &ops::S3_LIST_BUCKETS;
-    let pages = all_pages!(ctx, op, client.list_buckets().into_paginator(), |p| p
-        .continuation_token());
+    let mut pages = client.list_buckets().into_paginator().send();
+    let pages = ctx
+        .all_pages(op, |cx| pages.poll_next(cx), |p| p.continuation_token())
+        .await;
     let listed: Vec<(String, Option<String>)> = match pages {
         Ok(pages) => pages
             .into_iter()
@@ -75,7 +82,7 @@ async fn buckets(ctx: &Ctx<'_>) -> (Vec<Resource>, HashMap<String, String>) {
             .collect(),
         Err(err) => {
             // Buckets are listed once for all regions: none is known anywhere.
-            let failure = Failure::from_sdk(&err);
+            let failure = CallFailure::from_sdk(&err);
             for region in ctx.regions() {
                 ctx.record(listing_error(op, region, bucket_kind, failure.clone()));
             }
@@ -84,8 +91,8 @@ async fn buckets(ctx: &Ctx<'_>) -> (Vec<Resource>, HashMap<String, String>) {
     };
 
     // AWS now reports BucketRegion in ListBuckets; otherwise (older
-    // partitions, the emulator) one GetBucketLocation per bucket.
-    let located: Vec<(String, Result<String, Failure>)> = futures::stream::iter(listed)
+    // partitions, S3-compatible services) one GetBucketLocation per bucket.
+    let located: Vec<(String, Result<String, CallFailure>)> = futures::stream::iter(listed)
         .map(|(name, region)| {
             let client = &client;
             async move {
@@ -135,17 +142,18 @@ async fn buckets(ctx: &Ctx<'_>) -> (Vec<Resource>, HashMap<String, String>) {
         .flat_map(|(_, rules)| rules.iter().map(|r| r.destination_bucket.clone()))
         .filter(|b| !b.is_empty() && !locations.contains_key(b))
         .collect();
-    let resolved: Vec<(String, Result<Option<String>, Failure>)> = futures::stream::iter(unknown)
-        .map(|name| {
-            let client = &client;
-            async move {
-                let region = destination_region(ctx, client, &name).await;
-                (name, region)
-            }
-        })
-        .buffer_unordered(ctx.concurrency)
-        .collect()
-        .await;
+    let resolved: Vec<(String, Result<Option<String>, CallFailure>)> =
+        futures::stream::iter(unknown)
+            .map(|name| {
+                let client = &client;
+                async move {
+                    let region = destination_region(ctx, client, &name).await;
+                    (name, region)
+                }
+            })
+            .buffer_unordered(ctx.concurrency)
+            .collect()
+            .await;
     for (name, region) in resolved {
         match region {
             Ok(Some(region)) => {
@@ -160,23 +168,13 @@ async fn buckets(ctx: &Ctx<'_>) -> (Vec<Resource>, HashMap<String, String>) {
             // answer might have been "another region", so the replication
             // verdict of each source is unknown.
             Err(failure) => {
+                let failure = failure.context(format!(
+                    "the region of replication destination bucket {name} could not be resolved"
+                ));
                 for (source, rules) in &detailed {
                     if rules.iter().any(|r| r.destination_bucket == name) {
-                        let failure = Failure::new(
-                            failure.code.clone(),
-                            format!(
-                                "the region of replication destination bucket {name} could not \
-                                 be resolved: {}",
-                                failure.message
-                            ),
-                        );
-                        ctx.record(detail_error(
-                            &ops::S3_HEAD_BUCKET,
-                            &source.region,
-                            bucket_kind,
-                            Some(&source.id),
-                            failure,
-                        ));
+                        let target = Target::resource(bucket_kind, &source.region, &source.id);
+                        ctx.record(detail_error(&ops::S3_HEAD_BUCKET, target, failure.clone()));
                     }
                 }
             }
@@ -273,12 +271,12 @@ async fn destination_region(
     ctx: &Ctx<'_>,
     client: &aws_sdk_s3::Client,
     bucket: &str,
-) -> Result<Option<String>, Failure> {
+) -> Result<Option<String>, CallFailure> {
     let call = client.head_bucket().bucket(bucket).send();
     match ctx.detail(&ops::S3_HEAD_BUCKET, call).await {
         Ok(out) => match out.bucket_region().filter(|r| !r.is_empty()) {
             Some(region) => Ok(Some(region.to_string())),
-            None => Err(Failure::new(
+            None => Err(CallFailure::new(
                 "ResponseError",
                 "HeadBucket answered without x-amz-bucket-region",
             )),
@@ -293,7 +291,7 @@ async fn destination_region(
             {
                 return Ok(None);
             }
-            Err(Failure::from_sdk(&err))
+            Err(CallFailure::from_sdk(&err))
         }
     }
 }
@@ -310,206 +308,78 @@ fn bucket_of_arn(arn: &str) -> &str {
 async fn bucket(ctx: &Ctx<'_>, name: String, region: String) -> (Resource, Vec<ReplicationRule>) {
     let bucket_kind = kind(S3_BUCKET);
     let client = ctx.s3(&region);
-    let plan = ctx.plan;
     let mut r = ctx.resource(bucket_kind, &name, format!("arn:aws:s3:::{name}"), &region);
-    let fail = |op: &'static crate::model::Operation, failure: Failure| {
-        ctx.record(detail_error(op, &region, bucket_kind, Some(&name), failure));
-    };
+    let target = Target::resource(bucket_kind, &region, &name);
 
-    let tagging = async {
-        let op = &ops::S3_GET_BUCKET_TAGGING;
-        if !plan.needs(op) {
-            return None;
-        }
-        match ctx
-            .detail(op, client.get_bucket_tagging().bucket(&name).send())
-            .await
-        {
-            Ok(out) => Some(
-                out.tag_set()
-                    .iter()
-                    .map(|t| (t.key().to_string(), t.value().to_string()))
-                    .collect::<BTreeMap<_, _>>(),
-            ),
-            Err(err) if is_not_configured(&err, &["NoSuchTagSet"]) => Some(BTreeMap::new()),
-            Err(err) => {
-                fail(op, Failure::from_sdk(&err));
-                None
-            }
-        }
-    };
-    let encryption = async {
-        let op = &ops::S3_GET_BUCKET_ENCRYPTION;
-        if !plan.needs(op) {
-            return None;
-        }
-        let call = client.get_bucket_encryption().bucket(&name).send();
-        match ctx.detail(op, call).await {
-            Ok(out) => {
-                let default = out
-                    .server_side_encryption_configuration()
-                    .and_then(|c| c.rules().first())
-                    .and_then(|rule| rule.apply_server_side_encryption_by_default());
-                Some(match default {
-                    Some(d) => (
-                        d.sse_algorithm().as_str().to_string(),
-                        d.kms_master_key_id().map(str::to_string),
-                    ),
-                    None => ("none".to_string(), None),
-                })
-            }
-            // Real S3 applies SSE-S3 to every bucket since 2023; emulators
-            // (and old answers) say "not found": no default encryption.
-            Err(err)
-                if is_not_configured(&err, &["ServerSideEncryptionConfigurationNotFoundError"]) =>
-            {
-                Some(("none".to_string(), None))
-            }
-            Err(err) => {
-                fail(op, Failure::from_sdk(&err));
-                None
-            }
-        }
-    };
-    let versioning = async {
-        let op = &ops::S3_GET_BUCKET_VERSIONING;
-        if !plan.needs(op) {
-            return None;
-        }
-        let call = client.get_bucket_versioning().bucket(&name).send();
-        match ctx.detail(op, call).await {
-            // No status: versioning was never enabled.
-            Ok(out) => Some(out.status().map_or("Disabled", |s| s.as_str()).to_string()),
-            Err(err) => {
-                fail(op, Failure::from_sdk(&err));
-                None
-            }
-        }
-    };
-    let lifecycle = async {
-        let op = &ops::S3_GET_BUCKET_LIFECYCLE;
-        if !plan.needs(op) {
-            return None;
-        }
-        let call = client
+    let tags = ctx.fetch(
+        &ops::S3_GET_BUCKET_TAGGING,
+        target,
+        client.get_bucket_tagging().bucket(&name).send(),
+        NotConfigured::When(&["NoSuchTagSet"], BTreeMap::new()),
+        |out| Ok(tag_map(out.tag_set())),
+    );
+    // S3 has applied SSE-S3 to every bucket since 2023; older answers (and
+    // S3-compatible services) say "not found": no default encryption.
+    let encryption = ctx.fetch(
+        &ops::S3_GET_BUCKET_ENCRYPTION,
+        target,
+        client.get_bucket_encryption().bucket(&name).send(),
+        NotConfigured::When(
+            &["ServerSideEncryptionConfigurationNotFoundError"],
+            ("none".to_string(), None),
+        ),
+        |out| {
+            Ok(default_encryption(
+                out.server_side_encryption_configuration(),
+            ))
+        },
+    );
+    // No status: versioning was never enabled.
+    let versioning = ctx.fetch(
+        &ops::S3_GET_BUCKET_VERSIONING,
+        target,
+        client.get_bucket_versioning().bucket(&name).send(),
+        NotConfigured::Never,
+        |out| Ok(out.status().map_or("Disabled", |s| s.as_str()).to_string()),
+    );
+    let lifecycle = ctx.fetch(
+        &ops::S3_GET_BUCKET_LIFECYCLE,
+        target,
+        client
             .get_bucket_lifecycle_configuration()
             .bucket(&name)
-            .send();
-        match ctx.detail(op, call).await {
-            Ok(out) => Some(
-                out.rules()
-                    .iter()
-                    .map(|rule| {
-                        let prefix = lifecycle_prefix(rule);
-                        BTreeMap::from([
-                            ("id".to_string(), Value::from(rule.id())),
-                            (
-                                "enabled".to_string(),
-                                Value::from(*rule.status() == ExpirationStatus::Enabled),
-                            ),
-                            ("prefix".to_string(), Value::from(prefix)),
-                            (
-                                "expiration_days".to_string(),
-                                Value::from(rule.expiration().and_then(|e| e.days())),
-                            ),
-                            (
-                                "noncurrent_expiration_days".to_string(),
-                                Value::from(
-                                    rule.noncurrent_version_expiration()
-                                        .and_then(|e| e.noncurrent_days()),
-                                ),
-                            ),
-                        ])
-                    })
-                    .collect::<Vec<_>>(),
-            ),
-            Err(err) if is_not_configured(&err, &["NoSuchLifecycleConfiguration"]) => {
-                Some(Vec::new())
-            }
-            Err(err) => {
-                fail(op, Failure::from_sdk(&err));
-                None
-            }
-        }
-    };
-    let replication = async {
-        let op = &ops::S3_GET_BUCKET_REPLICATION;
-        if !plan.needs(op) {
-            return None;
-        }
-        let call = client.get_bucket_replication().bucket(&name).send();
-        match ctx.detail(op, call).await {
-            Ok(out) => Some(
-                out.replication_configuration()
-                    .map(|c| c.rules())
-                    .unwrap_or_default()
-                    .iter()
-                    .map(|rule| ReplicationRule {
-                        id: rule.id().map(str::to_string),
-                        enabled: *rule.status() == ReplicationRuleStatus::Enabled,
-                        destination_bucket: rule
-                            .destination()
-                            .map(|d| bucket_of_arn(d.bucket()).to_string())
-                            .unwrap_or_default(),
-                        prefix: replication_prefix(rule),
-                    })
-                    .collect::<Vec<_>>(),
-            ),
-            Err(err) if is_not_configured(&err, &["ReplicationConfigurationNotFoundError"]) => {
-                Some(Vec::new())
-            }
-            Err(err) => {
-                fail(op, Failure::from_sdk(&err));
-                None
-            }
-        }
-    };
-    let object_lock = async {
-        let op = &ops::S3_GET_OBJECT_LOCK;
-        if !plan.needs(op) {
-            return None;
-        }
-        let call = client.get_object_lock_configuration().bucket(&name).send();
-        match ctx.detail(op, call).await {
-            Ok(out) => Some(
-                out.object_lock_configuration()
-                    .and_then(|c| c.object_lock_enabled())
-                    .is_some_and(|e| e.as_str() == "Enabled"),
-            ),
-            Err(err) if is_not_configured(&err, &["ObjectLockConfigurationNotFoundError"]) => {
-                Some(false)
-            }
-            Err(err) => {
-                fail(op, Failure::from_sdk(&err));
-                None
-            }
-        }
-    };
-    let public_access = async {
-        let op = &ops::S3_GET_PUBLIC_ACCESS_BLOCK;
-        if !plan.needs(op) {
-            return None;
-        }
-        let call = client.get_public_access_block().bucket(&name).send();
-        match ctx.detail(op, call).await {
-            Ok(out) => Some(out.public_access_block_configuration().is_some_and(|c| {
-                c.block_public_acls() == Some(true)
-                    && c.ignore_public_acls() == Some(true)
-                    && c.block_public_policy() == Some(true)
-                    && c.restrict_public_buckets() == Some(true)
-            })),
-            Err(err) if is_not_configured(&err, &["NoSuchPublicAccessBlockConfiguration"]) => {
-                Some(false)
-            }
-            Err(err) => {
-                fail(op, Failure::from_sdk(&err));
-                None
-            }
-        }
-    };
+            .send(),
+        NotConfigured::When(&["NoSuchLifecycleConfiguration"], Vec::new()),
+        |out| Ok(out.rules().iter().map(lifecycle_rule).collect()),
+    );
+    let replication = ctx.fetch(
+        &ops::S3_GET_BUCKET_REPLICATION,
+        target,
+        client.get_bucket_replication().bucket(&name).send(),
+        NotConfigured::When(&["ReplicationConfigurationNotFoundError"], Vec::new()),
+        |out| Ok(replication_rules(out.replication_configuration())),
+    );
+    let object_lock = ctx.fetch(
+        &ops::S3_GET_OBJECT_LOCK,
+        target,
+        client.get_object_lock_configuration().bucket(&name).send(),
+        NotConfigured::When(&["ObjectLockConfigurationNotFoundError"], false),
+        |out| Ok(object_lock_enabled(out.object_lock_configuration())),
+    );
+    let public_access = ctx.fetch(
+        &ops::S3_GET_PUBLIC_ACCESS_BLOCK,
+        target,
+        client.get_public_access_block().bucket(&name).send(),
+        NotConfigured::When(&["NoSuchPublicAccessBlockConfiguration"], false),
+        |out| {
+            Ok(blocks_all_public_access(
+                out.public_access_block_configuration(),
+            ))
+        },
+    );
 
     let (tags, encryption, versioning, lifecycle, replication, object_lock, public_access) = futures::join!(
-        tagging,
+        tags,
         encryption,
         versioning,
         lifecycle,
@@ -544,6 +414,89 @@ async fn bucket(ctx: &Ctx<'_>, name: String, region: String) -> (Resource, Vec<R
         None => Vec::new(),
     };
     (r, replication)
+}
+
+fn tag_map(tags: &[aws_sdk_s3::types::Tag]) -> BTreeMap<String, String> {
+    tags.iter()
+        .map(|t| (t.key().to_string(), t.value().to_string()))
+        .collect()
+}
+
+/// The bucket's default encryption: its first rule's algorithm and KMS key
+/// (`none` without a rule).
+fn default_encryption(
+    config: Option<&aws_sdk_s3::types::ServerSideEncryptionConfiguration>,
+) -> (String, Option<String>) {
+    let default = config
+        .and_then(|c| c.rules().first())
+        .and_then(|rule| rule.apply_server_side_encryption_by_default());
+    match default {
+        Some(d) => (
+            d.sse_algorithm().as_str().to_string(),
+            d.kms_master_key_id().map(str::to_string),
+        ),
+        None => ("none".to_string(), None),
+    }
+}
+
+/// One `lifecycle_rules` entry.
+fn lifecycle_rule(rule: &aws_sdk_s3::types::LifecycleRule) -> BTreeMap<String, Value> {
+    BTreeMap::from([
+        ("id".to_string(), Value::from(rule.id())),
+        (
+            "enabled".to_string(),
+            Value::from(*rule.status() == ExpirationStatus::Enabled),
+        ),
+        ("prefix".to_string(), Value::from(lifecycle_prefix(rule))),
+        (
+            "expiration_days".to_string(),
+            Value::from(rule.expiration().and_then(|e| e.days())),
+        ),
+        (
+            "noncurrent_expiration_days".to_string(),
+            Value::from(
+                rule.noncurrent_version_expiration()
+                    .and_then(|e| e.noncurrent_days()),
+            ),
+        ),
+    ])
+}
+
+fn replication_rules(
+    config: Option<&aws_sdk_s3::types::ReplicationConfiguration>,
+) -> Vec<ReplicationRule> {
+    config
+        .map(|c| c.rules())
+        .unwrap_or_default()
+        .iter()
+        .map(|rule| ReplicationRule {
+            id: rule.id().map(str::to_string),
+            enabled: *rule.status() == ReplicationRuleStatus::Enabled,
+            destination_bucket: rule
+                .destination()
+                .map(|d| bucket_of_arn(d.bucket()).to_string())
+                .unwrap_or_default(),
+            prefix: replication_prefix(rule),
+        })
+        .collect()
+}
+
+fn object_lock_enabled(config: Option<&aws_sdk_s3::types::ObjectLockConfiguration>) -> bool {
+    config
+        .and_then(|c| c.object_lock_enabled())
+        .is_some_and(|e| e.as_str() == "Enabled")
+}
+
+/// Whether all four public access blocks are on.
+fn blocks_all_public_access(
+    config: Option<&aws_sdk_s3::types::PublicAccessBlockConfiguration>,
+) -> bool {
+    config.is_some_and(|c| {
+        c.block_public_acls() == Some(true)
+            && c.ignore_public_acls() == Some(true)
+            && c.block_public_policy() == Some(true)
+            && c.restrict_public_buckets() == Some(true)
+    })
 }
 
 /// The region S3 names in an error answer's `x-amz-bucket-region` header
@@ -583,11 +536,17 @@ async fn export_location(
             .bucket(&location.bucket)
             .prefix(&location.prefix)
             .set_max_keys(ctx.page_size(1, 1000));
-        match all_pages!(ctx, op, request.into_paginator(), |p| {
-            // Truncated without a token would also end the paginator early.
-            p.next_continuation_token()
-                .or(p.is_truncated().filter(|t| *t).map(|_| "truncated"))
-        }) {
+        let mut pages = request.into_paginator().send();
+        let listing = ctx.all_pages(
+            op,
+            |cx| pages.poll_next(cx),
+            |p| {
+                // Truncated without a token would also end the paginator early.
+                p.next_continuation_token()
+                    .or(p.is_truncated().filter(|t| *t).map(|_| "truncated"))
+            },
+        );
+        match listing.await {
             Ok(pages) => {
                 let mut stats = ObjectStats {
                     count: 0,
@@ -619,7 +578,8 @@ async fn export_location(
                         latest: None,
                     };
                 }
-                let mut error = listing_error(op, &region, location_kind, Failure::from_sdk(&err));
+                let failure = CallFailure::from_sdk(&err);
+                let mut error = listing_error(op, &region, location_kind, failure);
                 error.resource_id = Some(id);
                 ctx.record(error);
                 return None;

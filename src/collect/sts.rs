@@ -4,7 +4,7 @@
 use aws_sdk_sts::config::ProvideCredentials;
 
 use super::CollectError;
-use super::errors::{Failure, error_chain};
+use super::errors::{CallFailure, error_chain};
 use super::sdk::Setup;
 
 /// Error codes meaning the credentials themselves are bad.
@@ -17,7 +17,8 @@ const REJECTED_CREDENTIALS: &[&str] = &[
     "InvalidAccessKeyId",
     "AccessDenied",
     // GetCallerIdentity needs no permission: a 403 whose code the SDK could
-    // not parse (a proxy, an emulator) still means the credentials failed.
+    // not parse (from a proxy or an AWS-compatible service) still means the
+    // credentials failed.
     "HTTP403",
 ];
 
@@ -69,7 +70,7 @@ pub(crate) async fn caller_account(
                 })
         }
         Err(err) => {
-            let Failure { code, message } = Failure::from_sdk(&err);
+            let CallFailure { code, message } = CallFailure::from_sdk(&err);
             Err(match code.as_str() {
                 "DispatchFailure" | "Timeout" => CollectError::Unreachable {
                     endpoint: setup.endpoint_description(region),

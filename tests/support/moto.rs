@@ -9,6 +9,34 @@
 //!
 //! Clients get the endpoint and fake credentials per client (never through
 //! the process environment, which parallel tests share).
+//!
+//! ## Where moto's answers differ from AWS's
+//!
+//! The collectors follow AWS's documented answers. Where moto answers
+//! otherwise, the tests check what the collectors make of moto's answer,
+//! or use canned answers in AWS's wire format instead ([`super::stub`], and
+//! the unit tests of `src/collect/rds.rs`):
+//!
+//! - RDS: LatestRestorableTime is "now" even for an instance whose backups
+//!   are off (AWS omits it); the collector reports no restorable time then.
+//! - RDS: an unencrypted cluster snapshot has KmsKeyId
+//!   `default_kms_key_id` (AWS names no key); the collector reports a key
+//!   only for encrypted snapshots.
+//! - RDS: a snapshot copy keeps only DBInstanceIdentifier, without
+//!   SourceRegion, a source ARN (SourceDBClusterSnapshotArn for cluster
+//!   snapshots) or DbiResourceId, so copies are told apart by name alone.
+//! - RDS: automated backups cannot be replicated
+//!   (StartDBInstanceAutomatedBackupsReplication is not implemented), so no
+//!   DBInstanceAutomatedBackupsReplications appear; nor do AWS Backup
+//!   snapshots.
+//! - S3: ListBuckets carries no BucketRegion, so every bucket takes a
+//!   GetBucketLocation.
+//! - S3: GetBucketEncryption of a bucket never configured answers
+//!   ServerSideEncryptionConfigurationNotFoundError (S3 has applied SSE-S3 to
+//!   every bucket since 2023).
+//! - With IAM enforced, a denied call of a JSON-protocol service (ECR, for
+//!   one) gets a Query-style XML error the SDK cannot parse: its code is
+//!   only the status, `HTTP403`.
 
 use std::fs::File;
 use std::io::{Read, Write};
