@@ -402,7 +402,7 @@ fn apply_export_max_ages(inventory: &mut Inventory, config: &Config) {
         let configured = config
             .export_locations
             .iter()
-            .find(|l| format!("{}/{}", l.bucket, l.prefix) == resource.id);
+            .find(|l| l.id() == resource.id);
         if let Some(location) = configured {
             resource.set("max_age", location.max_age.clone());
         }

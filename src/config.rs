@@ -11,6 +11,7 @@ use jiff::civil::Date;
 use crate::lang::fields::{Fields, Reader, Value};
 use crate::lang::yaml::{self, Mark, Node};
 use crate::lang::{Code, Diagnostic, Diagnostics};
+use crate::model::ExportLocation;
 use crate::report::Severity;
 use crate::rules::{RuleSet, Settings, definition};
 
@@ -81,18 +82,10 @@ pub struct Config {
     pub rule_dirs: Vec<PathBuf>,
     pub settings: Settings,
     pub scope: Scope,
-    pub export_locations: Vec<ExportLocationConfig>,
+    pub export_locations: Vec<ExportLocation>,
     pub waivers: Vec<Waiver>,
     /// Rule ids the file refers to, with where, checked once rules are loaded.
     rule_refs: Vec<(String, String, Mark)>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExportLocationConfig {
-    pub bucket: String,
-    pub prefix: String,
-    /// Overrides `s3-exports-fresh`'s `max_age` for this location.
-    pub max_age: Option<String>,
 }
 
 /// Which resources are audited.
@@ -429,7 +422,7 @@ fn filter(r: &Reader, node: &Node, fields: &Fields) -> Filter {
     }
 }
 
-fn export_location(r: &Reader, item: &Node) -> Option<ExportLocationConfig> {
+fn export_location(r: &Reader, item: &Node) -> Option<ExportLocation> {
     let location = r.record(item, &EXPORT_LOCATION);
     let bucket = location.required("bucket")?.string()?;
     let prefix = location.optional("prefix").and_then(|p| p.string());
@@ -438,7 +431,7 @@ fn export_location(r: &Reader, item: &Node) -> Option<ExportLocationConfig> {
     let max_age = location
         .optional("max_age")
         .and_then(|age| age.duration().and(age.node.as_str()));
-    Some(ExportLocationConfig {
+    Some(ExportLocation {
         bucket: bucket.to_string(),
         prefix: prefix.unwrap_or_default().to_string(),
         max_age: max_age.map(str::to_string),

@@ -9,11 +9,11 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use backstop::collect::{
-    CollectError, CollectOptions, Collected, CopyRegions, Credentials, ExportLocation, Plan,
-    SdkOverrides, collect_with,
+    CollectError, CollectOptions, Collected, CopyRegions, Credentials, Plan, SdkOverrides,
+    collect_with,
 };
 use backstop::model::schema::{self, ops};
-use backstop::model::{CollectionError, Inventory, Resource, Value};
+use backstop::model::{CollectionError, ExportLocation, Inventory, Resource, Value};
 use backstop::report::{Finding, Report, Severity, Status};
 use backstop::rules::{Engine, RuleSet};
 use jiff::Timestamp;
@@ -397,6 +397,14 @@ async fn seed_account(moto: &Moto) -> String {
     key
 }
 
+fn export_location(bucket: &str, prefix: &str) -> ExportLocation {
+    ExportLocation {
+        bucket: bucket.into(),
+        prefix: prefix.into(),
+        max_age: None,
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Tests
 
@@ -407,9 +415,9 @@ async fn collects_every_attribute_of_every_type_in_two_regions() {
     let key = seed_account(&moto).await;
     let mut options = moto.options(REGIONS);
     options.export_locations = vec![
-        "acme-backups-use1/exports/".parse().unwrap(),
-        "acme-backups-euw1/dumps/".parse().unwrap(),
-        "no-such-export-bucket/daily/".parse().unwrap(),
+        export_location("acme-backups-use1", "exports/"),
+        export_location("acme-backups-euw1", "dumps/"),
+        export_location("no-such-export-bucket", "daily/"),
     ];
     // Exercises the progress code path (indicatif draws nothing: stderr is
     // not a terminal under the test harness).
@@ -879,7 +887,7 @@ async fn follows_pagination_past_the_first_page() {
     // Instances and export objects with small pages.
     let mut options = moto.options(&[USE1]);
     options.plan = Plan::new([&ops::RDS_DESCRIBE_DB_INSTANCES, &ops::S3_LIST_OBJECTS_V2]);
-    options.export_locations = vec!["paged-exports/daily/".parse().unwrap()];
+    options.export_locations = vec![export_location("paged-exports", "daily/")];
     let overrides = SdkOverrides {
         page_size: Some(10),
         ..no_account_policies(&moto)
@@ -1087,10 +1095,7 @@ async fn the_plan_skips_what_no_rule_reads() {
     );
     let mut options = moto.options(REGIONS);
     options.plan = plan.clone();
-    options.export_locations = vec![ExportLocation {
-        bucket: "planned-bucket".into(),
-        prefix: String::new(),
-    }];
+    options.export_locations = vec![export_location("planned-bucket", "")];
     let collected = collect_moto(&moto, &options).await;
     no_errors(&collected);
     let kinds: Vec<_> = collected

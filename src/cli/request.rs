@@ -11,7 +11,7 @@ use jiff::Timestamp;
 use super::commands::{CommandError, read_report};
 use super::{AuditArgs, AwsArgs, Format, RuleArgs};
 use crate::audit;
-use crate::collect::{self, CollectOptions, Plan};
+use crate::collect::{CollectOptions, Plan};
 use crate::config::Config;
 use crate::gate::{DEFAULT_FAIL_ON, GateOptions};
 use crate::report::Report;
@@ -74,14 +74,7 @@ pub fn collect_options(aws: &AwsArgs, config: &Config, plan: Plan) -> CollectOpt
         concurrency: aws.concurrency.into(),
         operation_timeout: Duration::from_secs(aws.timeout),
         plan,
-        export_locations: config
-            .export_locations
-            .iter()
-            .map(|l| collect::ExportLocation {
-                bucket: l.bucket.clone(),
-                prefix: l.prefix.clone(),
-            })
-            .collect(),
+        export_locations: config.export_locations.clone(),
         progress: std::io::stderr().is_terminal(),
     }
 }

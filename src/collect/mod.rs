@@ -20,7 +20,6 @@ mod sdk;
 mod sts;
 
 use std::collections::BTreeMap;
-use std::str::FromStr;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -29,7 +28,7 @@ use jiff::Timestamp;
 use tokio::sync::Semaphore;
 
 use crate::model::schema::{self, AttrType, Operation, ResourceType};
-use crate::model::{CollectionError, Inventory, Resource, Source, Value};
+use crate::model::{CollectionError, ExportLocation, Inventory, Resource, Source, Value};
 
 pub use plan::{CopyRegions, Plan};
 
@@ -75,37 +74,6 @@ impl Default for CollectOptions {
             export_locations: Vec::new(),
             progress: false,
         }
-    }
-}
-
-/// A bucket + key prefix where scheduled exports land. Its resource id is
-/// `bucket/prefix`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ExportLocation {
-    pub bucket: String,
-    pub prefix: String,
-}
-
-impl ExportLocation {
-    pub fn id(&self) -> String {
-        format!("{}/{}", self.bucket, self.prefix)
-    }
-}
-
-/// Parses `bucket/prefix` (or `bucket`, `s3://bucket/prefix`).
-impl FromStr for ExportLocation {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let s = s.strip_prefix("s3://").unwrap_or(s);
-        let (bucket, prefix) = s.split_once('/').unwrap_or((s, ""));
-        if bucket.is_empty() {
-            return Err(format!("{s:?}: expected BUCKET/PREFIX"));
-        }
-        Ok(ExportLocation {
-            bucket: bucket.to_string(),
-            prefix: prefix.to_string(),
-        })
     }
 }
 
@@ -402,17 +370,6 @@ pub(crate) fn arn_region(arn: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn export_locations_parse() {
-        let loc: ExportLocation = "s3://exports/daily/db".parse().unwrap();
-        assert_eq!(loc.bucket, "exports");
-        assert_eq!(loc.prefix, "daily/db");
-        assert_eq!(loc.id(), "exports/daily/db");
-        let loc: ExportLocation = "exports".parse().unwrap();
-        assert_eq!(loc.id(), "exports/");
-        assert!("/x".parse::<ExportLocation>().is_err());
-    }
 
     #[test]
     fn arn_regions() {

@@ -10,7 +10,8 @@ use jiff::Timestamp;
 use super::errors::{
     CallFailure, NotConfigured, Target, detail_error, is_not_configured, listing_error,
 };
-use super::{Ctx, ExportLocation, SdkError, kind, set_enum, timestamp};
+use super::{Ctx, SdkError, kind, set_enum, timestamp};
+use crate::model::ExportLocation;
 use crate::model::schema::{S3_BUCKET, S3_EXPORT_LOCATION, ops};
 use crate::model::{Resource, Value};
 

@@ -1,9 +1,11 @@
 //! The resource model: types, attribute schema, typed values and the inventory.
 
+pub mod export_location;
 pub mod inventory;
 pub mod schema;
 pub mod value;
 
+pub use export_location::ExportLocation;
 pub use inventory::{CollectionError, Inventory, InventoryError, Resource, ResourceRef, Source};
 pub use schema::{AttrType, Attribute, Operation, ResourceType};
 pub use value::Value;
