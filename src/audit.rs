@@ -60,7 +60,7 @@ pub fn apply_scope(inventory: &mut Inventory, scope: &Scope) {
         buckets: inventory
             .resources
             .iter()
-            .filter(|b| b.kind.name == schema::S3_BUCKET)
+            .filter(|b| b.resource_type.name == schema::S3_BUCKET)
             .map(|b| (b.id.as_str(), b))
             .collect(),
         errors: &inventory.errors,
@@ -83,7 +83,7 @@ pub fn apply_scope(inventory: &mut Inventory, scope: &Scope) {
             Decision::Out => (false, false),
             Decision::Unknown { base, why } => {
                 undecidable.push(CollectionError {
-                    resource_type: r.kind.name.to_string(),
+                    resource_type: r.resource_type.name.to_string(),
                     resource_id: Some(r.id.clone()),
                     region: r.region.clone(),
                     attributes: Vec::new(),
@@ -97,7 +97,7 @@ pub fn apply_scope(inventory: &mut Inventory, scope: &Scope) {
             }
         };
         keep.push(stays);
-        decided.insert((r.kind.name, &r.region, &r.id), errors_stay);
+        decided.insert((r.resource_type.name, &r.region, &r.id), errors_stay);
     }
     let errors_kept: Vec<bool> = inventory
         .errors
@@ -148,7 +148,7 @@ impl Judge<'_> {
     }
 
     fn resource(&self, r: &Resource) -> Decision {
-        if r.kind.name == schema::S3_EXPORT_LOCATION {
+        if r.resource_type.name == schema::S3_EXPORT_LOCATION {
             let bucket = r
                 .get("bucket")
                 .as_str()
@@ -157,7 +157,7 @@ impl Judge<'_> {
             return self.export_location(&bucket, &r.region);
         }
         self.decide(
-            r.kind.name,
+            r.resource_type.name,
             &r.id,
             &r.region,
             self.account_of(r),
@@ -352,8 +352,8 @@ pub fn collection_plan(engine: &Engine, config: &Config) -> crate::collect::Plan
     let mut plan = crate::collect::Plan::for_engine(engine);
     if config.scope.reads_tags() {
         for rule in engine.rules() {
-            plan.extend(rule.def.kind.operations_for([], true));
-            if rule.def.kind.name == schema::S3_EXPORT_LOCATION
+            plan.extend(rule.def.resource_type.operations_for([], true));
+            if rule.def.resource_type.name == schema::S3_EXPORT_LOCATION
                 && let Some(bucket) = schema::resource_type(schema::S3_BUCKET)
             {
                 plan.extend(bucket.operations_for([], true));
@@ -396,7 +396,7 @@ pub fn run(engine: &Engine, mut inventory: Inventory, config: &Config, now: Time
 /// a saved inventory is audited with today's expectations.
 fn apply_export_max_ages(inventory: &mut Inventory, config: &Config) {
     for resource in &mut inventory.resources {
-        if resource.kind.name != schema::S3_EXPORT_LOCATION {
+        if resource.resource_type.name != schema::S3_EXPORT_LOCATION {
             continue;
         }
         let configured = config

@@ -17,7 +17,7 @@ pub fn explain(rule: &Rule) -> String {
     let _ = writeln!(out, "# {} ({})\n", def.title, def.id);
     let _ = writeln!(out, "Severity:  {}", rule.severity);
     let _ = writeln!(out, "Category:  {}", def.category);
-    let _ = writeln!(out, "Resource:  {}", def.kind.name);
+    let _ = writeln!(out, "Resource:  {}", def.resource_type.name);
     let _ = writeln!(
         out,
         "Applies:   {}",
@@ -75,7 +75,7 @@ pub fn rules_table(engine: &Engine) -> String {
             rule.def.id.as_str(),
             rule.severity.as_str(),
             rule.def.category.as_str(),
-            rule.def.kind.name,
+            rule.def.resource_type.name,
             rule.def.title.as_str(),
         ]);
     }

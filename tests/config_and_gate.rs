@@ -368,7 +368,7 @@ fn finding(rule: &str, id: &str, severity: Severity, status: Status) -> Finding 
         message: String::new(),
         remediation: String::new(),
         resource: backstop::model::ResourceRef {
-            kind: "aws.rds.db_instance".into(),
+            resource_type: "aws.rds.db_instance".into(),
             id: id.into(),
             arn: String::new(),
             region: "eu-west-1".into(),
@@ -1045,7 +1045,7 @@ fn errors_follow_the_scope_including_include_names() {
         .resources
         .iter()
         .find(|r| r.tags.get("app").is_none_or(|a| !a.starts_with("sales-")))
-        .map(|r| (r.kind.name, r.id.clone(), r.region.clone()))
+        .map(|r| (r.resource_type.name, r.id.clone(), r.region.clone()))
         .expect("the demo has a resource outside app: sales-*");
     let mut detail = error(untagged.0, Some(&untagged.1), &["kms_key_id"]);
     detail.region = untagged.2.clone();

@@ -287,7 +287,7 @@ const HOSTILE: &str = "evil<b>&amp;|*_[x](y)`\n# heading\n- [x] forged\u{1b}[31m
 
 fn hostile_ref() -> ResourceRef {
     ResourceRef {
-        kind: format!("aws.rds.db_instance{HOSTILE}"),
+        resource_type: format!("aws.rds.db_instance{HOSTILE}"),
         id: HOSTILE.to_string(),
         arn: String::new(),
         region: HOSTILE.to_string(),

@@ -28,12 +28,12 @@ const REGIONS: &[&str] = &[USE1, EUW1];
 fn find<'a>(inv: &'a Inventory, kind: &str, region: &str, id: &str) -> &'a Resource {
     inv.resources
         .iter()
-        .find(|r| r.kind.name == kind && r.region == region && r.id == id)
+        .find(|r| r.resource_type.name == kind && r.region == region && r.id == id)
         .unwrap_or_else(|| {
             let have: Vec<_> = inv
                 .resources
                 .iter()
-                .map(|r| format!("{} {} {}", r.kind.name, r.region, r.id))
+                .map(|r| format!("{} {} {}", r.resource_type.name, r.region, r.id))
                 .collect();
             panic!("no {kind} {id} in {region}; have {have:#?}")
         })
@@ -42,7 +42,7 @@ fn find<'a>(inv: &'a Inventory, kind: &str, region: &str, id: &str) -> &'a Resou
 fn of_kind<'a>(inv: &'a Inventory, kind: &str) -> Vec<&'a Resource> {
     inv.resources
         .iter()
-        .filter(|r| r.kind.name == kind)
+        .filter(|r| r.resource_type.name == kind)
         .collect()
 }
 
@@ -431,14 +431,19 @@ async fn collects_every_attribute_of_every_type_in_two_regions() {
     assert_eq!(inv.source.regions, REGIONS);
     assert!(inv.collected_at.unwrap() >= started);
     for r in &inv.resources {
-        assert_eq!(r.account, ACCOUNT, "{} {}", r.kind.name, r.id);
+        assert_eq!(r.account, ACCOUNT, "{} {}", r.resource_type.name, r.id);
         assert!(
             REGIONS.contains(&r.region.as_str()),
             "{} {}",
             r.id,
             r.region
         );
-        assert!(!r.arn.is_empty(), "{} {} has no ARN", r.kind.name, r.id);
+        assert!(
+            !r.arn.is_empty(),
+            "{} {} has no ARN",
+            r.resource_type.name,
+            r.id
+        );
     }
 
     // --- RDS instances
@@ -827,9 +832,11 @@ async fn collects_every_attribute_of_every_type_in_two_regions() {
                 continue;
             }
             assert!(
-                inv.resources.iter().any(|r| std::ptr::eq(r.kind, kind)
-                    && !r.get(attribute.name).is_null()
-                    && !r.get(attribute.name).is_unknown()),
+                inv.resources
+                    .iter()
+                    .any(|r| std::ptr::eq(r.resource_type, kind)
+                        && !r.get(attribute.name).is_null()
+                        && !r.get(attribute.name).is_unknown()),
                 "{}.{} is never filled",
                 kind.name,
                 attribute.name
@@ -1102,7 +1109,7 @@ async fn the_plan_skips_what_no_rule_reads() {
         .inventory
         .resources
         .iter()
-        .map(|r| r.kind.name)
+        .map(|r| r.resource_type.name)
         .collect();
     assert_eq!(kinds, [schema::LOG_GROUP]);
     let services: Vec<_> = collected.calls.keys().collect();

@@ -385,7 +385,7 @@ fn every_rule_has_one_outcome_on_every_resource() {
                 inventory
                     .resources
                     .iter()
-                    .filter(|r| r.kind.name == rule.def.kind.name)
+                    .filter(|r| r.resource_type.name == rule.def.resource_type.name)
                     .count()
             })
             .sum();
@@ -424,7 +424,7 @@ fn forgetting_a_fact_only_ever_gives_errors() {
         let mut rng = Rng(seed | 1);
         let mut damaged = inventory.clone();
         for r in &mut damaged.resources {
-            for attribute in r.kind.attributes {
+            for attribute in r.resource_type.attributes {
                 if rng.chance(30) {
                     r.set(attribute.name, Value::Unknown);
                 }

@@ -14,7 +14,7 @@ const HOSTILE_SHOWN: &str = "evil<&>\"'|*_[x](y) # headingred";
 
 fn resource(kind: &str, id: &str, arn: &str, region: &str) -> ResourceRef {
     ResourceRef {
-        kind: kind.to_string(),
+        resource_type: kind.to_string(),
         id: id.to_string(),
         arn: arn.to_string(),
         region: region.to_string(),

@@ -302,7 +302,13 @@ fn read_case(
         None => Map::new(),
     };
     Ok(Case {
-        inventory: inventory(rule.kind.name, base.clone(), overlay, &unknown, &origin)?,
+        inventory: inventory(
+            rule.resource_type.name,
+            base.clone(),
+            overlay,
+            &unknown,
+            &origin,
+        )?,
         params: params
             .into_iter()
             .map(|(name, node)| {

@@ -1838,7 +1838,7 @@ fn a_failed_listing_gives_each_rule_of_the_type_one_error() {
         ]
     );
     let error = &report.results[1];
-    assert_eq!(error.resource.kind, schema::DB_INSTANCE);
+    assert_eq!(error.resource.resource_type, schema::DB_INSTANCE);
     assert_eq!(error.resource.account, "111122223333");
     assert!(error.covers_whole_listing());
     assert_eq!(

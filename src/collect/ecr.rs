@@ -7,12 +7,12 @@ use aws_sdk_ecr::types::{ReplicationRule, Repository, RepositoryFilterType};
 use futures::StreamExt;
 
 use super::errors::{CallFailure, NotConfigured, Target, detail_error};
-use super::{Ctx, kind, set_enum};
+use super::{Ctx, known_type, set_enum};
 use crate::model::schema::{AttrType, ECR_REPOSITORY, ops};
 use crate::model::{Resource, Value};
 
 pub(crate) async fn collect_region(ctx: &Ctx<'_>, region: &str) -> Vec<Resource> {
-    let repo_kind = kind(ECR_REPOSITORY);
+    let repo_kind = known_type(ECR_REPOSITORY);
     if !ctx.plan.needs_type(repo_kind) {
         return Vec::new();
     }
@@ -87,7 +87,7 @@ fn lifecycle_rules(policy: &str) -> Result<Vec<BTreeMap<String, Value>>, String>
         .get("rules")
         .and_then(|r| r.as_array())
         .ok_or("the policy has no \"rules\" list")?;
-    let fields = match kind(ECR_REPOSITORY)
+    let fields = match known_type(ECR_REPOSITORY)
         .attribute("lifecycle_rules")
         .map(|a| a.ty)
     {
@@ -155,7 +155,7 @@ async fn repository(
     repo: Repository,
     replication: Option<&[ReplicationRule]>,
 ) -> Resource {
-    let repo_kind = kind(ECR_REPOSITORY);
+    let repo_kind = known_type(ECR_REPOSITORY);
     let client = &ctx.clients(region).ecr;
     let name = repo.repository_name().unwrap_or_default().to_string();
     let mut r = ctx.resource(

@@ -140,24 +140,28 @@ impl<T> NotConfigured<T> {
 /// of a type in a region. A failed call leaves them unknown there.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Target<'a> {
-    pub kind: &'static ResourceType,
+    pub resource_type: &'static ResourceType,
     pub region: &'a str,
     /// `None`: every resource of `kind` in `region`.
     pub id: Option<&'a str>,
 }
 
 impl<'a> Target<'a> {
-    pub fn resource(kind: &'static ResourceType, region: &'a str, id: &'a str) -> Target<'a> {
+    pub fn resource(
+        resource_type: &'static ResourceType,
+        region: &'a str,
+        id: &'a str,
+    ) -> Target<'a> {
         Target {
-            kind,
+            resource_type,
             region,
             id: Some(id),
         }
     }
 
-    pub fn every(kind: &'static ResourceType, region: &'a str) -> Target<'a> {
+    pub fn every(resource_type: &'static ResourceType, region: &'a str) -> Target<'a> {
         Target {
-            kind,
+            resource_type,
             region,
             id: None,
         }
@@ -203,10 +207,10 @@ pub(crate) fn detail_error(
     error(
         op,
         target.region,
-        target.kind,
+        target.resource_type,
         target.id,
         failure,
-        attributes_filled_by(target.kind, op),
+        attributes_filled_by(target.resource_type, op),
     )
 }
 

@@ -9,7 +9,7 @@ use futures::StreamExt;
 
 use super::calls::{REPEATED_TOKEN, SeenTokens};
 use super::errors::{CallFailure, NotConfigured, Target};
-use super::{Ctx, kind};
+use super::{Ctx, known_type};
 use crate::model::Resource;
 use crate::model::schema::{LOG_GROUP, ops};
 
@@ -18,7 +18,7 @@ use crate::model::schema::{LOG_GROUP, ops};
 const GONE: &[&str] = &["ResourceNotFoundException"];
 
 pub(crate) async fn collect_region(ctx: &Ctx<'_>, region: &str) -> Vec<Resource> {
-    let group_kind = kind(LOG_GROUP);
+    let group_kind = known_type(LOG_GROUP);
     if !ctx.plan.needs_type(group_kind) {
         return Vec::new();
     }
@@ -186,7 +186,7 @@ async fn log_group(
     group: LogGroup,
     policies: Option<&[AccountPolicy]>,
 ) -> Option<Resource> {
-    let group_kind = kind(LOG_GROUP);
+    let group_kind = known_type(LOG_GROUP);
     let client = &ctx.clients(region).logs;
     let name = group.log_group_name().unwrap_or_default().to_string();
     // `arn` ends in ":*"; `logGroupArn` is the group's own ARN.

@@ -211,7 +211,7 @@ pub async fn collect_with(
     let order = |r: &Resource| {
         schema::RESOURCE_TYPES
             .iter()
-            .position(|t| std::ptr::eq(t, r.kind))
+            .position(|t| std::ptr::eq(t, r.resource_type))
     };
     resources.sort_by(|a, b| (order(a), &a.region, &a.id).cmp(&(order(b), &b.region, &b.id)));
     ctx.progress.finish_and_clear();
@@ -325,7 +325,7 @@ impl Ctx<'_> {
 }
 
 /// The schema entry of a resource type.
-pub(crate) fn kind(name: &str) -> &'static ResourceType {
+pub(crate) fn known_type(name: &str) -> &'static ResourceType {
     schema::resource_type(name).unwrap_or_else(|| panic!("{name} is in the schema"))
 }
 
@@ -342,7 +342,7 @@ pub(crate) fn set_enum(resource: &mut Resource, name: &str, value: Option<&str>)
         resource.set(name, Value::Null);
         return;
     };
-    let allowed = match resource.kind.attribute(name).map(|a| a.ty) {
+    let allowed = match resource.resource_type.attribute(name).map(|a| a.ty) {
         Some(AttrType::Str { values }) => values,
         _ => &[][..],
     };
@@ -351,7 +351,7 @@ pub(crate) fn set_enum(resource: &mut Resource, name: &str, value: Option<&str>)
     } else {
         tracing::warn!(
             "{} {}: {name} is {value:?}, which backstop does not know; left unknown",
-            resource.kind.name,
+            resource.resource_type.name,
             resource.id
         );
         resource.set(name, Value::Unknown);
@@ -383,7 +383,7 @@ mod tests {
 
     #[test]
     fn unknown_enum_values_are_left_unknown() {
-        let mut r = Resource::new(kind(schema::S3_BUCKET), "b");
+        let mut r = Resource::new(known_type(schema::S3_BUCKET), "b");
         set_enum(&mut r, "versioning", Some("Enabled"));
         assert_eq!(r.get("versioning"), &Value::from("Enabled"));
         set_enum(&mut r, "versioning", Some("Sideways"));

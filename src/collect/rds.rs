@@ -15,7 +15,7 @@ use jiff::Timestamp;
 
 use super::errors::{CallFailure, NotConfigured, Target, detail_error, listing_error};
 use super::{
-    CopyRegions, Ctx, ProvideErrorMetadata, SdkError, arn_region, kind, set_enum, timestamp,
+    CopyRegions, Ctx, ProvideErrorMetadata, SdkError, arn_region, known_type, set_enum, timestamp,
 };
 use crate::model::schema::{DB_CLUSTER, DB_INSTANCE, DB_SNAPSHOT, Operation, ops};
 use crate::model::{Resource, Value};
@@ -64,8 +64,8 @@ pub(crate) async fn collect_region(ctx: &Ctx<'_>, region: &str) -> RegionRds {
         others: Vec::new(),
         snapshots: Snapshots::NotListed,
     };
-    let want_instances = plan.needs_type(kind(DB_INSTANCE));
-    let want_clusters = plan.needs_type(kind(DB_CLUSTER));
+    let want_instances = plan.needs_type(known_type(DB_INSTANCE));
+    let want_clusters = plan.needs_type(known_type(DB_CLUSTER));
     // Listed for the snapshot type and for instances' cross_region_copy_time.
     let want_snapshots = plan.needs(&ops::RDS_DESCRIBE_DB_SNAPSHOTS);
     // Listed for the snapshot type only.
@@ -148,7 +148,7 @@ async fn list_instances(ctx: &Ctx<'_>, region: &str) -> Result<Vec<DbInstance>, 
         .list(
             op,
             region,
-            kind(DB_INSTANCE),
+            known_type(DB_INSTANCE),
             |cx| pages.poll_next(cx),
             |p| p.marker(),
         )
@@ -172,7 +172,7 @@ async fn list_clusters(ctx: &Ctx<'_>, region: &str) -> Result<Vec<DbCluster>, Ca
         .list(
             op,
             region,
-            kind(DB_CLUSTER),
+            known_type(DB_CLUSTER),
             |cx| pages.poll_next(cx),
             |p| p.marker(),
         )
@@ -428,7 +428,7 @@ async fn list_audited_snapshots<S: Snapshot>(
         ctx.record(listing_error(
             S::LISTING,
             region,
-            kind(DB_SNAPSHOT),
+            known_type(DB_SNAPSHOT),
             failure.clone(),
         ));
     }
@@ -465,7 +465,7 @@ const REGION_NOT_ENABLED: &[&str] = &[
 /// listing) pairs for [`finish`].
 pub(crate) async fn copy_region_snapshots(ctx: &Ctx<'_>) -> Vec<(String, Snapshots)> {
     let plan = ctx.plan;
-    if !(plan.needs(&ops::RDS_DESCRIBE_DB_SNAPSHOTS) && plan.needs_type(kind(DB_INSTANCE))) {
+    if !(plan.needs(&ops::RDS_DESCRIBE_DB_SNAPSHOTS) && plan.needs_type(known_type(DB_INSTANCE))) {
         return Vec::new();
     }
     let (regions, named): (BTreeSet<String>, bool) = match &plan.copy_regions {
@@ -526,7 +526,7 @@ async fn source_regions(ctx: &Ctx<'_>) -> BTreeSet<String> {
             CallFailure::from_sdk(&err)
                 .context("the regions that may hold snapshot copies could not be listed")
         });
-        if let Some(pages) = ctx.keep(op, Target::every(kind(DB_INSTANCE), region), read) {
+        if let Some(pages) = ctx.keep(op, Target::every(known_type(DB_INSTANCE), region), read) {
             found.extend(
                 pages
                     .iter()
@@ -549,7 +549,7 @@ fn tags(list: &[Tag]) -> BTreeMap<String, String> {
 /// take other calls: kms_key_managed_by, cross_region_copy_time).
 fn instance_resource(account: &str, region: &str, db: &DbInstance) -> Resource {
     let mut r = Resource::new(
-        kind(DB_INSTANCE),
+        known_type(DB_INSTANCE),
         db.db_instance_identifier().unwrap_or_default(),
     );
     r.arn = db.db_instance_arn().unwrap_or_default().to_string();
@@ -677,7 +677,7 @@ async fn backup_replications(ctx: &Ctx<'_>, region: &str, instances: &mut [Insta
             .collect()
             .await;
     for (instance, read) in instances.iter_mut().zip(read) {
-        let target = Target::resource(kind(DB_INSTANCE), region, &instance.resource.id);
+        let target = Target::resource(known_type(DB_INSTANCE), region, &instance.resource.id);
         if let Some(entries) = ctx.keep(op, target, read) {
             instance.resource.set("backup_replications", entries);
         }
@@ -686,7 +686,7 @@ async fn backup_replications(ctx: &Ctx<'_>, region: &str, instances: &mut [Insta
 
 fn cluster_resource(account: &str, region: &str, c: &DbCluster) -> Resource {
     let mut r = Resource::new(
-        kind(DB_CLUSTER),
+        known_type(DB_CLUSTER),
         c.db_cluster_identifier().unwrap_or_default(),
     );
     r.arn = c.db_cluster_arn().unwrap_or_default().to_string();
@@ -748,7 +748,7 @@ fn snapshot_type(api_type: Option<&str>) -> Option<&str> {
 /// Maps one listed snapshot (all but public / shared_with of manual
 /// snapshots, which take another call).
 fn snapshot_resource<S: Snapshot>(account: &str, region: &str, s: &S) -> Resource {
-    let mut r = Resource::new(kind(DB_SNAPSHOT), s.snapshot_id().unwrap_or_default());
+    let mut r = Resource::new(known_type(DB_SNAPSHOT), s.snapshot_id().unwrap_or_default());
     r.arn = s.snapshot_arn().unwrap_or_default().to_string();
     r.account = account.to_string();
     r.region = region.to_string();
@@ -797,7 +797,7 @@ async fn snapshot_resources<S: Snapshot>(
             if s.is_automated() {
                 return r;
             }
-            let target = Target::resource(kind(DB_SNAPSHOT), region, &r.id);
+            let target = Target::resource(known_type(DB_SNAPSHOT), region, &r.id);
             let restore = ctx.fetch(
                 S::ATTRIBUTES,
                 target,
@@ -884,7 +884,7 @@ async fn key_managers<'r>(
             .collect()
             .await;
     for (resource, key) in encrypted {
-        let target = Target::resource(resource.kind, region, &resource.id);
+        let target = Target::resource(resource.resource_type, region, &resource.id);
         if let Some(manager) = ctx.keep(op, target, managers[&key].clone()) {
             set_enum(resource, "kms_key_managed_by", manager.as_deref());
         }
@@ -919,7 +919,7 @@ pub(crate) fn finish(
     copy_regions: Vec<(String, Snapshots)>,
 ) -> Vec<Resource> {
     let op = &ops::RDS_DESCRIBE_DB_SNAPSHOTS;
-    if ctx.plan.needs(op) && ctx.plan.needs_type(kind(DB_INSTANCE)) {
+    if ctx.plan.needs(op) && ctx.plan.needs_type(known_type(DB_INSTANCE)) {
         let snapshots: Vec<(String, &[SnapshotFacts])> = regions
             .iter()
             .map(|r| (&r.region, &r.snapshots))
@@ -973,7 +973,7 @@ pub(crate) fn finish(
                 let failure = failure.clone().context(format!(
                     "snapshots held in {failed_region} could not be listed"
                 ));
-                let target = Target::every(kind(DB_INSTANCE), affected);
+                let target = Target::every(known_type(DB_INSTANCE), affected);
                 ctx.record(detail_error(op, target, failure));
             }
         }
@@ -1205,7 +1205,7 @@ mod tests {
         };
         let time = |t: &str| Value::Time(t.parse().unwrap());
 
-        assert_eq!(copy.kind.name, DB_SNAPSHOT);
+        assert_eq!(copy.resource_type.name, DB_SNAPSHOT);
         assert_eq!(copy.id, "ledger-weekly-copy");
         assert_eq!(
             copy.arn,
@@ -1333,7 +1333,7 @@ mod tests {
     #[test]
     fn copies_match_their_source_instance_only() {
         let instance = Instance {
-            resource: Resource::new(kind(DB_INSTANCE), "orders"),
+            resource: Resource::new(known_type(DB_INSTANCE), "orders"),
             dbi_resource_id: Some("db-AAA".into()),
             replications: Vec::new(),
         };

@@ -10,7 +10,7 @@ use jiff::Timestamp;
 use super::errors::{
     CallFailure, NotConfigured, Target, detail_error, is_not_configured, listing_error,
 };
-use super::{Ctx, SdkError, kind, set_enum, timestamp};
+use super::{Ctx, SdkError, known_type, set_enum, timestamp};
 use crate::model::ExportLocation;
 use crate::model::schema::{S3_BUCKET, S3_EXPORT_LOCATION, ops};
 use crate::model::{Resource, Value};
@@ -19,7 +19,7 @@ pub(crate) async fn collect(ctx: &Ctx<'_>, exports: &[ExportLocation]) -> Vec<Re
     let mut resources = Vec::new();
     // Bucket name → region, for every bucket whose location is known.
     let mut locations = HashMap::new();
-    if ctx.plan.needs_type(kind(S3_BUCKET)) {
+    if ctx.plan.needs_type(known_type(S3_BUCKET)) {
         let (buckets, known) = buckets(ctx).await;
         resources = buckets;
         locations = known;
@@ -67,7 +67,7 @@ async fn bucket_location(
 /// Lists buckets and reads the details of those in audited regions.
 /// Returns them and the known location of every listed bucket.
 async fn buckets(ctx: &Ctx<'_>) -> (Vec<Resource>, HashMap<String, String>) {
-    let bucket_kind = kind(S3_BUCKET);
+    let bucket_type = known_type(S3_BUCKET);
     let first = &ctx.regions()[0];
     let client = ctx.clients(first).s3.clone();
     let op = &ops::S3_LIST_BUCKETS;
@@ -85,7 +85,7 @@ async fn buckets(ctx: &Ctx<'_>) -> (Vec<Resource>, HashMap<String, String>) {
             // Buckets are listed once for all regions: none is known anywhere.
             let failure = CallFailure::from_sdk(&err);
             for region in ctx.regions() {
-                ctx.record(listing_error(op, region, bucket_kind, failure.clone()));
+                ctx.record(listing_error(op, region, bucket_type, failure.clone()));
             }
             return (Vec::new(), HashMap::new());
         }
@@ -122,7 +122,7 @@ async fn buckets(ctx: &Ctx<'_>) -> (Vec<Resource>, HashMap<String, String>) {
                 // the region that was asked (scope keeps it whatever its
                 // region criteria, see `audit::apply_scope`).
                 let mut error =
-                    listing_error(&ops::S3_GET_BUCKET_LOCATION, first, bucket_kind, failure);
+                    listing_error(&ops::S3_GET_BUCKET_LOCATION, first, bucket_type, failure);
                 error.resource_id = Some(name.clone());
                 ctx.record(error);
             }
@@ -174,7 +174,7 @@ async fn buckets(ctx: &Ctx<'_>) -> (Vec<Resource>, HashMap<String, String>) {
                 ));
                 for (source, rules) in &detailed {
                     if rules.iter().any(|r| r.destination_bucket == name) {
-                        let target = Target::resource(bucket_kind, &source.region, &source.id);
+                        let target = Target::resource(bucket_type, &source.region, &source.id);
                         ctx.record(detail_error(&ops::S3_HEAD_BUCKET, target, failure.clone()));
                     }
                 }
@@ -307,10 +307,10 @@ fn bucket_of_arn(arn: &str) -> &str {
 /// resolved once for all buckets); `replication_rules` is set to an empty
 /// list when the replication call succeeded.
 async fn bucket(ctx: &Ctx<'_>, name: String, region: String) -> (Resource, Vec<ReplicationRule>) {
-    let bucket_kind = kind(S3_BUCKET);
+    let bucket_type = known_type(S3_BUCKET);
     let client = ctx.s3(&region);
-    let mut r = ctx.resource(bucket_kind, &name, format!("arn:aws:s3:::{name}"), &region);
-    let target = Target::resource(bucket_kind, &region, &name);
+    let mut r = ctx.resource(bucket_type, &name, format!("arn:aws:s3:::{name}"), &region);
+    let target = Target::resource(bucket_type, &region, &name);
 
     let tags = ctx.fetch(
         &ops::S3_GET_BUCKET_TAGGING,
@@ -525,7 +525,7 @@ async fn export_location(
     known_region: Option<String>,
 ) -> Option<Resource> {
     let op = &ops::S3_LIST_OBJECTS_V2;
-    let location_kind = kind(S3_EXPORT_LOCATION);
+    let location_type = known_type(S3_EXPORT_LOCATION);
     let id = location.id();
     let mut region = known_region.unwrap_or_else(|| ctx.regions()[0].clone());
     let mut redirected = false;
@@ -580,7 +580,7 @@ async fn export_location(
                     };
                 }
                 let failure = CallFailure::from_sdk(&err);
-                let mut error = listing_error(op, &region, location_kind, failure);
+                let mut error = listing_error(op, &region, location_type, failure);
                 error.resource_id = Some(id);
                 ctx.record(error);
                 return None;
@@ -588,7 +588,7 @@ async fn export_location(
         }
     };
     let arn = format!("arn:aws:s3:::{}/{}", location.bucket, location.prefix);
-    let mut r = ctx.resource(location_kind, id, arn, &region);
+    let mut r = ctx.resource(location_type, id, arn, &region);
     // A bucket prefix cannot carry tags: its tag set is known to be empty.
     r.set_tags(BTreeMap::new());
     r.set("bucket", location.bucket.as_str())

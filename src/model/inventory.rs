@@ -19,7 +19,7 @@ pub const INVENTORY_SCHEMA: &str = "backstop.inventory/v1";
 /// One AWS resource with its attributes, typed against the schema.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Resource {
-    pub kind: &'static ResourceType,
+    pub resource_type: &'static ResourceType,
     pub id: String,
     pub arn: String,
     pub account: String,
@@ -29,26 +29,26 @@ pub struct Resource {
     /// Whether the tag set was read: a key missing from a tag set that was
     /// read is a known absence, from one that was not, unknown.
     pub tags_read: bool,
-    /// Indexed like `kind.attributes`; `Value::Unknown` until read.
+    /// Indexed like `resource_type.attributes`; `Value::Unknown` until read.
     values: Vec<Value>,
 }
 
 impl Resource {
     /// A resource of which nothing but its identity is known yet.
-    pub fn new(kind: &'static ResourceType, id: impl Into<String>) -> Self {
+    pub fn new(resource_type: &'static ResourceType, id: impl Into<String>) -> Self {
         Resource {
-            kind,
+            resource_type,
             id: id.into(),
             arn: String::new(),
             account: String::new(),
             region: String::new(),
             tags: BTreeMap::new(),
             tags_read: false,
-            values: vec![Value::Unknown; kind.attributes.len()],
+            values: vec![Value::Unknown; resource_type.attributes.len()],
         }
     }
 
-    /// Value of the attribute at `index` in `kind.attributes`.
+    /// Value of the attribute at `index` in `resource_type.attributes`.
     pub fn value_at(&self, index: usize) -> &Value {
         &self.values[index]
     }
@@ -69,7 +69,7 @@ impl Resource {
     /// [`Resource::get`] for the panic.
     pub fn set(&mut self, name: &str, value: impl Into<Value>) -> &mut Self {
         let index = self.index_of(name);
-        self.values[index] = fact(&self.kind.attributes[index], value.into());
+        self.values[index] = fact(&self.resource_type.attributes[index], value.into());
         self
     }
 
@@ -91,16 +91,16 @@ impl Resource {
     }
 
     fn index_of(&self, name: &str) -> usize {
-        self.kind
+        self.resource_type
             .attributes
             .iter()
             .position(|a| a.name == name)
-            .unwrap_or_else(|| panic!("{} has no attribute {name}", self.kind.name))
+            .unwrap_or_else(|| panic!("{} has no attribute {name}", self.resource_type.name))
     }
 
     pub fn reference(&self) -> ResourceRef {
         ResourceRef {
-            kind: self.kind.name.to_string(),
+            resource_type: self.resource_type.name.to_string(),
             id: self.id.clone(),
             arn: self.arn.clone(),
             region: self.region.clone(),
@@ -185,7 +185,7 @@ impl From<Vec<BTreeMap<String, Value>>> for Value {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct ResourceRef {
     #[serde(rename = "type")]
-    pub kind: String,
+    pub resource_type: String,
     pub id: String,
     #[serde(default)]
     pub arn: String,
@@ -468,14 +468,14 @@ impl Inventory {
                 .resources
                 .iter()
                 .map(|r| ResourceOut {
-                    kind: r.kind.name,
+                    kind: r.resource_type.name,
                     id: &r.id,
                     arn: &r.arn,
                     account: &r.account,
                     region: &r.region,
                     tags: r.tags_read.then_some(&r.tags),
                     attributes: r
-                        .kind
+                        .resource_type
                         .attributes
                         .iter()
                         .zip(&r.values)

@@ -62,7 +62,7 @@ pub fn text(diff: &Diff) -> String {
             let _ = writeln!(
                 out,
                 "  {} {} ({})",
-                escape::one_line(&r.kind),
+                escape::one_line(&r.resource_type),
                 escape::one_line(&r.id),
                 escape::one_line(&r.region)
             );
@@ -124,7 +124,7 @@ pub fn markdown(diff: &Diff) -> String {
             let _ = writeln!(
                 out,
                 "- {} {} in {}",
-                escape::markdown_code(&r.kind),
+                escape::markdown_code(&r.resource_type),
                 escape::markdown(&r.id),
                 escape::markdown(&r.region)
             );

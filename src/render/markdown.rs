@@ -161,7 +161,7 @@ fn item(out: &mut String, finding: &Finding) {
 fn resource(finding: &Finding) -> String {
     let r = &finding.resource;
     let what = if finding.covers_whole_listing() {
-        format!("every {}", markdown_code(&r.kind))
+        format!("every {}", markdown_code(&r.resource_type))
     } else {
         markdown_code(&r.id)
     };

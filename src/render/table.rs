@@ -139,7 +139,7 @@ fn number(n: usize) -> Cell {
 fn resource_label(finding: &Finding) -> String {
     let resource = &finding.resource;
     let what = if finding.covers_whole_listing() {
-        format!("all {}", resource.kind)
+        format!("all {}", resource.resource_type)
     } else {
         resource.id.clone()
     };

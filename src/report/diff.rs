@@ -35,7 +35,7 @@ fn resources(report: &Report) -> BTreeMap<(String, String, String, String), Reso
             let r = &f.resource;
             (
                 (
-                    r.kind.clone(),
+                    r.resource_type.clone(),
                     r.account.clone(),
                     r.region.clone(),
                     r.id.clone(),

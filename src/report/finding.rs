@@ -47,7 +47,7 @@ impl Finding {
     pub fn key(&self) -> FindingKey<'_> {
         FindingKey {
             rule: &self.rule,
-            resource_type: &self.resource.kind,
+            resource_type: &self.resource.resource_type,
             account: &self.resource.account,
             region: &self.resource.region,
             id: &self.resource.id,
@@ -122,7 +122,7 @@ mod tests {
             message: "backup_retention_period is 1".into(),
             remediation: "Raise it".into(),
             resource: ResourceRef {
-                kind: "db_instance".into(),
+                resource_type: "db_instance".into(),
                 id: "orders".into(),
                 arn: "arn:aws:rds:eu-west-1:111122223333:db:orders".into(),
                 region: "eu-west-1".into(),
@@ -166,7 +166,7 @@ mod tests {
         let base = finding();
         let changes: [fn(&mut Finding); 5] = [
             |f| f.rule = "rds-deletion-protection".into(),
-            |f| f.resource.kind = "db_cluster".into(),
+            |f| f.resource.resource_type = "db_cluster".into(),
             |f| f.resource.account = "444455556666".into(),
             |f| f.resource.region = "us-east-1".into(),
             |f| f.resource.id = "billing".into(),

@@ -30,7 +30,7 @@ const RULE_FILE: Fields = Fields::whole_file(FIELDS, "field", "rule fields").str
 pub struct RuleDef {
     pub id: String,
     pub title: String,
-    pub kind: &'static ResourceType,
+    pub resource_type: &'static ResourceType,
     pub severity: Severity,
     pub category: String,
     /// Defaults, in declaration order of names.
@@ -111,7 +111,7 @@ impl RuleDef {
         let def = RuleDef {
             id: id.to_string(),
             title: title.to_string(),
-            kind,
+            resource_type: kind,
             severity,
             category: category.to_string(),
             params,

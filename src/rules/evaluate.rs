@@ -71,7 +71,7 @@ impl Rule {
     /// The AWS calls needed to judge this rule.
     pub fn operations(&self) -> BTreeSet<&'static Operation> {
         self.def
-            .kind
+            .resource_type
             .operations_for(self.reads.iter().copied(), self.reads_tags)
     }
 
@@ -203,13 +203,13 @@ impl Engine {
     pub fn judge(&self, inventory: &Inventory, now: Timestamp) -> Evaluation {
         let mut by_type: HashMap<&str, Vec<usize>> = HashMap::new();
         for (i, r) in inventory.resources.iter().enumerate() {
-            by_type.entry(r.kind.name).or_default().push(i);
+            by_type.entry(r.resource_type.name).or_default().push(i);
         }
         let damaged = damaged_resources(inventory);
         let mut evaluation = Evaluation::default();
         for (rule_index, rule) in self.rules.iter().enumerate() {
             for &i in by_type
-                .get(rule.def.kind.name)
+                .get(rule.def.resource_type.name)
                 .map(Vec::as_slice)
                 .unwrap_or_default()
             {
@@ -228,13 +228,14 @@ impl Engine {
             // several calls may fail in more than one of them.
             let mut unlisted: Vec<(usize, Vec<&CollectionError>)> = Vec::new();
             for (e, error) in inventory.errors.iter().enumerate() {
-                if !error.is_listing_failure() || error.resource_type != rule.def.kind.name {
+                if !error.is_listing_failure() || error.resource_type != rule.def.resource_type.name
+                {
                     continue;
                 }
                 // A named resource that could not be read is still known by
                 // its id: a `when` that rules it out by id alone holds.
                 if let (Some(id), Some(when)) = (&error.resource_id, &rule.when) {
-                    let mut known = crate::model::Resource::new(rule.def.kind, id.clone());
+                    let mut known = crate::model::Resource::new(rule.def.resource_type, id.clone());
                     known.region = error.region.clone();
                     if when.excludes(&Env::new(&known, now)) {
                         continue;
@@ -304,7 +305,9 @@ impl Engine {
         let mut gaps = Vec::new();
         for (rule_index, rule) in self.rules.iter().enumerate() {
             for (i, r) in inventory.resources.iter().enumerate() {
-                if r.kind.name == rule.def.kind.name && seen[rule_index * n + i] != 1 {
+                if r.resource_type.name == rule.def.resource_type.name
+                    && seen[rule_index * n + i] != 1
+                {
                     gaps.push((rule_index, i));
                 }
             }
@@ -323,7 +326,7 @@ impl Engine {
                     Target::Listing(e) => {
                         let error = &inventory.errors[e];
                         ResourceRef {
-                            kind: error.resource_type.clone(),
+                            resource_type: error.resource_type.clone(),
                             id: error.resource_id.clone().unwrap_or_else(|| "*".into()),
                             arn: String::new(),
                             region: error.region.clone(),
@@ -383,7 +386,7 @@ fn damaged_resources(inventory: &Inventory) -> HashMap<usize, Vec<usize>> {
         return damaged;
     }
     for (i, r) in inventory.resources.iter().enumerate() {
-        let Some(candidates) = by_place.get(&(r.kind.name, r.region.as_str())) else {
+        let Some(candidates) = by_place.get(&(r.resource_type.name, r.region.as_str())) else {
             continue;
         };
         for &e in candidates {

@@ -187,20 +187,20 @@ fn compile(
     params: &BTreeMap<String, ParamValue>,
     severity: Option<Severity>,
 ) -> Result<Rule, Vec<Diagnostic>> {
-    let mut compiler = Compiler::new(&def.file, def.kind, params);
+    let mut compiler = Compiler::new(&def.file, def.resource_type, params);
     let when = def.when.as_ref().map(|w| compiler.condition(w));
     let assert = compiler.condition(&def.assert);
     for (name, value) in params {
         if compiler.used_params.contains(name) {
             continue;
         }
-        if schema::collection_param(def.kind.name, &compiler.reads, name).is_some() {
+        if schema::collection_param(def.resource_type.name, &compiler.reads, name).is_some() {
             check_region_list(name, value, &mut compiler.diagnostics);
         }
     }
     for (name, value) in &def.params {
         if !compiler.used_params.contains(name)
-            && schema::collection_param(def.kind.name, &compiler.reads, name).is_none()
+            && schema::collection_param(def.resource_type.name, &compiler.reads, name).is_none()
         {
             compiler.diagnostics.push(
                 Diagnostic::new(

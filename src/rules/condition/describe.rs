@@ -141,7 +141,7 @@ impl Subject {
     /// The schema's words for a known absence of this subject.
     fn none_meaning(&self, env: &Env) -> Option<&'static str> {
         match self {
-            Subject::Attr { index, .. } => env.resource.kind.attributes[*index].none,
+            Subject::Attr { index, .. } => env.resource.resource_type.attributes[*index].none,
             Subject::Field(field) => field.none,
             Subject::Common(_) | Subject::Tag(_) | Subject::Param { .. } => None,
         }
