@@ -17,7 +17,7 @@ fn evaluations(engine: &backstop::rules::Engine, inventory: &backstop::model::In
             inventory
                 .resources
                 .iter()
-                .filter(|r| r.kind.name == rule.def.kind.name)
+                .filter(|r| r.resource_type.name == rule.def.resource_type.name)
                 .count() as u64
         })
         .sum()
