@@ -708,8 +708,8 @@ fn merge_combines_accounts_and_deduplicates() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let all = render::json::parse(&std::fs::read_to_string(dir.path().join("all.json")).unwrap())
-        .unwrap();
+    let all =
+        Report::from_json(&std::fs::read_to_string(dir.path().join("all.json")).unwrap()).unwrap();
     assert_eq!(all.results.len(), 3);
     let out = run_in(
         dir.path(),

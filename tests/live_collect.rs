@@ -466,7 +466,7 @@ async fn collects_every_attribute_of_every_type_in_two_regions() {
     assert_eq!(orders.get("multi_az"), &Value::Bool(true));
     assert_eq!(orders.get("storage_encrypted"), &Value::Bool(true));
     assert_eq!(orders.get("kms_key_id"), &Value::from(key.as_str()));
-    // The emulator reports CUSTOMER for every key (see EMULATOR.md).
+    // moto's KMS reports CUSTOMER for every key, AWS-managed ones too.
     assert_eq!(orders.get("kms_key_managed_by"), &Value::from("CUSTOMER"));
     assert_eq!(orders.get("deletion_protection"), &Value::Bool(true));
     assert_eq!(orders.get("copy_tags_to_snapshot"), &Value::Bool(true));
@@ -855,7 +855,7 @@ async fn collects_every_attribute_of_every_type_in_two_regions() {
 /// objects likewise (25 at page size 10: 3 pages) rather than 1001 objects
 /// at S3's default of 1000. DescribeDBSnapshots pages too (25 automated
 /// snapshots), although the emulator ignores MaxRecords there and answers
-/// in one page; ECR ignores maxResults as well (see EMULATOR.md).
+/// in one page; moto's ECR ignores maxResults as well.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn follows_pagination_past_the_first_page() {
     let moto = Moto::start();

@@ -246,7 +246,7 @@ fn init(path: &Path, force: bool) -> Result<bool, CommandError> {
 }
 
 pub(super) fn read_report(path: &Path) -> Result<Report, CommandError> {
-    render::json::parse(&read(path)?).map_err(|e| {
+    Report::from_json(&read(path)?).map_err(|e| {
         CommandError::Invalid(format!(
             "{}: not a backstop JSON report: {e}",
             path.display()

@@ -8,6 +8,11 @@
 //! configured" answers are a known absence, and any other error is a
 //! failure recorded against the resources whose attributes it leaves
 //! unknown, never a default.
+//!
+//! Two reads keep their own handling, for reasons of the API: S3
+//! `HeadBucket` (a bucket's region comes from the answer's header, also on
+//! an error, and a 404 means the bucket is gone) and Logs
+//! `DescribeAccountPolicies` (the SDK has no paginator for it).
 
 use std::collections::HashSet;
 use std::future::Future;

@@ -12,8 +12,8 @@ use crate::model::schema::{AttrType, ECR_REPOSITORY, ops};
 use crate::model::{Resource, Value};
 
 pub(crate) async fn collect_region(ctx: &Ctx<'_>, region: &str) -> Vec<Resource> {
-    let repo_kind = known_type(ECR_REPOSITORY);
-    if !ctx.plan.needs_type(repo_kind) {
+    let repo_type = known_type(ECR_REPOSITORY);
+    if !ctx.plan.needs_type(repo_type) {
         return Vec::new();
     }
     let client = &ctx.clients(region).ecr;
@@ -25,14 +25,14 @@ pub(crate) async fn collect_region(ctx: &Ctx<'_>, region: &str) -> Vec<Resource>
     let list = ctx.list(
         &ops::ECR_DESCRIBE_REPOSITORIES,
         region,
-        repo_kind,
+        repo_type,
         |cx| pages.poll_next(cx),
         |p| p.next_token(),
     );
     // A failure leaves every repository's replication_regions unknown.
     let registry = ctx.fetch(
         &ops::ECR_DESCRIBE_REGISTRY,
-        Target::every(repo_kind, region),
+        Target::every(repo_type, region),
         client.describe_registry().send(),
         NotConfigured::Never,
         |out| {
@@ -155,11 +155,11 @@ async fn repository(
     repo: Repository,
     replication: Option<&[ReplicationRule]>,
 ) -> Resource {
-    let repo_kind = known_type(ECR_REPOSITORY);
+    let repo_type = known_type(ECR_REPOSITORY);
     let client = &ctx.clients(region).ecr;
     let name = repo.repository_name().unwrap_or_default().to_string();
     let mut r = ctx.resource(
-        repo_kind,
+        repo_type,
         &name,
         repo.repository_arn().unwrap_or_default(),
         region,
@@ -188,7 +188,7 @@ async fn repository(
         r.set("replication_regions", replication_regions(rules, &name));
     }
 
-    let target = Target::resource(repo_kind, region, &name);
+    let target = Target::resource(repo_type, region, &name);
     let lifecycle = ctx.fetch(
         &ops::ECR_GET_LIFECYCLE_POLICY,
         target,

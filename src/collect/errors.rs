@@ -142,7 +142,7 @@ impl<T> NotConfigured<T> {
 pub(crate) struct Target<'a> {
     pub resource_type: &'static ResourceType,
     pub region: &'a str,
-    /// `None`: every resource of `kind` in `region`.
+    /// `None`: every resource of `resource_type` in `region`.
     pub id: Option<&'a str>,
 }
 

@@ -18,8 +18,8 @@ use crate::model::schema::{LOG_GROUP, ops};
 const GONE: &[&str] = &["ResourceNotFoundException"];
 
 pub(crate) async fn collect_region(ctx: &Ctx<'_>, region: &str) -> Vec<Resource> {
-    let group_kind = known_type(LOG_GROUP);
-    if !ctx.plan.needs_type(group_kind) {
+    let group_type = known_type(LOG_GROUP);
+    if !ctx.plan.needs_type(group_type) {
         return Vec::new();
     }
     let mut pages = ctx
@@ -32,7 +32,7 @@ pub(crate) async fn collect_region(ctx: &Ctx<'_>, region: &str) -> Vec<Resource>
     let list = ctx.list(
         &ops::LOGS_DESCRIBE_LOG_GROUPS,
         region,
-        group_kind,
+        group_type,
         |cx| pages.poll_next(cx),
         |p| p.next_token(),
     );
@@ -45,7 +45,7 @@ pub(crate) async fn collect_region(ctx: &Ctx<'_>, region: &str) -> Vec<Resource>
     let policies = policies.and_then(|read| {
         ctx.keep(
             &ops::LOGS_DESCRIBE_ACCOUNT_POLICIES,
-            Target::every(group_kind, region),
+            Target::every(group_type, region),
             read,
         )
     });
@@ -186,7 +186,7 @@ async fn log_group(
     group: LogGroup,
     policies: Option<&[AccountPolicy]>,
 ) -> Option<Resource> {
-    let group_kind = known_type(LOG_GROUP);
+    let group_type = known_type(LOG_GROUP);
     let client = &ctx.clients(region).logs;
     let name = group.log_group_name().unwrap_or_default().to_string();
     // `arn` ends in ":*"; `logGroupArn` is the group's own ARN.
@@ -195,7 +195,7 @@ async fn log_group(
         .map(str::to_string)
         .or_else(|| group.arn().map(|a| a.trim_end_matches(":*").to_string()))
         .unwrap_or_default();
-    let mut r = ctx.resource(group_kind, &name, &arn, region);
+    let mut r = ctx.resource(group_type, &name, &arn, region);
     r.set("retention_days", group.retention_in_days())
         .set("kms_key_id", group.kms_key_id())
         .set("stored_bytes", group.stored_bytes());
@@ -264,7 +264,7 @@ async fn log_group(
     if matches!(subscriptions, Some(Ok(None))) || matches!(tags, Some(Ok(None))) {
         return None;
     }
-    let target = Target::resource(group_kind, region, &name);
+    let target = Target::resource(group_type, region, &name);
     let destinations = subscriptions.and_then(|read| ctx.keep(subscriptions_op, target, read));
     // Known only when the account policies were read too.
     if let (Some(Some(mut destinations)), Some(policies)) = (destinations, policies) {

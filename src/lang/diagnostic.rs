@@ -70,7 +70,6 @@ impl PartialEq<&str> for Code {
 }
 
 /// One problem found while loading rules or configuration.
-///
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
     pub file: String,

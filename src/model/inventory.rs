@@ -293,7 +293,7 @@ struct InventoryFileIn<'a> {
 #[serde(deny_unknown_fields)]
 struct ResourceIn<'a> {
     #[serde(rename = "type")]
-    kind: String,
+    resource_type: String,
     id: String,
     #[serde(default)]
     arn: String,
@@ -357,7 +357,7 @@ struct InventoryFileOut<'a> {
 #[derive(Serialize)]
 struct ResourceOut<'a> {
     #[serde(rename = "type")]
-    kind: &'static str,
+    resource_type: &'static str,
     id: &'a str,
     arn: &'a str,
     account: &'a str,
@@ -410,14 +410,14 @@ impl Inventory {
             };
             let parsed: ResourceIn =
                 serde_json::from_str(raw.get()).map_err(|e| json_error(raw, "?", e))?;
-            let kind = schema::resource_type(&parsed.kind).ok_or_else(|| {
+            let resource_type = schema::resource_type(&parsed.resource_type).ok_or_else(|| {
                 fail(
                     raw,
                     &parsed.id,
-                    format!("unknown resource type {:?}", parsed.kind),
+                    format!("unknown resource type {:?}", parsed.resource_type),
                 )
             })?;
-            let mut resource = Resource::new(kind, parsed.id.clone());
+            let mut resource = Resource::new(resource_type, parsed.id.clone());
             resource.arn = parsed.arn;
             resource.account = parsed.account;
             resource.region = parsed.region;
@@ -425,22 +425,23 @@ impl Inventory {
                 resource.set_tags(tags.0);
             }
             for (name, json) in parsed.attributes.0 {
-                let index = kind
+                let index = resource_type
                     .attributes
                     .iter()
                     .position(|a| a.name == name)
                     .ok_or_else(|| {
-                        let known: Vec<_> = kind.attributes.iter().map(|a| a.name).collect();
+                        let known: Vec<_> =
+                            resource_type.attributes.iter().map(|a| a.name).collect();
                         let hint = suggest::closest(&name, known.iter().copied())
                             .map(|s| format!(" (did you mean {s:?}?)"))
                             .unwrap_or_default();
                         fail(
                             json,
                             &resource.id,
-                            format!("{} has no attribute {name:?}{hint}", kind.name),
+                            format!("{} has no attribute {name:?}{hint}", resource_type.name),
                         )
                     })?;
-                let attribute = &kind.attributes[index];
+                let attribute = &resource_type.attributes[index];
                 let value: serde_json::Value = serde_json::from_str(json.get())
                     .map_err(|e| json_error(json, &resource.id, e))?;
                 let typed = typed(&attribute.ty, &value)
@@ -468,7 +469,7 @@ impl Inventory {
                 .resources
                 .iter()
                 .map(|r| ResourceOut {
-                    kind: r.resource_type.name,
+                    resource_type: r.resource_type.name,
                     id: &r.id,
                     arn: &r.arn,
                     account: &r.account,

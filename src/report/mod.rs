@@ -14,6 +14,7 @@ mod status;
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
+use serde::de::Error as _;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{CollectionError, Source};
@@ -124,6 +125,25 @@ impl Summary {
 }
 
 impl Report {
+    /// Reads a JSON report (as `render::json` writes it). A report of
+    /// another schema version is refused rather than half-read.
+    pub fn from_json(text: &str) -> Result<Report, serde_json::Error> {
+        // The version first: another version's fields would fail with a less
+        // helpful message, or worse, parse into something subtly different.
+        #[derive(Deserialize)]
+        struct Header {
+            schema: String,
+        }
+        let header: Header = serde_json::from_str(text)?;
+        if header.schema != REPORT_SCHEMA {
+            return Err(serde_json::Error::custom(format!(
+                "report schema is {:?}; this backstop reads {REPORT_SCHEMA:?}",
+                header.schema
+            )));
+        }
+        serde_json::from_str(text)
+    }
+
     pub fn new(
         generated_at: Timestamp,
         source: Source,
