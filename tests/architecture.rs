@@ -138,4 +138,20 @@ fn the_folder_table_counts_the_files_there_are() {
         checked += 1;
     }
     assert!(checked >= 6, "only {checked} folder rows found");
+
+    let tests_row = Regex::new(r"(?m)^\| `tests/` \| (\d+) \+ (\d+) \|").unwrap();
+    let caps = tests_row.captures(&text).expect("a `tests/` row");
+    let count = |dir: &str| {
+        std::fs::read_dir(root().join(dir))
+            .unwrap()
+            .flatten()
+            .filter(|e| e.path().extension().is_some_and(|x| x == "rs"))
+            .count()
+            .to_string()
+    };
+    assert_eq!(
+        (count("tests"), count("tests/support")),
+        (caps[1].to_string(), caps[2].to_string()),
+        "ARCHITECTURE.md's `tests/` row"
+    );
 }
