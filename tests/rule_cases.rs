@@ -37,6 +37,11 @@
 //! rule of the pack on the resource's type must give that, or leave the
 //! resource out. Every case file has a `pass`, a `fail` and an `error` case,
 //! and a `not_applicable` one when its rule has a `when`.
+//!
+//! A rule over several resource types (`resource: [A, B]`) cannot name the
+//! type of its cases: the file's resource says it with `type: A`, and a
+//! case may lay another over it (`resource: { type: B }`). Each of the
+//! rule's types needs at least one case.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -104,6 +109,8 @@ struct Case {
     /// `file:line:col: case `name``: how problems name the case.
     at: String,
     inventory: Inventory,
+    /// The type of the case's resource.
+    resource_type: String,
     params: BTreeMap<String, ParamValue>,
     expect: Outcome,
     /// What every other rule on the resource's type must give, unless it
@@ -129,7 +136,15 @@ const CASE_KEYS: &[&str] = &[
     "message",
     "other_rules",
 ];
-const RESOURCE_KEYS: &[&str] = &["id", "arn", "region", "account", "tags", "attributes"];
+const RESOURCE_KEYS: &[&str] = &[
+    "type",
+    "id",
+    "arn",
+    "region",
+    "account",
+    "tags",
+    "attributes",
+];
 
 fn at(file: &str, mark: Mark) -> String {
     format!("{file}:{}:{}", mark.line, mark.col)
@@ -222,9 +237,9 @@ fn json(node: &Node) -> Json {
 
 /// The file's resource with a case's overlay laid over it (its attributes
 /// one by one) and the `unknown` attributes left out, read as a
-/// one-resource inventory file.
+/// one-resource inventory file of one of `rule`'s types.
 fn inventory(
-    kind: &str,
+    rule: &RuleDef,
     mut resource: Map<String, Json>,
     overlay: Map<String, Json>,
     unknown: &[&str],
@@ -254,6 +269,24 @@ fn inventory(
             ));
         }
     }
+    let kind = match (resource.get("type"), &rule.resource_types[..]) {
+        (Some(Json::String(kind)), _) if rule.applies_to(kind) => kind.clone(),
+        (None, [only]) => only.name.to_string(),
+        (Some(other), _) => {
+            return Err(format!(
+                "{origin}: `type` {other} is not a type rule `{}` judges ({})",
+                rule.id,
+                rule.resource_type_names()
+            ));
+        }
+        (None, _) => {
+            return Err(format!(
+                "{origin}: rule `{}` judges several types ({}): the resource needs its `type`",
+                rule.id,
+                rule.resource_type_names()
+            ));
+        }
+    };
     resource.insert("type".into(), kind.into());
     let file = serde_json::json!({ "schema": INVENTORY_SCHEMA, "resources": [resource] });
     Inventory::from_json(&file.to_string(), origin).map_err(|e| e.to_string())
@@ -301,14 +334,10 @@ fn read_case(
         Some(overlay) => case.resource(overlay)?,
         None => Map::new(),
     };
+    let inventory = inventory(rule, base.clone(), overlay, &unknown, &origin)?;
     Ok(Case {
-        inventory: inventory(
-            rule.resource_type.name,
-            base.clone(),
-            overlay,
-            &unknown,
-            &origin,
-        )?,
+        resource_type: inventory.resources[0].resource_type.name.to_string(),
+        inventory,
         params: params
             .into_iter()
             .map(|(name, node)| {
@@ -382,6 +411,33 @@ fn outcomes(engine: &Engine, inventory: &Inventory, now: Timestamp) -> BTreeMap<
     out
 }
 
+/// The outcomes `file`'s cases lack: each one `rule` can give, and a case
+/// on each of its types.
+fn missing_outcomes(rule: &RuleDef, file: &CaseFile) -> Vec<String> {
+    let covered: BTreeSet<&str> = file
+        .cases
+        .iter()
+        .map(|c| c.expect.status.as_str())
+        .collect();
+    let needed = STATUSES
+        .iter()
+        .filter(|s| **s != "not_applicable" || rule.when.is_some());
+    let mut problems: Vec<String> = needed
+        .filter(|s| !covered.contains(*s))
+        .map(|status| format!("{}: no `{status}` case", file.path))
+        .collect();
+    for resource_type in &rule.resource_types {
+        if !file
+            .cases
+            .iter()
+            .any(|c| c.resource_type == resource_type.name)
+        {
+            problems.push(format!("{}: no case on {}", file.path, resource_type.name));
+        }
+    }
+    problems
+}
+
 /// The problems of one case: its rule's outcome, and the other rules'.
 fn check(rule: &str, case: &Case, engine: &Engine, now: Timestamp) -> Vec<String> {
     let found = outcomes(engine, &case.inventory, now);
@@ -443,17 +499,7 @@ fn every_case_file_has_a_case_of_each_outcome_its_rule_can_give() {
         let Ok(file) = read_case_file(rule) else {
             continue; // reported by every_case_holds
         };
-        let covered: BTreeSet<&str> = file
-            .cases
-            .iter()
-            .map(|c| c.expect.status.as_str())
-            .collect();
-        let needed = STATUSES
-            .iter()
-            .filter(|s| **s != "not_applicable" || rule.when.is_some());
-        for status in needed.filter(|s| !covered.contains(*s)) {
-            problems.push(format!("{}: no `{status}` case", file.path));
-        }
+        problems.extend(missing_outcomes(rule, &file));
     }
     assert_none(&problems);
 }
