@@ -609,3 +609,81 @@ fn rules_check_and_audit_read_a_rule_folder_holding_case_files() {
     let report = std::fs::read_to_string(dir.path().join("audit.json")).unwrap();
     assert!(report.contains("\"my-multi-az\""), "{report}");
 }
+
+// ---------------------------------------------------------------------------
+// A rule over several resource types: its case files name each case's type
+
+const WINDOW_RULE: &str = "id: my-window\ntitle: Backups run at night\n\
+    resource: [aws.rds.db_instance, aws.rds.db_cluster]\nseverity: low\ncategory: retention\n\
+    params: { allowed: [\"00:00-06:00\"] }\n\
+    assert:\n  backup_window: { within_windows: $allowed }\nrationale: r\nremediation: fix {id}\n";
+
+/// The pack of `WINDOW_RULE` alone, and the rule.
+fn window_pack() -> (RuleSet, RuleDef) {
+    let mut pack = RuleSet::default();
+    pack.add_source("my-window.yaml", WINDOW_RULE).unwrap();
+    let rule = pack.rules()[0].clone();
+    (pack, rule)
+}
+
+#[test]
+fn a_case_file_of_a_rule_over_several_types_names_the_type_of_each_case() {
+    let (pack, rule) = window_pack();
+    let text = "now: 2026-03-01T12:00:00Z\n\
+        resource: { type: aws.rds.db_instance, id: db, attributes: { backup_window: \"01:00-01:30\" } }\n\
+        cases:\n\
+        \x20 - { name: instance at night, expect: pass }\n\
+        \x20 - name: cluster by day\n\
+        \x20   resource: { type: aws.rds.db_cluster, attributes: { backup_window: \"12:00-12:30\" } }\n\
+        \x20   expect: fail\n\
+        \x20   message: backup_window is 12:00-12:30, expected within 00:00-06:00\n\
+        \x20 - name: instance window unread\n\
+        \x20   unknown: [backup_window]\n\
+        \x20   expect: error\n\
+        \x20   message: >-\n\
+        \x20     could not decide: backup_window is unknown (it was not collected, or AWS did\n\
+        \x20     not report it)\n";
+    let file = parse_case_file("my-window.cases.yaml".into(), text, &rule).unwrap();
+    let types: Vec<&str> = file
+        .cases
+        .iter()
+        .map(|c| c.resource_type.as_str())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "aws.rds.db_instance",
+            "aws.rds.db_cluster",
+            "aws.rds.db_instance"
+        ]
+    );
+    assert_none(&run(&pack, &rule, &file));
+    assert_none(&missing_outcomes(&rule, &file));
+
+    // Every type needs a case.
+    let instances_only = text.replace("type: aws.rds.db_cluster, ", "");
+    let file = parse_case_file("my-window.cases.yaml".into(), &instances_only, &rule).unwrap();
+    assert_eq!(
+        missing_outcomes(&rule, &file),
+        ["my-window.cases.yaml: no case on aws.rds.db_cluster"]
+    );
+    // Without a type, the case cannot say which of the rule's types it is.
+    let untyped = text.replace("type: aws.rds.db_instance, ", "");
+    let problem = parse_case_file("my-window.cases.yaml".into(), &untyped, &rule)
+        .err()
+        .unwrap();
+    assert_eq!(
+        problem,
+        "my-window.cases.yaml:4:5: case `instance at night`: rule `my-window` judges several \
+         types (aws.rds.db_instance, aws.rds.db_cluster): the resource needs its `type`"
+    );
+    let elsewhere = text.replace("type: aws.rds.db_cluster", "type: aws.s3.bucket");
+    let problem = parse_case_file("my-window.cases.yaml".into(), &elsewhere, &rule)
+        .err()
+        .unwrap();
+    assert_eq!(
+        problem,
+        "my-window.cases.yaml:5:5: case `cluster by day`: `type` \"aws.s3.bucket\" is not a type \
+         rule `my-window` judges (aws.rds.db_instance, aws.rds.db_cluster)"
+    );
+}
