@@ -667,22 +667,19 @@ fn a_case_file_of_a_rule_over_several_types_names_the_type_of_each_case() {
         missing_outcomes(&rule, &file),
         ["my-window.cases.yaml: no case on aws.rds.db_cluster"]
     );
+    let problem = |text: &str| {
+        parse_case_file("my-window.cases.yaml".into(), text, &rule)
+            .err()
+            .unwrap()
+    };
     // Without a type, the case cannot say which of the rule's types it is.
-    let untyped = text.replace("type: aws.rds.db_instance, ", "");
-    let problem = parse_case_file("my-window.cases.yaml".into(), &untyped, &rule)
-        .err()
-        .unwrap();
     assert_eq!(
-        problem,
+        problem(&text.replace("type: aws.rds.db_instance, ", "")),
         "my-window.cases.yaml:4:5: case `instance at night`: rule `my-window` judges several \
          types (aws.rds.db_instance, aws.rds.db_cluster): the resource needs its `type`"
     );
-    let elsewhere = text.replace("type: aws.rds.db_cluster", "type: aws.s3.bucket");
-    let problem = parse_case_file("my-window.cases.yaml".into(), &elsewhere, &rule)
-        .err()
-        .unwrap();
     assert_eq!(
-        problem,
+        problem(&text.replace("type: aws.rds.db_cluster", "type: aws.s3.bucket")),
         "my-window.cases.yaml:5:5: case `cluster by day`: `type` \"aws.s3.bucket\" is not a type \
          rule `my-window` judges (aws.rds.db_instance, aws.rds.db_cluster)"
     );

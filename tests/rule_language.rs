@@ -772,13 +772,19 @@ fn newer_than_and_older_than_use_the_audit_clock() {
     );
 }
 
-#[test]
-fn within_windows_holds_when_the_window_lies_inside_an_allowed_one() {
+/// What `backup_window: {within_windows: ALLOWED}` gives on an instance
+/// with a backup window.
+fn backup_window_within(allowed: &str) -> impl Fn(&str) -> Outcome {
     let e = engine(
         schema::DB_INSTANCE,
-        "assert: {backup_window: {within_windows: [\"00:00-06:00\"]}}",
+        &format!("assert: {{backup_window: {{within_windows: {allowed}}}}}"),
     );
-    let window = |w: &str| judge(&e, &db_with("backup_window", w));
+    move |window| judge(&e, &db_with("backup_window", window))
+}
+
+#[test]
+fn within_windows_holds_when_the_window_lies_inside_an_allowed_one() {
+    let window = backup_window_within("[\"00:00-06:00\"]");
     // Inside, equal, and touching the end from inside.
     assert_eq!(window("02:00-02:30"), Pass);
     assert_eq!(window("00:00-06:00"), Pass);
@@ -798,11 +804,7 @@ fn within_windows_holds_when_the_window_lies_inside_an_allowed_one() {
 
 #[test]
 fn within_windows_wraps_midnight_on_either_side() {
-    let e = engine(
-        schema::DB_INSTANCE,
-        "assert: {backup_window: {within_windows: [\"22:00-02:00\"]}}",
-    );
-    let window = |w: &str| judge(&e, &db_with("backup_window", w));
+    let window = backup_window_within("[\"22:00-02:00\"]");
     assert_eq!(window("23:00-01:00"), Pass);
     assert_eq!(window("22:00-02:00"), Pass);
     assert_eq!(window("22:00-22:30"), Pass);
@@ -816,14 +818,8 @@ fn within_windows_wraps_midnight_on_either_side() {
     assert!(matches!(window("02:00-02:30"), Outcome::Fail(_)));
     assert!(matches!(window("12:00-12:30"), Outcome::Fail(_)));
     // A subject wrapping midnight inside a long allowed window that does not.
-    let e = engine(
-        schema::DB_INSTANCE,
-        "assert: {backup_window: {within_windows: [\"00:00-23:59\", \"20:00-23:59\"]}}",
-    );
-    assert!(matches!(
-        judge(&e, &db_with("backup_window", "23:30-00:30")),
-        Outcome::Fail(_)
-    ));
+    let window = backup_window_within("[\"00:00-23:59\", \"20:00-23:59\"]");
+    assert!(matches!(window("23:30-00:30"), Outcome::Fail(_)));
 }
 
 #[test]
