@@ -130,6 +130,13 @@ impl Setup {
             .build();
         aws_sdk_rds::Client::from_conf(config)
     }
+
+    fn sns_client(&self, region: &str) -> aws_sdk_sns::Client {
+        let config = aws_sdk_sns::config::Builder::from(&self.for_region(region))
+            .interceptor(CompleteXml)
+            .build();
+        aws_sdk_sns::Client::from_conf(config)
+    }
 }
 
 /// Refuses an XML answer that stops before its root element closes.
@@ -219,6 +226,9 @@ pub(crate) struct Clients {
     pub ecr: aws_sdk_ecr::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub kms: aws_sdk_kms::Client,
+    pub backup: aws_sdk_backup::Client,
+    pub secrets: aws_sdk_secretsmanager::Client,
+    pub sns: aws_sdk_sns::Client,
 }
 
 impl Clients {
@@ -230,6 +240,9 @@ impl Clients {
             ecr: aws_sdk_ecr::Client::new(&config),
             logs: aws_sdk_cloudwatchlogs::Client::new(&config),
             kms: aws_sdk_kms::Client::new(&config),
+            backup: aws_sdk_backup::Client::new(&config),
+            secrets: aws_sdk_secretsmanager::Client::new(&config),
+            sns: setup.sns_client(region),
         }
     }
 }
