@@ -205,8 +205,7 @@ pub async fn collect_with(
     let s3 = s3::collect(&ctx, &options.export_locations);
     let secrets =
         futures::future::join_all(regions.iter().map(|r| secrets::collect_region(&ctx, r)));
-    let (rds, copies, ecr, logs, s3, secrets) =
-        futures::join!(rds, copies, ecr, logs, s3, secrets);
+    let (rds, copies, ecr, logs, s3, secrets) = futures::join!(rds, copies, ecr, logs, s3, secrets);
 
     let mut resources = rds::finish(&ctx, rds, copies);
     resources.extend(ecr.into_iter().flatten());

@@ -71,13 +71,15 @@ fn listed_secret(ctx: &Ctx<'_>, region: &str, entry: &SecretListEntry) -> Resour
     );
     r.set("name", name)
         .set("kms_key_id", entry.kms_key_id())
-        // Only a replica names a primary in another region.
+        // Secrets Manager leaves out the fields that have no value: without
+        // PrimaryRegion the secret is its own primary, without
+        // RotationEnabled its rotation was never configured.
         .set("primary_region", entry.primary_region().unwrap_or(region))
         .set("deleted_date", entry.deleted_date().and_then(timestamp))
-        // AWS sends RotationEnabled only once rotation has been configured:
-        // a secret without it has never rotated automatically.
-        .set("rotation_enabled", entry.rotation_enabled().unwrap_or(false))
-        .set("owning_service", entry.owning_service());
+        .set(
+            "rotation_enabled",
+            entry.rotation_enabled().unwrap_or(false),
+        );
     r.set_tags(
         entry
             .tags()
@@ -180,10 +182,15 @@ mod tests {
         assert_eq!(read[1]["region"], Value::from("us-west-2"));
         assert_eq!(read[1]["status"], Value::from("Failed"));
         assert!(read[1]["status_message"].is_null());
-        assert!(read[2]["status"].is_unknown(), "a new status is not guessed");
-        assert!(replicas(&DescribeSecretOutput::builder().build())
-            .unwrap()
-            .is_empty());
+        assert!(
+            read[2]["status"].is_unknown(),
+            "a new status is not guessed"
+        );
+        assert!(
+            replicas(&DescribeSecretOutput::builder().build())
+                .unwrap()
+                .is_empty()
+        );
         let nameless = DescribeSecretOutput::builder()
             .replication_status(status(None, "InSync"))
             .build();

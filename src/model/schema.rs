@@ -799,13 +799,6 @@ pub static RESOURCE_TYPES: &[ResourceType] = &[
                 "Automatic rotation is turned on",
                 &[],
             ),
-            attr(
-                "owning_service",
-                STR,
-                "The AWS service that created and manages the secret (rds, ...)",
-                &[],
-            )
-            .or_none("created by the account, not managed by another service"),
         ],
     },
 ];
