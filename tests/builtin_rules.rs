@@ -226,6 +226,8 @@ fn each_rule_reads_the_resource_type_the_design_names() {
             schema::S3_BUCKET
         } else if id.starts_with("ecr-") {
             schema::ECR_REPOSITORY
+        } else if id.starts_with("secrets-") {
+            schema::SECRET
         } else {
             schema::LOG_GROUP
         };

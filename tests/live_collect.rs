@@ -18,7 +18,7 @@ use backstop::report::{Finding, Report, Severity, Status};
 use backstop::rules::{Engine, RuleSet};
 use jiff::Timestamp;
 use support::moto::{ACCOUNT, Moto, free_port};
-use support::seed::{Seed, expiry_rule};
+use support::seed::{Seed, expiry_rule, schedule_deletion, secret, secrets_client};
 use support::stub::{Stub, StubResponse};
 
 const USE1: &str = "us-east-1";
@@ -394,6 +394,8 @@ async fn seed_account(moto: &Moto) -> String {
         .await
         .unwrap();
     east.log_group("/app/forever", None).await;
+
+    seed_secrets(moto, &key).await;
     key
 }
 
@@ -2940,5 +2942,264 @@ async fn only_whole_bucket_lifecycle_rules_expire_backups() {
     assert_eq!(status("whole-backups"), Status::Pass);
     for partial in ["tmp-backups", "tagged-backups", "and-tagged-backups"] {
         assert_eq!(status(partial), Status::Fail, "{partial}");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Secrets Manager (all against moto, which implements what is read here:
+// ListSecrets with IncludePlannedDeletion, DescribeSecret with
+// ReplicationStatus, a replica listed in its own region with PrimaryRegion)
+
+/// In us-east-1: `app/db` (a customer key, replicated to eu-west-1 and to
+/// us-west-2, which is not audited), `app/plain` (not replicated),
+/// `app/retired` (scheduled for deletion) and `eu/clash`, whose replication
+/// to eu-west-1 fails: a secret of that name already lives there.
+async fn seed_secrets(moto: &Moto, key: &str) {
+    let east = secrets_client(moto, USE1).await;
+    let west = secrets_client(moto, EUW1).await;
+    secret(&east, "app/db", "app", Some(key), &[EUW1, "us-west-2"]).await;
+    secret(&east, "app/plain", "app", None, &[]).await;
+    secret(&east, "app/retired", "ops", None, &[]).await;
+    schedule_deletion(&east, "app/retired").await;
+    secret(&west, "eu/clash", "eu", None, &[]).await;
+    secret(&east, "eu/clash", "app", None, &[EUW1]).await;
+}
+
+fn secret_plan() -> Plan {
+    Plan::new([&ops::SECRETS_LIST_SECRETS, &ops::SECRETS_DESCRIBE_SECRET])
+}
+
+fn replica(region: &str, status: &str, message: &str) -> Value {
+    obj(&[
+        ("region", Value::from(region)),
+        ("status", Value::from(status)),
+        ("status_message", Value::from(message)),
+    ])
+}
+
+/// Every secret of the audited regions is read, scheduled deletions and
+/// replicas included; only an in-sync replica counts as one; a replica is
+/// left to its primary by the replication rule.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_are_collected_with_their_replicas_and_scheduled_deletions() {
+    let moto = Moto::start();
+    let started = Timestamp::now();
+    let key = Seed::new(&moto, USE1).await.key().await;
+    seed_secrets(&moto, &key).await;
+    let mut options = moto.options(REGIONS);
+    options.plan = secret_plan();
+    let collected = moto.collect(&options).await;
+    no_errors(&collected);
+    let inv = &collected.inventory;
+
+    let db = find(inv, schema::SECRET, USE1, "app/db");
+    assert!(
+        db.arn.starts_with(&format!(
+            "arn:aws:secretsmanager:{USE1}:{ACCOUNT}:secret:app/db-"
+        )),
+        "{}",
+        db.arn
+    );
+    assert_eq!(db.tags["team"], "app");
+    assert_eq!(db.get("name"), &Value::from("app/db"));
+    assert_eq!(db.get("kms_key_id"), &Value::from(key.as_str()));
+    assert_eq!(db.get("primary_region"), &Value::from(USE1));
+    assert_eq!(db.get("replica_regions"), &strs(&[EUW1, "us-west-2"]));
+    assert_eq!(
+        db.get("replicas"),
+        &Value::List(vec![
+            replica(EUW1, "InSync", "Replication succeeded"),
+            replica("us-west-2", "InSync", "Replication succeeded"),
+        ])
+    );
+    assert!(db.get("deleted_date").is_null());
+    assert_eq!(db.get("rotation_enabled"), &Value::Bool(false));
+
+    let plain = find(inv, schema::SECRET, USE1, "app/plain");
+    assert!(plain.get("kms_key_id").is_null(), "the AWS managed key");
+    assert_eq!(plain.get("replica_regions"), &strs(&[]));
+    assert_eq!(plain.get("replicas"), &Value::List(vec![]));
+
+    let retired = find(inv, schema::SECRET, USE1, "app/retired");
+    assert_eq!(retired.tags["team"], "ops");
+    match retired.get("deleted_date") {
+        // The emulator keeps whole seconds.
+        Value::Time(t) => assert!(
+            t.as_second() >= started.as_second(),
+            "{t} is before {started}"
+        ),
+        other => panic!("deleted_date is {other:?}"),
+    }
+
+    let clash = find(inv, schema::SECRET, USE1, "eu/clash");
+    assert_eq!(clash.get("replica_regions"), &strs(&[]), "a failed replica");
+    match clash.get("replicas").as_list() {
+        Some([Value::Object(failed)]) => {
+            assert_eq!(failed["region"], Value::from(EUW1));
+            assert_eq!(failed["status"], Value::from("Failed"));
+        }
+        other => panic!("replicas of eu/clash: {other:?}"),
+    }
+
+    // eu-west-1 lists the replica of app/db (its primary in us-east-1) and
+    // its own eu/clash; us-west-2 is not audited.
+    let copy = find(inv, schema::SECRET, EUW1, "app/db");
+    assert!(copy.arn.contains(&format!(":{EUW1}:")), "{}", copy.arn);
+    assert_eq!(copy.get("primary_region"), &Value::from(USE1));
+    assert_eq!(copy.tags["team"], "app");
+    let own = find(inv, schema::SECRET, EUW1, "eu/clash");
+    assert_eq!(own.get("primary_region"), &Value::from(EUW1));
+    assert_eq!(own.tags["team"], "eu");
+    assert_eq!(of_kind(inv, schema::SECRET).len(), 6);
+
+    // One listing page per region, one DescribeSecret per secret.
+    assert_eq!(collected.calls_to(&ops::SECRETS_LIST_SECRETS), 2);
+    assert_eq!(collected.calls_to(&ops::SECRETS_DESCRIBE_SECRET), 6);
+
+    let report = builtin_engine().audit(inv, Timestamp::now());
+    let replicated = |region, id| result(&report, "secrets-cross-region-replica", region, id);
+    assert_eq!(replicated(USE1, "app/db").status, Status::Pass);
+    for (region, id) in [
+        (USE1, "app/plain"),
+        (USE1, "app/retired"),
+        (USE1, "eu/clash"),
+        (EUW1, "eu/clash"),
+    ] {
+        let r = replicated(region, id);
+        assert_eq!(r.status, Status::Fail, "{r:#?}");
+        assert!(r.message.contains("replica_regions is []"), "{}", r.message);
+    }
+    assert!(
+        !report
+            .results
+            .iter()
+            .any(|f| f.rule == "secrets-cross-region-replica"
+                && f.resource.region == EUW1
+                && f.resource.id == "app/db"),
+        "a replica is judged through its primary"
+    );
+    let pending = |region, id| result(&report, "secrets-not-pending-deletion", region, id);
+    let r = pending(USE1, "app/retired");
+    assert_eq!(r.status, Status::Fail, "{r:#?}");
+    assert!(r.message.starts_with("deleted_date is "), "{}", r.message);
+    for (region, id) in [(USE1, "app/db"), (EUW1, "app/db"), (EUW1, "eu/clash")] {
+        assert_eq!(pending(region, id).status, Status::Pass);
+    }
+}
+
+/// The listing is read to its last page, and a plan that reads no replica
+/// makes no DescribeSecret call (the replicas stay unknown, never `[]`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secret_listing_pages_and_describe_secret_follows_the_plan() {
+    let moto = Moto::start();
+    let key = Seed::new(&moto, USE1).await.key().await;
+    seed_secrets(&moto, &key).await;
+    let secret_kind = schema::resource_type(schema::SECRET).unwrap();
+    let mut plan = Plan::default();
+    plan.add_type(secret_kind, ["deleted_date"], false);
+    let mut options = moto.options(REGIONS);
+    options.plan = plan;
+    let overrides = SdkOverrides {
+        page_size: Some(1),
+        ..moto.overrides()
+    };
+    let collected = collect_with(&options, &overrides).await.unwrap();
+    no_errors(&collected);
+    let inv = &collected.inventory;
+    // Four secrets in us-east-1 and two in eu-west-1, one per page.
+    assert_eq!(collected.calls_to(&ops::SECRETS_LIST_SECRETS), 6);
+    assert_eq!(collected.calls_to(&ops::SECRETS_DESCRIBE_SECRET), 0);
+    assert_eq!(of_kind(inv, schema::SECRET).len(), 6);
+    let retired = find(inv, schema::SECRET, USE1, "app/retired");
+    assert!(matches!(retired.get("deleted_date"), Value::Time(_)));
+    let db = find(inv, schema::SECRET, USE1, "app/db");
+    assert!(db.get("replica_regions").is_unknown());
+    assert!(db.get("replicas").is_unknown());
+}
+
+/// A denied DescribeSecret leaves each secret's replicas unknown (a detail
+/// error naming them: the replication rule reports `error`, the deletion
+/// rule still judges); a denied ListSecrets is a listing failure per
+/// region, and both rules report `error` there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn denied_secret_calls_are_errors_never_passes() {
+    let moto = Moto::start();
+    let key = Seed::new(&moto, USE1).await.key().await;
+    seed_secrets(&moto, &key).await;
+    let deny = |action: &str| {
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[
+                {{"Effect":"Allow","Action":"*","Resource":"*"}},
+                {{"Effect":"Deny","Action":"{action}","Resource":"*"}}]}}"#
+        )
+    };
+    let no_details = moto.iam_user("no-details", &deny("secretsmanager:DescribeSecret"));
+    let no_listing = moto.iam_user("no-listing", &deny("secretsmanager:ListSecrets"));
+    moto.enforce_iam();
+    let mut options = moto.options(REGIONS);
+    options.plan = secret_plan();
+    let collect_as = |credentials: Credentials| {
+        let overrides = SdkOverrides {
+            credentials: Some(credentials),
+            ..moto.overrides()
+        };
+        let options = options.clone();
+        async move { collect_with(&options, &overrides).await.unwrap() }
+    };
+    let engine = builtin_engine();
+    let now = Timestamp::now();
+
+    // 1. Every secret is listed; none of their replicas is known.
+    let collected = collect_as(no_details).await;
+    let inv = &collected.inventory;
+    assert_eq!(of_kind(inv, schema::SECRET).len(), 6);
+    assert_eq!(inv.errors.len(), 6, "{:#?}", inv.errors);
+    for e in &inv.errors {
+        assert_eq!(e.service, "secretsmanager");
+        assert_eq!(e.operation, "DescribeSecret");
+        assert_eq!(e.resource_type, schema::SECRET);
+        assert!(e.resource_id.is_some(), "{e:#?}");
+        assert_eq!(e.attributes, ["replica_regions", "replicas"]);
+        assert!(
+            e.message.contains("secretsmanager:DescribeSecret"),
+            "{}",
+            e.message
+        );
+    }
+    let db = find(inv, schema::SECRET, USE1, "app/db");
+    assert!(db.get("replica_regions").is_unknown(), "never a false []");
+    let report = engine.audit(inv, now);
+    let r = result(&report, "secrets-cross-region-replica", USE1, "app/plain");
+    assert_eq!(r.status, Status::Error, "{r:#?}");
+    assert!(r.message.contains("DescribeSecret"), "{}", r.message);
+    let r = result(&report, "secrets-not-pending-deletion", USE1, "app/retired");
+    assert_eq!(r.status, Status::Fail, "judged, not an error: {r:#?}");
+
+    // 2. Nothing can be listed in either region.
+    let collected = collect_as(no_listing).await;
+    let inv = &collected.inventory;
+    assert!(of_kind(inv, schema::SECRET).is_empty());
+    let regions: Vec<_> = inv.errors.iter().map(|e| e.region.as_str()).collect();
+    assert_eq!(regions, [EUW1, USE1], "{:#?}", inv.errors);
+    for e in &inv.errors {
+        assert!(e.is_listing_failure(), "{e:#?}");
+        assert_eq!(e.operation, "ListSecrets");
+        assert!(
+            e.message.contains("secretsmanager:ListSecrets"),
+            "{}",
+            e.message
+        );
+    }
+    assert_eq!(collected.calls_to(&ops::SECRETS_DESCRIBE_SECRET), 0);
+    let report = engine.audit(inv, now);
+    for rule in [
+        "secrets-cross-region-replica",
+        "secrets-not-pending-deletion",
+    ] {
+        for region in REGIONS {
+            let r = result(&report, rule, region, "*");
+            assert_eq!(r.status, Status::Error, "{r:#?}");
+            assert!(r.message.contains("ListSecrets"), "{}", r.message);
+        }
     }
 }

@@ -17,6 +17,7 @@ mod plan;
 mod rds;
 mod s3;
 mod sdk;
+mod secrets;
 mod sts;
 
 use std::collections::BTreeMap;
@@ -202,12 +203,15 @@ pub async fn collect_with(
     let logs = futures::future::join_all(regions.iter().map(|r| logs::collect_region(&ctx, r)));
     let copies = rds::copy_region_snapshots(&ctx);
     let s3 = s3::collect(&ctx, &options.export_locations);
-    let (rds, copies, ecr, logs, s3) = futures::join!(rds, copies, ecr, logs, s3);
+    let secrets =
+        futures::future::join_all(regions.iter().map(|r| secrets::collect_region(&ctx, r)));
+    let (rds, copies, ecr, logs, s3, secrets) = futures::join!(rds, copies, ecr, logs, s3, secrets);
 
     let mut resources = rds::finish(&ctx, rds, copies);
     resources.extend(ecr.into_iter().flatten());
     resources.extend(logs.into_iter().flatten());
     resources.extend(s3);
+    resources.extend(secrets.into_iter().flatten());
     let order = |r: &Resource| {
         schema::RESOURCE_TYPES
             .iter()

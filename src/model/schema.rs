@@ -56,6 +56,8 @@ operations! {
     LOGS_LIST_TAGS = "logs" "ListTagsForResource" "logs:ListTagsForResource";
     LOGS_DESCRIBE_SUBSCRIPTION_FILTERS = "logs" "DescribeSubscriptionFilters" "logs:DescribeSubscriptionFilters";
     LOGS_DESCRIBE_ACCOUNT_POLICIES = "logs" "DescribeAccountPolicies" "logs:DescribeAccountPolicies";
+    SECRETS_LIST_SECRETS = "secretsmanager" "ListSecrets" "secretsmanager:ListSecrets";
+    SECRETS_DESCRIBE_SECRET = "secretsmanager" "DescribeSecret" "secretsmanager:DescribeSecret";
 }
 
 /// The type of an attribute's value.
@@ -229,6 +231,7 @@ pub const S3_BUCKET: &str = "aws.s3.bucket";
 pub const S3_EXPORT_LOCATION: &str = "aws.s3.export_location";
 pub const ECR_REPOSITORY: &str = "aws.ecr.repository";
 pub const LOG_GROUP: &str = "aws.logs.log_group";
+pub const SECRET: &str = "aws.secretsmanager.secret";
 
 use ops::*;
 
@@ -324,6 +327,28 @@ static ECR_LIFECYCLE_RULE_FIELDS: &[Attribute] = &[
         &[],
     ),
     attr("count_number", INT, "Image count or age in days", &[]),
+];
+
+/// The replication states DescribeSecret reports for a replica.
+pub const REPLICA_STATUSES: &[&str] = &["InSync", "InProgress", "Failed"];
+
+static SECRET_REPLICA_FIELDS: &[Attribute] = &[
+    attr("region", STR, "Region holding the replica", &[]),
+    attr(
+        "status",
+        AttrType::Str {
+            values: REPLICA_STATUSES,
+        },
+        "Replication status: InSync (the replica holds the secret), InProgress or Failed",
+        &[],
+    ),
+    attr(
+        "status_message",
+        STR,
+        "Why the replication is in that state (for a failure, the reason)",
+        &[],
+    )
+    .or_none("no message"),
 ];
 
 pub static RESOURCE_TYPES: &[ResourceType] = &[
@@ -727,6 +752,52 @@ pub static RESOURCE_TYPES: &[ResourceType] = &[
                     &LOGS_DESCRIBE_SUBSCRIPTION_FILTERS,
                     &LOGS_DESCRIBE_ACCOUNT_POLICIES,
                 ],
+            ),
+        ],
+    },
+    ResourceType {
+        name: SECRET,
+        doc: "A Secrets Manager secret (scheduled deletions included; a replica is listed in its \
+              own region with the primary's region in primary_region)",
+        listing: &[&SECRETS_LIST_SECRETS],
+        tag_calls: &[],
+        attributes: &[
+            attr("name", STR, "The secret's name", &[]),
+            attr("kms_key_id", STR, "KMS key that encrypts the secret", &[])
+                .or_none("encrypted with the AWS managed key aws/secretsmanager"),
+            attr(
+                "primary_region",
+                STR,
+                "Region of the primary secret: its own region, unless this is a replica of a \
+                 secret in another region",
+                &[],
+            ),
+            attr(
+                "replica_regions",
+                STR_LIST,
+                "Regions holding an in-sync replica of the secret (empty: not replicated)",
+                &[&SECRETS_DESCRIBE_SECRET],
+            ),
+            attr(
+                "replicas",
+                AttrType::ObjectList(SECRET_REPLICA_FIELDS),
+                "Every replica of the secret with its replication status, failed ones included \
+                 (empty: not replicated)",
+                &[&SECRETS_DESCRIBE_SECRET],
+            ),
+            attr(
+                "deleted_date",
+                TIME,
+                "When its deletion was requested: it is deleted for good at the end of its \
+                 recovery window (7 to 30 days later) unless restored",
+                &[],
+            )
+            .or_none("not scheduled for deletion"),
+            attr(
+                "rotation_enabled",
+                BOOL,
+                "Automatic rotation is turned on",
+                &[],
             ),
         ],
     },

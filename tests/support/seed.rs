@@ -356,3 +356,51 @@ impl Seed {
         }
     }
 }
+
+// ---------------------------------------------------------------------------
+// Secrets Manager
+
+/// A Secrets Manager client for one region of the emulator.
+pub async fn secrets_client(moto: &Moto, region: &str) -> aws_sdk_secretsmanager::Client {
+    aws_sdk_secretsmanager::Client::new(&moto.sdk_config(region).await)
+}
+
+/// Creates secret `name` tagged `team=<team>`, encrypted with `kms_key`
+/// (`None`: the AWS managed key) and replicated to `replicas`; returns its
+/// ARN.
+pub async fn secret(
+    client: &aws_sdk_secretsmanager::Client,
+    name: &str,
+    team: &str,
+    kms_key: Option<&str>,
+    replicas: &[&str],
+) -> String {
+    use aws_sdk_secretsmanager::types::{ReplicaRegionType, Tag};
+    let created = client
+        .create_secret()
+        .name(name)
+        .secret_string("s3cr3t")
+        .set_kms_key_id(kms_key.map(str::to_string))
+        .tags(Tag::builder().key("team").value(team).build())
+        .set_add_replica_regions((!replicas.is_empty()).then(|| {
+            replicas
+                .iter()
+                .map(|r| ReplicaRegionType::builder().region(*r).build())
+                .collect()
+        }))
+        .send()
+        .await
+        .unwrap();
+    created.arn().unwrap().to_string()
+}
+
+/// Schedules `name` for deletion with the shortest recovery window (7 days).
+pub async fn schedule_deletion(client: &aws_sdk_secretsmanager::Client, name: &str) {
+    client
+        .delete_secret()
+        .secret_id(name)
+        .recovery_window_in_days(7)
+        .send()
+        .await
+        .unwrap();
+}
