@@ -223,6 +223,10 @@ fn each_rule_reads_the_resource_type_the_design_names() {
             schema::S3_BUCKET
         } else if id.starts_with("ecr-") {
             schema::ECR_REPOSITORY
+        } else if id.starts_with("backup-plan-") {
+            schema::BACKUP_PLAN
+        } else if id.starts_with("backup-vault-") {
+            schema::BACKUP_VAULT
         } else {
             schema::LOG_GROUP
         };

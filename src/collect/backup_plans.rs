@@ -133,24 +133,22 @@ async fn plan(ctx: &Ctx<'_>, region: &str, mut resource: Resource) -> PlanRead {
         client.get_backup_plan().backup_plan_id(&id).send(),
         NotConfigured::Never,
         |out| {
-            Ok(out
-                .backup_plan()
-                .map(|p| p.rules().iter().map(backup_rule).collect::<Vec<_>>()))
+            let Some(plan) = out.backup_plan() else {
+                return Err(CallFailure::new(
+                    "ResponseError",
+                    "GetBackupPlan answered without a plan",
+                ));
+            };
+            plan.rules()
+                .iter()
+                .map(backup_rule)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|problem| CallFailure::new("ResponseError", problem))
         },
     );
     let (rules, selections) = futures::join!(rules, selections(ctx, region, &id));
-    match rules {
-        Some(Some(rules)) => {
-            resource.set("rules", rules);
-        }
-        Some(None) => {
-            ctx.record(detail_error(
-                &ops::BACKUP_GET_BACKUP_PLAN,
-                target,
-                CallFailure::new("ResponseError", "GetBackupPlan answered without a plan"),
-            ));
-        }
-        None => {}
+    if let Some(rules) = rules {
+        resource.set("rules", rules);
     }
     let selections = match selections {
         None => None,
@@ -245,27 +243,25 @@ async fn selections(
     )
 }
 
-fn backup_rule(rule: &BackupRule) -> BTreeMap<String, Value> {
+/// A plan's rule; an error when its schedule cannot be read (an object
+/// field that may be none cannot be unknown, so the whole list is).
+fn backup_rule(rule: &BackupRule) -> Result<BTreeMap<String, Value>, String> {
     let schedule = rule.schedule_expression().filter(|s| !s.trim().is_empty());
     let frequency = match schedule {
-        None => Value::Null,
-        Some(expression) => frequency_hours(expression).map_or_else(
-            || {
-                tracing::warn!(
-                    "backup rule {}: schedule {expression:?} is not one backstop can read; \
-                     its frequency is left unknown",
-                    rule.rule_name()
-                );
-                Value::Unknown
-            },
-            Value::Int,
-        ),
+        None => None,
+        Some(expression) => Some(frequency_hours(expression).ok_or_else(|| {
+            format!(
+                "backup rule {:?}: schedule {expression:?} is not one backstop can read, so its \
+                 frequency is unknown",
+                rule.rule_name()
+            )
+        })?),
     };
     let copies: Vec<BTreeMap<String, Value>> = rule.copy_actions().iter().map(copy).collect();
-    BTreeMap::from([
+    Ok(BTreeMap::from([
         ("name".to_string(), Value::from(rule.rule_name())),
         ("schedule_expression".to_string(), Value::from(schedule)),
-        ("frequency_hours".to_string(), frequency),
+        ("frequency_hours".to_string(), Value::from(frequency)),
         (
             "retention_days".to_string(),
             Value::from(rule.lifecycle().and_then(|l| l.delete_after_days())),
@@ -275,7 +271,7 @@ fn backup_rule(rule: &BackupRule) -> BTreeMap<String, Value> {
             Value::from(rule.target_backup_vault_name()),
         ),
         ("copy_destinations".to_string(), Value::from(copies)),
-    ])
+    ]))
 }
 
 fn copy(action: &CopyAction) -> BTreeMap<String, Value> {

@@ -365,7 +365,8 @@ static BACKUP_PLAN_RULE_FIELDS: &[Attribute] = &[
         "frequency_hours",
         INT,
         "Longest gap between two scheduled runs, in hours (rounded up; months counted as 31 \
-         days), from the schedule expression; unknown for an expression backstop cannot read",
+         days), from the schedule expression (one backstop cannot read leaves the plan's rules \
+         unknown, a collection error)",
         &[],
     )
     .or_none("no schedule"),
