@@ -18,7 +18,7 @@ use backstop::report::{Finding, Report, Severity, Status};
 use backstop::rules::{Engine, RuleSet};
 use jiff::Timestamp;
 use support::moto::{ACCOUNT, Moto, free_port};
-use support::seed::{Seed, expiry_rule};
+use support::seed::{BackupSeed, Seed, expiry_rule};
 use support::stub::{Stub, StubResponse};
 
 const USE1: &str = "us-east-1";
@@ -2941,4 +2941,101 @@ async fn only_whole_bucket_lifecycle_rules_expire_backups() {
     for partial in ["tmp-backups", "tagged-backups", "and-tagged-backups"] {
         assert_eq!(status(partial), Status::Fail, "{partial}");
     }
+}
+
+// ---------------------------------------------------------------------------
+// AWS Backup plans and vaults. moto implements plans (rules, CopyActions,
+// lifecycle), vaults and vault lock; it does not implement backup
+// selections (ListBackupSelections answers HTTP 500), so selections and
+// what they assign are tested on recorded AWS wire-format answers (a Stub in
+// front of moto), below.
+
+fn backup_plan_and_vault_plan(plan_attributes: &[&str]) -> Plan {
+    let mut plan = Plan::default();
+    plan.add_type(
+        schema::resource_type(schema::BACKUP_PLAN).unwrap(),
+        plan_attributes.iter().copied(),
+        false,
+    );
+    let vault = schema::resource_type(schema::BACKUP_VAULT).unwrap();
+    plan.add_type(vault, vault.attributes.iter().map(|a| a.name), false);
+    plan
+}
+
+/// Plans with their rules (schedule, frequency, retention, copies) and
+/// vaults with their key, key manager and vault lock, read from moto.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_plans_and_vaults_are_collected() {
+    let moto = Moto::start();
+    let east = BackupSeed::new(&moto, USE1).await;
+    let west = BackupSeed::new(&moto, EUW1).await;
+    let key = Seed::new(&moto, USE1).await.key().await;
+    east.vault("locked", Some(&key), Some(7)).await;
+    east.vault("open", None, None).await;
+    let dr = west.vault("dr", None, None).await;
+    let daily = east
+        .plan("daily", "cron(0 5 ? * * *)", "locked", 35, Some(&dr))
+        .await;
+    let weekly = east
+        .plan("weekly", "cron(0 5 ? * 1 *)", "open", 3, None)
+        .await;
+
+    let mut options = moto.options(REGIONS);
+    options.plan = backup_plan_and_vault_plan(&["name", "rules"]);
+    let collected = moto.collect(&options).await;
+    no_errors(&collected);
+    assert_eq!(collected.calls_to(&ops::BACKUP_LIST_BACKUP_SELECTIONS), 0);
+    let inv = &collected.inventory;
+
+    let plan = find(inv, schema::BACKUP_PLAN, USE1, &daily);
+    assert_eq!(plan.get("name"), &Value::from("daily"));
+    assert!(plan.arn.contains(":backup-plan:"), "{}", plan.arn);
+    assert_eq!(
+        plan.get("rules"),
+        &Value::List(vec![obj(&[
+            (
+                "copy_destinations",
+                Value::List(vec![obj(&[
+                    ("account", Value::from(ACCOUNT)),
+                    ("region", Value::from(EUW1)),
+                    ("retention_days", Value::Int(35)),
+                    ("vault_arn", Value::from(dr.as_str())),
+                ])]),
+            ),
+            ("frequency_hours", Value::Int(24)),
+            ("name", Value::from("daily-rule")),
+            ("retention_days", Value::Int(35)),
+            ("schedule_expression", Value::from("cron(0 5 ? * * *)")),
+            ("target_vault", Value::from("locked")),
+        ])])
+    );
+    // Not planned: left unknown, not "no selections".
+    assert!(plan.get("has_selections").is_unknown());
+    let Value::List(rules) = find(inv, schema::BACKUP_PLAN, USE1, &weekly).get("rules") else {
+        panic!("weekly rules")
+    };
+    let Value::Object(rule) = &rules[0] else {
+        panic!("{rules:?}")
+    };
+    assert_eq!(rule["frequency_hours"], Value::Int(168));
+    assert_eq!(rule["copy_destinations"], Value::List(vec![]));
+
+    let locked = find(inv, schema::BACKUP_VAULT, USE1, "locked");
+    assert_eq!(locked.get("encryption_key_arn"), &Value::from(key.as_str()));
+    // moto reports every key as CUSTOMER-managed.
+    assert_eq!(locked.get("kms_key_managed_by"), &Value::from("CUSTOMER"));
+    assert_eq!(locked.get("locked"), &Value::Bool(true));
+    assert_eq!(locked.get("lock_min_retention_days"), &Value::Int(7));
+    assert_eq!(locked.get("lock_max_retention_days"), &Value::Int(365));
+    assert_eq!(locked.get("recovery_points"), &Value::Int(0));
+    let open = find(inv, schema::BACKUP_VAULT, USE1, "open");
+    assert_eq!(open.get("locked"), &Value::Bool(false));
+    assert_eq!(open.get("lock_min_retention_days"), &Value::Null);
+    find(inv, schema::BACKUP_VAULT, EUW1, "dr");
+
+    // The vault rules judge them: locked passes, open fails.
+    let report = builtin_engine().audit(inv, Timestamp::now());
+    let status = |id: &str| result(&report, "backup-vault-locked", USE1, id).status;
+    assert_eq!(status("locked"), Status::Pass);
+    assert_eq!(status("open"), Status::Fail);
 }
