@@ -3039,3 +3039,254 @@ async fn backup_plans_and_vaults_are_collected() {
     assert_eq!(status("locked"), Status::Pass);
     assert_eq!(status("open"), Status::Fail);
 }
+
+/// Recorded AWS answers for the selections of the plans `tagged` and
+/// `wildcard` (moto does not implement them): `tagged` assigns what is
+/// tagged backup=daily (ListOfTags); `wildcard` every DB instance
+/// (`arn:aws:rds:*:*:db:*`) but scratch-db (NotResources) and those tagged
+/// stage=dev (Conditions). `get_selection` answers GetBackupSelection of
+/// `wildcard`, so a failure can be put in its place.
+fn selections_stub(
+    moto: &Moto,
+    tagged: String,
+    wildcard: String,
+    get_wildcard: impl Fn() -> (u16, serde_json::Value) + Send + Sync + 'static,
+) -> Stub {
+    Stub::start(Some(moto.endpoint()), move |request| {
+        let path = request.path.split('?').next().unwrap_or_default();
+        // ListBackupSelections: /backup/plans/ID/selections;
+        // GetBackupSelection: /backup/plans/ID/selections/SELECTION.
+        let rest = path.strip_prefix("/backup/plans/")?;
+        let (plan, selection) = rest.split_once("/selections")?;
+        let selection = selection.trim_start_matches('/');
+        let listed = |id: &str| {
+            serde_json::json!({
+                "SelectionId": format!("{id}-selection"),
+                "SelectionName": format!("{id}-selection"),
+                "BackupPlanId": id,
+                "IamRoleArn": format!("arn:aws:iam::{ACCOUNT}:role/backup"),
+            })
+        };
+        let answer = match (selection, plan) {
+            ("", _) => (
+                200,
+                serde_json::json!({ "BackupSelectionsList": [listed(plan)] }),
+            ),
+            (_, p) if p == tagged => (
+                200,
+                serde_json::json!({
+                    "BackupPlanId": p,
+                    "SelectionId": selection,
+                    "BackupSelection": {
+                        "SelectionName": selection,
+                        "IamRoleArn": format!("arn:aws:iam::{ACCOUNT}:role/backup"),
+                        "Resources": [],
+                        "ListOfTags": [{
+                            "ConditionType": "STRINGEQUALS",
+                            "ConditionKey": "backup",
+                            "ConditionValue": "daily",
+                        }],
+                    },
+                }),
+            ),
+            (_, p) if p == wildcard => get_wildcard(),
+            _ => return None,
+        };
+        Some((answer.0, answer.1.to_string()))
+    })
+}
+
+fn wildcard_selection() -> (u16, serde_json::Value) {
+    (
+        200,
+        serde_json::json!({
+            "BackupSelection": {
+                "SelectionName": "all-databases",
+                "IamRoleArn": format!("arn:aws:iam::{ACCOUNT}:role/backup"),
+                "Resources": ["arn:aws:rds:*:*:db:*"],
+                "NotResources": [format!("arn:aws:rds:{USE1}:{ACCOUNT}:db:scratch-db")],
+                "Conditions": {
+                    "StringEquals": [],
+                    "StringNotEquals": [{ "ConditionKey": "aws:ResourceTag/stage", "ConditionValue": "dev" }],
+                    "StringLike": [],
+                    "StringNotLike": [],
+                },
+            },
+        }),
+    )
+}
+
+/// Seeds us-east-1: orders-db (tagged backup=daily), scratch-db, dev-db
+/// (tagged stage=dev), the bucket `assets` (tagged backup=daily) and the
+/// plans `tagged` and `wildcard`; returns their ids.
+async fn seed_assignments(moto: &Moto) -> (String, String) {
+    let east = Seed::new(moto, USE1).await;
+    let tag = |k: &str, v: &str| aws_sdk_rds::types::Tag::builder().key(k).value(v).build();
+    east.instance("orders-db")
+        .tags(tag("backup", "daily"))
+        .send()
+        .await
+        .unwrap();
+    east.instance("scratch-db").send().await.unwrap();
+    east.instance("dev-db")
+        .tags(tag("stage", "dev"))
+        .send()
+        .await
+        .unwrap();
+    east.bucket("assets").await;
+    east.s3
+        .put_bucket_tagging()
+        .bucket("assets")
+        .tagging(
+            aws_sdk_s3::types::Tagging::builder()
+                .tag_set(
+                    aws_sdk_s3::types::Tag::builder()
+                        .key("backup")
+                        .value("daily")
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let backup = BackupSeed::new(moto, USE1).await;
+    backup.vault("main", None, None).await;
+    let tagged = backup
+        .plan("tagged", "cron(0 5 ? * * *)", "main", 35, None)
+        .await;
+    let wildcard = backup
+        .plan("wildcard", "cron(0 5 ? * * *)", "main", 35, None)
+        .await;
+    (tagged, wildcard)
+}
+
+fn assignment_plan() -> Plan {
+    let mut plan = Plan::default();
+    for (kind, attributes) in [
+        (schema::DB_INSTANCE, &["backup_plan_ids"][..]),
+        (schema::S3_BUCKET, &["backup_plan_ids"]),
+        (
+            schema::BACKUP_PLAN,
+            &["has_selections", "protected_resource_arns"],
+        ),
+    ] {
+        plan.add_type(
+            schema::resource_type(kind).unwrap(),
+            attributes.iter().copied(),
+            false,
+        );
+    }
+    plan
+}
+
+async fn collect_assignments(moto: &Moto, stub: &Stub) -> Collected {
+    let mut options = moto.options(&[USE1]);
+    options.plan = assignment_plan();
+    let overrides = SdkOverrides {
+        endpoint_url: Some(stub.endpoint.clone()),
+        ..moto.overrides()
+    };
+    collect_with(&options, &overrides).await.unwrap()
+}
+
+/// Which plans assign which resources, from their selections: by tag
+/// (ListOfTags) for an instance and a bucket, by wildcard ARN narrowed by
+/// NotResources and Conditions for instances. A plan lists the audited
+/// resources it assigns.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_selections_assign_resources_to_plans() {
+    let moto = Moto::start();
+    let (tagged, wildcard) = seed_assignments(&moto).await;
+    let stub = selections_stub(&moto, tagged.clone(), wildcard.clone(), wildcard_selection);
+    let collected = collect_assignments(&moto, &stub).await;
+    no_errors(&collected);
+    let inv = &collected.inventory;
+    let ids = |kind: &str, id: &str| find(inv, kind, USE1, id).get("backup_plan_ids").clone();
+    let mut both = [tagged.as_str(), wildcard.as_str()];
+    both.sort();
+    assert_eq!(ids(schema::DB_INSTANCE, "orders-db"), strs(&both));
+    assert_eq!(ids(schema::DB_INSTANCE, "scratch-db"), strs(&[]));
+    assert_eq!(ids(schema::DB_INSTANCE, "dev-db"), strs(&[]));
+    assert_eq!(ids(schema::S3_BUCKET, "assets"), strs(&[&tagged]));
+
+    let db = |id: &str| format!("arn:aws:rds:{USE1}:{ACCOUNT}:db:{id}");
+    let plan = find(inv, schema::BACKUP_PLAN, USE1, &tagged);
+    assert_eq!(plan.get("has_selections"), &Value::Bool(true));
+    assert_eq!(
+        plan.get("protected_resource_arns"),
+        &strs(&[&db("orders-db"), "arn:aws:s3:::assets"])
+    );
+    assert_eq!(
+        find(inv, schema::BACKUP_PLAN, USE1, &wildcard).get("protected_resource_arns"),
+        &strs(&[&db("orders-db")])
+    );
+}
+
+/// A selection that could not be read leaves unknown which plans assign
+/// the region's resources and what that plan protects, and is recorded
+/// against both; it is never taken for "no plan".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreadable_selection_leaves_assignments_unknown() {
+    let moto = Moto::start();
+    let (tagged, wildcard) = seed_assignments(&moto).await;
+    let stub = selections_stub(&moto, tagged.clone(), wildcard.clone(), || {
+        (
+            403,
+            serde_json::json!({
+                "__type": "AccessDeniedException",
+                "message": "not authorized to perform backup:GetBackupSelection",
+            }),
+        )
+    });
+    let collected = collect_assignments(&moto, &stub).await;
+    let inv = &collected.inventory;
+    for (kind, id) in [
+        (schema::DB_INSTANCE, "orders-db"),
+        (schema::DB_INSTANCE, "scratch-db"),
+        (schema::S3_BUCKET, "assets"),
+    ] {
+        assert!(
+            find(inv, kind, USE1, id)
+                .get("backup_plan_ids")
+                .is_unknown(),
+            "{id}"
+        );
+    }
+    // The selection was listed: that the plan has one is known.
+    let plan = find(inv, schema::BACKUP_PLAN, USE1, &wildcard);
+    assert_eq!(plan.get("has_selections"), &Value::Bool(true));
+    assert!(plan.get("protected_resource_arns").is_unknown());
+    // The other plan's selections were read, and it assigns orders-db;
+    // but whether the failed one covers it too is unknown.
+    let other = find(inv, schema::BACKUP_PLAN, USE1, &tagged);
+    assert_eq!(other.get("has_selections"), &Value::Bool(true));
+
+    let failed: Vec<(&str, Option<&str>, &[String])> = inv
+        .errors
+        .iter()
+        .map(|e| {
+            assert_eq!(e.operation, "GetBackupSelection");
+            assert_eq!(e.code, "AccessDeniedException");
+            (
+                e.resource_type.as_str(),
+                e.resource_id.as_deref(),
+                e.attributes.as_slice(),
+            )
+        })
+        .collect();
+    let plan_ids = ["backup_plan_ids".to_string()];
+    let protected = ["protected_resource_arns".to_string()];
+    // Clusters are listed too: what a plan protects includes them.
+    assert_eq!(
+        failed,
+        [
+            (schema::BACKUP_PLAN, Some(wildcard.as_str()), &protected[..]),
+            (schema::DB_CLUSTER, None, &plan_ids[..]),
+            (schema::DB_INSTANCE, None, &plan_ids[..]),
+            (schema::S3_BUCKET, None, &plan_ids[..]),
+        ]
+    );
+}

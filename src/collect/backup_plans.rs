@@ -150,32 +150,40 @@ async fn plan(ctx: &Ctx<'_>, region: &str, mut resource: Resource) -> PlanRead {
     if let Some(rules) = rules {
         resource.set("rules", rules);
     }
+    let listed = match &selections {
+        Some(Ok(read)) => Some(read.len()),
+        Some(Err((_, _, listed))) => *listed,
+        None => None,
+    };
+    if let Some(listed) = listed {
+        resource.set("has_selections", listed > 0);
+    }
     let selections = match selections {
         None => None,
         Some(Ok(selections)) => Some(selections),
-        Some(Err((op, failure))) => {
+        Some(Err((op, failure, _))) => {
             ctx.record(detail_error(op, target, failure.clone()));
             let failure = failure.context(format!("the selections of backup plan {id}"));
             assignments_unknown(ctx, op, region, &failure);
             None
         }
     };
-    if let Some(selections) = &selections {
-        resource.set("has_selections", !selections.is_empty());
-    }
     PlanRead {
         resource,
         selections,
     }
 }
 
-/// Every selection of a plan, each read with GetBackupSelection; the
-/// failed operation and why when one of them failed.
+/// A plan's selections could not all be read: the failed operation, why,
+/// and how many selections the plan has when they were listed.
+type SelectionFailure = (&'static Operation, CallFailure, Option<usize>);
+
+/// Every selection of a plan, each read with GetBackupSelection.
 async fn selections(
     ctx: &Ctx<'_>,
     region: &str,
     plan_id: &str,
-) -> Option<Result<Vec<Selection>, (&'static Operation, CallFailure)>> {
+) -> Option<Result<Vec<Selection>, SelectionFailure>> {
     let list_op = &ops::BACKUP_LIST_BACKUP_SELECTIONS;
     if !ctx.plan.needs(list_op) {
         return None;
@@ -204,9 +212,10 @@ async fn selections(
         .await;
     let ids = match listed {
         Ok(ids) => ids,
-        Err(failure) => return Some(Err((list_op, failure))),
+        Err(failure) => return Some(Err((list_op, failure, None))),
     };
     let get_op = &ops::BACKUP_GET_BACKUP_SELECTION;
+    let listed = ids.len();
     let read: Vec<Result<Selection, CallFailure>> = futures::stream::iter(ids)
         .map(|selection_id| async move {
             let call = client
@@ -239,7 +248,7 @@ async fn selections(
     Some(
         read.into_iter()
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|failure| (get_op, failure)),
+            .map_err(|failure| (get_op, failure, Some(listed))),
     )
 }
 
