@@ -3223,6 +3223,26 @@ async fn backup_selections_assign_resources_to_plans() {
         find(inv, schema::BACKUP_PLAN, USE1, &wildcard).get("protected_resource_arns"),
         &strs(&[&db("orders-db")])
     );
+
+    // The built-in plan rules read has_selections only: the selections are
+    // listed, not read one by one.
+    let mut options = moto.options(&[USE1]);
+    options.plan = Plan::new(
+        Plan::for_engine(&builtin_engine())
+            .operations()
+            .filter(|op| op.service == "backup"),
+    );
+    let overrides = SdkOverrides {
+        endpoint_url: Some(stub.endpoint.clone()),
+        ..moto.overrides()
+    };
+    let collected = collect_with(&options, &overrides).await.unwrap();
+    no_errors(&collected);
+    assert_eq!(collected.calls_to(&ops::BACKUP_LIST_BACKUP_SELECTIONS), 2);
+    assert_eq!(collected.calls_to(&ops::BACKUP_GET_BACKUP_SELECTION), 0);
+    let plan = find(&collected.inventory, schema::BACKUP_PLAN, USE1, &tagged);
+    assert_eq!(plan.get("has_selections"), &Value::Bool(true));
+    assert!(plan.get("protected_resource_arns").is_unknown());
 }
 
 /// A selection that could not be read leaves unknown which plans assign

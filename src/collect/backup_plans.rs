@@ -150,18 +150,19 @@ async fn plan(ctx: &Ctx<'_>, region: &str, mut resource: Resource) -> PlanRead {
     if let Some(rules) = rules {
         resource.set("rules", rules);
     }
-    let listed = match &selections {
-        Some(Ok(read)) => Some(read.len()),
-        Some(Err((_, _, listed))) => *listed,
-        None => None,
+    let Some(read) = selections else {
+        return PlanRead {
+            resource,
+            selections: None,
+        };
     };
-    if let Some(listed) = listed {
+    if let Some(listed) = read.listed {
         resource.set("has_selections", listed > 0);
     }
-    let selections = match selections {
+    let selections = match read.selections {
         None => None,
         Some(Ok(selections)) => Some(selections),
-        Some(Err((op, failure, _))) => {
+        Some(Err((op, failure))) => {
             ctx.record(detail_error(op, target, failure.clone()));
             let failure = failure.context(format!("the selections of backup plan {id}"));
             assignments_unknown(ctx, op, region, &failure);
@@ -174,16 +175,17 @@ async fn plan(ctx: &Ctx<'_>, region: &str, mut resource: Resource) -> PlanRead {
     }
 }
 
-/// A plan's selections could not all be read: the failed operation, why,
-/// and how many selections the plan has when they were listed.
-type SelectionFailure = (&'static Operation, CallFailure, Option<usize>);
+/// What was read of a plan's selections.
+struct SelectionsRead {
+    /// How many it has; `None` when they could not be listed.
+    listed: Option<usize>,
+    /// Each read whole; `None` when not planned; the failed operation and
+    /// why when a call failed.
+    selections: Option<Result<Vec<Selection>, (&'static Operation, CallFailure)>>,
+}
 
-/// Every selection of a plan, each read with GetBackupSelection.
-async fn selections(
-    ctx: &Ctx<'_>,
-    region: &str,
-    plan_id: &str,
-) -> Option<Result<Vec<Selection>, SelectionFailure>> {
+/// A plan's selections, each read with GetBackupSelection when planned.
+async fn selections(ctx: &Ctx<'_>, region: &str, plan_id: &str) -> Option<SelectionsRead> {
     let list_op = &ops::BACKUP_LIST_BACKUP_SELECTIONS;
     if !ctx.plan.needs(list_op) {
         return None;
@@ -212,10 +214,21 @@ async fn selections(
         .await;
     let ids = match listed {
         Ok(ids) => ids,
-        Err(failure) => return Some(Err((list_op, failure, None))),
+        Err(failure) => {
+            return Some(SelectionsRead {
+                listed: None,
+                selections: Some(Err((list_op, failure))),
+            });
+        }
     };
     let get_op = &ops::BACKUP_GET_BACKUP_SELECTION;
-    let listed = ids.len();
+    let listed = Some(ids.len());
+    if !ctx.plan.needs(get_op) {
+        return Some(SelectionsRead {
+            listed,
+            selections: None,
+        });
+    }
     let read: Vec<Result<Selection, CallFailure>> = futures::stream::iter(ids)
         .map(|selection_id| async move {
             let call = client
@@ -245,11 +258,14 @@ async fn selections(
         .buffer_unordered(ctx.concurrency)
         .collect()
         .await;
-    Some(
-        read.into_iter()
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|failure| (get_op, failure, Some(listed))),
-    )
+    Some(SelectionsRead {
+        listed,
+        selections: Some(
+            read.into_iter()
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|failure| (get_op, failure)),
+        ),
+    })
 }
 
 /// A plan's rule; an error when its schedule cannot be read (an object
