@@ -3134,24 +3134,7 @@ async fn seed_assignments(moto: &Moto) -> (String, String) {
         .await
         .unwrap();
     east.bucket("assets").await;
-    east.s3
-        .put_bucket_tagging()
-        .bucket("assets")
-        .tagging(
-            aws_sdk_s3::types::Tagging::builder()
-                .tag_set(
-                    aws_sdk_s3::types::Tag::builder()
-                        .key("backup")
-                        .value("daily")
-                        .build()
-                        .unwrap(),
-                )
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
+    east.tag_bucket("assets", "backup", "daily").await;
     let backup = BackupSeed::new(moto, USE1).await;
     backup.vault("main", None, None).await;
     let tagged = backup

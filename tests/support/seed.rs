@@ -359,6 +359,22 @@ impl Seed {
 
 // --- AWS Backup plans and vaults
 
+impl Seed {
+    /// Tags `bucket` with one tag (tag-based backup selections).
+    pub async fn tag_bucket(&self, bucket: &str, key: &str, value: &str) {
+        use aws_sdk_s3::types::{Tag, Tagging};
+        let tag = Tag::builder().key(key).value(value).build().unwrap();
+        let tagging = Tagging::builder().tag_set(tag).build().unwrap();
+        self.s3
+            .put_bucket_tagging()
+            .bucket(bucket)
+            .tagging(tagging)
+            .send()
+            .await
+            .unwrap();
+    }
+}
+
 /// AWS Backup in one region of the emulator.
 pub struct BackupSeed {
     pub backup: aws_sdk_backup::Client,
