@@ -228,6 +228,10 @@ fn each_rule_reads_the_resource_type_the_design_names() {
             schema::ECR_REPOSITORY
         } else if id.starts_with("secrets-") {
             schema::SECRET
+        } else if id.starts_with("backup-plan-") {
+            schema::BACKUP_PLAN
+        } else if id.starts_with("backup-vault-") {
+            schema::BACKUP_VAULT
         } else {
             schema::LOG_GROUP
         };

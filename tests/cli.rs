@@ -384,11 +384,11 @@ fn iam_policy_is_read_only_and_follows_the_enabled_rules() {
     assert!(actions.contains(&"ecr:GetLifecyclePolicy"));
     assert!(actions.contains(&"kms:DescribeKey"));
 
-    // With the ECR rules and the customer-key rule disabled, their calls go.
+    // With the ECR rules and the customer-key rules disabled, their calls go.
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("backstop.yaml"),
-        "disable: [ecr-lifecycle-policy, ecr-tag-immutability, ecr-cross-region-replication, rds-encryption-customer-key]\n",
+        "disable: [ecr-lifecycle-policy, ecr-tag-immutability, ecr-cross-region-replication, rds-encryption-customer-key, backup-vault-encrypted-cmk]\n",
     )
     .unwrap();
     let out = backstop_in(dir.path(), &["iam-policy"]);

@@ -17,8 +17,8 @@ use backstop::model::{CollectionError, ExportLocation, Inventory, Resource, Valu
 use backstop::report::{Finding, Report, Severity, Status};
 use backstop::rules::{Engine, RuleSet};
 use jiff::Timestamp;
-use support::moto::{ACCOUNT, Moto, free_port};
-use support::seed::{Seed, expiry_rule, schedule_deletion, secret, secrets_client};
+use support::moto::{ACCOUNT, Moto, free_port, without_aws_backup};
+use support::seed::{BackupSeed, Seed, expiry_rule, schedule_deletion, secret, secrets_client};
 use support::stub::{Stub, StubResponse};
 
 const USE1: &str = "us-east-1";
@@ -828,7 +828,14 @@ async fn collects_every_attribute_of_every_type_in_two_regions() {
         (schema::DB_SNAPSHOT, "source_region"),
         (schema::S3_EXPORT_LOCATION, "max_age"),
     ];
+    // AWS Backup plans and vaults are seeded by their own tests: a plan
+    // here would make every ListBackupSelections fail (moto does not
+    // implement it).
+    let seeded_elsewhere = [schema::BACKUP_PLAN, schema::BACKUP_VAULT];
     for kind in schema::RESOURCE_TYPES {
+        if seeded_elsewhere.contains(&kind.name) {
+            continue;
+        }
         for attribute in kind.attributes {
             if not_from_aws.contains(&(kind.name, attribute.name)) {
                 continue;
@@ -959,9 +966,9 @@ async fn denied_calls_become_collection_errors() {
         credentials: Some(user),
         ..no_account_policies(&moto)
     };
-    let collected = collect_with(&moto.options(REGIONS), &overrides)
-        .await
-        .unwrap();
+    let mut options = moto.options(REGIONS);
+    options.plan = without_aws_backup(options.plan);
+    let collected = collect_with(&options, &overrides).await.unwrap();
     let inv = &collected.inventory;
 
     // ECR: the listing failed in both regions; nothing of it is known.
@@ -1414,7 +1421,7 @@ async fn unreadable_cluster_snapshots_are_errors_never_passes() {
 
     let engine = builtin_engine();
     let mut options = moto.options(REGIONS);
-    options.plan = Plan::new(engine.required_operations());
+    options.plan = without_aws_backup(Plan::new(engine.required_operations()));
     let collect_as = |credentials: Credentials| {
         let overrides = SdkOverrides {
             credentials: Some(credentials),
@@ -3202,4 +3209,355 @@ async fn denied_secret_calls_are_errors_never_passes() {
             assert!(r.message.contains("ListSecrets"), "{}", r.message);
         }
     }
+}
+
+// ---------------------------------------------------------------------------
+// AWS Backup plans and vaults. moto implements plans (rules, CopyActions,
+// lifecycle), vaults and vault lock; it does not implement backup
+// selections (ListBackupSelections answers HTTP 500), so selections and
+// what they assign are tested on recorded AWS wire-format answers (a Stub in
+// front of moto), below.
+
+fn backup_plan_and_vault_plan(plan_attributes: &[&str]) -> Plan {
+    let mut plan = Plan::default();
+    plan.add_type(
+        schema::resource_type(schema::BACKUP_PLAN).unwrap(),
+        plan_attributes.iter().copied(),
+        false,
+    );
+    let vault = schema::resource_type(schema::BACKUP_VAULT).unwrap();
+    plan.add_type(vault, vault.attributes.iter().map(|a| a.name), false);
+    plan
+}
+
+/// Plans with their rules (schedule, frequency, retention, copies) and
+/// vaults with their key, key manager and vault lock, read from moto.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_plans_and_vaults_are_collected() {
+    let moto = Moto::start();
+    let east = BackupSeed::new(&moto, USE1).await;
+    let west = BackupSeed::new(&moto, EUW1).await;
+    let key = Seed::new(&moto, USE1).await.key().await;
+    east.vault("locked", Some(&key), Some(7)).await;
+    east.vault("open", None, None).await;
+    let dr = west.vault("dr", None, None).await;
+    let daily = east
+        .plan("daily", "cron(0 5 ? * * *)", "locked", 35, Some(&dr))
+        .await;
+    let weekly = east
+        .plan("weekly", "cron(0 5 ? * 1 *)", "open", 3, None)
+        .await;
+
+    let mut options = moto.options(REGIONS);
+    options.plan = backup_plan_and_vault_plan(&["name", "rules"]);
+    let collected = moto.collect(&options).await;
+    no_errors(&collected);
+    assert_eq!(collected.calls_to(&ops::BACKUP_LIST_BACKUP_SELECTIONS), 0);
+    let inv = &collected.inventory;
+
+    let plan = find(inv, schema::BACKUP_PLAN, USE1, &daily);
+    assert_eq!(plan.get("name"), &Value::from("daily"));
+    assert!(plan.arn.contains(":backup-plan:"), "{}", plan.arn);
+    assert_eq!(
+        plan.get("rules"),
+        &Value::List(vec![obj(&[
+            (
+                "copy_destinations",
+                Value::List(vec![obj(&[
+                    ("account", Value::from(ACCOUNT)),
+                    ("region", Value::from(EUW1)),
+                    ("retention_days", Value::Int(35)),
+                    ("vault_arn", Value::from(dr.as_str())),
+                ])]),
+            ),
+            ("frequency_hours", Value::Int(24)),
+            ("name", Value::from("daily-rule")),
+            ("retention_days", Value::Int(35)),
+            ("schedule_expression", Value::from("cron(0 5 ? * * *)")),
+            ("target_vault", Value::from("locked")),
+        ])])
+    );
+    // Not planned: left unknown, not "no selections".
+    assert!(plan.get("has_selections").is_unknown());
+    let Value::List(rules) = find(inv, schema::BACKUP_PLAN, USE1, &weekly).get("rules") else {
+        panic!("weekly rules")
+    };
+    let Value::Object(rule) = &rules[0] else {
+        panic!("{rules:?}")
+    };
+    assert_eq!(rule["frequency_hours"], Value::Int(168));
+    assert_eq!(rule["copy_destinations"], Value::List(vec![]));
+
+    let locked = find(inv, schema::BACKUP_VAULT, USE1, "locked");
+    assert_eq!(locked.get("encryption_key_arn"), &Value::from(key.as_str()));
+    // moto reports every key as CUSTOMER-managed.
+    assert_eq!(locked.get("kms_key_managed_by"), &Value::from("CUSTOMER"));
+    assert_eq!(locked.get("locked"), &Value::Bool(true));
+    assert_eq!(locked.get("lock_min_retention_days"), &Value::Int(7));
+    assert_eq!(locked.get("lock_max_retention_days"), &Value::Int(365));
+    assert_eq!(locked.get("recovery_points"), &Value::Int(0));
+    let open = find(inv, schema::BACKUP_VAULT, USE1, "open");
+    assert_eq!(open.get("locked"), &Value::Bool(false));
+    assert_eq!(open.get("lock_min_retention_days"), &Value::Null);
+    find(inv, schema::BACKUP_VAULT, EUW1, "dr");
+
+    // The vault rules judge them: locked passes, open fails.
+    let report = builtin_engine().audit(inv, Timestamp::now());
+    let status = |id: &str| result(&report, "backup-vault-locked", USE1, id).status;
+    assert_eq!(status("locked"), Status::Pass);
+    assert_eq!(status("open"), Status::Fail);
+}
+
+/// Recorded AWS answers for the selections of the plans `tagged` and
+/// `wildcard` (moto does not implement them): `tagged` assigns what is
+/// tagged backup=daily (ListOfTags); `wildcard` every DB instance
+/// (`arn:aws:rds:*:*:db:*`) but scratch-db (NotResources) and those tagged
+/// stage=dev (Conditions). `get_selection` answers GetBackupSelection of
+/// `wildcard`, so a failure can be put in its place.
+fn selections_stub(
+    moto: &Moto,
+    tagged: String,
+    wildcard: String,
+    get_wildcard: impl Fn() -> (u16, serde_json::Value) + Send + Sync + 'static,
+) -> Stub {
+    Stub::start(Some(moto.endpoint()), move |request| {
+        let path = request.path.split('?').next().unwrap_or_default();
+        // ListBackupSelections: /backup/plans/ID/selections;
+        // GetBackupSelection: /backup/plans/ID/selections/SELECTION.
+        let rest = path.strip_prefix("/backup/plans/")?;
+        let (plan, selection) = rest.split_once("/selections")?;
+        let selection = selection.trim_start_matches('/');
+        let listed = |id: &str| {
+            serde_json::json!({
+                "SelectionId": format!("{id}-selection"),
+                "SelectionName": format!("{id}-selection"),
+                "BackupPlanId": id,
+                "IamRoleArn": format!("arn:aws:iam::{ACCOUNT}:role/backup"),
+            })
+        };
+        let answer = match (selection, plan) {
+            ("", _) => (
+                200,
+                serde_json::json!({ "BackupSelectionsList": [listed(plan)] }),
+            ),
+            (_, p) if p == tagged => (
+                200,
+                serde_json::json!({
+                    "BackupPlanId": p,
+                    "SelectionId": selection,
+                    "BackupSelection": {
+                        "SelectionName": selection,
+                        "IamRoleArn": format!("arn:aws:iam::{ACCOUNT}:role/backup"),
+                        "Resources": [],
+                        "ListOfTags": [{
+                            "ConditionType": "STRINGEQUALS",
+                            "ConditionKey": "backup",
+                            "ConditionValue": "daily",
+                        }],
+                    },
+                }),
+            ),
+            (_, p) if p == wildcard => get_wildcard(),
+            _ => return None,
+        };
+        Some((answer.0, answer.1.to_string()))
+    })
+}
+
+fn wildcard_selection() -> (u16, serde_json::Value) {
+    (
+        200,
+        serde_json::json!({
+            "BackupSelection": {
+                "SelectionName": "all-databases",
+                "IamRoleArn": format!("arn:aws:iam::{ACCOUNT}:role/backup"),
+                "Resources": ["arn:aws:rds:*:*:db:*"],
+                "NotResources": [format!("arn:aws:rds:{USE1}:{ACCOUNT}:db:scratch-db")],
+                "Conditions": {
+                    "StringEquals": [],
+                    "StringNotEquals": [{ "ConditionKey": "aws:ResourceTag/stage", "ConditionValue": "dev" }],
+                    "StringLike": [],
+                    "StringNotLike": [],
+                },
+            },
+        }),
+    )
+}
+
+/// Seeds us-east-1: orders-db (tagged backup=daily), scratch-db, dev-db
+/// (tagged stage=dev), the bucket `assets` (tagged backup=daily) and the
+/// plans `tagged` and `wildcard`; returns their ids.
+async fn seed_assignments(moto: &Moto) -> (String, String) {
+    let east = Seed::new(moto, USE1).await;
+    let tag = |k: &str, v: &str| aws_sdk_rds::types::Tag::builder().key(k).value(v).build();
+    east.instance("orders-db")
+        .tags(tag("backup", "daily"))
+        .send()
+        .await
+        .unwrap();
+    east.instance("scratch-db").send().await.unwrap();
+    east.instance("dev-db")
+        .tags(tag("stage", "dev"))
+        .send()
+        .await
+        .unwrap();
+    east.bucket("assets").await;
+    east.tag_bucket("assets", "backup", "daily").await;
+    let backup = BackupSeed::new(moto, USE1).await;
+    backup.vault("main", None, None).await;
+    let tagged = backup
+        .plan("tagged", "cron(0 5 ? * * *)", "main", 35, None)
+        .await;
+    let wildcard = backup
+        .plan("wildcard", "cron(0 5 ? * * *)", "main", 35, None)
+        .await;
+    (tagged, wildcard)
+}
+
+fn assignment_plan() -> Plan {
+    let mut plan = Plan::default();
+    for (kind, attributes) in [
+        (schema::DB_INSTANCE, &["backup_plan_ids"][..]),
+        (schema::S3_BUCKET, &["backup_plan_ids"]),
+        (
+            schema::BACKUP_PLAN,
+            &["has_selections", "protected_resource_arns"],
+        ),
+    ] {
+        plan.add_type(
+            schema::resource_type(kind).unwrap(),
+            attributes.iter().copied(),
+            false,
+        );
+    }
+    plan
+}
+
+async fn collect_assignments(moto: &Moto, stub: &Stub) -> Collected {
+    let mut options = moto.options(&[USE1]);
+    options.plan = assignment_plan();
+    let overrides = SdkOverrides {
+        endpoint_url: Some(stub.endpoint.clone()),
+        ..moto.overrides()
+    };
+    collect_with(&options, &overrides).await.unwrap()
+}
+
+/// Which plans assign which resources, from their selections: by tag
+/// (ListOfTags) for an instance and a bucket, by wildcard ARN narrowed by
+/// NotResources and Conditions for instances. A plan lists the audited
+/// resources it assigns.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_selections_assign_resources_to_plans() {
+    let moto = Moto::start();
+    let (tagged, wildcard) = seed_assignments(&moto).await;
+    let stub = selections_stub(&moto, tagged.clone(), wildcard.clone(), wildcard_selection);
+    let collected = collect_assignments(&moto, &stub).await;
+    no_errors(&collected);
+    let inv = &collected.inventory;
+    let ids = |kind: &str, id: &str| find(inv, kind, USE1, id).get("backup_plan_ids").clone();
+    let mut both = [tagged.as_str(), wildcard.as_str()];
+    both.sort();
+    assert_eq!(ids(schema::DB_INSTANCE, "orders-db"), strs(&both));
+    assert_eq!(ids(schema::DB_INSTANCE, "scratch-db"), strs(&[]));
+    assert_eq!(ids(schema::DB_INSTANCE, "dev-db"), strs(&[]));
+    assert_eq!(ids(schema::S3_BUCKET, "assets"), strs(&[&tagged]));
+
+    let db = |id: &str| format!("arn:aws:rds:{USE1}:{ACCOUNT}:db:{id}");
+    let plan = find(inv, schema::BACKUP_PLAN, USE1, &tagged);
+    assert_eq!(plan.get("has_selections"), &Value::Bool(true));
+    assert_eq!(
+        plan.get("protected_resource_arns"),
+        &strs(&[&db("orders-db"), "arn:aws:s3:::assets"])
+    );
+    assert_eq!(
+        find(inv, schema::BACKUP_PLAN, USE1, &wildcard).get("protected_resource_arns"),
+        &strs(&[&db("orders-db")])
+    );
+
+    // The built-in plan rules read has_selections only: the selections are
+    // listed, not read one by one.
+    let mut options = moto.options(&[USE1]);
+    options.plan = Plan::new(
+        Plan::for_engine(&builtin_engine())
+            .operations()
+            .filter(|op| op.service == "backup"),
+    );
+    let overrides = SdkOverrides {
+        endpoint_url: Some(stub.endpoint.clone()),
+        ..moto.overrides()
+    };
+    let collected = collect_with(&options, &overrides).await.unwrap();
+    no_errors(&collected);
+    assert_eq!(collected.calls_to(&ops::BACKUP_LIST_BACKUP_SELECTIONS), 2);
+    assert_eq!(collected.calls_to(&ops::BACKUP_GET_BACKUP_SELECTION), 0);
+    let plan = find(&collected.inventory, schema::BACKUP_PLAN, USE1, &tagged);
+    assert_eq!(plan.get("has_selections"), &Value::Bool(true));
+    assert!(plan.get("protected_resource_arns").is_unknown());
+}
+
+/// A selection that could not be read leaves unknown which plans assign
+/// the region's resources and what that plan protects, and is recorded
+/// against both; it is never taken for "no plan".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreadable_selection_leaves_assignments_unknown() {
+    let moto = Moto::start();
+    let (tagged, wildcard) = seed_assignments(&moto).await;
+    let stub = selections_stub(&moto, tagged.clone(), wildcard.clone(), || {
+        (
+            403,
+            serde_json::json!({
+                "__type": "AccessDeniedException",
+                "message": "not authorized to perform backup:GetBackupSelection",
+            }),
+        )
+    });
+    let collected = collect_assignments(&moto, &stub).await;
+    let inv = &collected.inventory;
+    for (kind, id) in [
+        (schema::DB_INSTANCE, "orders-db"),
+        (schema::DB_INSTANCE, "scratch-db"),
+        (schema::S3_BUCKET, "assets"),
+    ] {
+        assert!(
+            find(inv, kind, USE1, id)
+                .get("backup_plan_ids")
+                .is_unknown(),
+            "{id}"
+        );
+    }
+    // The selection was listed: that the plan has one is known.
+    let plan = find(inv, schema::BACKUP_PLAN, USE1, &wildcard);
+    assert_eq!(plan.get("has_selections"), &Value::Bool(true));
+    assert!(plan.get("protected_resource_arns").is_unknown());
+    // The other plan's selections were read, and it assigns orders-db;
+    // but whether the failed one covers it too is unknown.
+    let other = find(inv, schema::BACKUP_PLAN, USE1, &tagged);
+    assert_eq!(other.get("has_selections"), &Value::Bool(true));
+
+    let failed: Vec<(&str, Option<&str>, &[String])> = inv
+        .errors
+        .iter()
+        .map(|e| {
+            assert_eq!(e.operation, "GetBackupSelection");
+            assert_eq!(e.code, "AccessDeniedException");
+            (
+                e.resource_type.as_str(),
+                e.resource_id.as_deref(),
+                e.attributes.as_slice(),
+            )
+        })
+        .collect();
+    let plan_ids = ["backup_plan_ids".to_string()];
+    let protected = ["protected_resource_arns".to_string()];
+    // Clusters are listed too: what a plan protects includes them.
+    assert_eq!(
+        failed,
+        [
+            (schema::BACKUP_PLAN, Some(wildcard.as_str()), &protected[..]),
+            (schema::DB_CLUSTER, None, &plan_ids[..]),
+            (schema::DB_INSTANCE, None, &plan_ids[..]),
+            (schema::S3_BUCKET, None, &plan_ids[..]),
+        ]
+    );
 }

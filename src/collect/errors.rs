@@ -260,9 +260,10 @@ mod tests {
             attributes_filled_by(bucket, &ops::S3_GET_BUCKET_ENCRYPTION),
             ["encryption", "kms_key_id"]
         );
+        // Tag-based backup selections decide which plans assign a bucket.
         assert_eq!(
             attributes_filled_by(bucket, &ops::S3_GET_BUCKET_TAGGING),
-            ["tags"]
+            ["backup_plan_ids", "tags"]
         );
         let snapshot = schema::resource_type(schema::DB_SNAPSHOT).unwrap();
         assert_eq!(

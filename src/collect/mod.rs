@@ -9,6 +9,7 @@
 //! only when nothing can be audited (no region, no credentials, STS
 //! unreachable).
 
+mod backup_plans;
 mod calls;
 mod ecr;
 mod errors;
@@ -205,13 +206,22 @@ pub async fn collect_with(
     let s3 = s3::collect(&ctx, &options.export_locations);
     let secrets =
         futures::future::join_all(regions.iter().map(|r| secrets::collect_region(&ctx, r)));
-    let (rds, copies, ecr, logs, s3, secrets) = futures::join!(rds, copies, ecr, logs, s3, secrets);
+    let backup_plans = futures::future::join_all(
+        regions
+            .iter()
+            .map(|r| backup_plans::collect_region(&ctx, r)),
+    );
+    let (rds, copies, ecr, logs, s3, secrets, backup_plans) =
+        futures::join!(rds, copies, ecr, logs, s3, secrets, backup_plans);
 
     let mut resources = rds::finish(&ctx, rds, copies);
     resources.extend(ecr.into_iter().flatten());
     resources.extend(logs.into_iter().flatten());
     resources.extend(s3);
     resources.extend(secrets.into_iter().flatten());
+    // Which plans assign which resources: known once RDS and S3 are read.
+    let backup = backup_plans::finish(&ctx, backup_plans, &mut resources);
+    resources.extend(backup);
     let order = |r: &Resource| {
         schema::RESOURCE_TYPES
             .iter()
@@ -304,6 +314,17 @@ impl Ctx<'_> {
         self.page_size.map(|n| n.clamp(min, max))
     }
 
+    /// Whether a listing of `kind` failed in `region` (or failed to place
+    /// a resource of `kind` in any region): not every such resource is known.
+    pub fn listing_failed(&self, kind: &ResourceType, region: &str) -> bool {
+        let errors = self.errors.lock().expect("no panics while locked");
+        errors.iter().any(|e| {
+            e.resource_type == kind.name
+                && e.is_listing_failure()
+                && (e.region == region || e.resource_id.is_some())
+        })
+    }
+
     pub fn record(&self, error: CollectionError) {
         tracing::debug!("{error}");
         let mut errors = self.errors.lock().expect("no panics while locked");
@@ -360,6 +381,42 @@ pub(crate) fn set_enum(resource: &mut Resource, name: &str, value: Option<&str>)
         );
         resource.set(name, Value::Unknown);
     }
+}
+
+/// Who manages a KMS key, `AWS` or `CUSTOMER` (KMS DescribeKey, in the
+/// key's region when its ARN names an audited one, else in `region`).
+pub(crate) async fn key_manager(
+    ctx: &Ctx<'_>,
+    region: &str,
+    key: &str,
+) -> Result<Option<String>, errors::CallFailure> {
+    let op = &schema::ops::KMS_DESCRIBE_KEY;
+    let key_region = arn_region(key)
+        .filter(|r| ctx.is_audited(r))
+        .unwrap_or(region);
+    let call = ctx
+        .clients(key_region)
+        .kms
+        .describe_key()
+        .key_id(key)
+        .send();
+    // Without KeyManager the attribute would be absent and a rule would fail
+    // for a reason that is not the key's: an error instead.
+    ctx.ask(op, call, errors::NotConfigured::Never, |out| {
+        match out.key_metadata().and_then(|m| m.key_manager()) {
+            Some(manager) if ["AWS", "CUSTOMER"].contains(&manager.as_str()) => {
+                Ok(Some(manager.as_str().to_string()))
+            }
+            other => Err(errors::CallFailure::new(
+                "ResponseError",
+                format!(
+                    "DescribeKey answered without a known KeyManager ({})",
+                    other.map_or("none", |m| m.as_str())
+                ),
+            )),
+        }
+    })
+    .await
 }
 
 /// The region field of an ARN (`arn:partition:service:REGION:...`).

@@ -15,7 +15,8 @@ use jiff::Timestamp;
 
 use super::errors::{CallFailure, NotConfigured, Target, detail_error, listing_error};
 use super::{
-    CopyRegions, Ctx, ProvideErrorMetadata, SdkError, arn_region, known_type, set_enum, timestamp,
+    CopyRegions, Ctx, ProvideErrorMetadata, SdkError, arn_region, key_manager, known_type,
+    set_enum, timestamp,
 };
 use crate::model::schema::{DB_CLUSTER, DB_INSTANCE, DB_SNAPSHOT, Operation, ops};
 use crate::model::{Resource, Value};
@@ -850,34 +851,7 @@ async fn key_managers<'r>(
     let managers: HashMap<String, Result<Option<String>, CallFailure>> =
         futures::stream::iter(keys)
             .map(|key| async move {
-                // A key ARN names its region; the key lives there.
-                let key_region = arn_region(&key)
-                    .filter(|r| ctx.is_audited(r))
-                    .unwrap_or(region);
-                let call = ctx
-                    .clients(key_region)
-                    .kms
-                    .describe_key()
-                    .key_id(&key)
-                    .send();
-                // Without KeyManager the attribute would be absent and the rule
-                // would fail for a reason that is not the key's: an error instead.
-                let answer = ctx
-                    .ask(op, call, NotConfigured::Never, |out| {
-                        match out.key_metadata().and_then(|m| m.key_manager()) {
-                            Some(manager) if ["AWS", "CUSTOMER"].contains(&manager.as_str()) => {
-                                Ok(Some(manager.as_str().to_string()))
-                            }
-                            other => Err(CallFailure::new(
-                                "ResponseError",
-                                format!(
-                                    "DescribeKey answered without a known KeyManager ({})",
-                                    other.map_or("none", |m| m.as_str())
-                                ),
-                            )),
-                        }
-                    })
-                    .await;
+                let answer = key_manager(ctx, region, &key).await;
                 (key, answer)
             })
             .buffer_unordered(ctx.concurrency)

@@ -58,6 +58,12 @@ operations! {
     LOGS_DESCRIBE_ACCOUNT_POLICIES = "logs" "DescribeAccountPolicies" "logs:DescribeAccountPolicies";
     SECRETS_LIST_SECRETS = "secretsmanager" "ListSecrets" "secretsmanager:ListSecrets";
     SECRETS_DESCRIBE_SECRET = "secretsmanager" "DescribeSecret" "secretsmanager:DescribeSecret";
+    BACKUP_LIST_BACKUP_PLANS = "backup" "ListBackupPlans" "backup:ListBackupPlans";
+    BACKUP_GET_BACKUP_PLAN = "backup" "GetBackupPlan" "backup:GetBackupPlan";
+    BACKUP_LIST_BACKUP_SELECTIONS = "backup" "ListBackupSelections" "backup:ListBackupSelections";
+    BACKUP_GET_BACKUP_SELECTION = "backup" "GetBackupSelection" "backup:GetBackupSelection";
+    BACKUP_LIST_BACKUP_VAULTS = "backup" "ListBackupVaults" "backup:ListBackupVaults";
+    BACKUP_DESCRIBE_BACKUP_VAULT = "backup" "DescribeBackupVault" "backup:DescribeBackupVault";
 }
 
 /// The type of an attribute's value.
@@ -232,8 +238,21 @@ pub const S3_EXPORT_LOCATION: &str = "aws.s3.export_location";
 pub const ECR_REPOSITORY: &str = "aws.ecr.repository";
 pub const LOG_GROUP: &str = "aws.logs.log_group";
 pub const SECRET: &str = "aws.secretsmanager.secret";
+pub const BACKUP_PLAN: &str = "aws.backup.plan";
+pub const BACKUP_VAULT: &str = "aws.backup.vault";
 
 use ops::*;
+
+/// What reading which AWS Backup plans assign a resource takes: the plans,
+/// their selections, and the resource's tags (for tag-based selections).
+const BACKUP_PLAN_IDS_DOC: &str = "IDs of the AWS Backup plans of its region whose selections \
+     assign it (by ARN or wildcard, ListOfTags, Conditions; NotResources excluded); unknown \
+     when a plan's selections could not be read or depend on tags that could not be read";
+const BACKUP_ASSIGNMENT_CALLS: &[&Operation] = &[
+    &BACKUP_LIST_BACKUP_PLANS,
+    &BACKUP_LIST_BACKUP_SELECTIONS,
+    &BACKUP_GET_BACKUP_SELECTION,
+];
 
 static LIFECYCLE_RULE_FIELDS: &[Attribute] = &[
     attr("id", STR, "The lifecycle rule's id", &[]).or_none("no id"),
@@ -351,6 +370,47 @@ static SECRET_REPLICA_FIELDS: &[Attribute] = &[
     .or_none("no message"),
 ];
 
+static BACKUP_COPY_FIELDS: &[Attribute] = &[
+    attr("vault_arn", STR, "ARN of the vault the copy goes to", &[]),
+    attr("region", STR, "Region of that vault (from its ARN)", &[]),
+    attr("account", STR, "Account of that vault (from its ARN)", &[]),
+    attr("retention_days", INT, "Days the copy is kept", &[]).or_none("kept until deleted by hand"),
+];
+
+static BACKUP_PLAN_RULE_FIELDS: &[Attribute] = &[
+    attr("name", STR, "The rule's name", &[]),
+    attr(
+        "schedule_expression",
+        STR,
+        "When it runs: a cron (or rate) expression",
+        &[],
+    )
+    .or_none("no schedule (continuous backup or on demand only)"),
+    attr(
+        "frequency_hours",
+        INT,
+        "Longest gap between two scheduled runs, in hours (rounded up; months counted as 31 \
+         days), from the schedule expression (one backstop cannot read leaves the plan's rules \
+         unknown, a collection error)",
+        &[],
+    )
+    .or_none("no schedule"),
+    attr(
+        "retention_days",
+        INT,
+        "Days its recovery points are kept",
+        &[],
+    )
+    .or_none("kept until deleted by hand"),
+    attr("target_vault", STR, "Name of the vault it backs up to", &[]),
+    attr(
+        "copy_destinations",
+        AttrType::ObjectList(BACKUP_COPY_FIELDS),
+        "Vaults each recovery point is copied to (empty: none)",
+        &[],
+    ),
+];
+
 pub static RESOURCE_TYPES: &[ResourceType] = &[
     ResourceType {
         name: DB_INSTANCE,
@@ -461,6 +521,12 @@ pub static RESOURCE_TYPES: &[ResourceType] = &[
                 &[&RDS_DESCRIBE_DB_SNAPSHOTS, &RDS_DESCRIBE_SOURCE_REGIONS],
             )
             .or_none("no copy in any of those regions"),
+            attr(
+                "backup_plan_ids",
+                STR_LIST,
+                BACKUP_PLAN_IDS_DOC,
+                BACKUP_ASSIGNMENT_CALLS,
+            ),
         ],
     },
     ResourceType {
@@ -528,6 +594,12 @@ pub static RESOURCE_TYPES: &[ResourceType] = &[
                 STR_LIST,
                 "DB instance identifiers of the cluster's members",
                 &[],
+            ),
+            attr(
+                "backup_plan_ids",
+                STR_LIST,
+                BACKUP_PLAN_IDS_DOC,
+                BACKUP_ASSIGNMENT_CALLS,
             ),
         ],
     },
@@ -644,6 +716,17 @@ pub static RESOURCE_TYPES: &[ResourceType] = &[
                 BOOL,
                 "All four bucket-level public-access-block flags are on",
                 &[&S3_GET_PUBLIC_ACCESS_BLOCK],
+            ),
+            attr(
+                "backup_plan_ids",
+                STR_LIST,
+                BACKUP_PLAN_IDS_DOC,
+                &[
+                    &BACKUP_LIST_BACKUP_PLANS,
+                    &BACKUP_LIST_BACKUP_SELECTIONS,
+                    &BACKUP_GET_BACKUP_SELECTION,
+                    &S3_GET_BUCKET_TAGGING,
+                ],
             ),
         ],
     },
@@ -797,6 +880,92 @@ pub static RESOURCE_TYPES: &[ResourceType] = &[
                 "rotation_enabled",
                 BOOL,
                 "Automatic rotation is turned on",
+                &[],
+            ),
+        ],
+    },
+    ResourceType {
+        name: BACKUP_PLAN,
+        doc: "An AWS Backup plan",
+        listing: &[&BACKUP_LIST_BACKUP_PLANS],
+        tag_calls: &[],
+        attributes: &[
+            attr("name", STR, "The plan's name", &[]),
+            attr(
+                "rules",
+                AttrType::ObjectList(BACKUP_PLAN_RULE_FIELDS),
+                "The plan's backup rules",
+                &[&BACKUP_GET_BACKUP_PLAN],
+            ),
+            attr(
+                "has_selections",
+                BOOL,
+                "At least one resource selection assigns resources to the plan",
+                &[&BACKUP_LIST_BACKUP_SELECTIONS],
+            ),
+            attr(
+                "protected_resource_arns",
+                STR_LIST,
+                "ARNs of the audited RDS instances and clusters and S3 buckets its selections \
+                 assign (resources of other services are not listed); unknown when a selection \
+                 could not be read or depends on tags that could not be read",
+                &[
+                    &BACKUP_LIST_BACKUP_SELECTIONS,
+                    &BACKUP_GET_BACKUP_SELECTION,
+                    &RDS_DESCRIBE_DB_INSTANCES,
+                    &RDS_DESCRIBE_DB_CLUSTERS,
+                    &S3_LIST_BUCKETS,
+                    &S3_GET_BUCKET_LOCATION,
+                    &S3_GET_BUCKET_TAGGING,
+                ],
+            ),
+        ],
+    },
+    ResourceType {
+        name: BACKUP_VAULT,
+        doc: "An AWS Backup vault",
+        listing: &[&BACKUP_LIST_BACKUP_VAULTS],
+        tag_calls: &[],
+        attributes: &[
+            attr("name", STR, "The vault's name", &[]),
+            attr(
+                "encryption_key_arn",
+                STR,
+                "KMS key that encrypts its recovery points",
+                &[],
+            )
+            .or_none("AWS names no key (an AWS-owned key)"),
+            attr(
+                "kms_key_managed_by",
+                KEY_MANAGERS,
+                "Who manages that KMS key: AWS or CUSTOMER",
+                &[&KMS_DESCRIBE_KEY],
+            )
+            .or_none("no KMS key named"),
+            attr(
+                "locked",
+                BOOL,
+                "Vault Lock applies: recovery points cannot be deleted before their retention ends",
+                &[&BACKUP_DESCRIBE_BACKUP_VAULT],
+            ),
+            attr(
+                "lock_min_retention_days",
+                INT,
+                "Shortest retention the vault lock allows",
+                &[&BACKUP_DESCRIBE_BACKUP_VAULT],
+            )
+            .or_none("no vault lock, or one without a minimum"),
+            attr(
+                "lock_max_retention_days",
+                INT,
+                "Longest retention the vault lock allows",
+                &[&BACKUP_DESCRIBE_BACKUP_VAULT],
+            )
+            .or_none("no vault lock, or one without a maximum"),
+            attr(
+                "recovery_points",
+                INT,
+                "Number of recovery points it holds",
                 &[],
             ),
         ],

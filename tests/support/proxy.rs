@@ -1053,7 +1053,8 @@ fn forward(upstream: SocketAddr, request: &Request) -> std::io::Result<Answer> {
 /// The wire protocol of a request, which decides the shape of an error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Protocol {
-    /// awsJson (ECR, CloudWatch Logs, KMS): `X-Amz-Target`.
+    /// awsJson (ECR, CloudWatch Logs, KMS): `X-Amz-Target`; also REST-JSON
+    /// (AWS Backup), whose errors look the same.
     Json,
     /// awsQuery (RDS, STS): `Action=` in a form body.
     Query,
@@ -1062,7 +1063,8 @@ enum Protocol {
 }
 
 fn protocol(service: &str, request: &Request) -> Protocol {
-    if request.header("x-amz-target").is_some() {
+    // AWS Backup's REST-JSON errors have the awsJson shape (x-amzn-ErrorType).
+    if request.header("x-amz-target").is_some() || service == "backup" {
         Protocol::Json
     } else if service == "s3" {
         Protocol::S3

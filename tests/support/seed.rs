@@ -404,3 +404,102 @@ pub async fn schedule_deletion(client: &aws_sdk_secretsmanager::Client, name: &s
         .await
         .unwrap();
 }
+
+// --- AWS Backup plans and vaults
+
+impl Seed {
+    /// Tags `bucket` with one tag (tag-based backup selections).
+    pub async fn tag_bucket(&self, bucket: &str, key: &str, value: &str) {
+        use aws_sdk_s3::types::{Tag, Tagging};
+        let tag = Tag::builder().key(key).value(value).build().unwrap();
+        let tagging = Tagging::builder().tag_set(tag).build().unwrap();
+        self.s3
+            .put_bucket_tagging()
+            .bucket(bucket)
+            .tagging(tagging)
+            .send()
+            .await
+            .unwrap();
+    }
+}
+
+/// AWS Backup in one region of the emulator.
+pub struct BackupSeed {
+    pub backup: aws_sdk_backup::Client,
+}
+
+impl BackupSeed {
+    pub async fn new(moto: &Moto, region: &str) -> BackupSeed {
+        BackupSeed {
+            backup: aws_sdk_backup::Client::new(&moto.sdk_config(region).await),
+        }
+    }
+
+    /// A vault encrypted with `key` (the AWS-managed key when `None`),
+    /// under a vault lock of `lock_min_days` when given; returns its ARN.
+    pub async fn vault(&self, name: &str, key: Option<&str>, lock_min_days: Option<i64>) -> String {
+        let created = self
+            .backup
+            .create_backup_vault()
+            .backup_vault_name(name)
+            .set_encryption_key_arn(key.map(str::to_string))
+            .send()
+            .await
+            .unwrap();
+        if let Some(days) = lock_min_days {
+            self.backup
+                .put_backup_vault_lock_configuration()
+                .backup_vault_name(name)
+                .min_retention_days(days)
+                .max_retention_days(365)
+                .send()
+                .await
+                .unwrap();
+        }
+        created.backup_vault_arn().unwrap().to_string()
+    }
+
+    /// A plan of one rule running on `schedule` into `vault`, keeping
+    /// `keep_days`, copied to `copy_to` (a vault ARN) when given; returns
+    /// its id.
+    pub async fn plan(
+        &self,
+        name: &str,
+        schedule: &str,
+        vault: &str,
+        keep_days: i64,
+        copy_to: Option<&str>,
+    ) -> String {
+        use aws_sdk_backup::types::{BackupPlanInput, BackupRuleInput, CopyAction, Lifecycle};
+        let keep = Lifecycle::builder().delete_after_days(keep_days).build();
+        let rule = BackupRuleInput::builder()
+            .rule_name(format!("{name}-rule"))
+            .target_backup_vault_name(vault)
+            .schedule_expression(schedule)
+            .lifecycle(keep.clone())
+            .set_copy_actions(copy_to.map(|arn| {
+                vec![
+                    CopyAction::builder()
+                        .destination_backup_vault_arn(arn)
+                        .lifecycle(keep)
+                        .build()
+                        .unwrap(),
+                ]
+            }))
+            .build()
+            .unwrap();
+        let plan = BackupPlanInput::builder()
+            .backup_plan_name(name)
+            .rules(rule)
+            .build()
+            .unwrap();
+        let created = self
+            .backup
+            .create_backup_plan()
+            .backup_plan(plan)
+            .send()
+            .await
+            .unwrap();
+        created.backup_plan_id().unwrap().to_string()
+    }
+}
