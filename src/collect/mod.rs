@@ -9,6 +9,7 @@
 //! only when nothing can be audited (no region, no credentials, STS
 //! unreachable).
 
+mod backup_points;
 mod calls;
 mod ecr;
 mod errors;
@@ -202,9 +203,17 @@ pub async fn collect_with(
     let logs = futures::future::join_all(regions.iter().map(|r| logs::collect_region(&ctx, r)));
     let copies = rds::copy_region_snapshots(&ctx);
     let s3 = s3::collect(&ctx, &options.export_locations);
-    let (rds, copies, ecr, logs, s3) = futures::join!(rds, copies, ecr, logs, s3);
+    let backup_points = futures::future::join_all(
+        regions
+            .iter()
+            .map(|r| backup_points::collect_region(&ctx, r)),
+    );
+    let (rds, copies, ecr, logs, s3, backup_points) =
+        futures::join!(rds, copies, ecr, logs, s3, backup_points);
 
     let mut resources = rds::finish(&ctx, rds, copies);
+    let protected = backup_points::finish(&ctx, backup_points, &mut resources);
+    resources.extend(protected);
     resources.extend(ecr.into_iter().flatten());
     resources.extend(logs.into_iter().flatten());
     resources.extend(s3);

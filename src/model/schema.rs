@@ -56,6 +56,11 @@ operations! {
     LOGS_LIST_TAGS = "logs" "ListTagsForResource" "logs:ListTagsForResource";
     LOGS_DESCRIBE_SUBSCRIPTION_FILTERS = "logs" "DescribeSubscriptionFilters" "logs:DescribeSubscriptionFilters";
     LOGS_DESCRIBE_ACCOUNT_POLICIES = "logs" "DescribeAccountPolicies" "logs:DescribeAccountPolicies";
+    BACKUP_LIST_PROTECTED_RESOURCES = "backup" "ListProtectedResources" "backup:ListProtectedResources";
+    BACKUP_LIST_RECOVERY_POINTS_BY_RESOURCE = "backup" "ListRecoveryPointsByResource" "backup:ListRecoveryPointsByResource";
+    BACKUP_LIST_RESTORE_JOBS_BY_PROTECTED_RESOURCE = "backup" "ListRestoreJobsByProtectedResource" "backup:ListRestoreJobsByProtectedResource";
+    BACKUP_LIST_BACKUP_JOBS = "backup" "ListBackupJobs" "backup:ListBackupJobs";
+    BACKUP_LIST_COPY_JOBS = "backup" "ListCopyJobs" "backup:ListCopyJobs";
 }
 
 /// The type of an attribute's value.
@@ -229,6 +234,7 @@ pub const S3_BUCKET: &str = "aws.s3.bucket";
 pub const S3_EXPORT_LOCATION: &str = "aws.s3.export_location";
 pub const ECR_REPOSITORY: &str = "aws.ecr.repository";
 pub const LOG_GROUP: &str = "aws.logs.log_group";
+pub const BACKUP_PROTECTED_RESOURCE: &str = "aws.backup.protected_resource";
 
 use ops::*;
 
@@ -324,6 +330,24 @@ static ECR_LIFECYCLE_RULE_FIELDS: &[Attribute] = &[
         &[],
     ),
     attr("count_number", INT, "Image count or age in days", &[]),
+];
+
+/// `aws_backup_cross_region_copy_time` of RDS instances and clusters.
+const AWS_BACKUP_CROSS_REGION_COPY_TIME: Attribute = attr(
+    "aws_backup_cross_region_copy_time",
+    TIME,
+    "Creation time of the newest AWS Backup recovery point of this resource that a completed \
+     copy job (ListCopyJobs in its region, as far back as AWS Backup lists jobs) put in a vault \
+     in another region; dated by its source recovery point in this region, so a copy whose \
+     source is no longer listed does not count",
+    &AWS_BACKUP_COPY_CALLS,
+)
+.or_none("no AWS Backup copy in another region");
+
+static AWS_BACKUP_COPY_CALLS: [&Operation; 3] = [
+    &BACKUP_LIST_COPY_JOBS,
+    &BACKUP_LIST_PROTECTED_RESOURCES,
+    &BACKUP_LIST_RECOVERY_POINTS_BY_RESOURCE,
 ];
 
 pub static RESOURCE_TYPES: &[ResourceType] = &[
@@ -436,6 +460,7 @@ pub static RESOURCE_TYPES: &[ResourceType] = &[
                 &[&RDS_DESCRIBE_DB_SNAPSHOTS, &RDS_DESCRIBE_SOURCE_REGIONS],
             )
             .or_none("no copy in any of those regions"),
+            AWS_BACKUP_CROSS_REGION_COPY_TIME,
         ],
     },
     ResourceType {
@@ -504,6 +529,7 @@ pub static RESOURCE_TYPES: &[ResourceType] = &[
                 "DB instance identifiers of the cluster's members",
                 &[],
             ),
+            AWS_BACKUP_CROSS_REGION_COPY_TIME,
         ],
     },
     ResourceType {
@@ -728,6 +754,65 @@ pub static RESOURCE_TYPES: &[ResourceType] = &[
                     &LOGS_DESCRIBE_ACCOUNT_POLICIES,
                 ],
             ),
+        ],
+    },
+    ResourceType {
+        name: BACKUP_PROTECTED_RESOURCE,
+        doc: "A resource AWS Backup has backed up in this region (id: its ARN)",
+        listing: &[&BACKUP_LIST_PROTECTED_RESOURCES],
+        tag_calls: &[],
+        attributes: &[
+            attr("resource_arn", STR, "ARN of the backed-up resource", &[]),
+            attr(
+                "resource_type",
+                STR,
+                "AWS Backup's name for its type (RDS, Aurora, EBS, DynamoDB, S3, ...)",
+                &[],
+            ),
+            attr(
+                "last_backup_time",
+                TIME,
+                "When AWS Backup last backed it up",
+                &[],
+            ),
+            attr(
+                "last_recovery_point_time",
+                TIME,
+                "Creation time of its newest COMPLETED recovery point in this region",
+                &[&BACKUP_LIST_RECOVERY_POINTS_BY_RESOURCE],
+            )
+            .or_none("no completed recovery point in this region"),
+            attr(
+                "plan_ids",
+                STR_LIST,
+                "Backup plans whose backup jobs backed it up, as far back as AWS Backup lists \
+                 jobs (empty: on-demand backups only)",
+                &[&BACKUP_LIST_BACKUP_JOBS],
+            ),
+            attr(
+                "last_restore_job_time",
+                TIME,
+                "Completion time of its newest finished restore job (COMPLETED, FAILED or \
+                 ABORTED), as far back as AWS Backup lists restore jobs",
+                &[&BACKUP_LIST_RESTORE_JOBS_BY_PROTECTED_RESOURCE],
+            )
+            .or_none("no finished restore job"),
+            attr(
+                "last_restore_job_status",
+                AttrType::Str {
+                    values: &["COMPLETED", "FAILED", "ABORTED"],
+                },
+                "Status of that restore job",
+                &[&BACKUP_LIST_RESTORE_JOBS_BY_PROTECTED_RESOURCE],
+            )
+            .or_none("no finished restore job"),
+            attr(
+                "last_restore_duration_seconds",
+                INT,
+                "Seconds from creation to completion of that restore job",
+                &[&BACKUP_LIST_RESTORE_JOBS_BY_PROTECTED_RESOURCE],
+            )
+            .or_none("no finished restore job, or the last one did not complete"),
         ],
     },
 ];

@@ -1,0 +1,484 @@
+//! AWS Backup: the resources it protects (their recovery points, backup
+//! jobs and restore jobs), and the AWS Backup copies of RDS instances and
+//! clusters held in other regions.
+//!
+//! Copies are read from the source region: ListCopyJobs (COMPLETED) there
+//! names every copy of every resource with its destination vault, in one
+//! listing per audited region, where searching the recovery points of
+//! every other region would take a call per resource and region. A copy
+//! holds the data of its source recovery point, so it is dated by that
+//! point's creation time (from ListRecoveryPointsByResource, read for the
+//! resource anyway), never by the copy job's own time: a fresh copy of an
+//! old point is an old backup.
+
+use std::collections::{BTreeSet, HashMap};
+
+use aws_sdk_backup::types::{CopyJobState, RestoreJobStatus, RestoreJobsListMember};
+use futures::StreamExt;
+use jiff::Timestamp;
+
+use super::errors::{CallFailure, NotConfigured, Target, detail_error, listing_error};
+use super::{Ctx, arn_region, known_type, set_enum, timestamp};
+use crate::model::Resource;
+use crate::model::schema::{BACKUP_PROTECTED_RESOURCE, DB_CLUSTER, DB_INSTANCE, Operation, ops};
+
+/// What one region's AWS Backup collection found.
+pub(crate) struct RegionPoints {
+    region: String,
+    /// `None`: not listed (no rule needs it).
+    protected: Option<Result<Vec<Protected>, CallFailure>>,
+    backup_jobs: Option<Result<HashMap<String, BTreeSet<String>>, CallFailure>>,
+    copies: Option<Result<Vec<Copy>, CallFailure>>,
+}
+
+struct Protected {
+    arn: String,
+    resource_type: Option<String>,
+    last_backup_time: Option<Timestamp>,
+    /// `None`: not read.
+    points: Option<Result<Vec<Point>, CallFailure>>,
+    restore: Option<Result<Option<RestoreFacts>, CallFailure>>,
+}
+
+struct Point {
+    arn: String,
+    completed: bool,
+    created: Option<Timestamp>,
+}
+
+#[derive(Debug, PartialEq)]
+struct RestoreFacts {
+    status: String,
+    completed_at: Option<Timestamp>,
+    duration_seconds: Option<i64>,
+}
+
+/// A completed copy job: which resource's recovery point went to which
+/// region.
+struct Copy {
+    resource_arn: String,
+    source_point_arn: String,
+    destination_region: Option<String>,
+}
+
+impl Copy {
+    /// Whether the copy went to a region other than `region`.
+    fn leaves(&self, region: &str) -> bool {
+        self.destination_region
+            .as_deref()
+            .is_some_and(|d| d != region)
+    }
+}
+
+pub(crate) async fn collect_region(ctx: &Ctx<'_>, region: &str) -> RegionPoints {
+    let plan = ctx.plan;
+    let want_protected = plan.needs_type(known_type(BACKUP_PROTECTED_RESOURCE));
+    let want_copies = plan.needs(&ops::BACKUP_LIST_COPY_JOBS);
+    let want_backup_jobs = want_protected && plan.needs(&ops::BACKUP_LIST_BACKUP_JOBS);
+    let mut result = RegionPoints {
+        region: region.to_string(),
+        protected: None,
+        backup_jobs: None,
+        copies: None,
+    };
+    if !(want_protected || want_copies) {
+        return result;
+    }
+    let (protected, backup_jobs, copies) = futures::join!(
+        list_protected(ctx, region),
+        async {
+            if want_backup_jobs {
+                Some(backup_plans(ctx, region).await)
+            } else {
+                None
+            }
+        },
+        async {
+            if want_copies {
+                Some(copy_jobs(ctx, region).await)
+            } else {
+                None
+            }
+        },
+    );
+    // Without a rule on protected resources, only the sources of copies
+    // need dating.
+    let copied: BTreeSet<String> = match &copies {
+        Some(Ok(copies)) => copies
+            .iter()
+            .filter(|c| c.leaves(region))
+            .map(|c| c.resource_arn.clone())
+            .collect(),
+        _ => BTreeSet::new(),
+    };
+    result.backup_jobs = backup_jobs;
+    result.copies = copies;
+    result.protected = Some(match protected {
+        Ok(list) => Ok(futures::stream::iter(list)
+            .map(|p| {
+                let date_copies = copied.contains(&p.arn);
+                details(ctx, region, p, want_protected, date_copies)
+            })
+            .buffered(ctx.concurrency)
+            .collect()
+            .await),
+        Err(failure) => {
+            if want_protected {
+                let op = &ops::BACKUP_LIST_PROTECTED_RESOURCES;
+                let kind = known_type(BACKUP_PROTECTED_RESOURCE);
+                ctx.record(listing_error(op, region, kind, failure.clone()));
+            }
+            Err(failure)
+        }
+    });
+    result
+}
+
+async fn list_protected(ctx: &Ctx<'_>, region: &str) -> Result<Vec<Protected>, CallFailure> {
+    let mut pages = ctx
+        .clients(region)
+        .backup
+        .list_protected_resources()
+        .set_max_results(ctx.page_size(1, 1000))
+        .into_paginator()
+        .send();
+    let op = &ops::BACKUP_LIST_PROTECTED_RESOURCES;
+    let pages = ctx
+        .all_pages(op, |cx| pages.poll_next(cx), |p| p.next_token())
+        .await
+        .map_err(|err| CallFailure::from_sdk(&err))?;
+    Ok(pages
+        .iter()
+        .flat_map(|p| p.results())
+        .filter_map(|r| {
+            Some(Protected {
+                arn: r.resource_arn()?.to_string(),
+                resource_type: r.resource_type().map(str::to_string),
+                last_backup_time: r.last_backup_time().and_then(timestamp),
+                points: None,
+                restore: None,
+            })
+        })
+        .collect())
+}
+
+/// Reads a protected resource's recovery points (for its own attributes
+/// or for dating copies) and restore jobs, as the plan needs them.
+async fn details(
+    ctx: &Ctx<'_>,
+    region: &str,
+    mut protected: Protected,
+    want_protected: bool,
+    date_copies: bool,
+) -> Protected {
+    let backup = &ctx.clients(region).backup;
+    let points_op = &ops::BACKUP_LIST_RECOVERY_POINTS_BY_RESOURCE;
+    let restore_op = &ops::BACKUP_LIST_RESTORE_JOBS_BY_PROTECTED_RESOURCE;
+    if ctx.plan.needs(points_op) && (want_protected || date_copies) {
+        let mut pages = backup
+            .list_recovery_points_by_resource()
+            .resource_arn(&protected.arn)
+            .set_max_results(ctx.page_size(1, 100))
+            .into_paginator()
+            .send();
+        let read = ctx
+            .ask_pages(
+                points_op,
+                |cx| pages.poll_next(cx),
+                |p| p.next_token(),
+                NotConfigured::Never,
+                |pages| {
+                    Ok(pages
+                        .iter()
+                        .flat_map(|p| p.recovery_points())
+                        .filter_map(|p| {
+                            Some(Point {
+                                arn: p.recovery_point_arn()?.to_string(),
+                                completed: p.status().is_some_and(|s| s.as_str() == "COMPLETED"),
+                                created: p.creation_date().and_then(timestamp),
+                            })
+                        })
+                        .collect())
+                },
+            )
+            .await;
+        protected.points = Some(read);
+    }
+    if want_protected && ctx.plan.needs(restore_op) {
+        let mut pages = backup
+            .list_restore_jobs_by_protected_resource()
+            .resource_arn(&protected.arn)
+            .set_max_results(ctx.page_size(1, 1000))
+            .into_paginator()
+            .send();
+        let read = ctx
+            .ask_pages(
+                restore_op,
+                |cx| pages.poll_next(cx),
+                |p| p.next_token(),
+                NotConfigured::Never,
+                |pages| Ok(last_finished(pages.iter().flat_map(|p| p.restore_jobs()))),
+            )
+            .await;
+        protected.restore = Some(read);
+    }
+    protected
+}
+
+/// The newest restore job that has finished (by completion time); jobs
+/// still pending or running say nothing yet.
+fn last_finished<'a>(
+    jobs: impl Iterator<Item = &'a RestoreJobsListMember>,
+) -> Option<RestoreFacts> {
+    jobs.filter(|j| {
+        !matches!(
+            j.status(),
+            None | Some(RestoreJobStatus::Pending | RestoreJobStatus::Running)
+        )
+    })
+    .max_by_key(|j| j.completion_date().and_then(timestamp))
+    .map(|j| {
+        let created = j.creation_date().and_then(timestamp);
+        let completed_at = j.completion_date().and_then(timestamp);
+        let completed = j.status() == Some(&RestoreJobStatus::Completed);
+        let duration_seconds = match (created, completed_at) {
+            (Some(start), Some(end)) if completed => Some(end.as_second() - start.as_second()),
+            _ => None,
+        };
+        RestoreFacts {
+            status: j
+                .status()
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_default(),
+            completed_at,
+            duration_seconds,
+        }
+    })
+}
+
+/// The backup plans whose backup jobs backed up each resource (by ARN).
+async fn backup_plans(
+    ctx: &Ctx<'_>,
+    region: &str,
+) -> Result<HashMap<String, BTreeSet<String>>, CallFailure> {
+    let mut pages = ctx
+        .clients(region)
+        .backup
+        .list_backup_jobs()
+        .set_max_results(ctx.page_size(1, 1000))
+        .into_paginator()
+        .send();
+    let op = &ops::BACKUP_LIST_BACKUP_JOBS;
+    let pages = ctx
+        .all_pages(op, |cx| pages.poll_next(cx), |p| p.next_token())
+        .await
+        .map_err(|err| CallFailure::from_sdk(&err))?;
+    let mut plans: HashMap<String, BTreeSet<String>> = HashMap::new();
+    for job in pages.iter().flat_map(|p| p.backup_jobs()) {
+        let Some(arn) = job.resource_arn() else {
+            continue;
+        };
+        let entry = plans.entry(arn.to_string()).or_default();
+        if let Some(plan) = job.created_by().and_then(|c| c.backup_plan_id()) {
+            entry.insert(plan.to_string());
+        }
+    }
+    Ok(plans)
+}
+
+async fn copy_jobs(ctx: &Ctx<'_>, region: &str) -> Result<Vec<Copy>, CallFailure> {
+    let mut pages = ctx
+        .clients(region)
+        .backup
+        .list_copy_jobs()
+        .by_state(CopyJobState::Completed)
+        .set_max_results(ctx.page_size(1, 1000))
+        .into_paginator()
+        .send();
+    let op = &ops::BACKUP_LIST_COPY_JOBS;
+    let pages = ctx
+        .all_pages(op, |cx| pages.poll_next(cx), |p| p.next_token())
+        .await
+        .map_err(|err| CallFailure::from_sdk(&err))?;
+    Ok(pages
+        .iter()
+        .flat_map(|p| p.copy_jobs())
+        .filter(|j| j.state() == Some(&CopyJobState::Completed))
+        .filter_map(|j| {
+            Some(Copy {
+                resource_arn: j.resource_arn()?.to_string(),
+                source_point_arn: j.source_recovery_point_arn()?.to_string(),
+                destination_region: j
+                    .destination_backup_vault_arn()
+                    .and_then(arn_region)
+                    .map(str::to_string),
+            })
+        })
+        .collect())
+}
+
+/// The protected resources of every region, and the
+/// `aws_backup_cross_region_copy_time` of the RDS instances and clusters
+/// among `resources`. Records what could not be read.
+pub(crate) fn finish(
+    ctx: &Ctx<'_>,
+    regions: Vec<RegionPoints>,
+    resources: &mut [Resource],
+) -> Vec<Resource> {
+    let want_protected = ctx.plan.needs_type(known_type(BACKUP_PROTECTED_RESOURCE));
+    let mut found = Vec::new();
+    for region in &regions {
+        if ctx.plan.needs(&ops::BACKUP_LIST_COPY_JOBS) {
+            copy_times(ctx, region, resources);
+        }
+        if want_protected && let Some(Ok(list)) = &region.protected {
+            found.extend(list.iter().map(|p| protected_resource(ctx, region, p)));
+        }
+    }
+    found
+}
+
+fn protected_resource(ctx: &Ctx<'_>, region: &RegionPoints, p: &Protected) -> Resource {
+    let kind = known_type(BACKUP_PROTECTED_RESOURCE);
+    let mut r = ctx.resource(kind, &p.arn, &p.arn, &region.region);
+    r.set("resource_arn", p.arn.as_str());
+    r.set("resource_type", p.resource_type.clone());
+    r.set("last_backup_time", p.last_backup_time);
+    let target = Target::resource(kind, &region.region, &p.arn);
+    let points_op = &ops::BACKUP_LIST_RECOVERY_POINTS_BY_RESOURCE;
+    if let Some(points) = p.points.as_ref().map(Result::as_ref)
+        && let Some(points) = ctx.keep(points_op, target, points.map_err(Clone::clone))
+    {
+        let newest = points
+            .iter()
+            .filter(|p| p.completed)
+            .filter_map(|p| p.created)
+            .max();
+        r.set("last_recovery_point_time", newest);
+    }
+    let restore_op = &ops::BACKUP_LIST_RESTORE_JOBS_BY_PROTECTED_RESOURCE;
+    if let Some(restore) = p.restore.as_ref().map(Result::as_ref)
+        && let Some(restore) = ctx.keep(restore_op, target, restore.map_err(Clone::clone))
+    {
+        let restore = restore.as_ref();
+        r.set(
+            "last_restore_job_time",
+            restore.and_then(|job| job.completed_at),
+        );
+        set_enum(
+            &mut r,
+            "last_restore_job_status",
+            restore.map(|job| job.status.as_str()),
+        );
+        r.set(
+            "last_restore_duration_seconds",
+            restore.and_then(|job| job.duration_seconds),
+        );
+    }
+    match &region.backup_jobs {
+        Some(Ok(plans)) => {
+            let ids: Vec<String> = plans
+                .get(&p.arn)
+                .map(|ids| ids.iter().cloned().collect())
+                .unwrap_or_default();
+            r.set("plan_ids", ids);
+        }
+        Some(Err(_)) | None => {}
+    }
+    r
+}
+
+/// Sets `aws_backup_cross_region_copy_time` on the region's RDS instances
+/// and clusters; where a listing it depends on failed, records that and
+/// leaves it unknown.
+fn copy_times(ctx: &Ctx<'_>, region: &RegionPoints, resources: &mut [Resource]) {
+    let here = region.region.as_str();
+    let kinds = [known_type(DB_INSTANCE), known_type(DB_CLUSTER)];
+    let failed: Option<(&Operation, &CallFailure)> = match (&region.protected, &region.copies) {
+        (Some(Err(failure)), _) => Some((&ops::BACKUP_LIST_PROTECTED_RESOURCES, failure)),
+        (_, Some(Err(failure))) => Some((&ops::BACKUP_LIST_COPY_JOBS, failure)),
+        _ => None,
+    };
+    if let Some((op, failure)) = failed {
+        for kind in kinds.into_iter().filter(|k| ctx.plan.needs_type(k)) {
+            let failure = failure
+                .clone()
+                .context("AWS Backup copies could not be listed");
+            ctx.record(detail_error(op, Target::every(kind, here), failure));
+        }
+        return;
+    }
+    let (Some(Ok(protected)), Some(Ok(copies))) = (&region.protected, &region.copies) else {
+        return;
+    };
+    let points: HashMap<&str, &Protected> = protected.iter().map(|p| (p.arn.as_str(), p)).collect();
+    for resource in resources
+        .iter_mut()
+        .filter(|r| r.region == here && kinds.contains(&r.resource_type))
+    {
+        let sources: BTreeSet<&str> = copies
+            .iter()
+            .filter(|c| c.resource_arn == resource.arn)
+            .filter(|c| c.leaves(here))
+            .map(|c| c.source_point_arn.as_str())
+            .collect();
+        let dated = match points
+            .get(resource.arn.as_str())
+            .and_then(|p| p.points.as_ref())
+        {
+            // Not protected here: its source points are gone, no copy can
+            // be dated.
+            None => Ok(None),
+            Some(Ok(points)) => Ok(points
+                .iter()
+                .filter(|p| sources.contains(p.arn.as_str()))
+                .filter_map(|p| p.created)
+                .max()),
+            Some(Err(failure)) if !sources.is_empty() => Err(failure.clone()),
+            Some(Err(_)) => Ok(None),
+        };
+        let target = Target::resource(resource.resource_type, here, &resource.id);
+        let op = &ops::BACKUP_LIST_RECOVERY_POINTS_BY_RESOURCE;
+        let read = dated
+            .map_err(|f| f.context("the source recovery points of its copies could not be read"));
+        if let Some(time) = ctx.keep(op, target, read) {
+            resource.set("aws_backup_cross_region_copy_time", time);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_backup::primitives::DateTime;
+
+    fn job(
+        status: RestoreJobStatus,
+        created: i64,
+        completed: Option<i64>,
+    ) -> RestoreJobsListMember {
+        RestoreJobsListMember::builder()
+            .status(status)
+            .creation_date(DateTime::from_secs(created))
+            .set_completion_date(completed.map(DateTime::from_secs))
+            .build()
+    }
+
+    #[test]
+    fn the_last_finished_restore_job_counts() {
+        let jobs = [
+            job(RestoreJobStatus::Completed, 1_000, Some(2_800)),
+            job(RestoreJobStatus::Failed, 5_000, Some(5_100)),
+            job(RestoreJobStatus::Running, 9_000, None),
+        ];
+        let last = last_finished(jobs.iter()).unwrap();
+        assert_eq!(last.status, "FAILED");
+        assert_eq!(
+            last.duration_seconds, None,
+            "a failed restore has no duration"
+        );
+        let last = last_finished(jobs[..1].iter()).unwrap();
+        assert_eq!(last.duration_seconds, Some(1_800));
+        assert_eq!(last_finished(jobs[2..].iter()), None);
+    }
+}
