@@ -223,6 +223,8 @@ fn each_rule_reads_the_resource_type_the_design_names() {
             schema::S3_BUCKET
         } else if id.starts_with("ecr-") {
             schema::ECR_REPOSITORY
+        } else if id == "backup-recovery-point-fresh" || id.starts_with("backup-restore-") {
+            schema::BACKUP_PROTECTED_RESOURCE
         } else {
             schema::LOG_GROUP
         };

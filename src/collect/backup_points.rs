@@ -7,9 +7,10 @@
 //! listing per audited region, where searching the recovery points of
 //! every other region would take a call per resource and region. A copy
 //! holds the data of its source recovery point, so it is dated by that
-//! point's creation time (from ListRecoveryPointsByResource, read for the
-//! resource anyway), never by the copy job's own time: a fresh copy of an
-//! old point is an old backup.
+//! point's creation time (ListRecoveryPointsByResource, for the copied
+//! resources only), never by the copy job's own time: a fresh copy of an
+//! old point is an old backup. A copy whose source point is no longer
+//! listed cannot be dated and does not count (at worst a false fail).
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -20,13 +21,15 @@ use jiff::Timestamp;
 use super::errors::{CallFailure, NotConfigured, Target, detail_error, listing_error};
 use super::{Ctx, arn_region, known_type, set_enum, timestamp};
 use crate::model::Resource;
-use crate::model::schema::{BACKUP_PROTECTED_RESOURCE, DB_CLUSTER, DB_INSTANCE, Operation, ops};
+use crate::model::schema::{BACKUP_PROTECTED_RESOURCE, DB_CLUSTER, DB_INSTANCE, ops};
 
 /// What one region's AWS Backup collection found.
 pub(crate) struct RegionPoints {
     region: String,
     /// `None`: not listed (no rule needs it).
     protected: Option<Result<Vec<Protected>, CallFailure>>,
+    /// The recovery points read, by resource ARN.
+    points: HashMap<String, Result<Vec<Point>, CallFailure>>,
     backup_jobs: Option<Result<HashMap<String, BTreeSet<String>>, CallFailure>>,
     copies: Option<Result<Vec<Copy>, CallFailure>>,
 }
@@ -36,7 +39,6 @@ struct Protected {
     resource_type: Option<String>,
     last_backup_time: Option<Timestamp>,
     /// `None`: not read.
-    points: Option<Result<Vec<Point>, CallFailure>>,
     restore: Option<Result<Option<RestoreFacts>, CallFailure>>,
 }
 
@@ -74,10 +76,10 @@ pub(crate) async fn collect_region(ctx: &Ctx<'_>, region: &str) -> RegionPoints 
     let plan = ctx.plan;
     let want_protected = plan.needs_type(known_type(BACKUP_PROTECTED_RESOURCE));
     let want_copies = plan.needs(&ops::BACKUP_LIST_COPY_JOBS);
-    let want_backup_jobs = want_protected && plan.needs(&ops::BACKUP_LIST_BACKUP_JOBS);
     let mut result = RegionPoints {
         region: region.to_string(),
         protected: None,
+        points: HashMap::new(),
         backup_jobs: None,
         copies: None,
     };
@@ -85,53 +87,61 @@ pub(crate) async fn collect_region(ctx: &Ctx<'_>, region: &str) -> RegionPoints 
         return result;
     }
     let (protected, backup_jobs, copies) = futures::join!(
-        list_protected(ctx, region),
-        async {
-            if want_backup_jobs {
-                Some(backup_plans(ctx, region).await)
-            } else {
-                None
-            }
-        },
-        async {
-            if want_copies {
-                Some(copy_jobs(ctx, region).await)
-            } else {
-                None
-            }
-        },
+        when(want_protected, list_protected(ctx, region)),
+        when(
+            want_protected && plan.needs(&ops::BACKUP_LIST_BACKUP_JOBS),
+            backup_plans(ctx, region)
+        ),
+        when(want_copies, copy_jobs(ctx, region)),
     );
-    // Without a rule on protected resources, only the sources of copies
-    // need dating.
-    let copied: BTreeSet<String> = match &copies {
-        Some(Ok(copies)) => copies
-            .iter()
-            .filter(|c| c.leaves(region))
-            .map(|c| c.resource_arn.clone())
-            .collect(),
-        _ => BTreeSet::new(),
+    if let Some(Err(failure)) = &protected {
+        let op = &ops::BACKUP_LIST_PROTECTED_RESOURCES;
+        let kind = known_type(BACKUP_PROTECTED_RESOURCE);
+        ctx.record(listing_error(op, region, kind, failure.clone()));
+    }
+    // Recovery points: of every protected resource when a rule reads
+    // them, and of the resources copied to another region, to date the
+    // copies.
+    let mut dated: BTreeSet<String> = BTreeSet::new();
+    if let Some(Ok(copies)) = &copies {
+        dated.extend(
+            copies
+                .iter()
+                .filter(|c| c.leaves(region))
+                .map(|c| c.resource_arn.clone()),
+        );
+    }
+    let protected = match protected {
+        Some(Ok(list)) => Some(Ok(futures::stream::iter(list)
+            .map(|p| restore_jobs(ctx, region, p))
+            .buffered(ctx.concurrency)
+            .collect::<Vec<_>>()
+            .await)),
+        other => other,
     };
+    let points_op = &ops::BACKUP_LIST_RECOVERY_POINTS_BY_RESOURCE;
+    if let Some(Ok(list)) = &protected
+        && plan.needs(points_op)
+    {
+        dated.extend(list.iter().map(|p| p.arn.clone()));
+    }
+    result.points = futures::stream::iter(dated)
+        .map(|arn| async move {
+            let points = recovery_points(ctx, region, &arn).await;
+            (arn, points)
+        })
+        .buffered(ctx.concurrency)
+        .collect()
+        .await;
+    result.protected = protected;
     result.backup_jobs = backup_jobs;
     result.copies = copies;
-    result.protected = Some(match protected {
-        Ok(list) => Ok(futures::stream::iter(list)
-            .map(|p| {
-                let date_copies = copied.contains(&p.arn);
-                details(ctx, region, p, want_protected, date_copies)
-            })
-            .buffered(ctx.concurrency)
-            .collect()
-            .await),
-        Err(failure) => {
-            if want_protected {
-                let op = &ops::BACKUP_LIST_PROTECTED_RESOURCES;
-                let kind = known_type(BACKUP_PROTECTED_RESOURCE);
-                ctx.record(listing_error(op, region, kind, failure.clone()));
-            }
-            Err(failure)
-        }
-    });
     result
+}
+
+/// The result of `listing` when it is wanted; `None`: not made.
+async fn when<T>(wanted: bool, listing: impl Future<Output = T>) -> Option<T> {
+    if wanted { Some(listing.await) } else { None }
 }
 
 async fn list_protected(ctx: &Ctx<'_>, region: &str) -> Result<Vec<Protected>, CallFailure> {
@@ -155,73 +165,72 @@ async fn list_protected(ctx: &Ctx<'_>, region: &str) -> Result<Vec<Protected>, C
                 arn: r.resource_arn()?.to_string(),
                 resource_type: r.resource_type().map(str::to_string),
                 last_backup_time: r.last_backup_time().and_then(timestamp),
-                points: None,
                 restore: None,
             })
         })
         .collect())
 }
 
-/// Reads a protected resource's recovery points (for its own attributes
-/// or for dating copies) and restore jobs, as the plan needs them.
-async fn details(
+/// Every recovery point of the resource `arn` in `region`.
+async fn recovery_points(
     ctx: &Ctx<'_>,
     region: &str,
-    mut protected: Protected,
-    want_protected: bool,
-    date_copies: bool,
-) -> Protected {
-    let backup = &ctx.clients(region).backup;
-    let points_op = &ops::BACKUP_LIST_RECOVERY_POINTS_BY_RESOURCE;
-    let restore_op = &ops::BACKUP_LIST_RESTORE_JOBS_BY_PROTECTED_RESOURCE;
-    if ctx.plan.needs(points_op) && (want_protected || date_copies) {
-        let mut pages = backup
-            .list_recovery_points_by_resource()
-            .resource_arn(&protected.arn)
-            .set_max_results(ctx.page_size(1, 100))
-            .into_paginator()
-            .send();
-        let read = ctx
-            .ask_pages(
-                points_op,
-                |cx| pages.poll_next(cx),
-                |p| p.next_token(),
-                NotConfigured::Never,
-                |pages| {
-                    Ok(pages
-                        .iter()
-                        .flat_map(|p| p.recovery_points())
-                        .filter_map(|p| {
-                            Some(Point {
-                                arn: p.recovery_point_arn()?.to_string(),
-                                completed: p.status().is_some_and(|s| s.as_str() == "COMPLETED"),
-                                created: p.creation_date().and_then(timestamp),
-                            })
-                        })
-                        .collect())
-                },
-            )
-            .await;
-        protected.points = Some(read);
+    arn: &str,
+) -> Result<Vec<Point>, CallFailure> {
+    let mut pages = ctx
+        .clients(region)
+        .backup
+        .list_recovery_points_by_resource()
+        .resource_arn(arn)
+        .set_max_results(ctx.page_size(1, 100))
+        .into_paginator()
+        .send();
+    ctx.ask_pages(
+        &ops::BACKUP_LIST_RECOVERY_POINTS_BY_RESOURCE,
+        |cx| pages.poll_next(cx),
+        |p| p.next_token(),
+        NotConfigured::Never,
+        |pages| {
+            Ok(pages
+                .iter()
+                .flat_map(|p| p.recovery_points())
+                .filter_map(|p| {
+                    Some(Point {
+                        arn: p.recovery_point_arn()?.to_string(),
+                        completed: p.status().is_some_and(|s| s.as_str() == "COMPLETED"),
+                        created: p.creation_date().and_then(timestamp),
+                    })
+                })
+                .collect())
+        },
+    )
+    .await
+}
+
+/// Reads a protected resource's restore jobs, when the plan needs them.
+async fn restore_jobs(ctx: &Ctx<'_>, region: &str, mut protected: Protected) -> Protected {
+    let op = &ops::BACKUP_LIST_RESTORE_JOBS_BY_PROTECTED_RESOURCE;
+    if !ctx.plan.needs(op) {
+        return protected;
     }
-    if want_protected && ctx.plan.needs(restore_op) {
-        let mut pages = backup
-            .list_restore_jobs_by_protected_resource()
-            .resource_arn(&protected.arn)
-            .set_max_results(ctx.page_size(1, 1000))
-            .into_paginator()
-            .send();
-        let read = ctx
-            .ask_pages(
-                restore_op,
-                |cx| pages.poll_next(cx),
-                |p| p.next_token(),
-                NotConfigured::Never,
-                |pages| Ok(last_finished(pages.iter().flat_map(|p| p.restore_jobs()))),
-            )
-            .await;
-        protected.restore = Some(read);
-    }
+    let mut pages = ctx
+        .clients(region)
+        .backup
+        .list_restore_jobs_by_protected_resource()
+        .resource_arn(&protected.arn)
+        .set_max_results(ctx.page_size(1, 1000))
+        .into_paginator()
+        .send();
+    let read = ctx
+        .ask_pages(
+            op,
+            |cx| pages.poll_next(cx),
+            |p| p.next_token(),
+            NotConfigured::Never,
+            |pages| Ok(last_finished(pages.iter().flat_map(|p| p.restore_jobs()))),
+        )
+        .await;
+    protected.restore = Some(read);
     protected
 }
 
@@ -346,7 +355,7 @@ fn protected_resource(ctx: &Ctx<'_>, region: &RegionPoints, p: &Protected) -> Re
     r.set("last_backup_time", p.last_backup_time);
     let target = Target::resource(kind, &region.region, &p.arn);
     let points_op = &ops::BACKUP_LIST_RECOVERY_POINTS_BY_RESOURCE;
-    if let Some(points) = p.points.as_ref().map(Result::as_ref)
+    if let Some(points) = region.points.get(&p.arn).map(Result::as_ref)
         && let Some(points) = ctx.keep(points_op, target, points.map_err(Clone::clone))
     {
         let newest = points
@@ -389,59 +398,49 @@ fn protected_resource(ctx: &Ctx<'_>, region: &RegionPoints, p: &Protected) -> Re
 }
 
 /// Sets `aws_backup_cross_region_copy_time` on the region's RDS instances
-/// and clusters; where a listing it depends on failed, records that and
-/// leaves it unknown.
+/// and clusters; where the copy listing failed, records that and leaves it
+/// unknown.
 fn copy_times(ctx: &Ctx<'_>, region: &RegionPoints, resources: &mut [Resource]) {
     let here = region.region.as_str();
     let kinds = [known_type(DB_INSTANCE), known_type(DB_CLUSTER)];
-    let failed: Option<(&Operation, &CallFailure)> = match (&region.protected, &region.copies) {
-        (Some(Err(failure)), _) => Some((&ops::BACKUP_LIST_PROTECTED_RESOURCES, failure)),
-        (_, Some(Err(failure))) => Some((&ops::BACKUP_LIST_COPY_JOBS, failure)),
-        _ => None,
-    };
-    if let Some((op, failure)) = failed {
-        for kind in kinds.into_iter().filter(|k| ctx.plan.needs_type(k)) {
-            let failure = failure
-                .clone()
-                .context("AWS Backup copies could not be listed");
-            ctx.record(detail_error(op, Target::every(kind, here), failure));
+    let copies = match &region.copies {
+        Some(Ok(copies)) => copies,
+        Some(Err(failure)) => {
+            for kind in kinds.into_iter().filter(|k| ctx.plan.needs_type(k)) {
+                let failure = failure
+                    .clone()
+                    .context("AWS Backup copies could not be listed");
+                let target = Target::every(kind, here);
+                ctx.record(detail_error(&ops::BACKUP_LIST_COPY_JOBS, target, failure));
+            }
+            return;
         }
-        return;
-    }
-    let (Some(Ok(protected)), Some(Ok(copies))) = (&region.protected, &region.copies) else {
-        return;
+        None => return,
     };
-    let points: HashMap<&str, &Protected> = protected.iter().map(|p| (p.arn.as_str(), p)).collect();
     for resource in resources
         .iter_mut()
         .filter(|r| r.region == here && kinds.contains(&r.resource_type))
     {
         let sources: BTreeSet<&str> = copies
             .iter()
-            .filter(|c| c.resource_arn == resource.arn)
-            .filter(|c| c.leaves(here))
+            .filter(|c| c.resource_arn == resource.arn && c.leaves(here))
             .map(|c| c.source_point_arn.as_str())
             .collect();
-        let dated = match points
-            .get(resource.arn.as_str())
-            .and_then(|p| p.points.as_ref())
-        {
-            // Not protected here: its source points are gone, no copy can
-            // be dated.
+        let dated = match region.points.get(&resource.arn) {
             None => Ok(None),
             Some(Ok(points)) => Ok(points
                 .iter()
                 .filter(|p| sources.contains(p.arn.as_str()))
                 .filter_map(|p| p.created)
                 .max()),
-            Some(Err(failure)) if !sources.is_empty() => Err(failure.clone()),
+            Some(Err(failure)) if !sources.is_empty() => Err(failure.clone().context(
+                "the recovery points its AWS Backup copies were made of could not be read",
+            )),
             Some(Err(_)) => Ok(None),
         };
         let target = Target::resource(resource.resource_type, here, &resource.id);
         let op = &ops::BACKUP_LIST_RECOVERY_POINTS_BY_RESOURCE;
-        let read = dated
-            .map_err(|f| f.context("the source recovery points of its copies could not be read"));
-        if let Some(time) = ctx.keep(op, target, read) {
+        if let Some(time) = ctx.keep(op, target, dated) {
             resource.set("aws_backup_cross_region_copy_time", time);
         }
     }

@@ -344,9 +344,8 @@ const AWS_BACKUP_CROSS_REGION_COPY_TIME: Attribute = attr(
 )
 .or_none("no AWS Backup copy in another region");
 
-static AWS_BACKUP_COPY_CALLS: [&Operation; 3] = [
+static AWS_BACKUP_COPY_CALLS: [&Operation; 2] = [
     &BACKUP_LIST_COPY_JOBS,
-    &BACKUP_LIST_PROTECTED_RESOURCES,
     &BACKUP_LIST_RECOVERY_POINTS_BY_RESOURCE,
 ];
 
