@@ -94,6 +94,11 @@ pub(crate) async fn collect_region(ctx: &Ctx<'_>, region: &str) -> RegionPoints 
         ),
         when(want_copies, copy_jobs(ctx, region)),
     );
+    if let Some(Err(failure)) = &backup_jobs {
+        let target = Target::every(known_type(BACKUP_PROTECTED_RESOURCE), region);
+        let op = &ops::BACKUP_LIST_BACKUP_JOBS;
+        ctx.record(detail_error(op, target, failure.clone()));
+    }
     if let Some(Err(failure)) = &protected {
         let op = &ops::BACKUP_LIST_PROTECTED_RESOURCES;
         let kind = known_type(BACKUP_PROTECTED_RESOURCE);
@@ -384,15 +389,12 @@ fn protected_resource(ctx: &Ctx<'_>, region: &RegionPoints, p: &Protected) -> Re
             restore.and_then(|job| job.duration_seconds),
         );
     }
-    match &region.backup_jobs {
-        Some(Ok(plans)) => {
-            let ids: Vec<String> = plans
-                .get(&p.arn)
-                .map(|ids| ids.iter().cloned().collect())
-                .unwrap_or_default();
-            r.set("plan_ids", ids);
-        }
-        Some(Err(_)) | None => {}
+    if let Some(Ok(plans)) = &region.backup_jobs {
+        let ids: Vec<String> = plans
+            .get(&p.arn)
+            .map(|ids| ids.iter().cloned().collect())
+            .unwrap_or_default();
+        r.set("plan_ids", ids);
     }
     r
 }
