@@ -216,6 +216,13 @@ fn backup_plan() -> Plan {
         protected.attributes.iter().map(|a| a.name),
         false,
     );
+    plan.extend(copy_time_plan().operations());
+    plan
+}
+
+/// What rds-cross-region-backups' AWS Backup copies alone need.
+fn copy_time_plan() -> Plan {
+    let mut plan = Plan::default();
     plan.add_type(
         schema::resource_type(schema::DB_INSTANCE).unwrap(),
         ["aws_backup_cross_region_copy_time"],
@@ -367,13 +374,7 @@ async fn a_failed_copy_listing_leaves_copy_times_unknown() {
             )
         }),
     });
-    let mut plan = Plan::default();
-    plan.add_type(
-        schema::resource_type(schema::DB_INSTANCE).unwrap(),
-        ["aws_backup_cross_region_copy_time"],
-        false,
-    );
-    let collected = collect(&stub, plan, None).await;
+    let collected = collect(&stub, copy_time_plan(), None).await;
     let inv = &collected.inventory;
     for id in ["orders", "plain"] {
         assert!(
@@ -416,13 +417,7 @@ async fn copies_alone_read_only_the_copied_resources_points() {
         empty: false,
         copies: Box::new(orders_copies),
     });
-    let mut plan = Plan::default();
-    plan.add_type(
-        schema::resource_type(schema::DB_INSTANCE).unwrap(),
-        ["aws_backup_cross_region_copy_time"],
-        false,
-    );
-    let collected = collect(&stub, plan, None).await;
+    let collected = collect(&stub, copy_time_plan(), None).await;
     assert!(
         collected.inventory.errors.is_empty(),
         "{:#?}",

@@ -16,6 +16,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use aws_sdk_backup::types::{CopyJobState, RestoreJobStatus, RestoreJobsListMember};
 use futures::StreamExt;
+use futures::future::OptionFuture;
 use jiff::Timestamp;
 
 use super::errors::{CallFailure, NotConfigured, Target, detail_error, listing_error};
@@ -86,13 +87,11 @@ pub(crate) async fn collect_region(ctx: &Ctx<'_>, region: &str) -> RegionPoints 
     if !(want_protected || want_copies) {
         return result;
     }
+    let want_backup_jobs = want_protected && plan.needs(&ops::BACKUP_LIST_BACKUP_JOBS);
     let (protected, backup_jobs, copies) = futures::join!(
-        when(want_protected, list_protected(ctx, region)),
-        when(
-            want_protected && plan.needs(&ops::BACKUP_LIST_BACKUP_JOBS),
-            backup_plans(ctx, region)
-        ),
-        when(want_copies, copy_jobs(ctx, region)),
+        OptionFuture::from(want_protected.then(|| list_protected(ctx, region))),
+        OptionFuture::from(want_backup_jobs.then(|| backup_plans(ctx, region))),
+        OptionFuture::from(want_copies.then(|| copy_jobs(ctx, region))),
     );
     if let Some(Err(failure)) = &backup_jobs {
         let target = Target::every(known_type(BACKUP_PROTECTED_RESOURCE), region);
@@ -142,11 +141,6 @@ pub(crate) async fn collect_region(ctx: &Ctx<'_>, region: &str) -> RegionPoints 
     result.backup_jobs = backup_jobs;
     result.copies = copies;
     result
-}
-
-/// The result of `listing` when it is wanted; `None`: not made.
-async fn when<T>(wanted: bool, listing: impl Future<Output = T>) -> Option<T> {
-    if wanted { Some(listing.await) } else { None }
 }
 
 async fn list_protected(ctx: &Ctx<'_>, region: &str) -> Result<Vec<Protected>, CallFailure> {
