@@ -203,7 +203,7 @@ fn orders_copies() -> (u16, String) {
 
 fn start(account: Account) -> Stub {
     let account = Arc::new(account);
-    Stub::start(None, move |request| Some(answer(&account, request)))
+    Stub::start_canned(move |request| answer(&account, request))
 }
 
 /// What `backstop audit` plans for the AWS Backup rules and

@@ -1070,7 +1070,7 @@ fn transient_faults_are_retried_to_the_same_verdicts() {
         .collect();
     assert_eq!(
         services,
-        BTreeSet::from(["ecr", "kms", "logs", "rds", "s3", "sts"])
+        BTreeSet::from(["backup", "ecr", "kms", "logs", "rds", "s3", "sts"])
     );
     drop(proxy);
 
@@ -1313,7 +1313,7 @@ fn a_full_audit_makes_only_read_calls() {
     let services: BTreeSet<_> = calls.keys().map(|(s, _)| s.as_str()).collect();
     assert_eq!(
         services,
-        BTreeSet::from(["ecr", "kms", "logs", "rds", "s3", "sts"])
+        BTreeSet::from(["backup", "ecr", "kms", "logs", "rds", "s3", "sts"])
     );
     assert!(calls.contains_key(&("sts".to_string(), "GetCallerIdentity".to_string())));
     for (service, op) in [
