@@ -232,6 +232,8 @@ fn each_rule_reads_the_resource_type_the_design_names() {
             schema::BACKUP_PLAN
         } else if id.starts_with("backup-vault-") {
             schema::BACKUP_VAULT
+        } else if id == "backup-recovery-point-fresh" || id.starts_with("backup-restore-") {
+            schema::BACKUP_PROTECTED_RESOURCE
         } else {
             schema::LOG_GROUP
         };

@@ -10,6 +10,7 @@
 //! unreachable).
 
 mod backup_plans;
+mod backup_points;
 mod calls;
 mod ecr;
 mod errors;
@@ -211,10 +212,25 @@ pub async fn collect_with(
             .iter()
             .map(|r| backup_plans::collect_region(&ctx, r)),
     );
-    let (rds, copies, ecr, logs, s3, secrets, backup_plans) =
-        futures::join!(rds, copies, ecr, logs, s3, secrets, backup_plans);
+    let backup_points = futures::future::join_all(
+        regions
+            .iter()
+            .map(|r| backup_points::collect_region(&ctx, r)),
+    );
+    let (rds, copies, ecr, logs, s3, secrets, backup_plans, backup_points) = futures::join!(
+        rds,
+        copies,
+        ecr,
+        logs,
+        s3,
+        secrets,
+        backup_plans,
+        backup_points
+    );
 
     let mut resources = rds::finish(&ctx, rds, copies);
+    let protected = backup_points::finish(&ctx, backup_points, &mut resources);
+    resources.extend(protected);
     resources.extend(ecr.into_iter().flatten());
     resources.extend(logs.into_iter().flatten());
     resources.extend(s3);

@@ -64,6 +64,11 @@ operations! {
     BACKUP_GET_BACKUP_SELECTION = "backup" "GetBackupSelection" "backup:GetBackupSelection";
     BACKUP_LIST_BACKUP_VAULTS = "backup" "ListBackupVaults" "backup:ListBackupVaults";
     BACKUP_DESCRIBE_BACKUP_VAULT = "backup" "DescribeBackupVault" "backup:DescribeBackupVault";
+    BACKUP_LIST_PROTECTED_RESOURCES = "backup" "ListProtectedResources" "backup:ListProtectedResources";
+    BACKUP_LIST_RECOVERY_POINTS_BY_RESOURCE = "backup" "ListRecoveryPointsByResource" "backup:ListRecoveryPointsByResource";
+    BACKUP_LIST_RESTORE_JOBS_BY_PROTECTED_RESOURCE = "backup" "ListRestoreJobsByProtectedResource" "backup:ListRestoreJobsByProtectedResource";
+    BACKUP_LIST_BACKUP_JOBS = "backup" "ListBackupJobs" "backup:ListBackupJobs";
+    BACKUP_LIST_COPY_JOBS = "backup" "ListCopyJobs" "backup:ListCopyJobs";
 }
 
 /// The type of an attribute's value.
@@ -240,6 +245,7 @@ pub const LOG_GROUP: &str = "aws.logs.log_group";
 pub const SECRET: &str = "aws.secretsmanager.secret";
 pub const BACKUP_PLAN: &str = "aws.backup.plan";
 pub const BACKUP_VAULT: &str = "aws.backup.vault";
+pub const BACKUP_PROTECTED_RESOURCE: &str = "aws.backup.protected_resource";
 
 use ops::*;
 
@@ -411,6 +417,23 @@ static BACKUP_PLAN_RULE_FIELDS: &[Attribute] = &[
     ),
 ];
 
+/// `aws_backup_cross_region_copy_time` of RDS instances and clusters.
+const AWS_BACKUP_CROSS_REGION_COPY_TIME: Attribute = attr(
+    "aws_backup_cross_region_copy_time",
+    TIME,
+    "Creation time of the newest AWS Backup recovery point of this resource that a completed \
+     copy job (ListCopyJobs in its region, as far back as AWS Backup lists jobs) put in a vault \
+     in another region; dated by its source recovery point in this region, so a copy whose \
+     source is no longer listed does not count",
+    &AWS_BACKUP_COPY_CALLS,
+)
+.or_none("no AWS Backup copy in another region");
+
+static AWS_BACKUP_COPY_CALLS: [&Operation; 2] = [
+    &BACKUP_LIST_COPY_JOBS,
+    &BACKUP_LIST_RECOVERY_POINTS_BY_RESOURCE,
+];
+
 pub static RESOURCE_TYPES: &[ResourceType] = &[
     ResourceType {
         name: DB_INSTANCE,
@@ -527,6 +550,7 @@ pub static RESOURCE_TYPES: &[ResourceType] = &[
                 BACKUP_PLAN_IDS_DOC,
                 BACKUP_ASSIGNMENT_CALLS,
             ),
+            AWS_BACKUP_CROSS_REGION_COPY_TIME,
         ],
     },
     ResourceType {
@@ -601,6 +625,7 @@ pub static RESOURCE_TYPES: &[ResourceType] = &[
                 BACKUP_PLAN_IDS_DOC,
                 BACKUP_ASSIGNMENT_CALLS,
             ),
+            AWS_BACKUP_CROSS_REGION_COPY_TIME,
         ],
     },
     ResourceType {
@@ -968,6 +993,65 @@ pub static RESOURCE_TYPES: &[ResourceType] = &[
                 "Number of recovery points it holds",
                 &[],
             ),
+        ],
+    },
+    ResourceType {
+        name: BACKUP_PROTECTED_RESOURCE,
+        doc: "A resource AWS Backup has backed up in this region (id: its ARN)",
+        listing: &[&BACKUP_LIST_PROTECTED_RESOURCES],
+        tag_calls: &[],
+        attributes: &[
+            attr("resource_arn", STR, "ARN of the backed-up resource", &[]),
+            attr(
+                "resource_type",
+                STR,
+                "AWS Backup's name for its type (RDS, Aurora, EBS, DynamoDB, S3, ...)",
+                &[],
+            ),
+            attr(
+                "last_backup_time",
+                TIME,
+                "When AWS Backup last backed it up",
+                &[],
+            ),
+            attr(
+                "last_recovery_point_time",
+                TIME,
+                "Creation time of its newest COMPLETED recovery point in this region",
+                &[&BACKUP_LIST_RECOVERY_POINTS_BY_RESOURCE],
+            )
+            .or_none("no completed recovery point in this region"),
+            attr(
+                "plan_ids",
+                STR_LIST,
+                "Backup plans whose backup jobs backed it up, as far back as AWS Backup lists \
+                 jobs (empty: on-demand backups only)",
+                &[&BACKUP_LIST_BACKUP_JOBS],
+            ),
+            attr(
+                "last_restore_job_time",
+                TIME,
+                "Completion time of its newest finished restore job (COMPLETED, FAILED or \
+                 ABORTED), as far back as AWS Backup lists restore jobs",
+                &[&BACKUP_LIST_RESTORE_JOBS_BY_PROTECTED_RESOURCE],
+            )
+            .or_none("no finished restore job"),
+            attr(
+                "last_restore_job_status",
+                AttrType::Str {
+                    values: &["COMPLETED", "FAILED", "ABORTED"],
+                },
+                "Status of that restore job",
+                &[&BACKUP_LIST_RESTORE_JOBS_BY_PROTECTED_RESOURCE],
+            )
+            .or_none("no finished restore job"),
+            attr(
+                "last_restore_duration_seconds",
+                INT,
+                "Seconds from creation to completion of that restore job",
+                &[&BACKUP_LIST_RESTORE_JOBS_BY_PROTECTED_RESOURCE],
+            )
+            .or_none("no finished restore job, or the last one did not complete"),
         ],
     },
 ];

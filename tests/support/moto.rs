@@ -50,6 +50,8 @@ use backstop::collect::{
     CollectOptions, Collected, CopyRegions, Credentials, Plan, SdkOverrides, collect_with,
 };
 
+use super::stub::Stub;
+
 /// The account moto answers as.
 pub const ACCOUNT: &str = "123456789012";
 
@@ -265,10 +267,12 @@ impl Moto {
         aws_sdk_s3::Client::from_conf(config)
     }
 
-    /// The test hooks that point `collect_with` at this moto.
+    /// The test hooks that point `collect_with` at this moto, through a
+    /// [`Stub`] that answers the AWS Backup listings moto lacks (as for an
+    /// account without AWS Backup) and forwards everything else.
     pub fn overrides(&self) -> SdkOverrides {
         SdkOverrides {
-            endpoint_url: Some(self.endpoint()),
+            endpoint_url: Some(Stub::start(Some(self.endpoint()), |_| None).endpoint),
             credentials: Some(test_credentials()),
             max_attempts: Some(2),
             page_size: None,

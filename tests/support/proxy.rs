@@ -380,12 +380,16 @@ fn serve(stream: TcpStream, shared: &Shared) {
         };
         let at = shared.started.elapsed();
         let (service, region) = credential_scope(&request);
-        let operation = operation_of(
-            &request.method,
-            &request.target,
-            &request.headers,
-            &request.body,
-        );
+        let operation = if service == "backup" {
+            backup_operation(&request.method, &request.target)
+        } else {
+            operation_of(
+                &request.method,
+                &request.target,
+                &request.headers,
+                &request.body,
+            )
+        };
         let invocation = request
             .header("amz-sdk-invocation-id")
             .unwrap_or_default()
@@ -1200,6 +1204,33 @@ pub fn operation_of(
         return action.to_string();
     }
     s3_operation(method, path, query)
+}
+
+/// The AWS Backup (REST-JSON) operation of a request, from its method and
+/// path; one it does not recognise is named `backup METHOD /path`, which
+/// no test mistakes for a read.
+fn backup_operation(method: &str, target: &str) -> String {
+    let path = target.split('?').next().unwrap_or(target);
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let name = match (method, segments.as_slice()) {
+        ("GET", ["backup", "plans"]) => "ListBackupPlans",
+        ("GET", ["backup", "plans", _]) => "GetBackupPlan",
+        ("GET", ["backup", "plans", _, "selections"]) => "ListBackupSelections",
+        ("GET", ["backup", "plans", _, "selections", _]) => "GetBackupSelection",
+        ("GET", ["backup-vaults"]) => "ListBackupVaults",
+        ("GET", ["backup-vaults", _]) => "DescribeBackupVault",
+        ("GET", ["resources"]) => "ListProtectedResources",
+        ("GET", ["resources", _, "recovery-points"]) => "ListRecoveryPointsByResource",
+        ("GET", ["resources", _, "restore-jobs"]) => "ListRestoreJobsByProtectedResource",
+        ("GET", ["backup-jobs"]) => "ListBackupJobs",
+        ("GET", ["copy-jobs"]) => "ListCopyJobs",
+        _ => "",
+    };
+    if name.is_empty() {
+        format!("backup {method} {path}")
+    } else {
+        name.to_string()
+    }
 }
 
 fn s3_operation(method: &str, path: &str, query: &str) -> String {

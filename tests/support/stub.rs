@@ -37,6 +37,13 @@ impl StubRequest {
         scope.split('/').nth(2).map(str::to_string)
     }
 
+    /// The service the request was signed for (SigV4 credential scope
+    /// `KEY/DATE/REGION/SERVICE/aws4_request`): tells REST APIs apart.
+    pub fn signing_service(&self) -> Option<String> {
+        let scope = self.authorization.as_deref()?.split("Credential=").nth(1)?;
+        scope.split('/').nth(3).map(str::to_string)
+    }
+
     /// The parameters of a query-protocol request (`Action=...&...`).
     pub fn form(&self) -> BTreeMap<String, String> {
         self.body
@@ -53,8 +60,10 @@ type StubAnswer = dyn Fn(&StubRequest) -> Option<StubResponse> + Send + Sync;
 /// by `X-Amz-Target`, `application/x-amz-json-1.1`; the query protocol by
 /// its form, `text/xml`) or returns `None`: the request is then forwarded
 /// unchanged to `upstream` (the emulator), or answered as an unknown
-/// operation without one. Keeps every request. Its threads serve until the
-/// test process ends.
+/// operation without one. AWS Backup's listings that the emulator lacks are
+/// answered first as for an account without AWS Backup
+/// ([`aws_backup_unused`]). Keeps every request. Its threads serve until
+/// the test process ends.
 pub struct Stub {
     pub endpoint: String,
     requests: std::sync::Arc<std::sync::Mutex<Vec<StubRequest>>>,
@@ -66,7 +75,24 @@ impl Stub {
         answer: impl Fn(&StubRequest) -> Option<(u16, String)> + Send + Sync + 'static,
     ) -> Stub {
         Stub::start_with_headers(upstream, move |request| {
-            answer(request).map(|(status, body)| StubResponse {
+            aws_backup_unused(request)
+                .or_else(|| answer(request))
+                .map(|(status, body)| StubResponse {
+                    status,
+                    headers: Vec::new(),
+                    body,
+                })
+        })
+    }
+
+    /// A stand-in that answers every request itself, AWS Backup's
+    /// listings included (unlike [`Stub::start`]).
+    pub fn start_canned(
+        answer: impl Fn(&StubRequest) -> (u16, String) + Send + Sync + 'static,
+    ) -> Stub {
+        Stub::start_with_headers(None, move |request| {
+            let (status, body) = answer(request);
+            Some(StubResponse {
                 status,
                 headers: Vec::new(),
                 body,
@@ -197,6 +223,24 @@ impl Stub {
             .cloned()
             .collect()
     }
+}
+
+/// moto 5.1.22 does not implement AWS Backup `ListProtectedResources`
+/// (HTTP 404), `ListCopyJobs` or `ListBackupJobs`: the answers AWS gives an
+/// account that has never used AWS Backup (empty lists, REST-JSON), for
+/// stand-ins in front of moto. Other requests: `None`.
+pub fn aws_backup_unused(request: &StubRequest) -> Option<(u16, String)> {
+    if request.method != "GET" || request.signing_service().as_deref() != Some("backup") {
+        return None;
+    }
+    let route = request.path.split('?').next().unwrap_or_default();
+    let body = match route {
+        "/resources" => r#"{"Results":[]}"#,
+        "/copy-jobs" => r#"{"CopyJobs":[]}"#,
+        "/backup-jobs" => r#"{"BackupJobs":[]}"#,
+        _ => return None,
+    };
+    Some((200, body.to_string()))
 }
 
 /// An "unknown operation" error in the request's protocol.

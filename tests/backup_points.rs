@@ -1,0 +1,480 @@
+//! AWS Backup protected resources, recovery points, backup, restore and
+//! copy jobs, and the AWS Backup copies of RDS instances.
+//!
+//! moto 5.1.22 does not implement ListProtectedResources (HTTP 404),
+//! recovery points, or backup, restore and copy jobs, so everything here
+//! runs on recorded AWS wire-format answers served by a [`Stub`] (AWS
+//! Backup is a REST-JSON API; STS and RDS answer in the query protocol).
+
+mod support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use backstop::collect::{CollectOptions, Collected, Credentials, Plan, SdkOverrides, collect_with};
+use backstop::model::schema::{self, ops};
+use backstop::model::{Inventory, Resource, Value};
+use jiff::{SignedDuration, Timestamp};
+use serde_json::json;
+use support::stub::{Stub, StubRequest, url_decode};
+
+const ACCOUNT: &str = "123456789012";
+const REGION: &str = "us-east-1";
+
+fn rds_arn(kind: &str, id: &str) -> String {
+    format!("arn:aws:rds:{REGION}:{ACCOUNT}:{kind}:{id}")
+}
+
+fn vault(region: &str) -> String {
+    format!("arn:aws:backup:{region}:{ACCOUNT}:backup-vault:dr")
+}
+
+/// Epoch seconds `hours` ago, as AWS Backup's REST-JSON answers write
+/// timestamps.
+fn hours_ago(hours: i64) -> f64 {
+    (Timestamp::now() - SignedDuration::from_hours(hours)).as_second() as f64
+}
+
+fn error(status: u16, code: &str, message: &str) -> (u16, String) {
+    (
+        status,
+        json!({ "__type": code, "message": message }).to_string(),
+    )
+}
+
+/// The recorded account: the RDS instance `orders` (two pages of recovery
+/// points, a completed restore 5 days ago that took 25 minutes, a copy of
+/// its newest point to eu-central-1 and one of an older point within its
+/// own region), the Aurora cluster `ledger` whose recovery points cannot
+/// be read, and an EBS volume whose restore jobs cannot be read. The
+/// protected resources come in two pages. `copies` answers ListCopyJobs.
+struct Account {
+    empty: bool,
+    copies: Box<dyn Fn() -> (u16, String) + Send + Sync>,
+}
+
+fn answer(account: &Account, request: &StubRequest) -> (u16, String) {
+    if request.method == "POST" {
+        return query_answer(account, &request.form());
+    }
+    let path = url_decode(&request.path);
+    let (route, query) = path.split_once('?').unwrap_or((&path, ""));
+    let orders = rds_arn("db", "orders");
+    let ledger = rds_arn("cluster", "ledger");
+    let volume = format!("arn:aws:ec2:{REGION}:{ACCOUNT}:volume/vol-1");
+    if route == "/resources" {
+        if account.empty {
+            return (200, json!({ "Results": [] }).to_string());
+        }
+        let protected = |arn: &str, kind: &str| json!({ "ResourceArn": arn, "ResourceType": kind, "LastBackupTime": hours_ago(2) });
+        let page = if query.contains("nextToken=page-2") {
+            json!({ "Results": [protected(&volume, "EBS")] })
+        } else {
+            json!({
+                "Results": [protected(&orders, "RDS"), protected(&ledger, "Aurora")],
+                "NextToken": "page-2",
+            })
+        };
+        return (200, page.to_string());
+    }
+    if route == "/copy-jobs" {
+        assert!(query.contains("state=COMPLETED"), "{query}");
+        return (account.copies)();
+    }
+    if route == "/backup-jobs" {
+        let jobs = json!({ "BackupJobs": [
+            { "ResourceArn": orders, "State": "COMPLETED",
+              "CreatedBy": { "BackupPlanId": "plan-daily" } },
+            { "ResourceArn": orders, "State": "FAILED",
+              "CreatedBy": { "BackupPlanId": "plan-hourly" } },
+            { "ResourceArn": volume, "State": "COMPLETED" },
+        ]});
+        return (200, jobs.to_string());
+    }
+    let point = |id: &str, hours: i64, status: &str| {
+        json!({
+            "RecoveryPointArn": format!("arn:aws:rds:{REGION}:{ACCOUNT}:snapshot:awsbackup:{id}"),
+            "CreationDate": hours_ago(hours),
+            "Status": status,
+        })
+    };
+    if let Some(resource) = route
+        .strip_prefix("/resources/")
+        .and_then(|r| r.strip_suffix("/recovery-points"))
+    {
+        return match resource {
+            r if r == orders && query.contains("nextToken=page-2") => (
+                200,
+                json!({ "RecoveryPoints": [point("rp-old", 72, "COMPLETED")] }).to_string(),
+            ),
+            r if r == orders => (
+                200,
+                json!({
+                    "RecoveryPoints": [point("rp-new", 3, "COMPLETED"), point("rp-partial", 1, "PARTIAL")],
+                    "NextToken": "page-2",
+                })
+                .to_string(),
+            ),
+            r if r == ledger => error(
+                403,
+                "AccessDeniedException",
+                "not authorized to perform: backup:ListRecoveryPointsByResource",
+            ),
+            _ => (200, json!({ "RecoveryPoints": [] }).to_string()),
+        };
+    }
+    if let Some(resource) = route
+        .strip_prefix("/resources/")
+        .and_then(|r| r.strip_suffix("/restore-jobs"))
+    {
+        return match resource {
+            r if r == orders => {
+                let jobs = json!({ "RestoreJobs": [
+                    { "RestoreJobId": "r-1", "Status": "COMPLETED",
+                      "CreationDate": hours_ago(120), "CompletionDate": hours_ago(120) + 1500.0 },
+                    { "RestoreJobId": "r-2", "Status": "RUNNING", "CreationDate": hours_ago(1) },
+                ]});
+                (200, jobs.to_string())
+            }
+            r if r == volume => error(400, "ThrottlingException", "Rate exceeded"),
+            _ => (200, json!({ "RestoreJobs": [] }).to_string()),
+        };
+    }
+    panic!("not canned: {} {path}", request.method)
+}
+
+fn query_answer(
+    account: &Account,
+    form: &std::collections::BTreeMap<String, String>,
+) -> (u16, String) {
+    let action = form.get("Action").map(String::as_str).unwrap_or_default();
+    let (xmlns, result) = match action {
+        "GetCallerIdentity" => (
+            "https://sts.amazonaws.com/doc/2011-06-15/",
+            format!(
+                "<Arn>arn:aws:iam::{ACCOUNT}:user/auditor</Arn><UserId>AIDAEXAMPLE</UserId>\
+                 <Account>{ACCOUNT}</Account>"
+            ),
+        ),
+        "DescribeDBInstances" => {
+            let instance = |id: &str| {
+                format!(
+                    "<DBInstance><DBInstanceIdentifier>{id}</DBInstanceIdentifier>\
+                     <DBInstanceArn>{}</DBInstanceArn><Engine>postgres</Engine>\
+                     <BackupRetentionPeriod>7</BackupRetentionPeriod><TagList/></DBInstance>",
+                    rds_arn("db", id)
+                )
+            };
+            let instances = if account.empty {
+                instance("plain")
+            } else {
+                instance("orders") + &instance("plain")
+            };
+            (
+                "http://rds.amazonaws.com/doc/2014-10-31/",
+                format!("<DBInstances>{instances}</DBInstances>"),
+            )
+        }
+        other => panic!("not canned: {other}"),
+    };
+    let body = format!(
+        "<{action}Response xmlns=\"{xmlns}\"><{action}Result>{result}</{action}Result>\
+         <ResponseMetadata><RequestId>0</RequestId></ResponseMetadata></{action}Response>"
+    );
+    (200, body)
+}
+
+/// Completed copies of `orders`: its newest point to eu-central-1, an
+/// older one within us-east-1.
+fn orders_copies() -> (u16, String) {
+    let copy = |point: &str, region: &str| {
+        json!({
+            "CopyJobId": format!("copy-{point}"),
+            "ResourceArn": rds_arn("db", "orders"),
+            "SourceRecoveryPointArn": format!("arn:aws:rds:{REGION}:{ACCOUNT}:snapshot:awsbackup:{point}"),
+            "DestinationBackupVaultArn": vault(region),
+            "State": "COMPLETED",
+            "CreationDate": hours_ago(0),
+        })
+    };
+    let jobs = json!({ "CopyJobs": [copy("rp-new", "eu-central-1"), copy("rp-old", REGION)] });
+    (200, jobs.to_string())
+}
+
+fn start(account: Account) -> Stub {
+    let account = Arc::new(account);
+    Stub::start_canned(move |request| answer(&account, request))
+}
+
+/// What `backstop audit` plans for the AWS Backup rules and
+/// rds-cross-region-backups' AWS Backup copies.
+fn backup_plan() -> Plan {
+    let protected = schema::resource_type(schema::BACKUP_PROTECTED_RESOURCE).unwrap();
+    let mut plan = Plan::default();
+    plan.add_type(
+        protected,
+        protected.attributes.iter().map(|a| a.name),
+        false,
+    );
+    plan.extend(copy_time_plan().operations());
+    plan
+}
+
+/// What rds-cross-region-backups' AWS Backup copies alone need.
+fn copy_time_plan() -> Plan {
+    let mut plan = Plan::default();
+    plan.add_type(
+        schema::resource_type(schema::DB_INSTANCE).unwrap(),
+        ["aws_backup_cross_region_copy_time"],
+        false,
+    );
+    plan
+}
+
+async fn collect(stub: &Stub, plan: Plan, page_size: Option<i32>) -> Collected {
+    let options = CollectOptions {
+        regions: vec![REGION.to_string()],
+        operation_timeout: Duration::from_secs(10),
+        plan,
+        ..CollectOptions::default()
+    };
+    let overrides = SdkOverrides {
+        endpoint_url: Some(stub.endpoint.clone()),
+        credentials: Some(Credentials::new("testing", "testing", None, None, "test")),
+        max_attempts: Some(1),
+        page_size,
+    };
+    collect_with(&options, &overrides).await.unwrap()
+}
+
+fn find<'a>(inv: &'a Inventory, kind: &str, id: &str) -> &'a Resource {
+    inv.resources
+        .iter()
+        .find(|r| r.resource_type.name == kind && r.id == id)
+        .unwrap_or_else(|| panic!("no {kind} {id}"))
+}
+
+fn time_hours_ago(value: &Value) -> i64 {
+    let Value::Time(t) = value else {
+        panic!("not a time: {value:?}")
+    };
+    (Timestamp::now().as_second() - t.as_second() + 1800) / 3600
+}
+
+/// Every attribute read from paginated answers (errors sorted by resource); a recovery point listing
+/// and a restore job listing that fail leave just their attributes of
+/// their resource unknown, each recorded; a copy is dated by the point it
+/// copied, and a copy within the region does not count.
+#[tokio::test]
+async fn protected_resources_and_copies_from_recorded_answers() {
+    let stub = start(Account {
+        empty: false,
+        copies: Box::new(orders_copies),
+    });
+    let collected = collect(&stub, backup_plan(), Some(2)).await;
+    let inv = &collected.inventory;
+    let kind = schema::BACKUP_PROTECTED_RESOURCE;
+
+    let orders = find(inv, kind, &rds_arn("db", "orders"));
+    assert_eq!(orders.arn, rds_arn("db", "orders"));
+    assert_eq!(orders.get("resource_type"), &Value::from("RDS"));
+    assert_eq!(time_hours_ago(orders.get("last_backup_time")), 2);
+    // rp-partial (1h) is not completed; rp-old is on the second page.
+    assert_eq!(time_hours_ago(orders.get("last_recovery_point_time")), 3);
+    assert_eq!(
+        orders.get("plan_ids"),
+        &Value::from(vec!["plan-daily".to_string(), "plan-hourly".to_string()])
+    );
+    // The running restore says nothing yet: the completed one counts.
+    assert_eq!(time_hours_ago(orders.get("last_restore_job_time")), 120);
+    assert_eq!(
+        orders.get("last_restore_job_status"),
+        &Value::from("COMPLETED")
+    );
+    assert_eq!(
+        orders.get("last_restore_duration_seconds"),
+        &Value::Int(1500)
+    );
+
+    let ledger = find(inv, kind, &rds_arn("cluster", "ledger"));
+    assert!(ledger.get("last_recovery_point_time").is_unknown());
+    assert_eq!(ledger.get("last_restore_job_time"), &Value::Null);
+    assert_eq!(ledger.get("last_restore_job_status"), &Value::Null);
+    assert_eq!(ledger.get("plan_ids"), &Value::List(Vec::new()));
+
+    let volume = find(
+        inv,
+        kind,
+        &format!("arn:aws:ec2:{REGION}:{ACCOUNT}:volume/vol-1"),
+    );
+    assert_eq!(volume.get("last_recovery_point_time"), &Value::Null);
+    assert!(volume.get("last_restore_job_time").is_unknown());
+    assert!(volume.get("last_restore_duration_seconds").is_unknown());
+
+    let copy_time = |id: &str| {
+        find(inv, schema::DB_INSTANCE, id)
+            .get("aws_backup_cross_region_copy_time")
+            .clone()
+    };
+    assert_eq!(time_hours_ago(&copy_time("orders")), 3);
+    assert_eq!(copy_time("plain"), Value::Null);
+
+    let failed: Vec<_> = inv
+        .errors
+        .iter()
+        .map(|e| {
+            (
+                e.operation.as_str(),
+                e.code.as_str(),
+                e.resource_id.clone().unwrap_or_default(),
+                e.attributes.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        failed,
+        [
+            (
+                "ListRestoreJobsByProtectedResource",
+                "ThrottlingException",
+                format!("arn:aws:ec2:{REGION}:{ACCOUNT}:volume/vol-1"),
+                vec![
+                    "last_restore_job_time".to_string(),
+                    "last_restore_job_status".to_string(),
+                    "last_restore_duration_seconds".to_string(),
+                ],
+            ),
+            (
+                "ListRecoveryPointsByResource",
+                "AccessDeniedException",
+                rds_arn("cluster", "ledger"),
+                vec!["last_recovery_point_time".to_string()],
+            ),
+        ]
+    );
+    // Page size 2: both listings went to their second page.
+    assert_eq!(collected.calls_to(&ops::BACKUP_LIST_PROTECTED_RESOURCES), 2);
+    assert_eq!(
+        collected.calls_to(&ops::BACKUP_LIST_RECOVERY_POINTS_BY_RESOURCE),
+        4
+    );
+}
+
+/// A copy listing that fails is no "no copy": the instances' copy time is
+/// unknown, recorded for every instance of the region.
+#[tokio::test]
+async fn a_failed_copy_listing_leaves_copy_times_unknown() {
+    let stub = start(Account {
+        empty: false,
+        copies: Box::new(|| {
+            error(
+                403,
+                "AccessDeniedException",
+                "not authorized: backup:ListCopyJobs",
+            )
+        }),
+    });
+    let collected = collect(&stub, copy_time_plan(), None).await;
+    let inv = &collected.inventory;
+    for id in ["orders", "plain"] {
+        assert!(
+            find(inv, schema::DB_INSTANCE, id)
+                .get("aws_backup_cross_region_copy_time")
+                .is_unknown()
+        );
+    }
+    let [error] = &inv.errors[..] else {
+        panic!("{:#?}", inv.errors)
+    };
+    assert_eq!(error.operation, "ListCopyJobs");
+    assert_eq!(error.code, "AccessDeniedException");
+    assert_eq!(error.resource_type, schema::DB_INSTANCE);
+    assert_eq!(error.resource_id, None);
+    assert_eq!(error.attributes, ["aws_backup_cross_region_copy_time"]);
+    // No rule reads protected resources: none are in the inventory, and
+    // only the copied resource's recovery points were read, to date them
+    // (none here: the copies could not be listed).
+    assert!(
+        inv.resources
+            .iter()
+            .all(|r| r.resource_type.name == schema::DB_INSTANCE)
+    );
+    assert_eq!(
+        collected.calls_to(&ops::BACKUP_LIST_RECOVERY_POINTS_BY_RESOURCE),
+        0
+    );
+    assert_eq!(
+        collected.calls_to(&ops::BACKUP_LIST_RESTORE_JOBS_BY_PROTECTED_RESOURCE),
+        0
+    );
+}
+
+/// Only the copied resource's recovery points are read to date copies
+/// when no rule reads protected resources.
+#[tokio::test]
+async fn copies_alone_read_only_the_copied_resources_points() {
+    let stub = start(Account {
+        empty: false,
+        copies: Box::new(orders_copies),
+    });
+    let collected = collect(&stub, copy_time_plan(), None).await;
+    assert!(
+        collected.inventory.errors.is_empty(),
+        "{:#?}",
+        collected.inventory.errors
+    );
+    // The two pages of `orders`' recovery points, no other resource's.
+    assert_eq!(
+        collected.calls_to(&ops::BACKUP_LIST_RECOVERY_POINTS_BY_RESOURCE),
+        2
+    );
+    let read: Vec<String> = stub
+        .requests()
+        .iter()
+        .map(|r| url_decode(&r.path))
+        .filter(|p| p.contains("/recovery-points"))
+        .collect();
+    assert!(read.iter().all(|p| p.contains(":db:orders/")), "{read:#?}");
+    let orders = find(&collected.inventory, schema::DB_INSTANCE, "orders");
+    assert_eq!(
+        time_hours_ago(orders.get("aws_backup_cross_region_copy_time")),
+        3
+    );
+}
+
+/// An account without AWS Backup: no protected resources, no copies (a
+/// known absence), no errors; and no AWS Backup call when no rule needs
+/// one.
+#[tokio::test]
+async fn an_empty_account_and_an_unneeded_service() {
+    let stub = start(Account {
+        empty: true,
+        copies: Box::new(|| (200, json!({ "CopyJobs": [] }).to_string())),
+    });
+    let collected = collect(&stub, backup_plan(), None).await;
+    let inv = &collected.inventory;
+    assert!(inv.errors.is_empty(), "{:#?}", inv.errors);
+    assert!(
+        !inv.resources
+            .iter()
+            .any(|r| r.resource_type.name == schema::BACKUP_PROTECTED_RESOURCE)
+    );
+    assert_eq!(
+        find(inv, schema::DB_INSTANCE, "plain").get("aws_backup_cross_region_copy_time"),
+        &Value::Null
+    );
+
+    let mut plan = Plan::default();
+    plan.add_type(
+        schema::resource_type(schema::DB_INSTANCE).unwrap(),
+        ["backup_retention_days"],
+        false,
+    );
+    let before = stub.requests().len();
+    collect(&stub, plan, None).await;
+    let backup_calls = stub.requests()[before..]
+        .iter()
+        .filter(|r| r.method == "GET")
+        .count();
+    assert_eq!(backup_calls, 0);
+}
