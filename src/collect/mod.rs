@@ -17,6 +17,7 @@ mod plan;
 mod rds;
 mod s3;
 mod sdk;
+mod sns;
 mod sts;
 
 use std::collections::BTreeMap;

@@ -56,6 +56,8 @@ operations! {
     LOGS_LIST_TAGS = "logs" "ListTagsForResource" "logs:ListTagsForResource";
     LOGS_DESCRIBE_SUBSCRIPTION_FILTERS = "logs" "DescribeSubscriptionFilters" "logs:DescribeSubscriptionFilters";
     LOGS_DESCRIBE_ACCOUNT_POLICIES = "logs" "DescribeAccountPolicies" "logs:DescribeAccountPolicies";
+    RDS_DESCRIBE_EVENT_SUBSCRIPTIONS = "rds" "DescribeEventSubscriptions" "rds:DescribeEventSubscriptions";
+    SNS_LIST_SUBSCRIPTIONS_BY_TOPIC = "sns" "ListSubscriptionsByTopic" "sns:ListSubscriptionsByTopic";
 }
 
 /// The type of an attribute's value.
@@ -326,6 +328,50 @@ static ECR_LIFECYCLE_RULE_FIELDS: &[Attribute] = &[
     attr("count_number", INT, "Image count or age in days", &[]),
 ];
 
+static BACKUP_EVENT_SUBSCRIPTION_FIELDS: &[Attribute] = &[
+    attr(
+        "name",
+        STR,
+        "The event subscription's name (CustSubscriptionId)",
+        &[],
+    ),
+    attr("topic_arn", STR, "SNS topic the events are sent to", &[]),
+    attr(
+        "status",
+        STR,
+        "The subscription's status (active; no-permission or topic-not-exist when RDS cannot \
+         publish to the topic; creating, modifying, deleting)",
+        &[],
+    ),
+    attr(
+        "confirmed",
+        BOOL,
+        "The topic has at least one confirmed subscription (one pending confirmation does not \
+         count; false when the topic does not exist); unknown when the topic's subscriptions \
+         could not be listed",
+        &[],
+    ),
+];
+
+static BACKUP_EVENT_SUBSCRIPTION_CALLS: &[&Operation] = &[
+    &RDS_DESCRIBE_EVENT_SUBSCRIPTIONS,
+    &SNS_LIST_SUBSCRIPTIONS_BY_TOPIC,
+];
+
+/// The RDS event subscriptions that alert on an instance's or a cluster's
+/// backups.
+const fn backup_event_subscriptions() -> Attribute {
+    attr(
+        "backup_event_subscriptions",
+        AttrType::ObjectList(BACKUP_EVENT_SUBSCRIPTION_FIELDS),
+        "Enabled RDS event subscriptions covering this resource (its source type, or every \
+         type; all sources of the type, or this one) with the backup category or all \
+         categories, each with its SNS topic and whether the topic has a confirmed \
+         subscription (empty: none)",
+        BACKUP_EVENT_SUBSCRIPTION_CALLS,
+    )
+}
+
 pub static RESOURCE_TYPES: &[ResourceType] = &[
     ResourceType {
         name: DB_INSTANCE,
@@ -359,7 +405,8 @@ pub static RESOURCE_TYPES: &[ResourceType] = &[
                 STR,
                 "Daily backup window, hh:mm-hh:mm UTC",
                 &[],
-            ),
+            )
+            .or_none("AWS names no backup window"),
             attr(
                 "maintenance_window",
                 STR,
@@ -436,6 +483,7 @@ pub static RESOURCE_TYPES: &[ResourceType] = &[
                 &[&RDS_DESCRIBE_DB_SNAPSHOTS, &RDS_DESCRIBE_SOURCE_REGIONS],
             )
             .or_none("no copy in any of those regions"),
+            backup_event_subscriptions(),
         ],
     },
     ResourceType {
@@ -462,7 +510,8 @@ pub static RESOURCE_TYPES: &[ResourceType] = &[
                 STR,
                 "Daily backup window, hh:mm-hh:mm UTC",
                 &[],
-            ),
+            )
+            .or_none("AWS names no backup window"),
             attr("maintenance_window", STR, "Weekly maintenance window", &[]),
             attr(
                 "multi_az",
@@ -504,6 +553,7 @@ pub static RESOURCE_TYPES: &[ResourceType] = &[
                 "DB instance identifiers of the cluster's members",
                 &[],
             ),
+            backup_event_subscriptions(),
         ],
     },
     ResourceType {
