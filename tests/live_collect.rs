@@ -511,6 +511,7 @@ async fn collects_every_attribute_of_every_type_in_two_regions() {
     assert!(ledger.get("engine_version").as_str().is_some());
     assert_eq!(ledger.get("backup_retention_days"), &Value::Int(5));
     assert_eq!(ledger.get("backup_window"), &Value::from("02:00-03:00"));
+    assert!(ledger.get("cluster_id").is_null(), "no member of a cluster");
     assert!(ledger.get("maintenance_window").as_str().is_some());
     assert!(matches!(ledger.get("multi_az"), Value::Bool(_)));
     assert_eq!(ledger.get("storage_encrypted"), &Value::Bool(true));
@@ -821,10 +822,12 @@ async fn collects_every_attribute_of_every_type_in_two_regions() {
     // Every attribute of every type is filled on at least one resource,
     // except one the emulator cannot produce (its copies carry no
     // SourceRegion; the mapping is unit-tested in src/collect/rds.rs) and
-    // one that comes from the configuration, not from AWS.
+    // one that comes from the configuration, not from AWS, and one that is
+    // always none (a cluster's cluster_id).
     let not_from_aws = [
         (schema::DB_SNAPSHOT, "source_region"),
         (schema::S3_EXPORT_LOCATION, "max_age"),
+        (schema::DB_CLUSTER, "cluster_id"),
     ];
     for kind in schema::RESOURCE_TYPES {
         for attribute in kind.attributes {
@@ -2953,9 +2956,7 @@ fn backup_alert_plan() -> Plan {
     for kind in [schema::DB_INSTANCE, schema::DB_CLUSTER] {
         plan.add_type(
             schema::resource_type(kind).unwrap(),
-            ["backup_event_subscriptions", "backup_window", "cluster_id"]
-                .into_iter()
-                .filter(|a| kind == schema::DB_INSTANCE || *a != "cluster_id"),
+            ["backup_event_subscriptions", "backup_window", "cluster_id"],
             false,
         );
     }

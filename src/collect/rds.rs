@@ -921,7 +921,8 @@ fn cluster_resource(account: &str, region: &str, c: &DbCluster) -> Resource {
             "latest_restorable_time",
             c.latest_restorable_time().and_then(timestamp),
         )
-        .set("members", members);
+        .set("members", members)
+        .set("cluster_id", Value::Null);
     r
 }
 

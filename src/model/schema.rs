@@ -553,6 +553,15 @@ pub static RESOURCE_TYPES: &[ResourceType] = &[
                 "DB instance identifiers of the cluster's members",
                 &[],
             ),
+            // So that one rule judges standalone instances and clusters
+            // alike with `cluster_id: { absent: true }`.
+            attr(
+                "cluster_id",
+                STR,
+                "Always none: a cluster is no member of a cluster (as for a standalone instance)",
+                &[],
+            )
+            .or_none("not in a cluster"),
             backup_event_subscriptions(),
         ],
     },
