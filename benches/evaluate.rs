@@ -17,7 +17,7 @@ fn evaluations(engine: &backstop::rules::Engine, inventory: &backstop::model::In
             inventory
                 .resources
                 .iter()
-                .filter(|r| r.resource_type.name == rule.def.resource_type.name)
+                .filter(|r| rule.def.applies_to(r.resource_type.name))
                 .count() as u64
         })
         .sum()

@@ -352,8 +352,10 @@ pub fn collection_plan(engine: &Engine, config: &Config) -> crate::collect::Plan
     let mut plan = crate::collect::Plan::for_engine(engine);
     if config.scope.reads_tags() {
         for rule in engine.rules() {
-            plan.extend(rule.def.resource_type.operations_for([], true));
-            if rule.def.resource_type.name == schema::S3_EXPORT_LOCATION
+            for resource_type in &rule.def.resource_types {
+                plan.extend(resource_type.operations_for([], true));
+            }
+            if rule.def.applies_to(schema::S3_EXPORT_LOCATION)
                 && let Some(bucket) = schema::resource_type(schema::S3_BUCKET)
             {
                 plan.extend(bucket.operations_for([], true));

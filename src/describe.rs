@@ -17,12 +17,15 @@ pub fn explain(rule: &Rule) -> String {
     let _ = writeln!(out, "# {} ({})\n", def.title, def.id);
     let _ = writeln!(out, "Severity:  {}", rule.severity);
     let _ = writeln!(out, "Category:  {}", def.category);
-    let _ = writeln!(out, "Resource:  {}", def.resource_type.name);
+    let _ = writeln!(out, "Resource:  {}", def.resource_type_names());
+    let every = match def.resource_types.len() {
+        1 => "every resource of that type",
+        _ => "every resource of those types",
+    };
     let _ = writeln!(
         out,
         "Applies:   {}",
-        rule.applicability()
-            .unwrap_or_else(|| "every resource of that type".into())
+        rule.applicability().unwrap_or_else(|| every.into())
     );
     let _ = writeln!(out, "Passes:    {}", rule.expectation());
     if !def.params.is_empty() {
@@ -75,7 +78,7 @@ pub fn rules_table(engine: &Engine) -> String {
             rule.def.id.as_str(),
             rule.severity.as_str(),
             rule.def.category.as_str(),
-            rule.def.resource_type.name,
+            &rule.def.resource_type_names(),
             rule.def.title.as_str(),
         ]);
     }

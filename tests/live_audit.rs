@@ -794,7 +794,7 @@ fn denied_ecr_reads_are_errors_at_their_rules_severity() {
     let ecr_rule_ids: BTreeSet<&str> = pack
         .rules()
         .iter()
-        .filter(|r| r.resource_type.name == "aws.ecr.repository")
+        .filter(|r| r.applies_to("aws.ecr.repository"))
         .map(|r| r.id.as_str())
         .collect();
     // One error per ECR rule in each of the two regions.

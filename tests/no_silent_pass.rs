@@ -385,7 +385,7 @@ fn every_rule_has_one_outcome_on_every_resource() {
                 inventory
                     .resources
                     .iter()
-                    .filter(|r| r.resource_type.name == rule.def.resource_type.name)
+                    .filter(|r| rule.def.applies_to(r.resource_type.name))
                     .count()
             })
             .sum();

@@ -37,6 +37,11 @@
 //! rule of the pack on the resource's type must give that, or leave the
 //! resource out. Every case file has a `pass`, a `fail` and an `error` case,
 //! and a `not_applicable` one when its rule has a `when`.
+//!
+//! A rule over several resource types (`resource: [A, B]`) cannot name the
+//! type of its cases: the file's resource says it with `type: A`, and a
+//! case may lay another over it (`resource: { type: B }`). Each of the
+//! rule's types needs at least one case.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -104,6 +109,8 @@ struct Case {
     /// `file:line:col: case `name``: how problems name the case.
     at: String,
     inventory: Inventory,
+    /// The type of the case's resource.
+    resource_type: String,
     params: BTreeMap<String, ParamValue>,
     expect: Outcome,
     /// What every other rule on the resource's type must give, unless it
@@ -129,7 +136,15 @@ const CASE_KEYS: &[&str] = &[
     "message",
     "other_rules",
 ];
-const RESOURCE_KEYS: &[&str] = &["id", "arn", "region", "account", "tags", "attributes"];
+const RESOURCE_KEYS: &[&str] = &[
+    "type",
+    "id",
+    "arn",
+    "region",
+    "account",
+    "tags",
+    "attributes",
+];
 
 fn at(file: &str, mark: Mark) -> String {
     format!("{file}:{}:{}", mark.line, mark.col)
@@ -222,9 +237,9 @@ fn json(node: &Node) -> Json {
 
 /// The file's resource with a case's overlay laid over it (its attributes
 /// one by one) and the `unknown` attributes left out, read as a
-/// one-resource inventory file.
+/// one-resource inventory file of one of `rule`'s types.
 fn inventory(
-    kind: &str,
+    rule: &RuleDef,
     mut resource: Map<String, Json>,
     overlay: Map<String, Json>,
     unknown: &[&str],
@@ -254,6 +269,24 @@ fn inventory(
             ));
         }
     }
+    let kind = match (resource.get("type"), &rule.resource_types[..]) {
+        (Some(Json::String(kind)), _) if rule.applies_to(kind) => kind.clone(),
+        (None, [only]) => only.name.to_string(),
+        (Some(other), _) => {
+            return Err(format!(
+                "{origin}: `type` {other} is not a type rule `{}` judges ({})",
+                rule.id,
+                rule.resource_type_names()
+            ));
+        }
+        (None, _) => {
+            return Err(format!(
+                "{origin}: rule `{}` judges several types ({}): the resource needs its `type`",
+                rule.id,
+                rule.resource_type_names()
+            ));
+        }
+    };
     resource.insert("type".into(), kind.into());
     let file = serde_json::json!({ "schema": INVENTORY_SCHEMA, "resources": [resource] });
     Inventory::from_json(&file.to_string(), origin).map_err(|e| e.to_string())
@@ -301,14 +334,10 @@ fn read_case(
         Some(overlay) => case.resource(overlay)?,
         None => Map::new(),
     };
+    let inventory = inventory(rule, base.clone(), overlay, &unknown, &origin)?;
     Ok(Case {
-        inventory: inventory(
-            rule.resource_type.name,
-            base.clone(),
-            overlay,
-            &unknown,
-            &origin,
-        )?,
+        resource_type: inventory.resources[0].resource_type.name.to_string(),
+        inventory,
         params: params
             .into_iter()
             .map(|(name, node)| {
@@ -382,6 +411,33 @@ fn outcomes(engine: &Engine, inventory: &Inventory, now: Timestamp) -> BTreeMap<
     out
 }
 
+/// The outcomes `file`'s cases lack: each one `rule` can give, and a case
+/// on each of its types.
+fn missing_outcomes(rule: &RuleDef, file: &CaseFile) -> Vec<String> {
+    let covered: BTreeSet<&str> = file
+        .cases
+        .iter()
+        .map(|c| c.expect.status.as_str())
+        .collect();
+    let needed = STATUSES
+        .iter()
+        .filter(|s| **s != "not_applicable" || rule.when.is_some());
+    let mut problems: Vec<String> = needed
+        .filter(|s| !covered.contains(*s))
+        .map(|status| format!("{}: no `{status}` case", file.path))
+        .collect();
+    for resource_type in &rule.resource_types {
+        if !file
+            .cases
+            .iter()
+            .any(|c| c.resource_type == resource_type.name)
+        {
+            problems.push(format!("{}: no case on {}", file.path, resource_type.name));
+        }
+    }
+    problems
+}
+
 /// The problems of one case: its rule's outcome, and the other rules'.
 fn check(rule: &str, case: &Case, engine: &Engine, now: Timestamp) -> Vec<String> {
     let found = outcomes(engine, &case.inventory, now);
@@ -443,17 +499,7 @@ fn every_case_file_has_a_case_of_each_outcome_its_rule_can_give() {
         let Ok(file) = read_case_file(rule) else {
             continue; // reported by every_case_holds
         };
-        let covered: BTreeSet<&str> = file
-            .cases
-            .iter()
-            .map(|c| c.expect.status.as_str())
-            .collect();
-        let needed = STATUSES
-            .iter()
-            .filter(|s| **s != "not_applicable" || rule.when.is_some());
-        for status in needed.filter(|s| !covered.contains(*s)) {
-            problems.push(format!("{}: no `{status}` case", file.path));
-        }
+        problems.extend(missing_outcomes(rule, &file));
     }
     assert_none(&problems);
 }
@@ -562,4 +608,79 @@ fn rules_check_and_audit_read_a_rule_folder_holding_case_files() {
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     let report = std::fs::read_to_string(dir.path().join("audit.json")).unwrap();
     assert!(report.contains("\"my-multi-az\""), "{report}");
+}
+
+// ---------------------------------------------------------------------------
+// A rule over several resource types: its case files name each case's type
+
+const WINDOW_RULE: &str = "id: my-window\ntitle: Backups run at night\n\
+    resource: [aws.rds.db_instance, aws.rds.db_cluster]\nseverity: low\ncategory: retention\n\
+    params: { allowed: [\"00:00-06:00\"] }\n\
+    assert:\n  backup_window: { within_windows: $allowed }\nrationale: r\nremediation: fix {id}\n";
+
+/// The pack of `WINDOW_RULE` alone, and the rule.
+fn window_pack() -> (RuleSet, RuleDef) {
+    let mut pack = RuleSet::default();
+    pack.add_source("my-window.yaml", WINDOW_RULE).unwrap();
+    let rule = pack.rules()[0].clone();
+    (pack, rule)
+}
+
+#[test]
+fn a_case_file_of_a_rule_over_several_types_names_the_type_of_each_case() {
+    let (pack, rule) = window_pack();
+    let text = "now: 2026-03-01T12:00:00Z\n\
+        resource: { type: aws.rds.db_instance, id: db, attributes: { backup_window: \"01:00-01:30\" } }\n\
+        cases:\n\
+        \x20 - { name: instance at night, expect: pass }\n\
+        \x20 - name: cluster by day\n\
+        \x20   resource: { type: aws.rds.db_cluster, attributes: { backup_window: \"12:00-12:30\" } }\n\
+        \x20   expect: fail\n\
+        \x20   message: backup_window is 12:00-12:30, expected within 00:00-06:00\n\
+        \x20 - name: instance window unread\n\
+        \x20   unknown: [backup_window]\n\
+        \x20   expect: error\n\
+        \x20   message: >-\n\
+        \x20     could not decide: backup_window is unknown (it was not collected, or AWS did\n\
+        \x20     not report it)\n";
+    let file = parse_case_file("my-window.cases.yaml".into(), text, &rule).unwrap();
+    let types: Vec<&str> = file
+        .cases
+        .iter()
+        .map(|c| c.resource_type.as_str())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "aws.rds.db_instance",
+            "aws.rds.db_cluster",
+            "aws.rds.db_instance"
+        ]
+    );
+    assert_none(&run(&pack, &rule, &file));
+    assert_none(&missing_outcomes(&rule, &file));
+
+    // Every type needs a case.
+    let instances_only = text.replace("type: aws.rds.db_cluster, ", "");
+    let file = parse_case_file("my-window.cases.yaml".into(), &instances_only, &rule).unwrap();
+    assert_eq!(
+        missing_outcomes(&rule, &file),
+        ["my-window.cases.yaml: no case on aws.rds.db_cluster"]
+    );
+    let problem = |text: &str| {
+        parse_case_file("my-window.cases.yaml".into(), text, &rule)
+            .err()
+            .unwrap()
+    };
+    // Without a type, the case cannot say which of the rule's types it is.
+    assert_eq!(
+        problem(&text.replace("type: aws.rds.db_instance, ", "")),
+        "my-window.cases.yaml:4:5: case `instance at night`: rule `my-window` judges several \
+         types (aws.rds.db_instance, aws.rds.db_cluster): the resource needs its `type`"
+    );
+    assert_eq!(
+        problem(&text.replace("type: aws.rds.db_cluster", "type: aws.s3.bucket")),
+        "my-window.cases.yaml:5:5: case `cluster by day`: `type` \"aws.s3.bucket\" is not a type \
+         rule `my-window` judges (aws.rds.db_instance, aws.rds.db_cluster)"
+    );
 }

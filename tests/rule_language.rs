@@ -772,6 +772,227 @@ fn newer_than_and_older_than_use_the_audit_clock() {
     );
 }
 
+/// What `backup_window: {within_windows: ALLOWED}` gives on an instance
+/// with a backup window.
+fn backup_window_within(allowed: &str) -> impl Fn(&str) -> Outcome {
+    let e = engine(
+        schema::DB_INSTANCE,
+        &format!("assert: {{backup_window: {{within_windows: {allowed}}}}}"),
+    );
+    move |window| judge(&e, &db_with("backup_window", window))
+}
+
+#[test]
+fn within_windows_holds_when_the_window_lies_inside_an_allowed_one() {
+    let window = backup_window_within("[\"00:00-06:00\"]");
+    // Inside, equal, and touching the end from inside.
+    assert_eq!(window("02:00-02:30"), Pass);
+    assert_eq!(window("00:00-06:00"), Pass);
+    assert_eq!(window("05:30-06:00"), Pass);
+    assert_eq!(window("00:00-00:30"), Pass);
+    // Touching an edge from outside, or crossing one, is not inside.
+    assert_eq!(
+        window("07:00-07:30"),
+        fail("backup_window is 07:00-07:30, expected within 00:00-06:00")
+    );
+    assert!(matches!(window("06:00-06:30"), Outcome::Fail(_)));
+    assert!(matches!(window("23:30-00:00"), Outcome::Fail(_)));
+    assert!(matches!(window("05:45-06:15"), Outcome::Fail(_)));
+    // A window that wraps midnight is not inside one that does not.
+    assert!(matches!(window("23:30-00:30"), Outcome::Fail(_)));
+}
+
+#[test]
+fn within_windows_wraps_midnight_on_either_side() {
+    let window = backup_window_within("[\"22:00-02:00\"]");
+    assert_eq!(window("23:00-01:00"), Pass);
+    assert_eq!(window("22:00-02:00"), Pass);
+    assert_eq!(window("22:00-22:30"), Pass);
+    assert_eq!(window("01:30-02:00"), Pass);
+    assert_eq!(window("00:00-00:30"), Pass);
+    assert_eq!(
+        window("21:30-22:30"),
+        fail("backup_window is 21:30-22:30, expected within 22:00-02:00")
+    );
+    assert!(matches!(window("01:30-02:30"), Outcome::Fail(_)));
+    assert!(matches!(window("02:00-02:30"), Outcome::Fail(_)));
+    assert!(matches!(window("12:00-12:30"), Outcome::Fail(_)));
+    // A subject wrapping midnight inside a long allowed window that does not.
+    let window = backup_window_within("[\"00:00-23:59\", \"20:00-23:59\"]");
+    assert!(matches!(window("23:30-00:30"), Outcome::Fail(_)));
+}
+
+#[test]
+fn within_windows_accepts_any_of_several_windows_from_a_param() {
+    let e = engine(
+        schema::DB_INSTANCE,
+        "params: {allowed: [\"00:00-02:00\", \"04:00-06:00\"]}\n\
+         assert: {backup_window: {within_windows: $allowed}}",
+    );
+    let window = |w: &str| judge(&e, &db_with("backup_window", w));
+    assert_eq!(window("01:00-01:30"), Pass);
+    assert_eq!(window("04:30-05:00"), Pass);
+    // Covered by the two together, but by neither alone.
+    assert_eq!(
+        window("01:30-04:30"),
+        fail("backup_window is 01:30-04:30, expected within 00:00-02:00 or 04:00-06:00")
+    );
+    assert_eq!(
+        e.rules()[0].expectation(),
+        "backup_window within 00:00-02:00 or 04:00-06:00"
+    );
+}
+
+#[test]
+fn within_windows_on_absent_unknown_and_malformed_values() {
+    let e = engine(
+        schema::DB_INSTANCE,
+        "assert: {backup_window: {within_windows: [\"00:00-06:00\"]}}",
+    );
+    // A known absence is in no window (`cluster_id` is the string an
+    // instance can know to be absent; `backup_window` cannot be).
+    let absent = engine(
+        schema::DB_INSTANCE,
+        "assert: {cluster_id: {within_windows: [\"00:00-06:00\"]}}",
+    );
+    assert_eq!(
+        judge(&absent, &db()),
+        fail("cluster_id is absent (standalone, not in a cluster), expected within 00:00-06:00")
+    );
+    assert_eq!(judge(&e, &db()), undecided("backup_window"));
+    // What AWS sent is no window: it can be neither inside nor outside,
+    // however the rule is phrased.
+    let not_a_window = |value: &str| {
+        Outcome::Errored(format!(
+            "could not decide: backup_window is \"{value}\", not a time window (HH:MM-HH:MM)"
+        ))
+    };
+    for value in [
+        "soon",
+        "7:00-7:30",
+        "07:00-24:30",
+        "07:00-07:60",
+        "07:00-07:00",
+        "",
+    ] {
+        assert_eq!(
+            judge(&e, &db_with("backup_window", value)),
+            not_a_window(value)
+        );
+    }
+    let negated = engine(
+        schema::DB_INSTANCE,
+        "assert: {not: {backup_window: {within_windows: [\"00:00-06:00\"]}}}",
+    );
+    assert_eq!(
+        judge(&negated, &db_with("backup_window", "soon")),
+        not_a_window("soon")
+    );
+    let applies = engine(
+        schema::DB_INSTANCE,
+        "when: {backup_window: {within_windows: [\"00:00-06:00\"]}}\nassert: {multi_az: {eq: true}}",
+    );
+    assert_eq!(
+        judge(&applies, &db_with("backup_window", "soon")),
+        Outcome::Errored(
+            "could not decide whether the rule applies: backup_window is \"soon\", \
+             not a time window (HH:MM-HH:MM)"
+                .into()
+        )
+    );
+    // Inside a list, the element that is no window is named.
+    let e = engine(
+        schema::DB_INSTANCE,
+        "assert: {backup_replication_regions: {any: {within_windows: [\"00:00-06:00\"]}}}",
+    );
+    assert_eq!(
+        judge(
+            &e,
+            &db_with("backup_replication_regions", strings(&["07:00-08:00", "x"]))
+        ),
+        Outcome::Errored(
+            "could not decide: backup_replication_regions[1] is \"x\", not a time window \
+             (HH:MM-HH:MM)"
+                .into()
+        )
+    );
+}
+
+#[test]
+fn within_windows_operands_are_checked_when_the_rule_loads() {
+    let assert = |operand: &str| {
+        error(
+            schema::DB_INSTANCE,
+            &format!("assert: {{backup_window: {{within_windows: {operand}}}}}"),
+        )
+    };
+    let window_error = |found: &str| {
+        (
+            "invalid-window",
+            format!(
+                "expected a time window like \"00:00-06:00\" (HH:MM-HH:MM, UTC), found \"{found}\""
+            ),
+        )
+    };
+    assert_eq!(assert("[\"7-8\"]"), window_error("7-8"));
+    assert_eq!(
+        assert("[\"00:00-06:00\", \"24:00-06:00\"]"),
+        window_error("24:00-06:00")
+    );
+    assert_eq!(assert("[\"00:00-06:60\"]"), window_error("00:00-06:60"));
+    assert_eq!(assert("[\"00:00 - 06:00\"]"), window_error("00:00 - 06:00"));
+    assert_eq!(
+        assert("[\"06:00-06:00\"]"),
+        (
+            "invalid-window",
+            "the time window \"06:00-06:00\" is empty: it ends where it starts".to_string()
+        )
+    );
+    assert_eq!(
+        assert("[]"),
+        (
+            "invalid-window",
+            "`within_windows` needs at least one time window".to_string()
+        )
+    );
+    assert_eq!(
+        assert("\"00:00-06:00\""),
+        (
+            "type-mismatch",
+            "`within_windows` takes a list of time windows like [\"00:00-06:00\"], found a string"
+                .to_string()
+        )
+    );
+    assert_eq!(
+        assert("[6]"),
+        (
+            "type-mismatch",
+            "`within_windows` takes a string, found an integer".to_string()
+        )
+    );
+    assert_eq!(
+        error(
+            schema::DB_INSTANCE,
+            "assert: {multi_az: {within_windows: [\"00:00-06:00\"]}}"
+        ),
+        (
+            "type-mismatch",
+            "`within_windows` does not apply to `multi_az`, which is a bool".to_string()
+        )
+    );
+    // Each malformed window is reported, at its own position.
+    let d = errors(
+        schema::DB_INSTANCE,
+        "assert:\n  backup_window:\n    within_windows:\n      - \"00:00-06:00\"\n      - \"1am-2am\"\n      - \"25:00-01:00\"",
+    );
+    let found: Vec<_> = d.iter().map(|d| (d.line, d.col, d.code.as_str())).collect();
+    // The rule text starts with 5 header lines.
+    assert_eq!(
+        found,
+        [(10, 9, "invalid-window"), (11, 9, "invalid-window")]
+    );
+}
+
 // ---------------------------------------------------------------------------
 // Combinators
 
@@ -1931,4 +2152,186 @@ fn unreadable_tags_affect_rules_reading_tags() {
         ..Default::default()
     };
     assert_eq!(judge_in(&e, &inventory), Pass);
+}
+
+#[test]
+fn a_window_param_overridden_in_the_config_is_checked_where_it_was_written() {
+    let d = compile_with_params(
+        "t",
+        "params: {allowed: [\"00:00-06:00\"]}\nassert: {backup_window: {within_windows: $allowed}}",
+        &[("allowed", "[\"00:00-06:00\", \"late\"]")],
+    )
+    .unwrap_err()
+    .0;
+    assert_eq!(
+        d.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        [
+            "backstop.yaml:3:30: error[invalid-window]: expected a time window like \"00:00-06:00\" \
+             (HH:MM-HH:MM, UTC), found \"late\" (from `$allowed`)"
+        ]
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Rules over several resource types
+
+/// `resource:` of a rule judging RDS instances and clusters.
+const INSTANCES_AND_CLUSTERS: &str = "[aws.rds.db_instance, aws.rds.db_cluster]";
+
+fn cluster_with(name: &str, value: impl Into<Value>) -> Resource {
+    let mut r = resource(schema::DB_CLUSTER, "cluster-1");
+    r.set(name, value);
+    r
+}
+
+/// One rule judging instances and clusters, for its backup window.
+fn window_rule() -> Engine {
+    engine(
+        INSTANCES_AND_CLUSTERS,
+        "params: {allowed: [\"00:00-06:00\"]}\nassert: {backup_window: {within_windows: $allowed}}",
+    )
+}
+
+#[test]
+fn a_rule_over_several_types_judges_every_resource_of_each() {
+    let e = window_rule();
+    assert_eq!(e.rules().len(), 1);
+    let inventory = Inventory {
+        resources: vec![
+            db_with("backup_window", "07:00-07:30"),
+            resource(schema::S3_BUCKET, "bucket-1"),
+            cluster_with("backup_window", "01:00-01:30"),
+        ],
+        ..Default::default()
+    };
+    let evaluation = e.judge(&inventory, now());
+    assert!(e.coverage_gaps(&inventory, &evaluation).is_empty());
+    let findings = e.findings(&inventory, &evaluation.verdicts);
+    let found: Vec<_> = findings
+        .iter()
+        .map(|f| {
+            let resource = (f.resource.resource_type.as_str(), f.resource.id.as_str());
+            (f.rule.as_str(), resource, f.status, f.message.as_str())
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "t",
+                (schema::DB_INSTANCE, "db-1"),
+                Status::Fail,
+                "backup_window is 07:00-07:30, expected within 00:00-06:00"
+            ),
+            (
+                "t",
+                (schema::DB_CLUSTER, "cluster-1"),
+                Status::Pass,
+                "backup_window within 00:00-06:00"
+            ),
+        ]
+    );
+    // A resource of either type left without a result is a coverage gap.
+    let mut dropped = evaluation;
+    dropped.verdicts.retain(|v| v.target != Target::Resource(2));
+    assert_eq!(e.coverage_gaps(&inventory, &dropped), [(0, 2)]);
+}
+
+#[test]
+fn a_rule_over_several_types_applies_its_when_to_each() {
+    let e = engine(
+        INSTANCES_AND_CLUSTERS,
+        "when: {multi_az: {eq: true}}\nassert: {deletion_protection: {eq: true}}",
+    );
+    let mut instance = db_with("multi_az", true);
+    instance.set("deletion_protection", false);
+    let mut cluster = cluster_with("multi_az", false);
+    cluster.set("deletion_protection", false);
+    let inventory = Inventory {
+        resources: vec![instance, cluster],
+        ..Default::default()
+    };
+    let evaluation = e.judge(&inventory, now());
+    assert_eq!(evaluation.not_applicable, [(0, 1)]);
+    assert_eq!(evaluation.verdicts.len(), 1);
+    assert_eq!(evaluation.verdicts[0].target, Target::Resource(0));
+    assert!(e.coverage_gaps(&inventory, &evaluation).is_empty());
+}
+
+#[test]
+fn a_rule_over_several_types_reports_each_types_failed_calls() {
+    let e = window_rule();
+    let listing = |resource_type: &str| CollectionError {
+        resource_type: resource_type.into(),
+        ..collection_error(None, "eu-west-1", &[])
+    };
+    // Both listings failed in one region, and another type's: one error per
+    // type of the rule, none for the bucket listing.
+    let inventory = Inventory {
+        errors: vec![
+            listing(schema::DB_INSTANCE),
+            listing(schema::S3_BUCKET),
+            listing(schema::DB_CLUSTER),
+        ],
+        ..Default::default()
+    };
+    let verdicts = e.evaluate(&inventory, now());
+    let targets: Vec<_> = verdicts.iter().map(|v| (v.target, v.status)).collect();
+    assert_eq!(
+        targets,
+        [
+            (Target::Listing(0), Status::Error),
+            (Target::Listing(2), Status::Error)
+        ]
+    );
+    // A detail call that failed for the cluster leaves only it undecided.
+    let inventory = Inventory {
+        resources: vec![
+            db_with("backup_window", "01:00-01:30"),
+            cluster_with("backup_window", "01:00-01:30"),
+        ],
+        errors: vec![CollectionError {
+            resource_type: schema::DB_CLUSTER.into(),
+            ..collection_error(Some("cluster-1"), "eu-west-1", &["backup_window"])
+        }],
+        ..Default::default()
+    };
+    let statuses: Vec<_> = e
+        .evaluate(&inventory, now())
+        .iter()
+        .map(|v| v.status)
+        .collect();
+    assert_eq!(statuses, [Status::Pass, Status::Error]);
+}
+
+#[test]
+fn a_rule_over_several_types_needs_the_calls_of_each() {
+    assert_eq!(
+        operation_names(&window_rule()),
+        BTreeSet::from([
+            "rds:DescribeDBClusters",
+            "rds:DescribeDBInstances",
+            "sts:GetCallerIdentity"
+        ])
+    );
+}
+
+#[test]
+fn a_rule_over_several_types_is_listed_and_explained_once() {
+    let e = window_rule();
+    let explained = backstop::describe::explain(&e.rules()[0]);
+    assert!(
+        explained.contains("Resource:  aws.rds.db_instance, aws.rds.db_cluster\n"),
+        "{explained}"
+    );
+    assert!(
+        explained.contains("Applies:   every resource of those types\n"),
+        "{explained}"
+    );
+    let listed = backstop::describe::rules_table(&e);
+    assert!(
+        listed.contains("aws.rds.db_instance, aws.rds.db_cluster"),
+        "{listed}"
+    );
+    assert!(listed.ends_with("\n1 rules\n"), "{listed}");
 }

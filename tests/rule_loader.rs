@@ -225,6 +225,115 @@ fn unknown_resource_type() {
     insta::assert_snapshot!("unknown_resource_type", d.to_string());
 }
 
+/// `GOOD` judging instances and clusters: its `when` reads `cluster_id`,
+/// which only instances have, so it is replaced by one both have.
+fn over_instances_and_clusters(resource: &str) -> String {
+    good_with(
+        "resource: aws.rds.db_instance",
+        &format!("resource: {resource}"),
+    )
+    .replace("cluster_id: { absent: true }", "multi_az: { eq: true }")
+}
+
+#[test]
+fn a_rule_may_judge_several_resource_types() {
+    let mut set = RuleSet::default();
+    let text = over_instances_and_clusters("[aws.rds.db_instance, aws.rds.db_cluster]");
+    set.add_source(FILE, &text).unwrap();
+    let names: Vec<&str> = set.rules()[0]
+        .resource_types
+        .iter()
+        .map(|t| t.name)
+        .collect();
+    assert_eq!(names, ["aws.rds.db_instance", "aws.rds.db_cluster"]);
+    let engine = set.compile(&Settings::default()).unwrap();
+    assert_eq!(engine.rules().len(), 1);
+    // A list of one is the single type.
+    let mut set = RuleSet::default();
+    let text = over_instances_and_clusters("[aws.rds.db_cluster]");
+    set.add_source(FILE, &text).unwrap();
+    assert_eq!(set.rules()[0].resource_type_names(), "aws.rds.db_cluster");
+}
+
+#[test]
+fn each_listed_resource_type_must_be_known_and_listed_once() {
+    let d = load_err(
+        FILE,
+        &over_instances_and_clusters("[aws.rds.db_instance, aws.rds.db_clusters, aws.s3.buckett]"),
+    );
+    let found: Vec<(usize, usize, &str, &str)> =
+        d.0.iter()
+            .map(|d| (d.line, d.col, d.code.as_str(), d.message.as_str()))
+            .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                3,
+                33,
+                "unknown-resource-type",
+                "unknown resource type `aws.rds.db_clusters`"
+            ),
+            (
+                3,
+                54,
+                "unknown-resource-type",
+                "unknown resource type `aws.s3.buckett`"
+            ),
+        ]
+    );
+    assert_eq!(
+        d.0[0].help.as_deref(),
+        Some("did you mean `aws.rds.db_cluster`?")
+    );
+    let d = single(
+        &over_instances_and_clusters("[aws.rds.db_cluster, aws.rds.db_cluster]"),
+        "invalid-rule",
+        3,
+        32,
+    );
+    assert_eq!(
+        d.message,
+        "resource type `aws.rds.db_cluster` is listed twice"
+    );
+    let d = single(&over_instances_and_clusters("[]"), "empty-field", 3, 11);
+    assert_eq!(d.message, "`resource` must name at least one resource type");
+    let d = single(
+        &over_instances_and_clusters("[aws.rds.db_cluster, {a: b}]"),
+        "type-mismatch",
+        3,
+        32,
+    );
+    assert_eq!(
+        d.message,
+        "each item of `resource` must be a non-empty string, found a mapping"
+    );
+}
+
+#[test]
+fn a_rule_over_several_types_compiles_against_each() {
+    // `cluster_id` is an attribute of instances only: the diagnostic names
+    // the type that lacks it, at the attribute.
+    let text = good_with(
+        "resource: aws.rds.db_instance",
+        "resource: [aws.rds.db_instance, aws.rds.db_cluster]",
+    );
+    let d = single(&text, "unknown-attribute", 9, 3);
+    assert_eq!(
+        d.message,
+        "aws.rds.db_cluster has no attribute `cluster_id`"
+    );
+    // A mistake in both types' eyes is reported once.
+    let d = single(
+        &over_instances_and_clusters("[aws.rds.db_instance, aws.rds.db_cluster]")
+            .replace("{ gte: $min_days }", "{ gtee: $min_days }"),
+        "unknown-operator",
+        11,
+        28,
+    );
+    assert_eq!(d.message, "unknown operator `gtee`");
+}
+
 #[test]
 fn invalid_severity_and_category() {
     let d = single(

@@ -64,7 +64,7 @@ impl Plan {
         let mut regions = BTreeSet::new();
         let mut everywhere = false;
         for rule in engine.rules() {
-            let reads_copies = rule.def.resource_type.name == DB_INSTANCE
+            let reads_copies = rule.def.applies_to(DB_INSTANCE)
                 && rule.operations().contains(&ops::RDS_DESCRIBE_DB_SNAPSHOTS);
             if !reads_copies {
                 continue;

@@ -30,7 +30,9 @@ const RULE_FILE: Fields = Fields::whole_file(FIELDS, "field", "rule fields").str
 pub struct RuleDef {
     pub id: String,
     pub title: String,
-    pub resource_type: &'static ResourceType,
+    /// The types it judges, as listed (`resource:` names one or a list);
+    /// never empty, no type twice.
+    pub resource_types: Vec<&'static ResourceType>,
     pub severity: Severity,
     pub category: String,
     /// Defaults, in declaration order of names.
@@ -66,7 +68,9 @@ impl RuleDef {
         let text = |name| rule.required(name).and_then(|value| value.non_empty_text());
         let id = text("id");
         let title = text("title");
-        let resource = text("resource");
+        let resource = rule
+            .required("resource")
+            .and_then(|value| resource_names(&value));
         let severity = text("severity");
         let category = text("category");
         let rationale = text("rationale");
@@ -75,7 +79,7 @@ impl RuleDef {
         if let Some((id, mark)) = id {
             check_id(&r, id, stem, mark);
         }
-        let kind = resource.and_then(|(name, mark)| resource_type(&r, name, mark));
+        let kinds = resource.and_then(|names| resource_types(&r, &names));
         let severity = severity.and_then(|(name, mark)| severity_named(&r, name, mark));
         let category = category.and_then(|(name, mark)| category_named(&r, name, mark));
         let params = rule.optional("params").map(params).unwrap_or_default();
@@ -89,7 +93,7 @@ impl RuleDef {
         let (
             Some((id, id_mark)),
             Some((title, _)),
-            Some(kind),
+            Some(kinds),
             Some(severity),
             Some(category),
             Some((rationale, _)),
@@ -98,7 +102,7 @@ impl RuleDef {
         ) = (
             id,
             title,
-            kind,
+            kinds,
             severity,
             category,
             rationale,
@@ -111,7 +115,7 @@ impl RuleDef {
         let def = RuleDef {
             id: id.to_string(),
             title: title.to_string(),
-            resource_type: kind,
+            resource_types: kinds,
             severity,
             category: category.to_string(),
             params,
@@ -124,6 +128,18 @@ impl RuleDef {
             id_mark,
         };
         r.finish(def)
+    }
+
+    /// Whether the rule judges resources of the type named `resource_type`.
+    pub fn applies_to(&self, resource_type: &str) -> bool {
+        self.resource_types.iter().any(|t| t.name == resource_type)
+    }
+
+    /// Its types as `rules list` and `explain` show them: `aws.rds.db_instance`,
+    /// or `aws.rds.db_instance, aws.rds.db_cluster`.
+    pub fn resource_type_names(&self) -> String {
+        let names: Vec<&str> = self.resource_types.iter().map(|t| t.name).collect();
+        names.join(", ")
     }
 }
 
@@ -139,6 +155,46 @@ pub fn params(mapping: Value<'_>) -> BTreeMap<String, ParamValue> {
             (param.name.to_string(), value)
         })
         .collect()
+}
+
+/// `resource:` names one resource type, or a list of them.
+fn resource_names<'a>(value: &Value<'a>) -> Option<Vec<(&'a str, Mark)>> {
+    if value.node.as_seq().is_none() {
+        return value.non_empty_text().map(|name| vec![name]);
+    }
+    // Every item is read before any is checked, so every mistake is reported.
+    let names: Vec<Option<(&str, Mark)>> =
+        value.items().map(|item| item.non_empty_text()).collect();
+    if names.is_empty() {
+        value.reader().error(
+            value.mark(),
+            Code::EmptyField,
+            "`resource` must name at least one resource type",
+        );
+        return None;
+    }
+    names.into_iter().collect()
+}
+
+/// The named types, each known and named once.
+fn resource_types(r: &Reader, names: &[(&str, Mark)]) -> Option<Vec<&'static ResourceType>> {
+    let kinds: Vec<Option<&'static ResourceType>> = names
+        .iter()
+        .map(|&(name, mark)| resource_type(r, name, mark))
+        .collect();
+    let mut listed = Vec::new();
+    for &(name, mark) in names {
+        if listed.contains(&name) {
+            r.error(
+                mark,
+                Code::InvalidRule,
+                format!("resource type `{name}` is listed twice"),
+            );
+            return None;
+        }
+        listed.push(name);
+    }
+    kinds.into_iter().collect()
 }
 
 fn resource_type(r: &Reader, name: &str, mark: Mark) -> Option<&'static ResourceType> {

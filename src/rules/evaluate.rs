@@ -4,9 +4,9 @@ use std::collections::{BTreeSet, HashMap};
 
 use jiff::Timestamp;
 
-use super::condition::{Condition, Env, Truth};
+use super::condition::{Condition, Env, Truth, Undecided};
 use super::definition::RuleDef;
-use crate::model::schema::{self, Operation};
+use crate::model::schema::{self, Operation, ResourceType};
 use crate::model::{CollectionError, Inventory, ResourceRef};
 use crate::report::{Finding, Report, Severity, Status};
 
@@ -19,8 +19,9 @@ const UNDECIDED: &str = "could not decide";
 pub struct Rule {
     pub def: RuleDef,
     pub severity: Severity,
-    when: Option<Condition>,
-    assert: Condition,
+    /// `when` and `assert` compiled for each of `def.resource_types`, in
+    /// that order.
+    conditions: Vec<Conditions>,
     /// Attributes `when` and `assert` read.
     reads: BTreeSet<&'static str>,
     /// Attributes `when` reads (`tags` for tags): when one is unreadable,
@@ -29,28 +30,51 @@ pub struct Rule {
     reads_tags: bool,
     /// What `assert` requires, shown on passes.
     expectation: String,
+    /// What `when` selects, for `explain`.
+    applicability: Option<String>,
+}
+
+/// A rule's conditions compiled against one of its resource types. They
+/// read the same attributes and say the same in words whatever the type:
+/// they differ only in where each type keeps its attributes.
+#[derive(Debug)]
+pub(super) struct Conditions {
+    pub(super) when: Option<Condition>,
+    pub(super) assert: Condition,
 }
 
 impl Rule {
+    /// `conditions` holds one entry per type of `def`, in its order.
     pub(super) fn new(
         def: RuleDef,
         severity: Severity,
-        when: Option<Condition>,
-        assert: Condition,
+        conditions: Vec<Conditions>,
         reads: BTreeSet<&'static str>,
         reads_tags: bool,
     ) -> Rule {
-        let expectation = assert.describe();
-        let when_reads = when.as_ref().map(Condition::reads).unwrap_or_default();
+        assert_eq!(
+            conditions.len(),
+            def.resource_types.len(),
+            "conditions compiled for each resource type of {}",
+            def.id
+        );
+        let first = &conditions[0];
+        let expectation = first.assert.describe();
+        let applicability = first.when.as_ref().map(Condition::describe);
+        let when_reads = conditions
+            .iter()
+            .filter_map(|c| c.when.as_ref())
+            .flat_map(Condition::reads)
+            .collect();
         Rule {
             def,
             severity,
+            conditions,
             when_reads,
-            when,
-            assert,
             reads,
             reads_tags,
             expectation,
+            applicability,
         }
     }
 
@@ -65,14 +89,27 @@ impl Rule {
 
     /// What the `when` clause selects, in words.
     pub fn applicability(&self) -> Option<String> {
-        self.when.as_ref().map(Condition::describe)
+        self.applicability.clone()
     }
 
-    /// The AWS calls needed to judge this rule.
+    /// The AWS calls needed to judge this rule, on every type it judges.
     pub fn operations(&self) -> BTreeSet<&'static Operation> {
         self.def
-            .resource_type
-            .operations_for(self.reads.iter().copied(), self.reads_tags)
+            .resource_types
+            .iter()
+            .flat_map(|t| t.operations_for(self.reads.iter().copied(), self.reads_tags))
+            .collect()
+    }
+
+    /// The type named `resource_type` and the conditions compiled for it,
+    /// if the rule judges that type.
+    fn for_type(&self, resource_type: &str) -> Option<(&'static ResourceType, &Conditions)> {
+        let i = self
+            .def
+            .resource_types
+            .iter()
+            .position(|t| t.name == resource_type)?;
+        Some((self.def.resource_types[i], &self.conditions[i]))
     }
 
     /// This rule on `inventory.resources[i]`, whose attribute-level
@@ -85,7 +122,11 @@ impl Rule {
         errors: &[usize],
         now: Timestamp,
     ) -> Option<(Status, Option<String>)> {
-        let env = Env::new(&inventory.resources[i], now);
+        let resource = &inventory.resources[i];
+        let (_, conditions) = self
+            .for_type(resource.resource_type.name)
+            .expect("a rule judges only resources of its types");
+        let env = Env::new(resource, now);
         let unreadable: Vec<&CollectionError> = errors
             .iter()
             .map(|&e| &inventory.errors[e])
@@ -93,7 +134,7 @@ impl Rule {
             .collect();
         // A rule that does not apply needs nothing, readable or not; but if
         // `when` itself could not be read, it may apply.
-        if let Some(when) = &self.when {
+        if let Some(when) = &conditions.when {
             let when_unreadable = unreadable.iter().any(|e| self.when_is_affected_by(e));
             match when.truth(&env) {
                 Truth::False if !when_unreadable => return None,
@@ -102,7 +143,7 @@ impl Rule {
                         Status::Error,
                         Some(format!(
                             "{UNDECIDED} whether the rule applies: {}",
-                            unknown_message(&when.unknown_facts(&env))
+                            undecided_message(&when.undecided(&env))
                         )),
                     ));
                 }
@@ -112,14 +153,15 @@ impl Rule {
         if !unreadable.is_empty() {
             return Some((Status::Error, Some(unreadable_message(&unreadable))));
         }
-        Some(match self.assert.truth(&env) {
+        let assert = &conditions.assert;
+        Some(match assert.truth(&env) {
             Truth::True => (Status::Pass, None),
-            Truth::False => (Status::Fail, Some(self.assert.explain(&env))),
+            Truth::False => (Status::Fail, Some(assert.explain(&env))),
             Truth::Unknown => (
                 Status::Error,
                 Some(format!(
                     "{UNDECIDED}: {}",
-                    unknown_message(&self.assert.unknown_facts(&env))
+                    undecided_message(&assert.undecided(&env))
                 )),
             ),
         })
@@ -208,11 +250,12 @@ impl Engine {
         let damaged = damaged_resources(inventory);
         let mut evaluation = Evaluation::default();
         for (rule_index, rule) in self.rules.iter().enumerate() {
-            for &i in by_type
-                .get(rule.def.resource_type.name)
-                .map(Vec::as_slice)
-                .unwrap_or_default()
-            {
+            let resources = rule
+                .def
+                .resource_types
+                .iter()
+                .flat_map(|t| by_type.get(t.name).map(Vec::as_slice).unwrap_or_default());
+            for &i in resources {
                 let errors = damaged.get(&i).map(Vec::as_slice).unwrap_or_default();
                 match rule.judge(inventory, i, errors, now) {
                     Some((status, message)) => evaluation.verdicts.push(Verdict {
@@ -228,14 +271,16 @@ impl Engine {
             // several calls may fail in more than one of them.
             let mut unlisted: Vec<(usize, Vec<&CollectionError>)> = Vec::new();
             for (e, error) in inventory.errors.iter().enumerate() {
-                if !error.is_listing_failure() || error.resource_type != rule.def.resource_type.name
-                {
+                if !error.is_listing_failure() {
                     continue;
                 }
+                let Some((resource_type, conditions)) = rule.for_type(&error.resource_type) else {
+                    continue;
+                };
                 // A named resource that could not be read is still known by
                 // its id: a `when` that rules it out by id alone holds.
-                if let (Some(id), Some(when)) = (&error.resource_id, &rule.when) {
-                    let mut known = crate::model::Resource::new(rule.def.resource_type, id.clone());
+                if let (Some(id), Some(when)) = (&error.resource_id, &conditions.when) {
+                    let mut known = crate::model::Resource::new(resource_type, id.clone());
                     known.region = error.region.clone();
                     if when.excludes(&Env::new(&known, now)) {
                         continue;
@@ -243,7 +288,9 @@ impl Engine {
                 }
                 let same_place = unlisted.iter_mut().find(|(first, _)| {
                     let first = &inventory.errors[*first];
-                    first.region == error.region && first.resource_id == error.resource_id
+                    first.resource_type == error.resource_type
+                        && first.region == error.region
+                        && first.resource_id == error.resource_id
                 });
                 match same_place {
                     Some((_, errors)) => errors.push(error),
@@ -305,9 +352,7 @@ impl Engine {
         let mut gaps = Vec::new();
         for (rule_index, rule) in self.rules.iter().enumerate() {
             for (i, r) in inventory.resources.iter().enumerate() {
-                if r.resource_type.name == rule.def.resource_type.name
-                    && seen[rule_index * n + i] != 1
-                {
+                if rule.def.applies_to(r.resource_type.name) && seen[rule_index * n + i] != 1 {
                     gaps.push((rule_index, i));
                 }
             }
@@ -413,21 +458,27 @@ fn unreadable_message(errors: &[&CollectionError]) -> String {
     parts.join("; ")
 }
 
-/// `multi_az is unknown (...)`: the facts that were neither read nor sent.
-fn unknown_message(facts: &[String]) -> String {
-    let (verb, noun) = if facts.len() == 1 {
-        ("is", "it was")
-    } else {
-        ("are", "they were")
-    };
-    if facts.is_empty() {
+/// `multi_az is unknown (...)`: the facts that were neither read nor
+/// sent, then those read in a form their test cannot judge.
+fn undecided_message(undecided: &Undecided) -> String {
+    let mut parts = Vec::new();
+    let facts = &undecided.unknown;
+    if !facts.is_empty() {
+        let (verb, noun, pronoun) = if facts.len() == 1 {
+            ("is", "it was", "it")
+        } else {
+            ("are", "they were", "them")
+        };
+        parts.push(format!(
+            "{} {verb} unknown ({noun} not collected, or AWS did not report {pronoun})",
+            facts.join(", "),
+        ));
+    }
+    parts.extend(undecided.unjudgeable.iter().cloned());
+    if parts.is_empty() {
         return "a fact it needs is unknown".to_string();
     }
-    format!(
-        "{} {verb} unknown ({noun} not collected, or AWS did not report {})",
-        facts.join(", "),
-        if facts.len() == 1 { "it" } else { "them" }
-    )
+    parts.join("; ")
 }
 
 fn fill_placeholders(template: &str, resource: &ResourceRef) -> String {

@@ -10,6 +10,7 @@ pub mod evaluate;
 
 pub use condition::ParamValue;
 pub use definition::RuleDef;
+use evaluate::Conditions;
 pub use evaluate::{Engine, Evaluation, Rule, Verdict};
 
 use crate::lang::diagnostic;
@@ -187,22 +188,50 @@ fn compile(
     params: &BTreeMap<String, ParamValue>,
     severity: Option<Severity>,
 ) -> Result<Rule, Vec<Diagnostic>> {
-    let mut compiler = Compiler::new(&def.file, def.resource_type, params);
-    let when = def.when.as_ref().map(|w| compiler.condition(w));
-    let assert = compiler.condition(&def.assert);
-    for (name, value) in params {
-        if compiler.used_params.contains(name) {
-            continue;
+    // The conditions compile against each type the rule judges: an attribute
+    // one of them lacks is reported naming that type. A mistake every type
+    // shares is reported once.
+    let mut diagnostics: Vec<Diagnostic> = Vec::new();
+    let mut reads = BTreeSet::new();
+    let mut reads_tags = false;
+    let mut used_params = BTreeSet::new();
+    let mut compiled = Vec::new();
+    for &resource_type in &def.resource_types {
+        let mut compiler = Compiler::new(&def.file, resource_type, params);
+        let when = def.when.as_ref().map(|w| compiler.condition(w));
+        let assert = compiler.condition(&def.assert);
+        for diagnostic in compiler.diagnostics {
+            if !diagnostics.contains(&diagnostic) {
+                diagnostics.push(diagnostic);
+            }
         }
-        if schema::collection_param(def.resource_type.name, &compiler.reads, name).is_some() {
-            check_region_list(name, value, &mut compiler.diagnostics);
+        reads.extend(compiler.reads);
+        reads_tags |= compiler.reads_tags;
+        used_params.extend(compiler.used_params);
+        // `when` is optional: absent is fine, present but not compiled is not.
+        let when = match when {
+            None => Some(None),
+            Some(compiled) => compiled.map(Some),
+        };
+        compiled.push(
+            assert
+                .zip(when)
+                .map(|(assert, when)| Conditions { when, assert }),
+        );
+    }
+    let is_collection_param = |name: &str| {
+        def.resource_types
+            .iter()
+            .any(|t| schema::collection_param(t.name, &reads, name).is_some())
+    };
+    for (name, value) in params {
+        if !used_params.contains(name) && is_collection_param(name) {
+            check_region_list(name, value, &mut diagnostics);
         }
     }
     for (name, value) in &def.params {
-        if !compiler.used_params.contains(name)
-            && schema::collection_param(def.resource_type.name, &compiler.reads, name).is_none()
-        {
-            compiler.diagnostics.push(
+        if !used_params.contains(name) && !is_collection_param(name) {
+            diagnostics.push(
                 Diagnostic::new(
                     &value.file,
                     value.node.mark,
@@ -215,26 +244,21 @@ fn compile(
             );
         }
     }
-    // `when` is optional: absent is fine, present but not compiled is not.
-    let when = match when {
-        None => Some(None),
-        Some(compiled) => compiled.map(Some),
-    };
-    let (Some(assert), Some(when)) = (assert, when) else {
-        if compiler.diagnostics.is_empty() {
+    let Some(conditions) = compiled.into_iter().collect::<Option<Vec<_>>>() else {
+        if diagnostics.is_empty() {
             // Every failing path reports why; this guards the promise that a
             // bad rule never loads silently half-compiled.
-            compiler.diagnostics.push(Diagnostic::new(
+            diagnostics.push(Diagnostic::new(
                 &def.file,
                 def.id_mark,
                 Code::InvalidCondition,
                 "this rule's conditions could not be compiled",
             ));
         }
-        return Err(compiler.diagnostics);
+        return Err(diagnostics);
     };
-    if !compiler.diagnostics.is_empty() {
-        return Err(compiler.diagnostics);
+    if !diagnostics.is_empty() {
+        return Err(diagnostics);
     }
     // The rule carries its effective params: collection params reach the
     // collection plan from there.
@@ -243,10 +267,9 @@ fn compile(
     Ok(Rule::new(
         effective,
         severity.unwrap_or(def.severity),
-        when,
-        assert,
-        compiler.reads,
-        compiler.reads_tags,
+        conditions,
+        reads,
+        reads_tags,
     ))
 }
 

@@ -9,7 +9,9 @@ use regex::Regex;
 use strum::VariantArray;
 
 use super::syntax::{Combinator, Keyword, Operator, Reference};
-use super::{Common, Condition, Element, MAX_CONDITION_DEPTH, Operand, ParamValue, Subject, Test};
+use super::{
+    Common, Condition, Element, MAX_CONDITION_DEPTH, Operand, ParamValue, Subject, Test, Window,
+};
 use crate::lang::diagnostic::{Code, Diagnostic, did_you_mean};
 use crate::lang::duration;
 use crate::lang::suggest::closest;
@@ -388,6 +390,7 @@ impl<'a> Compiler<'a> {
                 self.quantified(op, operand, ty, subject)
             }
             Operator::NewerThan | Operator::OlderThan => self.age(op, operand),
+            Operator::WithinWindows => self.windows(op, operand),
         }
     }
 
@@ -471,13 +474,9 @@ impl<'a> Compiler<'a> {
 
     fn glob(&mut self, operand: &Node) -> Option<Test> {
         let at = self.resolve(operand)?;
-        let items: Vec<Resolved> = match (at.node.as_seq(), &at.param) {
-            (Some(items), None) => items
-                .iter()
-                .map(|i| self.resolve(i))
-                .collect::<Option<_>>()?,
-            (Some(items), Some(_)) => items.iter().map(|i| at.with(i)).collect(),
-            (None, _) => vec![at.clone()],
+        let items: Vec<Resolved> = match at.node.as_seq() {
+            Some(items) => self.items(&at, items)?,
+            None => vec![at.clone()],
         };
         let mut builder = GlobSetBuilder::new();
         let mut patterns = Vec::new();
@@ -500,6 +499,36 @@ impl<'a> Compiler<'a> {
                 let message = format!("invalid globs: {}", e.kind());
                 self.reject(at.diagnostic(Code::InvalidGlob, message))
             }
+        }
+    }
+
+    /// `within_windows`: a list of `HH:MM-HH:MM` windows, each checked.
+    fn windows(&mut self, op: Operator, operand: &Node) -> Option<Test> {
+        let at = self.resolve(operand)?;
+        let Some(items) = at.node.as_seq() else {
+            return self.wrong_operand(&at, op, "a list of time windows like [\"00:00-06:00\"]");
+        };
+        if items.is_empty() {
+            let message = format!("`{op}` needs at least one time window");
+            return self.reject(at.diagnostic(Code::InvalidWindow, message));
+        }
+        let items = self.items(&at, items)?;
+        every(items.iter().map(|item| {
+            let text = self.string_operand(item, op)?;
+            match Window::parse(&text) {
+                Ok(window) => Some(window),
+                Err(message) => self.reject(item.diagnostic(Code::InvalidWindow, message)),
+            }
+        }))
+        .map(Test::Windows)
+    }
+
+    /// The items of the list operand `at`: written in the rule, each may be
+    /// a `$param`; from a param, each is where the param was set.
+    fn items(&mut self, at: &Resolved, items: &[Node]) -> Option<Vec<Resolved>> {
+        match at.param {
+            None => items.iter().map(|i| self.resolve(i)).collect(),
+            Some(_) => Some(items.iter().map(|i| at.with(i)).collect()),
         }
     }
 
@@ -768,7 +797,7 @@ mod tests {
             d.help.as_deref(),
             Some(
                 "operators: eq, ne, gt, gte, lt, lte, in, not_in, present, absent, matches, \
-                 glob, contains, length, any, all, none, newer_than, older_than"
+                 glob, contains, length, any, all, none, newer_than, older_than, within_windows"
             )
         );
     }

@@ -2,7 +2,7 @@
 //! resource.
 
 use super::evaluate::age_limit;
-use super::{Condition, Element, Env, Operand, Operator, Subject, Test, Truth, push_once};
+use super::{Condition, Element, Env, Operand, Operator, Subject, Test, Truth, Window, push_once};
 use crate::lang::duration;
 use crate::model::Value;
 
@@ -54,6 +54,8 @@ impl Condition {
                     (Value::Time(t), Some(Test::Age { .. })) => {
                         format!("{t} ({} ago)", duration::age(env.now.duration_since(*t)))
                     }
+                    // A window reads as the operand's windows do.
+                    (Value::Str(window), Some(Test::Windows(_))) => window.clone(),
                     // What AWS's "none" means for this attribute.
                     (Value::Null, _) => match subject.none_meaning(env) {
                         Some(meaning) => format!("absent ({meaning})"),
@@ -161,7 +163,11 @@ impl Test {
                 Element::Object(_) => false,
             },
             Test::Age { overrides, .. } => overrides.is_empty(),
-            Test::In { .. } | Test::Presence(_) | Test::Matches(_) | Test::Glob { .. } => true,
+            Test::In { .. }
+            | Test::Presence(_)
+            | Test::Matches(_)
+            | Test::Glob { .. }
+            | Test::Windows(_) => true,
         }
     }
 
@@ -195,6 +201,10 @@ impl Test {
             Test::Presence(_) => words.to_string(),
             Test::Matches(re) => format!("{words} /{}/", re.as_str()),
             Test::Glob { patterns, .. } => format!("{words} {}", patterns.join(" or ")),
+            Test::Windows(allowed) => {
+                let windows: Vec<String> = allowed.iter().map(Window::to_string).collect();
+                format!("{words} {}", windows.join(" or "))
+            }
             Test::Length(tests) => format!("{words} {}", describe_all(tests, env)),
             Test::Quantified { element, .. } => format!("{words} {}", element.describe(env)),
             Test::Age {

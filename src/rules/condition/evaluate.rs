@@ -7,7 +7,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::{Common, Condition, Element, Operand, Operator, Subject, Test, push_once};
+use super::{
+    Common, Condition, Element, Operand, Operator, Subject, Test, Undecided, Window, push_once,
+};
 use crate::lang::duration;
 use crate::model::{Resource, Value};
 
@@ -125,15 +127,15 @@ impl Condition {
     }
 
     /// Which facts left the condition undecided, for `error` messages:
-    /// `multi_az`, `replication_rules[0].destination_region`. Call only when
-    /// `truth` is unknown.
-    pub fn unknown_facts(&self, env: &Env) -> Vec<String> {
-        let mut out = Vec::new();
+    /// `multi_az`, `replication_rules[0].destination_region`, or a value
+    /// its test cannot judge. Call only when `truth` is unknown.
+    pub fn undecided(&self, env: &Env) -> Undecided {
+        let mut out = Undecided::default();
         self.collect_unknowns(env, "", &mut out);
         out
     }
 
-    fn collect_unknowns(&self, env: &Env, prefix: &str, out: &mut Vec<String>) {
+    fn collect_unknowns(&self, env: &Env, prefix: &str, out: &mut Undecided) {
         match self {
             Condition::All(parts) | Condition::Any(parts) => {
                 for part in parts {
@@ -147,7 +149,7 @@ impl Condition {
                 let value = subject.value(env);
                 let name = format!("{prefix}{}", subject.name());
                 if value.is_unknown() {
-                    push_once(out, name);
+                    push_once(&mut out.unknown, name);
                     return;
                 }
                 for test in tests {
@@ -275,6 +277,14 @@ impl Test {
                     other => unreachable!("`{other}` compiled as a quantifier"),
                 }
             }
+            Test::Windows(allowed) => match value {
+                // Not a window: AWS sent what the test cannot judge.
+                Value::Str(text) => match Window::parse(text) {
+                    Ok(window) => Truth::of(allowed.iter().any(|&a| window.lies_within(a))),
+                    Err(_) => Truth::Unknown,
+                },
+                _ => Truth::False,
+            },
             Test::Age {
                 op,
                 limit,
@@ -315,16 +325,32 @@ impl Test {
         }
     }
 
-    fn collect_unknowns(&self, value: &Value, env: &Env, name: &str, out: &mut Vec<String>) {
+    fn collect_unknowns(&self, value: &Value, env: &Env, name: &str, out: &mut Undecided) {
         match self {
             Test::Compare { operand, .. } | Test::Contains(operand) => {
                 if let Operand::OfResource(subject) = operand {
-                    push_once(out, subject.name());
+                    push_once(&mut out.unknown, subject.name());
                 }
             }
             Test::Age { overrides, .. } => {
                 if let Some((subject, _)) = deciding_override(overrides, env) {
-                    push_once(out, subject.name());
+                    push_once(&mut out.unknown, subject.name());
+                }
+            }
+            Test::Windows(_) => push_once(
+                &mut out.unjudgeable,
+                format!("{name} is {value}, not a time window (HH:MM-HH:MM)"),
+            ),
+            Test::Quantified {
+                element: Element::Scalar(tests),
+                ..
+            } => {
+                for (i, item) in value.as_list().unwrap_or_default().iter().enumerate() {
+                    for test in tests {
+                        if test.truth(item, env) == Truth::Unknown {
+                            test.collect_unknowns(item, env, &format!("{name}[{i}]"), out);
+                        }
+                    }
                 }
             }
             Test::Quantified {
@@ -341,7 +367,7 @@ impl Test {
                     }
                 }
             }
-            _ => push_once(out, name.to_string()),
+            _ => push_once(&mut out.unknown, name.to_string()),
         }
     }
 
@@ -358,7 +384,11 @@ impl Test {
                 Element::Object(condition) => condition.collect_reads(out),
             },
             Test::Age { overrides, .. } => overrides.iter().for_each(|s| s.collect_reads(out)),
-            Test::In { .. } | Test::Presence(_) | Test::Matches(_) | Test::Glob { .. } => {}
+            Test::In { .. }
+            | Test::Presence(_)
+            | Test::Matches(_)
+            | Test::Glob { .. }
+            | Test::Windows(_) => {}
         }
     }
 }

@@ -113,6 +113,83 @@ pub enum Test {
         limit: SignedDuration,
         overrides: Vec<Subject>,
     },
+    /// `within_windows`: the subject's window lies inside one of these.
+    Windows(Vec<Window>),
+}
+
+/// A daily time window in UTC, written `HH:MM-HH:MM` as RDS writes its
+/// backup and maintenance windows; it may wrap midnight (`22:00-02:00`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    /// Minutes after midnight.
+    start: u16,
+    /// Never zero, less than a day.
+    minutes: u16,
+}
+
+const MINUTES_PER_DAY: u16 = 24 * 60;
+
+impl Window {
+    /// `22:00-02:00`; anything else, an empty window included, is an error
+    /// saying what was expected.
+    pub fn parse(text: &str) -> Result<Window, String> {
+        let expected = || {
+            format!(
+                "expected a time window like \"00:00-06:00\" (HH:MM-HH:MM, UTC), found {text:?}"
+            )
+        };
+        let (start, end) = text.split_once('-').ok_or_else(expected)?;
+        let (Some(start), Some(end)) = (minute_of_day(start), minute_of_day(end)) else {
+            return Err(expected());
+        };
+        if start == end {
+            return Err(format!(
+                "the time window {text:?} is empty: it ends where it starts"
+            ));
+        }
+        Ok(Window {
+            start,
+            minutes: (end + MINUTES_PER_DAY - start) % MINUTES_PER_DAY,
+        })
+    }
+
+    /// Whether every minute of this window is also in `outer`; both may
+    /// wrap midnight, so both are measured from where `outer` starts.
+    pub fn lies_within(self, outer: Window) -> bool {
+        let offset = (self.start + MINUTES_PER_DAY - outer.start) % MINUTES_PER_DAY;
+        offset + self.minutes <= outer.minutes
+    }
+}
+
+impl std::fmt::Display for Window {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let end = (self.start + self.minutes) % MINUTES_PER_DAY;
+        let clock = |minute: u16| format!("{:02}:{:02}", minute / 60, minute % 60);
+        write!(f, "{}-{}", clock(self.start), clock(end))
+    }
+}
+
+/// `07:30` as minutes after midnight: two digits each, as AWS writes them.
+fn minute_of_day(text: &str) -> Option<u16> {
+    let (hours, minutes) = text.split_once(':')?;
+    let two_digits = |s: &str| {
+        (s.len() == 2 && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse::<u16>().ok())
+            .flatten()
+    };
+    let (hours, minutes) = (two_digits(hours)?, two_digits(minutes)?);
+    (hours < 24 && minutes < 60).then_some(hours * 60 + minutes)
+}
+
+/// What leaves a condition undecided on a resource, for `error` messages.
+#[derive(Debug, Default)]
+pub struct Undecided {
+    /// Facts not read, or not sent by AWS: `multi_az`,
+    /// `replication_rules[0].destination_region`.
+    pub unknown: Vec<String>,
+    /// Facts read in a form their test cannot judge, each saying so:
+    /// `backup_window is "soon", not a time window (HH:MM-HH:MM)`.
+    pub unjudgeable: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -164,6 +241,7 @@ impl Test {
             Test::Glob { .. } => Operator::Glob,
             Test::Contains(_) => Operator::Contains,
             Test::Length(_) => Operator::Length,
+            Test::Windows(_) => Operator::WithinWindows,
         }
     }
 }

@@ -44,6 +44,7 @@ pub enum Operator {
     None,
     NewerThan,
     OlderThan,
+    WithinWindows,
 }
 
 /// A word of the language, named after its variant.
@@ -90,7 +91,7 @@ impl Operator {
             }
             Operator::In | Operator::NotIn => string || matches!(ty, AttrType::Int),
             Operator::Present | Operator::Absent => true,
-            Operator::Matches | Operator::Glob => string,
+            Operator::Matches | Operator::Glob | Operator::WithinWindows => string,
             Operator::Contains => string || matches!(ty, AttrType::StrList),
             Operator::Length => string || list,
             Operator::Any | Operator::All | Operator::None => list,
@@ -125,6 +126,7 @@ impl Operator {
             Operator::None => "no element",
             Operator::NewerThan => "newer than",
             Operator::OlderThan => "older than",
+            Operator::WithinWindows => "within",
         }
     }
 }
@@ -191,6 +193,7 @@ mod tests {
                 "none",
                 "newer_than",
                 "older_than",
+                "within_windows",
             ]
         );
         assert_eq!(
