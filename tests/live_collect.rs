@@ -3092,6 +3092,18 @@ async fn backup_alerts_come_from_event_subscriptions_and_their_topics() {
         "db-alerts, nobody, deleted-topic, eu-alerts: {:#?}",
         collected.calls
     );
+    // Instances created without a window get the emulator's 13:14-13:44.
+    let report = builtin_engine().audit(inv, Timestamp::now());
+    let status = |rule, region, id| result(&report, rule, region, id).status;
+    for (region, id, alerts, window) in [
+        (USE1, "alerted-db", Status::Pass, Status::Pass),
+        (USE1, "quiet-db", Status::Fail, Status::Fail),
+        (USE1, "alerted-cluster", Status::Fail, Status::Fail),
+        (EUW1, "eu-db", Status::Pass, Status::Fail),
+    ] {
+        assert_eq!(status("rds-backup-alerts", region, id), alerts, "{id}");
+        assert_eq!(status("rds-backup-window", region, id), window, "{id}");
+    }
 
     // Not planned: not called, and not claimed to be empty.
     options.plan = Plan::new([
@@ -3225,6 +3237,10 @@ async fn unconfirmed_or_unreadable_alerts_are_never_passes() {
     assert_eq!(error.resource_id.as_deref(), Some("unreadable-db"));
     assert_eq!(error.attributes, ["backup_event_subscriptions"]);
     assert!(error.message.contains(&unreadable), "{}", error.message);
+    let report = builtin_engine().audit(inv, Timestamp::now());
+    let status = |id| result(&report, "rds-backup-alerts", USE1, id).status;
+    assert_eq!(status("pending-db"), Status::Fail);
+    assert_eq!(status("unreadable-db"), Status::Error);
 
     // The region's event subscriptions cannot be listed.
     let refusing = Stub::start(Some(moto.endpoint()), |request| {
@@ -3273,5 +3289,10 @@ async fn unconfirmed_or_unreadable_alerts_are_never_passes() {
     for e in &inv.errors {
         assert_eq!(e.operation, "DescribeEventSubscriptions");
         assert_eq!(e.attributes, ["backup_event_subscriptions"]);
+    }
+    let report = builtin_engine().audit(inv, Timestamp::now());
+    for id in ["pending-db", "unreadable-db", "plain-cluster"] {
+        let found = result(&report, "rds-backup-alerts", USE1, id);
+        assert_eq!(found.status, Status::Error, "{id}");
     }
 }
