@@ -3186,7 +3186,7 @@ async fn unconfirmed_or_unreadable_alerts_are_never_passes() {
         }
         let topic = form.get("TopicArn").cloned().unwrap_or_default();
         if topic == pending_arn {
-            let next = form.get("NextToken").is_none().then_some("page-2");
+            let next = (!form.contains_key("NextToken")).then_some("page-2");
             Some((200, pending_subscriptions_page(&topic, next)))
         } else if topic == unreadable_arn {
             Some((
