@@ -20,7 +20,7 @@ use jiff::Timestamp;
 use serde_json::Value as Json;
 use support::moto::{ACCOUNT, Moto, test_credentials};
 use support::proxy::{Fault, FaultRule, Logged, Proxy, Trigger};
-use support::seed::Seed;
+use support::seed::{EventSelection, Seed, sns_topic};
 use support::stub::Stub;
 
 const USE1: &str = "us-east-1";
@@ -746,6 +746,16 @@ async fn seed_denial_account(moto: &Moto) {
     let west = Seed::new(moto, EUW1).await;
     let (east_key, west_key) = (east.key().await, west.key().await);
     east.compliant_instance("orders-db", &east_key, &west, &west_key)
+        .await;
+    // Its backup events reach a confirmed subscriber (rds-backup-alerts).
+    let alerts = sns_topic(moto, USE1, "db-alerts", Some("dba@example.com")).await;
+    let backups = EventSelection {
+        source_type: Some("db-instance"),
+        source_ids: &["orders-db"],
+        categories: &["backup"],
+        enabled: true,
+    };
+    east.event_subscription("orders-backups", &alerts, backups)
         .await;
     east.bucket("acme-assets-use1").await;
     east.encrypted("acme-assets-use1", None).await;

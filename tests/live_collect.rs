@@ -513,6 +513,7 @@ async fn collects_every_attribute_of_every_type_in_two_regions() {
     assert!(ledger.get("engine_version").as_str().is_some());
     assert_eq!(ledger.get("backup_retention_days"), &Value::Int(5));
     assert_eq!(ledger.get("backup_window"), &Value::from("02:00-03:00"));
+    assert!(ledger.get("cluster_id").is_null(), "no member of a cluster");
     assert!(ledger.get("maintenance_window").as_str().is_some());
     assert!(matches!(ledger.get("multi_az"), Value::Bool(_)));
     assert_eq!(ledger.get("storage_encrypted"), &Value::Bool(true));
@@ -823,10 +824,12 @@ async fn collects_every_attribute_of_every_type_in_two_regions() {
     // Every attribute of every type is filled on at least one resource,
     // except one the emulator cannot produce (its copies carry no
     // SourceRegion; the mapping is unit-tested in src/collect/rds.rs) and
-    // one that comes from the configuration, not from AWS.
+    // one that comes from the configuration, not from AWS, and one that is
+    // always none (a cluster's cluster_id).
     let not_from_aws = [
         (schema::DB_SNAPSHOT, "source_region"),
         (schema::S3_EXPORT_LOCATION, "max_age"),
+        (schema::DB_CLUSTER, "cluster_id"),
     ];
     // AWS Backup plans and vaults are seeded by their own tests: a plan
     // here would make every ListBackupSelections fail (moto does not
@@ -3575,4 +3578,355 @@ async fn an_unreadable_selection_leaves_assignments_unknown() {
             (schema::S3_BUCKET, None, &plan_ids[..]),
         ]
     );
+}
+
+// ---------------------------------------------------------------------------
+// RDS backup alerts: event subscriptions and whether their topics deliver
+
+/// What reading the backup alerts and windows of instances and clusters
+/// takes.
+fn backup_alert_plan() -> Plan {
+    let mut plan = Plan::default();
+    for kind in [schema::DB_INSTANCE, schema::DB_CLUSTER] {
+        plan.add_type(
+            schema::resource_type(kind).unwrap(),
+            ["backup_event_subscriptions", "backup_window", "cluster_id"],
+            false,
+        );
+    }
+    plan
+}
+
+fn alert(name: &str, topic_arn: &str, confirmed: Value) -> Value {
+    obj(&[
+        ("name", Value::from(name)),
+        ("topic_arn", Value::from(topic_arn)),
+        ("status", Value::from("active")),
+        ("confirmed", confirmed),
+    ])
+}
+
+fn alerts_of(inv: &Inventory, kind: &str, region: &str, id: &str) -> Value {
+    find(inv, kind, region, id)
+        .get("backup_event_subscriptions")
+        .clone()
+}
+
+/// On the emulator (which implements event subscriptions and SNS): each
+/// instance and cluster gets the enabled subscriptions on backup events
+/// that cover it, with whether the topic has a confirmed subscription;
+/// every topic in use is asked once, one nobody's alerts use never.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_alerts_come_from_event_subscriptions_and_their_topics() {
+    use support::seed::{EventSelection, sns_topic};
+    let moto = Moto::start();
+    let east = Seed::new(&moto, USE1).await;
+    let west = Seed::new(&moto, EUW1).await;
+    east.instance("alerted-db")
+        .preferred_backup_window("01:00-01:30")
+        .send()
+        .await
+        .unwrap();
+    east.instance("quiet-db").send().await.unwrap();
+    east.cluster("alerted-cluster")
+        .preferred_backup_window("23:30-00:30")
+        .send()
+        .await
+        .unwrap();
+    west.instance("eu-db").send().await.unwrap();
+    let db_alerts = sns_topic(&moto, USE1, "db-alerts", Some("dba@example.com")).await;
+    let nobody = sns_topic(&moto, USE1, "nobody", None).await;
+    let unused = sns_topic(&moto, USE1, "unused", Some("dba@example.com")).await;
+    let deleted = format!("arn:aws:sns:{USE1}:{ACCOUNT}:deleted-topic");
+    let eu_alerts = sns_topic(&moto, EUW1, "eu-alerts", Some("dba@example.com")).await;
+    let events = |source_type, source_ids, categories, enabled| EventSelection {
+        source_type,
+        source_ids,
+        categories,
+        enabled,
+    };
+    let instances = Some("db-instance");
+    let clusters = Some("db-cluster");
+    for (name, topic, selection) in [
+        (
+            "orders-backups",
+            &db_alerts,
+            events(instances, &["alerted-db"][..], &["backup"][..], true),
+        ),
+        (
+            "cluster-everything",
+            &nobody,
+            events(clusters, &[], &[], true),
+        ),
+        (
+            "gone-topic",
+            &deleted,
+            events(clusters, &["alerted-cluster"], &["backup"], true),
+        ),
+        ("disabled", &db_alerts, events(instances, &[], &[], false)),
+        (
+            "failover-only",
+            &db_alerts,
+            events(instances, &[], &["failover"], true),
+        ),
+        (
+            "someone-else",
+            &unused,
+            events(instances, &["no-such-db"], &["backup"], true),
+        ),
+    ] {
+        east.event_subscription(name, topic, selection).await;
+    }
+    west.event_subscription("eu-all", &eu_alerts, events(None, &[], &[], true))
+        .await;
+
+    let mut options = moto.options(REGIONS);
+    options.plan = backup_alert_plan();
+    let collected = moto.collect(&options).await;
+    no_errors(&collected);
+    let inv = &collected.inventory;
+    assert_eq!(
+        alerts_of(inv, schema::DB_INSTANCE, USE1, "alerted-db"),
+        Value::List(vec![alert("orders-backups", &db_alerts, Value::Bool(true))])
+    );
+    assert_eq!(
+        alerts_of(inv, schema::DB_INSTANCE, USE1, "quiet-db"),
+        Value::List(vec![])
+    );
+    // A topic without subscribers and one that does not exist (SNS answers
+    // NotFound) deliver to nobody.
+    assert_eq!(
+        alerts_of(inv, schema::DB_CLUSTER, USE1, "alerted-cluster"),
+        Value::List(vec![
+            alert("cluster-everything", &nobody, Value::Bool(false)),
+            alert("gone-topic", &deleted, Value::Bool(false)),
+        ])
+    );
+    // No source type: every source's events.
+    assert_eq!(
+        alerts_of(inv, schema::DB_INSTANCE, EUW1, "eu-db"),
+        Value::List(vec![alert("eu-all", &eu_alerts, Value::Bool(true))])
+    );
+    let window = |kind, id| find(inv, kind, USE1, id).get("backup_window").clone();
+    assert_eq!(
+        window(schema::DB_INSTANCE, "alerted-db"),
+        Value::from("01:00-01:30")
+    );
+    assert_eq!(
+        window(schema::DB_CLUSTER, "alerted-cluster"),
+        Value::from("23:30-00:30")
+    );
+    assert_eq!(
+        collected.calls_to(&ops::RDS_DESCRIBE_EVENT_SUBSCRIPTIONS),
+        2
+    );
+    assert_eq!(
+        collected.calls_to(&ops::SNS_LIST_SUBSCRIPTIONS_BY_TOPIC),
+        4,
+        "db-alerts, nobody, deleted-topic, eu-alerts: {:#?}",
+        collected.calls
+    );
+    // Instances created without a window get the emulator's 13:14-13:44.
+    let report = builtin_engine().audit(inv, Timestamp::now());
+    let status = |rule, region, id| result(&report, rule, region, id).status;
+    for (region, id, alerts, window) in [
+        (USE1, "alerted-db", Status::Pass, Status::Pass),
+        (USE1, "quiet-db", Status::Fail, Status::Fail),
+        (USE1, "alerted-cluster", Status::Fail, Status::Fail),
+        (EUW1, "eu-db", Status::Pass, Status::Fail),
+    ] {
+        assert_eq!(status("rds-backup-alerts", region, id), alerts, "{id}");
+        assert_eq!(status("rds-backup-window", region, id), window, "{id}");
+    }
+
+    // Not planned: not called, and not claimed to be empty.
+    options.plan = Plan::new([
+        &ops::RDS_DESCRIBE_DB_INSTANCES,
+        &ops::RDS_DESCRIBE_DB_CLUSTERS,
+    ]);
+    let collected = moto.collect(&options).await;
+    no_errors(&collected);
+    assert_eq!(
+        collected.calls_to(&ops::RDS_DESCRIBE_EVENT_SUBSCRIPTIONS),
+        0
+    );
+    assert_eq!(collected.calls_to(&ops::SNS_LIST_SUBSCRIPTIONS_BY_TOPIC), 0);
+    assert!(
+        alerts_of(
+            &collected.inventory,
+            schema::DB_INSTANCE,
+            USE1,
+            "alerted-db"
+        )
+        .is_unknown()
+    );
+}
+
+const SNS_XMLNS: &str = "http://sns.amazonaws.com/doc/2010-03-31/";
+
+/// A ListSubscriptionsByTopic page in AWS's wire format (query protocol,
+/// XML): one email subscription still awaiting confirmation, and the
+/// token of the next page, if any.
+fn pending_subscriptions_page(topic_arn: &str, next_token: Option<&str>) -> String {
+    let next = next_token
+        .map(|t| format!("<NextToken>{t}</NextToken>"))
+        .unwrap_or_default();
+    format!(
+        "<ListSubscriptionsByTopicResponse xmlns=\"{SNS_XMLNS}\"><ListSubscriptionsByTopicResult>\
+         <Subscriptions><member><TopicArn>{topic_arn}</TopicArn><Protocol>email</Protocol>\
+         <SubscriptionArn>PendingConfirmation</SubscriptionArn><Owner>{ACCOUNT}</Owner>\
+         <Endpoint>dba@example.com</Endpoint></member></Subscriptions>{next}\
+         </ListSubscriptionsByTopicResult><ResponseMetadata>\
+         <RequestId>00000000-0000-0000-0000-000000000000</RequestId></ResponseMetadata>\
+         </ListSubscriptionsByTopicResponse>"
+    )
+}
+
+/// What the emulator cannot show, on recorded answers in AWS's wire format
+/// (everything else is the emulator's): a topic whose only subscriptions
+/// await confirmation (over two pages, both read) alerts nobody; a topic
+/// whose subscriptions cannot be listed leaves `confirmed` unknown and is
+/// recorded against the resources it alerts on; a failed
+/// DescribeEventSubscriptions leaves every instance's and cluster's alerts
+/// unknown. The rules then say fail and error, never pass.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unconfirmed_or_unreadable_alerts_are_never_passes() {
+    use support::seed::{EventSelection, sns_topic};
+    let moto = Moto::start();
+    let east = Seed::new(&moto, USE1).await;
+    east.instance("pending-db").send().await.unwrap();
+    east.instance("unreadable-db").send().await.unwrap();
+    east.cluster("plain-cluster").send().await.unwrap();
+    let pending = sns_topic(&moto, USE1, "pending-topic", None).await;
+    let unreadable = sns_topic(&moto, USE1, "unreadable-topic", None).await;
+    for (name, topic, id) in [
+        ("pending-alerts", &pending, "pending-db"),
+        ("unreadable-alerts", &unreadable, "unreadable-db"),
+    ] {
+        let selection = EventSelection {
+            source_type: Some("db-instance"),
+            source_ids: &[id],
+            categories: &["backup"],
+            enabled: true,
+        };
+        east.event_subscription(name, topic, selection).await;
+    }
+
+    let (pending_arn, unreadable_arn) = (pending.clone(), unreadable.clone());
+    let stub = Stub::start(Some(moto.endpoint()), move |request| {
+        let form = request.form();
+        if form.get("Action").map(String::as_str) != Some("ListSubscriptionsByTopic") {
+            return None;
+        }
+        let topic = form.get("TopicArn").cloned().unwrap_or_default();
+        if topic == pending_arn {
+            let next = (!form.contains_key("NextToken")).then_some("page-2");
+            Some((200, pending_subscriptions_page(&topic, next)))
+        } else if topic == unreadable_arn {
+            Some((
+                403,
+                format!(
+                    "<ErrorResponse xmlns=\"{SNS_XMLNS}\"><Error><Type>Sender</Type>\
+                     <Code>AuthorizationError</Code><Message>User is not authorized to perform: \
+                     SNS:ListSubscriptionsByTopic</Message></Error>\
+                     <RequestId>0</RequestId></ErrorResponse>"
+                ),
+            ))
+        } else {
+            None
+        }
+    });
+    let overrides = SdkOverrides {
+        endpoint_url: Some(stub.endpoint.clone()),
+        ..moto.overrides()
+    };
+    let mut options = moto.options(&[USE1]);
+    options.plan = backup_alert_plan();
+    let collected = collect_with(&options, &overrides).await.unwrap();
+    let inv = &collected.inventory;
+    assert_eq!(
+        alerts_of(inv, schema::DB_INSTANCE, USE1, "pending-db"),
+        Value::List(vec![alert("pending-alerts", &pending, Value::Bool(false))])
+    );
+    assert_eq!(
+        alerts_of(inv, schema::DB_INSTANCE, USE1, "unreadable-db"),
+        Value::List(vec![alert(
+            "unreadable-alerts",
+            &unreadable,
+            Value::Unknown
+        )])
+    );
+    assert_eq!(
+        collected.calls_to(&ops::SNS_LIST_SUBSCRIPTIONS_BY_TOPIC),
+        3,
+        "both pages of pending-topic, then unreadable-topic"
+    );
+    let [error] = &inv.errors[..] else {
+        panic!("{:#?}", inv.errors)
+    };
+    assert_eq!(error.service, "sns");
+    assert_eq!(error.operation, "ListSubscriptionsByTopic");
+    assert_eq!(error.code, "AuthorizationError");
+    assert_eq!(error.resource_type, schema::DB_INSTANCE);
+    assert_eq!(error.resource_id.as_deref(), Some("unreadable-db"));
+    assert_eq!(error.attributes, ["backup_event_subscriptions"]);
+    assert!(error.message.contains(&unreadable), "{}", error.message);
+    let report = builtin_engine().audit(inv, Timestamp::now());
+    let status = |id| result(&report, "rds-backup-alerts", USE1, id).status;
+    assert_eq!(status("pending-db"), Status::Fail);
+    assert_eq!(status("unreadable-db"), Status::Error);
+
+    // The region's event subscriptions cannot be listed.
+    let refusing = Stub::start(Some(moto.endpoint()), |request| {
+        let action = request.form().get("Action").cloned();
+        (action.as_deref() == Some("DescribeEventSubscriptions")).then(|| {
+            (
+                403,
+                rds_error(
+                    "AccessDenied",
+                    "User is not authorized to perform: rds:DescribeEventSubscriptions",
+                ),
+            )
+        })
+    });
+    let overrides = SdkOverrides {
+        endpoint_url: Some(refusing.endpoint.clone()),
+        ..moto.overrides()
+    };
+    let collected = collect_with(&options, &overrides).await.unwrap();
+    let inv = &collected.inventory;
+    for (kind, id) in [
+        (schema::DB_INSTANCE, "pending-db"),
+        (schema::DB_CLUSTER, "plain-cluster"),
+    ] {
+        assert!(alerts_of(inv, kind, USE1, id).is_unknown(), "{id}");
+    }
+    assert_eq!(collected.calls_to(&ops::SNS_LIST_SUBSCRIPTIONS_BY_TOPIC), 0);
+    let failed: Vec<_> = inv
+        .errors
+        .iter()
+        .map(|e| {
+            (
+                e.resource_type.as_str(),
+                e.resource_id.as_deref(),
+                e.code.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        failed,
+        [
+            (schema::DB_CLUSTER, None, "AccessDenied"),
+            (schema::DB_INSTANCE, None, "AccessDenied"),
+        ]
+    );
+    for e in &inv.errors {
+        assert_eq!(e.operation, "DescribeEventSubscriptions");
+        assert_eq!(e.attributes, ["backup_event_subscriptions"]);
+    }
+    let report = builtin_engine().audit(inv, Timestamp::now());
+    for id in ["pending-db", "unreadable-db", "plain-cluster"] {
+        let found = result(&report, "rds-backup-alerts", USE1, id);
+        assert_eq!(found.status, Status::Error, "{id}");
+    }
 }

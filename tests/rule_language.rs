@@ -849,17 +849,15 @@ fn within_windows_on_absent_unknown_and_malformed_values() {
         schema::DB_INSTANCE,
         "assert: {backup_window: {within_windows: [\"00:00-06:00\"]}}",
     );
-    // A known absence is in no window (`cluster_id` is the string an
-    // instance can know to be absent; `backup_window` cannot be).
-    let absent = engine(
-        schema::DB_INSTANCE,
-        "assert: {cluster_id: {within_windows: [\"00:00-06:00\"]}}",
+    // A known absence is in no window.
+    assert_eq!(
+        judge(&e, &db()),
+        fail("backup_window is absent (AWS names no backup window), expected within 00:00-06:00")
     );
     assert_eq!(
-        judge(&absent, &db()),
-        fail("cluster_id is absent (standalone, not in a cluster), expected within 00:00-06:00")
+        judge(&e, &db_with("backup_window", Value::Unknown)),
+        undecided("backup_window")
     );
-    assert_eq!(judge(&e, &db()), undecided("backup_window"));
     // What AWS sent is no window: it can be neither inside nor outside,
     // however the rule is phrased.
     let not_a_window = |value: &str| {

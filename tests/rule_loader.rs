@@ -225,8 +225,8 @@ fn unknown_resource_type() {
     insta::assert_snapshot!("unknown_resource_type", d.to_string());
 }
 
-/// `GOOD` judging instances and clusters: its `when` reads `cluster_id`,
-/// which only instances have, so it is replaced by one both have.
+/// `GOOD` judging instances and clusters, with a `when` on a setting both
+/// types have.
 fn over_instances_and_clusters(resource: &str) -> String {
     good_with(
         "resource: aws.rds.db_instance",
@@ -312,16 +312,20 @@ fn each_listed_resource_type_must_be_known_and_listed_once() {
 
 #[test]
 fn a_rule_over_several_types_compiles_against_each() {
-    // `cluster_id` is an attribute of instances only: the diagnostic names
-    // the type that lacks it, at the attribute.
+    // `instance_class` is an attribute of instances only: the diagnostic
+    // names the type that lacks it, at the attribute.
     let text = good_with(
         "resource: aws.rds.db_instance",
         "resource: [aws.rds.db_instance, aws.rds.db_cluster]",
+    )
+    .replace(
+        "cluster_id: { absent: true }",
+        "instance_class: { absent: true }",
     );
     let d = single(&text, "unknown-attribute", 9, 3);
     assert_eq!(
         d.message,
-        "aws.rds.db_cluster has no attribute `cluster_id`"
+        "aws.rds.db_cluster has no attribute `instance_class`"
     );
     // A mistake in both types' eyes is reported once.
     let d = single(

@@ -20,6 +20,7 @@ mod rds;
 mod s3;
 mod sdk;
 mod secrets;
+mod sns;
 mod sts;
 
 use std::collections::BTreeMap;

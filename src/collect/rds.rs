@@ -1,5 +1,5 @@
 //! RDS: DB instances, DB clusters, and the snapshots of both (manual and
-//! automated).
+//! automated); the event subscriptions that alert on backups.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -8,7 +8,8 @@ use aws_sdk_rds::operation::describe_db_cluster_snapshots::DescribeDBClusterSnap
 use aws_sdk_rds::operation::describe_db_snapshot_attributes::DescribeDBSnapshotAttributesError;
 use aws_sdk_rds::operation::describe_db_snapshots::DescribeDBSnapshotsError;
 use aws_sdk_rds::types::{
-    DbCluster, DbClusterSnapshot, DbInstance, DbInstanceAutomatedBackup, DbSnapshot, Tag,
+    DbCluster, DbClusterSnapshot, DbInstance, DbInstanceAutomatedBackup, DbSnapshot,
+    EventSubscription, Tag,
 };
 use futures::StreamExt;
 use jiff::Timestamp;
@@ -16,7 +17,7 @@ use jiff::Timestamp;
 use super::errors::{CallFailure, NotConfigured, Target, detail_error, listing_error};
 use super::{
     CopyRegions, Ctx, ProvideErrorMetadata, SdkError, arn_region, key_manager, known_type,
-    set_enum, timestamp,
+    set_enum, sns, timestamp,
 };
 use crate::model::schema::{DB_CLUSTER, DB_INSTANCE, DB_SNAPSHOT, Operation, ops};
 use crate::model::{Resource, Value};
@@ -74,7 +75,9 @@ pub(crate) async fn collect_region(ctx: &Ctx<'_>, region: &str) -> RegionRds {
     if !(want_instances || want_clusters || want_snapshots || want_cluster_snapshots) {
         return result;
     }
-    let (instances, clusters, snapshots, cluster_snapshots) = futures::join!(
+    let want_alerts =
+        plan.needs(&ops::RDS_DESCRIBE_EVENT_SUBSCRIPTIONS) && (want_instances || want_clusters);
+    let (instances, clusters, snapshots, cluster_snapshots, alerts) = futures::join!(
         when(want_instances, list_instances(ctx, region)),
         when(want_clusters, list_clusters(ctx, region)),
         when(
@@ -85,6 +88,7 @@ pub(crate) async fn collect_region(ctx: &Ctx<'_>, region: &str) -> RegionRds {
             want_cluster_snapshots,
             list_audited_snapshots::<DbClusterSnapshot>(ctx, region)
         ),
+        when(want_alerts, list_backup_alerts(ctx, region)),
     );
 
     let mut instances: Vec<Instance> = listed(instances)
@@ -106,7 +110,30 @@ pub(crate) async fn collect_region(ctx: &Ctx<'_>, region: &str) -> RegionRds {
     let cluster_snapshots = listed(cluster_snapshots);
 
     backup_replications(ctx, region, &mut instances).await;
-    let (_, snapshot_resources, cluster_snapshot_resources) = futures::join!(
+    let alerts = alerts.and_then(|listed| {
+        let alerted = [(want_instances, DB_INSTANCE), (want_clusters, DB_CLUSTER)];
+        let kinds = alerted.iter().filter(|(wanted, _)| *wanted);
+        listed
+            .map_err(|failure| {
+                for (_, kind) in kinds {
+                    let target = Target::every(known_type(kind), region);
+                    let failure = failure
+                        .clone()
+                        .context("the region's RDS event subscriptions could not be listed");
+                    ctx.record(detail_error(
+                        &ops::RDS_DESCRIBE_EVENT_SUBSCRIPTIONS,
+                        target,
+                        failure,
+                    ));
+                }
+            })
+            .ok()
+    });
+    let topics = alerting_topics(
+        alerts.as_deref().unwrap_or_default(),
+        instances.iter().map(|i| &i.resource).chain(&clusters),
+    );
+    let (_, confirmed, snapshot_resources, cluster_snapshot_resources) = futures::join!(
         key_managers(
             ctx,
             region,
@@ -115,9 +142,17 @@ pub(crate) async fn collect_region(ctx: &Ctx<'_>, region: &str) -> RegionRds {
                 .map(|i| &mut i.resource)
                 .chain(clusters.iter_mut())
         ),
+        confirmed_topics(ctx, region, topics),
         snapshot_resources(ctx, region, &snapshots),
         snapshot_resources(ctx, region, &cluster_snapshots),
     );
+    if let Some(alerts) = &alerts {
+        let alerted = instances
+            .iter_mut()
+            .map(|i| &mut i.resource)
+            .chain(clusters.iter_mut());
+        set_backup_alerts(ctx, region, alerts, &confirmed, alerted);
+    }
     result.instances = instances;
     result.others = clusters;
     result.others.extend(snapshot_resources);
@@ -685,6 +720,179 @@ async fn backup_replications(ctx: &Ctx<'_>, region: &str, instances: &mut [Insta
     }
 }
 
+/// The event category of backup events.
+const BACKUP_CATEGORY: &str = "backup";
+
+/// An enabled RDS event subscription that notifies of backup events.
+#[derive(Debug, Clone, PartialEq)]
+struct BackupAlert {
+    name: String,
+    /// The source type it covers (`db-instance`, ...); `None`: every type.
+    source_type: Option<String>,
+    /// The sources it covers; empty: every source of its type.
+    source_ids: Vec<String>,
+    topic_arn: String,
+    status: Option<String>,
+}
+
+impl BackupAlert {
+    /// Whether it alerts on the backups of `resource`.
+    fn covers(&self, resource: &Resource) -> bool {
+        self.source_type
+            .as_deref()
+            .is_none_or(|t| Some(t) == event_source_type(resource))
+            && (self.source_ids.is_empty()
+                || self
+                    .source_ids
+                    .iter()
+                    .any(|id| id.eq_ignore_ascii_case(&resource.id)))
+    }
+}
+
+/// The event source type RDS names `resource`'s events with.
+fn event_source_type(resource: &Resource) -> Option<&'static str> {
+    match resource.resource_type.name {
+        DB_INSTANCE => Some("db-instance"),
+        DB_CLUSTER => Some("db-cluster"),
+        _ => None,
+    }
+}
+
+/// `subscription` as a backup alert; `None` when it is disabled or sends
+/// other categories only. An empty category list means every category.
+fn backup_alert(subscription: &EventSubscription) -> Result<Option<BackupAlert>, CallFailure> {
+    let name = subscription.cust_subscription_id().unwrap_or_default();
+    let malformed = |missing: &str| {
+        CallFailure::new(
+            "ResponseError",
+            format!(
+                "DescribeEventSubscriptions answered without {missing} for subscription {name:?}"
+            ),
+        )
+    };
+    let enabled = subscription.enabled().ok_or_else(|| malformed("Enabled"))?;
+    let categories = subscription.event_categories_list();
+    let on_backups = categories.is_empty() || categories.iter().any(|c| c == BACKUP_CATEGORY);
+    if !(enabled && on_backups) {
+        return Ok(None);
+    }
+    let topic_arn = subscription
+        .sns_topic_arn()
+        .ok_or_else(|| malformed("SnsTopicArn"))?;
+    Ok(Some(BackupAlert {
+        name: name.to_string(),
+        source_type: subscription
+            .source_type()
+            .filter(|t| !t.is_empty())
+            .map(str::to_string),
+        source_ids: subscription.source_ids_list().to_vec(),
+        topic_arn: topic_arn.to_string(),
+        status: subscription.status().map(str::to_string),
+    }))
+}
+
+/// The region's enabled event subscriptions on backup events, from every
+/// page of DescribeEventSubscriptions. A failure is returned, not recorded.
+async fn list_backup_alerts(ctx: &Ctx<'_>, region: &str) -> Result<Vec<BackupAlert>, CallFailure> {
+    let mut pages = ctx
+        .clients(region)
+        .rds
+        .describe_event_subscriptions()
+        .set_max_records(ctx.page_size(20, 100))
+        .into_paginator()
+        .send();
+    let pages = ctx
+        .all_pages(
+            &ops::RDS_DESCRIBE_EVENT_SUBSCRIPTIONS,
+            |cx| pages.poll_next(cx),
+            |p| p.marker(),
+        )
+        .await
+        .map_err(|err| CallFailure::from_sdk(&err))?;
+    pages
+        .iter()
+        .flat_map(|p| p.event_subscriptions_list())
+        .filter_map(|s| backup_alert(s).transpose())
+        .collect()
+}
+
+/// The topics of the alerts that cover at least one of `resources`.
+fn alerting_topics<'r>(
+    alerts: &[BackupAlert],
+    resources: impl Iterator<Item = &'r Resource>,
+) -> BTreeSet<String> {
+    let resources: Vec<&Resource> = resources.collect();
+    alerts
+        .iter()
+        .filter(|alert| resources.iter().any(|r| alert.covers(r)))
+        .map(|alert| alert.topic_arn.clone())
+        .collect()
+}
+
+/// Whether each topic has a confirmed subscription (one
+/// ListSubscriptionsByTopic per topic), when the plan needs it.
+async fn confirmed_topics(
+    ctx: &Ctx<'_>,
+    region: &str,
+    topics: BTreeSet<String>,
+) -> HashMap<String, Result<bool, CallFailure>> {
+    if !ctx.plan.needs(&ops::SNS_LIST_SUBSCRIPTIONS_BY_TOPIC) {
+        return HashMap::new();
+    }
+    futures::stream::iter(topics)
+        .map(|topic| async move {
+            let confirmed = sns::has_confirmed_subscription(ctx, region, &topic).await;
+            (topic, confirmed)
+        })
+        .buffer_unordered(ctx.concurrency)
+        .collect()
+        .await
+}
+
+/// Sets backup_event_subscriptions on each resource: the alerts covering
+/// it. Where a topic's subscriptions could not be listed, its alerts'
+/// `confirmed` is unknown and the failure is recorded against the resource.
+fn set_backup_alerts<'r>(
+    ctx: &Ctx<'_>,
+    region: &str,
+    alerts: &[BackupAlert],
+    confirmed: &HashMap<String, Result<bool, CallFailure>>,
+    resources: impl Iterator<Item = &'r mut Resource>,
+) {
+    for resource in resources {
+        let mut entries = Vec::new();
+        for alert in alerts.iter().filter(|a| a.covers(resource)) {
+            let confirmed = match confirmed.get(&alert.topic_arn) {
+                Some(Ok(confirmed)) => Value::Bool(*confirmed),
+                Some(Err(failure)) => {
+                    let target = Target::resource(resource.resource_type, region, &resource.id);
+                    let failure = failure.clone().context(format!(
+                        "whether SNS topic {} has a confirmed subscription could not be read",
+                        alert.topic_arn
+                    ));
+                    ctx.record(detail_error(
+                        &ops::SNS_LIST_SUBSCRIPTIONS_BY_TOPIC,
+                        target,
+                        failure,
+                    ));
+                    Value::Unknown
+                }
+                None => Value::Unknown,
+            };
+            entries.push(BTreeMap::from([
+                ("name".to_string(), Value::from(alert.name.as_str())),
+                (
+                    "topic_arn".to_string(),
+                    Value::from(alert.topic_arn.as_str()),
+                ),
+                ("status".to_string(), Value::from(alert.status.as_deref())),
+                ("confirmed".to_string(), confirmed),
+            ]));
+        }
+        resource.set("backup_event_subscriptions", entries);
+    }
+}
+
 fn cluster_resource(account: &str, region: &str, c: &DbCluster) -> Resource {
     let mut r = Resource::new(
         known_type(DB_CLUSTER),
@@ -713,7 +921,8 @@ fn cluster_resource(account: &str, region: &str, c: &DbCluster) -> Resource {
             "latest_restorable_time",
             c.latest_restorable_time().and_then(timestamp),
         )
-        .set("members", members);
+        .set("members", members)
+        .set("cluster_id", Value::Null);
     r
 }
 
@@ -1290,6 +1499,71 @@ mod tests {
             replication_arns("eu-west-1", &db),
             ["arn:aws:rds:us-east-1:123456789012:auto-backup:ab-1"]
         );
+    }
+
+    fn subscription(name: &str) -> aws_sdk_rds::types::builders::EventSubscriptionBuilder {
+        EventSubscription::builder()
+            .cust_subscription_id(name)
+            .sns_topic_arn("arn:aws:sns:eu-west-1:123456789012:db-alerts")
+            .status("active")
+            .enabled(true)
+    }
+
+    #[test]
+    fn only_enabled_subscriptions_on_backup_events_alert() {
+        let alert = |s: EventSubscription| backup_alert(&s).unwrap();
+        let on_backups = alert(subscription("a").event_categories_list("backup").build());
+        assert_eq!(
+            on_backups,
+            Some(BackupAlert {
+                name: "a".into(),
+                source_type: None,
+                source_ids: Vec::new(),
+                topic_arn: "arn:aws:sns:eu-west-1:123456789012:db-alerts".into(),
+                status: Some("active".into()),
+            })
+        );
+        // No categories: every category, backups included.
+        assert!(alert(subscription("all").build()).is_some());
+        let failover = subscription("f").event_categories_list("failover").build();
+        assert_eq!(alert(failover), None);
+        assert_eq!(alert(subscription("off").enabled(false).build()), None);
+        // Without Enabled, whether it alerts is unknown: an error.
+        let unsaid = EventSubscription::builder()
+            .cust_subscription_id("x")
+            .build();
+        let failure = backup_alert(&unsaid).unwrap_err();
+        assert_eq!(failure.code, "ResponseError");
+        assert!(failure.message.contains("Enabled"), "{}", failure.message);
+    }
+
+    #[test]
+    fn subscriptions_cover_their_source_type_and_ids() {
+        let instance = Resource::new(known_type(DB_INSTANCE), "orders");
+        let cluster = Resource::new(known_type(DB_CLUSTER), "orders");
+        let alert = |s: EventSubscription| backup_alert(&s).unwrap().unwrap();
+
+        let every_instance = alert(subscription("i").source_type("db-instance").build());
+        assert!(every_instance.covers(&instance));
+        assert!(!every_instance.covers(&cluster));
+        let named = alert(
+            subscription("n")
+                .source_type("db-cluster")
+                .source_ids_list("Orders")
+                .build(),
+        );
+        assert!(named.covers(&cluster), "identifiers ignore case");
+        assert!(!named.covers(&instance));
+        let other = alert(
+            subscription("o")
+                .source_type("db-instance")
+                .source_ids_list("billing")
+                .build(),
+        );
+        assert!(!other.covers(&instance));
+        // No source type: the events of every source.
+        let everything = alert(subscription("e").build());
+        assert!(everything.covers(&instance) && everything.covers(&cluster));
     }
 
     #[test]

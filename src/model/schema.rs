@@ -69,6 +69,8 @@ operations! {
     BACKUP_LIST_RESTORE_JOBS_BY_PROTECTED_RESOURCE = "backup" "ListRestoreJobsByProtectedResource" "backup:ListRestoreJobsByProtectedResource";
     BACKUP_LIST_BACKUP_JOBS = "backup" "ListBackupJobs" "backup:ListBackupJobs";
     BACKUP_LIST_COPY_JOBS = "backup" "ListCopyJobs" "backup:ListCopyJobs";
+    RDS_DESCRIBE_EVENT_SUBSCRIPTIONS = "rds" "DescribeEventSubscriptions" "rds:DescribeEventSubscriptions";
+    SNS_LIST_SUBSCRIPTIONS_BY_TOPIC = "sns" "ListSubscriptionsByTopic" "sns:ListSubscriptionsByTopic";
 }
 
 /// The type of an attribute's value.
@@ -417,6 +419,31 @@ static BACKUP_PLAN_RULE_FIELDS: &[Attribute] = &[
     ),
 ];
 
+static BACKUP_EVENT_SUBSCRIPTION_FIELDS: &[Attribute] = &[
+    attr(
+        "name",
+        STR,
+        "The event subscription's name (CustSubscriptionId)",
+        &[],
+    ),
+    attr("topic_arn", STR, "SNS topic the events are sent to", &[]),
+    attr(
+        "status",
+        STR,
+        "The subscription's status (active; no-permission or topic-not-exist when RDS cannot \
+         publish to the topic; creating, modifying, deleting)",
+        &[],
+    ),
+    attr(
+        "confirmed",
+        BOOL,
+        "The topic has at least one confirmed subscription (one pending confirmation does not \
+         count; false when the topic does not exist); unknown when the topic's subscriptions \
+         could not be listed",
+        &[],
+    ),
+];
+
 /// `aws_backup_cross_region_copy_time` of RDS instances and clusters.
 const AWS_BACKUP_CROSS_REGION_COPY_TIME: Attribute = attr(
     "aws_backup_cross_region_copy_time",
@@ -433,6 +460,25 @@ static AWS_BACKUP_COPY_CALLS: [&Operation; 2] = [
     &BACKUP_LIST_COPY_JOBS,
     &BACKUP_LIST_RECOVERY_POINTS_BY_RESOURCE,
 ];
+
+static BACKUP_EVENT_SUBSCRIPTION_CALLS: &[&Operation] = &[
+    &RDS_DESCRIBE_EVENT_SUBSCRIPTIONS,
+    &SNS_LIST_SUBSCRIPTIONS_BY_TOPIC,
+];
+
+/// The RDS event subscriptions that alert on an instance's or a cluster's
+/// backups.
+const fn backup_event_subscriptions() -> Attribute {
+    attr(
+        "backup_event_subscriptions",
+        AttrType::ObjectList(BACKUP_EVENT_SUBSCRIPTION_FIELDS),
+        "Enabled RDS event subscriptions covering this resource (its source type, or every \
+         type; all sources of the type, or this one) with the backup category or all \
+         categories, each with its SNS topic and whether the topic has a confirmed \
+         subscription (empty: none)",
+        BACKUP_EVENT_SUBSCRIPTION_CALLS,
+    )
+}
 
 pub static RESOURCE_TYPES: &[ResourceType] = &[
     ResourceType {
@@ -467,7 +513,8 @@ pub static RESOURCE_TYPES: &[ResourceType] = &[
                 STR,
                 "Daily backup window, hh:mm-hh:mm UTC",
                 &[],
-            ),
+            )
+            .or_none("AWS names no backup window"),
             attr(
                 "maintenance_window",
                 STR,
@@ -551,6 +598,7 @@ pub static RESOURCE_TYPES: &[ResourceType] = &[
                 BACKUP_ASSIGNMENT_CALLS,
             ),
             AWS_BACKUP_CROSS_REGION_COPY_TIME,
+            backup_event_subscriptions(),
         ],
     },
     ResourceType {
@@ -577,7 +625,8 @@ pub static RESOURCE_TYPES: &[ResourceType] = &[
                 STR,
                 "Daily backup window, hh:mm-hh:mm UTC",
                 &[],
-            ),
+            )
+            .or_none("AWS names no backup window"),
             attr("maintenance_window", STR, "Weekly maintenance window", &[]),
             attr(
                 "multi_az",
@@ -626,6 +675,16 @@ pub static RESOURCE_TYPES: &[ResourceType] = &[
                 BACKUP_ASSIGNMENT_CALLS,
             ),
             AWS_BACKUP_CROSS_REGION_COPY_TIME,
+            // So that one rule judges standalone instances and clusters
+            // alike with `cluster_id: { absent: true }`.
+            attr(
+                "cluster_id",
+                STR,
+                "Always none: a cluster is no member of a cluster (as for a standalone instance)",
+                &[],
+            )
+            .or_none("not in a cluster"),
+            backup_event_subscriptions(),
         ],
     },
     ResourceType {

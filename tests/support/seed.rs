@@ -503,3 +503,57 @@ impl BackupSeed {
         created.backup_plan_id().unwrap().to_string()
     }
 }
+
+// --- RDS backup alerts: event subscriptions and their SNS topics
+
+/// An SNS topic in `region`; with `subscriber`, an email subscription to
+/// it, which the emulator confirms at once (AWS waits for the recipient).
+/// Returns the topic's ARN.
+pub async fn sns_topic(moto: &Moto, region: &str, name: &str, subscriber: Option<&str>) -> String {
+    let sns = aws_sdk_sns::Client::new(&moto.sdk_config(region).await);
+    let topic = sns.create_topic().name(name).send().await.unwrap();
+    let arn = topic.topic_arn().unwrap().to_string();
+    if let Some(email) = subscriber {
+        sns.subscribe()
+            .topic_arn(&arn)
+            .protocol("email")
+            .endpoint(email)
+            .send()
+            .await
+            .unwrap();
+    }
+    arn
+}
+
+/// Which RDS events an event subscription sends: empty lists mean every
+/// source of the type, every category.
+pub struct EventSelection<'a> {
+    pub source_type: Option<&'a str>,
+    pub source_ids: &'a [&'a str],
+    pub categories: &'a [&'a str],
+    pub enabled: bool,
+}
+
+impl Seed {
+    /// An RDS event subscription sending `events` to `topic_arn`. Enabled
+    /// is always sent: the emulator defaults it to false, AWS to true.
+    pub async fn event_subscription(
+        &self,
+        name: &str,
+        topic_arn: &str,
+        events: EventSelection<'_>,
+    ) {
+        let strings = |items: &[&str]| Some(items.iter().map(|s| s.to_string()).collect());
+        self.rds
+            .create_event_subscription()
+            .subscription_name(name)
+            .sns_topic_arn(topic_arn)
+            .set_source_type(events.source_type.map(str::to_string))
+            .set_source_ids(strings(events.source_ids))
+            .set_event_categories(strings(events.categories))
+            .enabled(events.enabled)
+            .send()
+            .await
+            .unwrap();
+    }
+}
