@@ -156,10 +156,10 @@ fn writes_every_report_file() {
     let xml = std::fs::read_to_string(p("r.xml")).unwrap();
     let doc = roxmltree::Document::parse(&xml).unwrap();
     assert_eq!(doc.root_element().tag_name().name(), "testsuites");
-    assert_eq!(doc.root_element().attribute("failures"), Some("20"));
+    assert_eq!(doc.root_element().attribute("failures"), Some("24"));
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(p("r.json")).unwrap()).unwrap();
-    assert_eq!(json["summary"]["fail"], 20);
+    assert_eq!(json["summary"]["fail"], 24);
     let md = std::fs::read_to_string(p("r.md")).unwrap();
     assert!(md.contains("- [ ] "), "{md}");
     assert!(md.contains("- [x] "), "{md}");
