@@ -12,6 +12,7 @@ use crate::lang::fields::{Fields, Reader, Value};
 use crate::lang::yaml::{self, Mark, Node};
 use crate::lang::{Code, Diagnostic, Diagnostics};
 use crate::model::ExportLocation;
+use crate::model::names::{check_account, check_region};
 use crate::report::Severity;
 use crate::rules::{RuleSet, Settings, definition};
 
@@ -326,33 +327,6 @@ impl Config {
     /// Rule ids disabled by the config.
     pub fn disabled(&self) -> &BTreeSet<String> {
         &self.settings.disabled
-    }
-}
-
-/// A region name as AWS spells them (`eu-west-1`, `us-gov-east-1`), so a
-/// typo is reported here rather than as a DNS failure for every call.
-pub fn check_region(region: &str) -> Result<(), String> {
-    static REGION: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-        regex::Regex::new(r"^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$").expect("valid regex")
-    });
-    if REGION.is_match(region) {
-        Ok(())
-    } else {
-        Err(format!(
-            "{region:?} is not an AWS region name (like eu-west-1)"
-        ))
-    }
-}
-
-/// An AWS account id: exactly 12 digits (quote it in YAML to keep leading
-/// zeros).
-pub fn check_account(account: &str) -> Result<(), String> {
-    if account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()) {
-        Ok(())
-    } else {
-        Err(format!(
-            "{account:?} is not an AWS account id (12 digits, like \"123456789012\")"
-        ))
     }
 }
 

@@ -608,6 +608,17 @@ fn rules_check_and_audit_read_a_rule_folder_holding_case_files() {
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     let report = std::fs::read_to_string(dir.path().join("audit.json")).unwrap();
     assert!(report.contains("\"my-multi-az\""), "{report}");
+
+    // Without its rule beside it, a file so named is read as a rule, so a
+    // rule with an unlucky name fails loudly instead of going missing.
+    std::fs::remove_file(rules.join("my-multi-az.yaml")).unwrap();
+    let out = backstop(&["rules", "check", "rules"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        stderr.contains(&format!("my-multi-az{CASE_FILE_SUFFIX}")),
+        "{stderr}"
+    );
 }
 
 // ---------------------------------------------------------------------------

@@ -188,7 +188,7 @@ pub struct CollectArgs {
 }
 
 fn parse_region(s: &str) -> Result<String, String> {
-    crate::config::check_region(s).map(|()| s.to_string())
+    crate::model::names::check_region(s).map(|()| s.to_string())
 }
 
 fn parse_fail_on(s: &str) -> Result<FailOn, String> {

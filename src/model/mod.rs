@@ -2,6 +2,7 @@
 
 pub mod export_location;
 pub mod inventory;
+pub mod names;
 pub mod schema;
 pub mod value;
 

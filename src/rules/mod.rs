@@ -277,9 +277,6 @@ fn compile(
 /// shaped like a region (`eu-west-1`), so a typo is an error, not a region
 /// silently never searched.
 fn check_region_list(name: &str, value: &ParamValue, diagnostics: &mut Vec<Diagnostic>) {
-    static REGION: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-        regex::Regex::new(r"^[a-z]{2}(-[a-z]+)+-[0-9]+$").expect("valid regex")
-    });
     let Some(items) = value.node.as_seq() else {
         diagnostics.push(Diagnostic::new(
             &value.file,
@@ -294,7 +291,7 @@ fn check_region_list(name: &str, value: &ParamValue, diagnostics: &mut Vec<Diagn
     };
     for item in items {
         match item.scalar() {
-            Some(yaml::Scalar::Str(region)) if REGION.is_match(region) => {}
+            Some(yaml::Scalar::Str(region)) if crate::model::names::is_region(region) => {}
             _ => diagnostics.push(
                 Diagnostic::new(
                     &value.file,
@@ -337,6 +334,18 @@ pub const MAX_FOLDER_DEPTH: usize = 16;
 /// may keep its rules' cases beside them.
 pub const CASE_FILE_SUFFIX: &str = ".cases.yaml";
 
+/// A case file: named `<id>.cases.yaml` beside its rule `<id>.yaml`. A file
+/// so named without its rule is read as a rule, so a rule that merely has
+/// an unlucky name fails loudly instead of being skipped.
+fn is_case_file(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    name.strip_suffix(CASE_FILE_SUFFIX)
+        .is_some_and(|id| path.with_file_name(format!("{id}.yaml")).is_file())
+}
+
 /// Every `*.yaml` / `*.yml` below `dir` but case files. Anything else with
 /// such a name (a FIFO, a device, a broken link) is listed too, so reading
 /// it reports it; it is never silently skipped.
@@ -362,7 +371,7 @@ fn collect_yaml_files_below(
         } else if matches!(
             path.extension().and_then(|e| e.to_str()),
             Some("yaml" | "yml")
-        ) && !path.to_string_lossy().ends_with(CASE_FILE_SUFFIX)
+        ) && !is_case_file(&path)
         {
             out.push(path);
         }

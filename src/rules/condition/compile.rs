@@ -29,7 +29,7 @@ enum Scope {
 /// Compiles conditions of one rule, collecting every diagnostic.
 pub struct Compiler<'a> {
     pub file: &'a str,
-    pub kind: &'static ResourceType,
+    pub resource_type: &'static ResourceType,
     /// Parameter values by name (rule defaults, possibly overridden).
     pub params: &'a BTreeMap<String, ParamValue>,
     pub diagnostics: Vec<Diagnostic>,
@@ -46,12 +46,12 @@ pub struct Compiler<'a> {
 impl<'a> Compiler<'a> {
     pub fn new(
         file: &'a str,
-        kind: &'static ResourceType,
+        resource_type: &'static ResourceType,
         params: &'a BTreeMap<String, ParamValue>,
     ) -> Self {
         Compiler {
             file,
-            kind,
+            resource_type,
             params,
             diagnostics: Vec::new(),
             reads: BTreeSet::new(),
@@ -246,14 +246,14 @@ impl<'a> Compiler<'a> {
         if let Ok(common) = name.parse::<Common>() {
             return Some((Subject::Common(common), AttrType::STR));
         }
-        let attributes = self.kind.attributes;
+        let attributes = self.resource_type.attributes;
         if let Some(index) = attributes.iter().position(|a| a.name == name) {
             let attr = &attributes[index];
             self.reads.insert(attr.name);
             let name = attr.name;
             return Some((Subject::Attr { index, name }, attr.ty));
         }
-        let kind = self.kind.name;
+        let kind = self.resource_type.name;
         let help = if Operator::parse(name).is_some() {
             "operators go inside an attribute: `attribute: { op: value }`".to_string()
         } else {

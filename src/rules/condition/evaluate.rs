@@ -242,7 +242,12 @@ impl Test {
                 Truth::of(compare(value, *op, &other))
             }
             Test::In { op, values } => {
-                Truth::of(values.contains(value) != (*op == Operator::NotIn))
+                let found = values.contains(value);
+                Truth::of(match op {
+                    Operator::In => found,
+                    Operator::NotIn => !found,
+                    other => unreachable!("`{other}` compiled as a membership test"),
+                })
             }
             Test::Matches(re) => Truth::of(value.as_str().is_some_and(|s| re.is_match(s))),
             Test::Glob { set, .. } => Truth::of(value.as_str().is_some_and(|s| set.is_match(s))),
@@ -293,10 +298,10 @@ impl Test {
                 (_, None) => Truth::Unknown,
                 (Value::Time(t), Some(limit)) => {
                     let age = env.now.duration_since(*t);
-                    Truth::of(if *op == Operator::NewerThan {
-                        age < limit
-                    } else {
-                        age > limit
+                    Truth::of(match op {
+                        Operator::NewerThan => age < limit,
+                        Operator::OlderThan => age > limit,
+                        other => unreachable!("`{other}` compiled as an age test"),
                     })
                 }
                 _ => Truth::False,
