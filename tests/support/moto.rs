@@ -49,6 +49,7 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use backstop::collect::{
     CollectOptions, Collected, CopyRegions, Credentials, Plan, SdkOverrides, collect_with,
 };
+use backstop::model::schema::Operation;
 
 use super::stub::Stub;
 
@@ -324,11 +325,19 @@ impl Drop for Moto {
     }
 }
 
-/// `plan` without AWS Backup's calls. Once IAM is enforced, moto refuses
-/// AWS Backup's REST requests (SignatureDoesNotMatch, whatever the policy),
-/// so tests that enforce IAM leave AWS Backup out.
+/// `plan` without the AWS Backup calls moto serves itself (plans,
+/// selections, vaults). Once IAM is enforced, moto refuses AWS Backup's REST
+/// requests (SignatureDoesNotMatch, whatever the policy), so tests that
+/// enforce IAM leave those out; the listings moto lacks are answered by the
+/// stand-in in front of it ([`super::stub::aws_backup_unused`]) and stay.
 pub fn without_aws_backup(plan: Plan) -> Plan {
-    let mut without = Plan::new(plan.operations().filter(|op| op.service != "backup"));
+    let served_by_moto = |op: &Operation| {
+        op.service == "backup"
+            && (op.name.contains("BackupPlan")
+                || op.name.contains("BackupSelection")
+                || op.name.contains("BackupVault"))
+    };
+    let mut without = Plan::new(plan.operations().filter(|op| !served_by_moto(op)));
     without.copy_regions = plan.copy_regions;
     without
 }
