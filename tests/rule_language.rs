@@ -2333,3 +2333,208 @@ fn a_rule_over_several_types_is_listed_and_explained_once() {
     );
     assert!(listed.ends_with("\n1 rules\n"), "{listed}");
 }
+
+// ---------------------------------------------------------------------------
+// Integers that measure time: compared with durations in their unit
+
+fn restore(seconds: i64) -> Resource {
+    let mut r = resource(schema::BACKUP_PROTECTED_RESOURCE, "arn:aws:rds:db:orders");
+    r.set("last_restore_duration_seconds", seconds);
+    r
+}
+
+/// A backup plan with one rule, run every `hours`.
+fn plan(hours: i64) -> Resource {
+    let mut r = resource(schema::BACKUP_PLAN, "plan-1");
+    r.set(
+        "rules",
+        Value::List(vec![object(&[("frequency_hours", Value::Int(hours))])]),
+    );
+    r
+}
+
+#[test]
+fn durations_are_converted_to_the_unit_of_the_integer() {
+    let e = engine(
+        schema::BACKUP_PROTECTED_RESOURCE,
+        "assert: {last_restore_duration_seconds: {lte: 1h}}",
+    );
+    assert_eq!(judge(&e, &restore(3600)), Pass);
+    assert_eq!(
+        judge(&e, &restore(3601)),
+        fail("last_restore_duration_seconds is 3601, expected <= 3600 (1h)")
+    );
+    // From a param, and in a list element's field.
+    let e = engine(
+        schema::BACKUP_PLAN,
+        "params: {max_interval: 2d}\nassert: {rules: {all: {frequency_hours: {lte: $max_interval}}}}",
+    );
+    assert_eq!(judge(&e, &plan(48)), Pass);
+    assert!(
+        matches!(judge(&e, &plan(49)), Outcome::Fail(m) if m.ends_with("expected every element where frequency_hours <= 48 (2d)")),
+    );
+    // A whole number of the unit compares exactly, `eq` and `ne` included.
+    let e = engine(
+        schema::BACKUP_PLAN,
+        "assert: {rules: {all: {frequency_hours: {eq: 1d, ne: 1h}}}}",
+    );
+    assert_eq!(judge(&e, &plan(24)), Pass);
+    // A plain integer is still a number of the unit, as saved rules and
+    // configs write it.
+    let e = engine(
+        schema::BACKUP_PROTECTED_RESOURCE,
+        "params: {rto: 3600}\nassert: {last_restore_duration_seconds: {lte: $rto}}",
+    );
+    assert_eq!(
+        judge(&e, &restore(3601)),
+        fail("last_restore_duration_seconds is 3601, expected <= 3600")
+    );
+}
+
+#[test]
+fn a_duration_between_two_whole_units_decides_as_the_exact_comparison_would() {
+    // 90m is 1.5 hours: an integer number of hours n is <= 1.5 exactly when
+    // n <= 1, and >= 1.5 exactly when n >= 2, so rounding down for `lte` and
+    // `gt` and up for `lt` and `gte` neither passes nor fails anything the
+    // exact comparison would not, under `not:` too.
+    let verdicts = |op: &str| {
+        let e = engine(
+            schema::BACKUP_PLAN,
+            &format!("assert: {{rules: {{all: {{frequency_hours: {{{op}: 90m}}}}}}}}"),
+        );
+        [1, 2].map(|hours| judge(&e, &plan(hours)) == Pass)
+    };
+    assert_eq!(verdicts("lte"), [true, false]);
+    assert_eq!(verdicts("lt"), [true, false]);
+    assert_eq!(verdicts("gte"), [false, true]);
+    assert_eq!(verdicts("gt"), [false, true]);
+    let e = engine(
+        schema::BACKUP_PLAN,
+        "assert: {rules: {all: {frequency_hours: {lt: 90m}}}}",
+    );
+    assert!(
+        matches!(judge(&e, &plan(2)), Outcome::Fail(m) if m.ends_with("frequency_hours < 2 (90m)")),
+    );
+    // Equality with a fraction of the unit could never decide: refused.
+    for op in ["eq", "ne"] {
+        let (code, message) = error(
+            schema::BACKUP_PLAN,
+            &format!("assert: {{rules: {{all: {{frequency_hours: {{{op}: 90m}}}}}}}}"),
+        );
+        assert_eq!(code, "invalid-operand");
+        assert_eq!(
+            message,
+            format!(
+                "`frequency_hours` counts whole hours, and `90m` is not a whole number of hours: \
+                 `{op}` would never decide on it"
+            )
+        );
+    }
+}
+
+#[test]
+fn a_duration_is_no_operand_of_an_integer_that_measures_no_time() {
+    let d = errors(
+        schema::DB_INSTANCE,
+        "params: {days: 7d}\nassert:\n  all:\n    - backup_retention_days: {gte: 7d}\n    - backup_retention_days: {lte: $days}",
+    );
+    let found: Vec<_> = d
+        .iter()
+        .map(|d| (d.line, d.col, d.code.as_str(), d.message.as_str()))
+        .collect();
+    // The rule text starts with 5 header lines.
+    assert_eq!(
+        found,
+        vec![
+            (
+                9,
+                36,
+                "type-mismatch",
+                "expected an integer, found a string"
+            ),
+            (
+                6,
+                16,
+                "type-mismatch",
+                "expected an integer, found a string (from `$days`)"
+            ),
+        ]
+    );
+    // Nor is anything but a duration or an integer an operand of one that does.
+    let (code, message) = error(
+        schema::BACKUP_PROTECTED_RESOURCE,
+        "assert: {last_restore_duration_seconds: {lte: true}}",
+    );
+    assert_eq!(code, "type-mismatch");
+    assert_eq!(
+        message,
+        "expected a duration like `24h` or an integer (seconds), found a boolean"
+    );
+    let (code, _) = error(
+        schema::BACKUP_PROTECTED_RESOURCE,
+        "assert: {last_restore_duration_seconds: {lte: 1 hour}}",
+    );
+    assert_eq!(code, "invalid-duration");
+}
+
+/// The built-in `backup-restore-within-rto` with `overrides` from `backstop.yaml`.
+fn restore_within_rto(overrides: &[(&str, &str)]) -> Result<Engine, Diagnostics> {
+    let id = "backup-restore-within-rto";
+    let mut set = RuleSet::default();
+    set.add_source(
+        &format!("{id}.yaml"),
+        include_str!("../rules/backup/backup-restore-within-rto.yaml"),
+    )?;
+    let mut settings = Settings::default();
+    let params = overrides
+        .iter()
+        .map(|(name, value)| (name.to_string(), config_value(name, value)))
+        .collect();
+    settings.params.insert(id.to_string(), params);
+    set.compile(&settings)
+}
+
+#[test]
+fn a_duration_param_of_a_built_in_rule_is_overridden_in_the_config() {
+    let mut r = restore(5400);
+    r.set("resource_type", "RDS")
+        .set("last_restore_job_status", "COMPLETED");
+    let default = restore_within_rto(&[]).unwrap();
+    assert_eq!(
+        judge(&default, &r),
+        fail("last_restore_duration_seconds is 5400, expected <= 3600 (1h)")
+    );
+    let e = restore_within_rto(&[("rto", "90m")]).unwrap();
+    assert_eq!(judge(&e, &r), Pass);
+    r.set("last_restore_duration_seconds", 5401);
+    assert_eq!(
+        judge(&e, &r),
+        fail("last_restore_duration_seconds is 5401, expected <= 5400 (90m)")
+    );
+    // A config saved when the param was a number of seconds still works.
+    let e = restore_within_rto(&[("rto", "7200")]).unwrap();
+    assert_eq!(judge(&e, &r), Pass);
+    // A mistyped duration is pointed at in the config file.
+    let d = restore_within_rto(&[("rto", "90 min")]).unwrap_err().0;
+    assert_eq!(
+        d.iter()
+            .map(|d| (d.file.as_str(), d.line, d.code.as_str()))
+            .collect::<Vec<_>>(),
+        [("backstop.yaml", 3, "invalid-duration")]
+    );
+    // Not so a param that is also, or only, used otherwise: an age.
+    let d = compile_with_params("t", RETENTION, &[("max_lag", "3600")])
+        .unwrap_err()
+        .0;
+    assert_eq!(
+        d.iter()
+            .map(|d| (d.file.as_str(), d.line, d.code.as_str(), d.message.as_str()))
+            .collect::<Vec<_>>(),
+        [(
+            "backstop.yaml",
+            3,
+            "type-mismatch",
+            "param `max_lag` of rule `t` takes a string (default: 1h), found an integer"
+        )]
+    );
+}

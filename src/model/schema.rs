@@ -114,6 +114,42 @@ pub struct Attribute {
     /// What it means when AWS says there is none (`null` in an inventory).
     /// `None`: once read it always has a value, so a missing one is unknown.
     pub none: Option<&'static str>,
+    /// For an integer that measures time: its unit. Comparisons of it then
+    /// also take a duration (`24h`), converted to the unit when the rule
+    /// compiles.
+    pub unit: Option<TimeUnit>,
+}
+
+/// The unit of an integer attribute that measures time
+/// (`frequency_hours`, `last_restore_duration_seconds`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeUnit {
+    Seconds,
+    Minutes,
+    Hours,
+    Days,
+}
+
+impl TimeUnit {
+    /// Seconds in one of the unit.
+    pub const fn seconds(self) -> i64 {
+        match self {
+            TimeUnit::Seconds => 1,
+            TimeUnit::Minutes => 60,
+            TimeUnit::Hours => 3600,
+            TimeUnit::Days => 86_400,
+        }
+    }
+
+    /// The unit's name in the plural: "a whole number of hours".
+    pub const fn name(self) -> &'static str {
+        match self {
+            TimeUnit::Seconds => "seconds",
+            TimeUnit::Minutes => "minutes",
+            TimeUnit::Hours => "hours",
+            TimeUnit::Days => "days",
+        }
+    }
 }
 
 impl Attribute {
@@ -121,6 +157,18 @@ impl Attribute {
     const fn or_none(self, meaning: &'static str) -> Attribute {
         Attribute {
             none: Some(meaning),
+            ..self
+        }
+    }
+
+    /// Marks an integer attribute as a measure of time in `unit`.
+    const fn in_unit(self, unit: TimeUnit) -> Attribute {
+        assert!(
+            matches!(self.ty, AttrType::Int),
+            "only an integer measures time in a unit"
+        );
+        Attribute {
+            unit: Some(unit),
             ..self
         }
     }
@@ -225,6 +273,7 @@ const fn attr(
         doc,
         calls,
         none: None,
+        unit: None,
     }
 }
 
@@ -402,6 +451,7 @@ static BACKUP_PLAN_RULE_FIELDS: &[Attribute] = &[
          unknown, a collection error)",
         &[],
     )
+    .in_unit(TimeUnit::Hours)
     .or_none("no schedule"),
     attr(
         "retention_days",
@@ -1110,6 +1160,7 @@ pub static RESOURCE_TYPES: &[ResourceType] = &[
                 "Seconds from creation to completion of that restore job",
                 &[&BACKUP_LIST_RESTORE_JOBS_BY_PROTECTED_RESOURCE],
             )
+            .in_unit(TimeUnit::Seconds)
             .or_none("no finished restore job, or the last one did not complete"),
         ],
     },

@@ -136,7 +136,10 @@ impl RuleSet {
             if let Some(overrides) = settings.params.get(&def.id) {
                 for (name, value) in overrides {
                     match def.params.get(name) {
-                        Some(default) if same_shape(&default.node, &value.node) => {
+                        Some(default)
+                            if same_shape(&default.node, &value.node)
+                                || measure_in_units(def, name, &default.node, &value.node) =>
+                        {
                             params.insert(name.clone(), value.clone());
                         }
                         Some(default) => diags.push(Diagnostic::new(
@@ -322,6 +325,29 @@ fn same_shape(default: &yaml::Node, value: &yaml::Node) -> bool {
         (None, None) => default.as_seq().is_some() && value.as_seq().is_some(),
         _ => false,
     }
+}
+
+/// Whether `value`, an integer overriding the duration `default` of param
+/// `name`, is fine: the rule compares the param only with integers that
+/// measure time, and an integer is then a number of their unit (as such
+/// params were once written, so saved configs keep working).
+fn measure_in_units(def: &RuleDef, name: &str, default: &yaml::Node, value: &yaml::Node) -> bool {
+    let (Some(yaml::Scalar::Str(d)), Some(yaml::Scalar::Int(_))) =
+        (default.scalar(), value.scalar())
+    else {
+        return false;
+    };
+    if crate::lang::duration::parse(d).is_err() {
+        return false;
+    }
+    def.resource_types.iter().all(|&resource_type| {
+        let mut compiler = Compiler::new(&def.file, resource_type, &def.params);
+        if let Some(when) = &def.when {
+            compiler.condition(when);
+        }
+        compiler.condition(&def.assert);
+        compiler.params_as_measures.contains(name) && !compiler.params_otherwise.contains(name)
+    })
 }
 
 /// Deepest folder nesting searched for rule files below a `--rules` folder.

@@ -17,7 +17,7 @@ use crate::lang::duration;
 use crate::lang::suggest::closest;
 use crate::lang::yaml::{Mark, Node, NodeKind, Scalar};
 use crate::model::Value;
-use crate::model::schema::{AttrType, Attribute, COMMON_ATTRIBUTES, ResourceType};
+use crate::model::schema::{AttrType, Attribute, COMMON_ATTRIBUTES, ResourceType, TimeUnit};
 
 /// Where a condition's keys are looked up.
 #[derive(Clone, Copy)]
@@ -39,6 +39,13 @@ pub struct Compiler<'a> {
     pub reads_tags: bool,
     /// Params referenced, to warn about unused ones.
     pub used_params: BTreeSet<String>,
+    /// Params whose value was read as the operand of a comparison of an
+    /// integer measuring time, and those read anywhere else: a param only
+    /// ever so read may be set as a duration or as an integer of the unit.
+    pub params_as_measures: BTreeSet<String>,
+    pub params_otherwise: BTreeSet<String>,
+    /// Whether the operand being resolved is such a measure.
+    measuring: bool,
     /// Conditions and operator mappings being compiled, one inside another.
     depth: usize,
 }
@@ -57,6 +64,9 @@ impl<'a> Compiler<'a> {
             reads: BTreeSet::new(),
             reads_tags: false,
             used_params: BTreeSet::new(),
+            params_as_measures: BTreeSet::new(),
+            params_otherwise: BTreeSet::new(),
+            measuring: false,
             depth: 0,
         }
     }
@@ -176,8 +186,18 @@ impl<'a> Compiler<'a> {
         // A param referenced where compilation fails is not also "unused".
         self.note_params(tests);
         let (subject, ty) = self.subject(key, name, scope)?;
-        let tests = self.tests(tests, &ty, &subject.name())?;
+        let unit = self.unit_of(&subject);
+        let tests = self.tests(tests, &ty, unit, &subject.name())?;
         Some(Condition::Check { subject, tests })
+    }
+
+    /// The unit of time the subject measures, if it is such an integer.
+    fn unit_of(&self, subject: &Subject) -> Option<TimeUnit> {
+        match subject {
+            Subject::Attr { index, .. } => self.resource_type.attributes[*index].unit,
+            Subject::Field(field) => field.unit,
+            Subject::Common(_) | Subject::Tag(_) | Subject::Param { .. } => None,
+        }
     }
 
     fn note_params(&mut self, node: &Node) {
@@ -275,6 +295,11 @@ impl<'a> Compiler<'a> {
     /// The value of param `name`, which is now used.
     fn param(&mut self, mark: Mark, name: &str) -> Option<Resolved> {
         self.used_params.insert(name.to_string());
+        if self.measuring {
+            self.params_as_measures.insert(name.to_string());
+        } else {
+            self.params_otherwise.insert(name.to_string());
+        }
         if let Some(p) = self.params.get(name) {
             return Some(Resolved {
                 node: p.node.clone(),
@@ -337,11 +362,24 @@ impl<'a> Compiler<'a> {
         }
     }
 
-    fn tests(&mut self, node: &Node, ty: &AttrType, subject: &str) -> Option<Vec<Test>> {
-        self.nested(node.mark, |c| c.test_entries(node, ty, subject))
+    /// The tests of a subject of type `ty`, measuring time in `unit` if any.
+    fn tests(
+        &mut self,
+        node: &Node,
+        ty: &AttrType,
+        unit: Option<TimeUnit>,
+        subject: &str,
+    ) -> Option<Vec<Test>> {
+        self.nested(node.mark, |c| c.test_entries(node, ty, unit, subject))
     }
 
-    fn test_entries(&mut self, node: &Node, ty: &AttrType, subject: &str) -> Option<Vec<Test>> {
+    fn test_entries(
+        &mut self,
+        node: &Node,
+        ty: &AttrType,
+        unit: Option<TimeUnit>,
+        subject: &str,
+    ) -> Option<Vec<Test>> {
         let Some(entries) = node.as_map() else {
             let expected = format!("`{subject}` needs a mapping of operators");
             let help = format!("write `{subject}: {{ {}: value }}`", Operator::Eq);
@@ -354,11 +392,18 @@ impl<'a> Compiler<'a> {
         every(
             entries
                 .iter()
-                .map(|(key, operand)| self.test(key, operand, ty, subject)),
+                .map(|(key, operand)| self.test(key, operand, ty, unit, subject)),
         )
     }
 
-    fn test(&mut self, key: &Node, operand: &Node, ty: &AttrType, subject: &str) -> Option<Test> {
+    fn test(
+        &mut self,
+        key: &Node,
+        operand: &Node,
+        ty: &AttrType,
+        unit: Option<TimeUnit>,
+        subject: &str,
+    ) -> Option<Test> {
         let name = key.text().unwrap_or_default();
         let Some(op) = Operator::parse(name) else {
             return self.unknown_operator(key.mark, name);
@@ -373,7 +418,10 @@ impl<'a> Compiler<'a> {
             | Operator::Gte
             | Operator::Lt
             | Operator::Lte => {
-                let operand = self.operand(operand, ty)?;
+                let operand = match unit {
+                    Some(unit) => self.measure(op, operand, ty, unit, subject)?,
+                    None => self.operand(operand, ty)?,
+                };
                 Some(Test::Compare { op, operand })
             }
             Operator::In | Operator::NotIn => self.membership(op, operand, ty),
@@ -383,7 +431,7 @@ impl<'a> Compiler<'a> {
             Operator::Contains => self.operand(operand, &AttrType::STR).map(Test::Contains),
             Operator::Length => {
                 let subject = format!("length of {subject}");
-                self.tests(operand, &AttrType::Int, &subject)
+                self.tests(operand, &AttrType::Int, None, &subject)
                     .map(Test::Length)
             }
             Operator::Any | Operator::All | Operator::None => {
@@ -547,7 +595,7 @@ impl<'a> Compiler<'a> {
             // The operator applies to lists only: this one holds strings.
             _ => {
                 let subject = format!("element of {subject}");
-                Element::Scalar(self.tests(operand, &AttrType::STR, &subject)?)
+                Element::Scalar(self.tests(operand, &AttrType::STR, None, &subject)?)
             }
         };
         Some(Test::Quantified { op, element })
@@ -618,6 +666,63 @@ impl<'a> Compiler<'a> {
             return self.error(node.mark, Code::TypeMismatch, message);
         }
         Some(Operand::OfResource(subject))
+    }
+
+    /// The operand of comparison `op` of `subject`, an integer measuring
+    /// time in `unit`: an integer in that unit, `$self.ATTR`, or a duration
+    /// (written, or a `$param` holding one) converted to the unit. A
+    /// duration that is not a whole number of the unit is rounded so that
+    /// the comparison of the integer decides as the exact one would: down
+    /// for `lte` and `gt`, up for `lt` and `gte`; `eq` and `ne` refuse it.
+    fn measure(
+        &mut self,
+        op: Operator,
+        node: &Node,
+        ty: &AttrType,
+        unit: TimeUnit,
+        subject: &str,
+    ) -> Option<Operand> {
+        if let Some(Reference::OfResource(_)) = Reference::of(node) {
+            return self.operand(node, ty);
+        }
+        self.measuring = true;
+        let at = self.resolve(node);
+        self.measuring = false;
+        let at = at?;
+        let text = match at.node.scalar() {
+            Some(Scalar::Int(_)) => return self.literal_in(at, ty).map(Operand::Const),
+            Some(Scalar::Str(text)) => text.trim().to_string(),
+            _ => {
+                let message = format!(
+                    "expected a duration like `24h` or an integer ({}), found {}",
+                    unit.name(),
+                    at.node.describe()
+                );
+                return self.reject(at.diagnostic(Code::TypeMismatch, message));
+            }
+        };
+        let seconds = match duration::parse(&text) {
+            Ok(d) => d.as_secs(),
+            Err(e) => return self.reject(at.diagnostic(Code::InvalidDuration, e)),
+        };
+        let (whole, rest) = (seconds / unit.seconds(), seconds % unit.seconds());
+        let amount = match op {
+            _ if rest == 0 => whole,
+            Operator::Lte | Operator::Gt => whole,
+            Operator::Lt | Operator::Gte => whole + 1,
+            _ => {
+                let message = format!(
+                    "`{subject}` counts whole {unit}, and `{text}` is not a whole number of {unit}: \
+                     `{op}` would never decide on it",
+                    unit = unit.name()
+                );
+                return self.reject(at.diagnostic(Code::InvalidOperand, message));
+            }
+        };
+        Some(Operand::Measure {
+            amount: Value::Int(amount),
+            written: text,
+        })
     }
 
     /// A literal of type `ty`, or a `$param` holding one.

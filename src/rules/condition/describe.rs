@@ -155,7 +155,7 @@ impl Test {
     fn is_constant(&self) -> bool {
         match self {
             Test::Compare { operand, .. } | Test::Contains(operand) => {
-                matches!(operand, Operand::Const(_))
+                matches!(operand, Operand::Const(_) | Operand::Measure { .. })
             }
             Test::Length(tests) => tests.iter().all(Test::is_constant),
             Test::Quantified { element, .. } => match element {
@@ -233,6 +233,7 @@ impl Operand {
     fn describe(&self, env: Option<&Env>) -> String {
         match (self, env) {
             (Operand::Const(v), _) => v.to_string(),
+            (Operand::Measure { amount, written }, _) => format!("{amount} ({written})"),
             (Operand::OfResource(s), Some(env)) => match &*self.value(env) {
                 Value::Str(v) => format!("its {} ({v})", s.name()),
                 other => format!("its {} ({other})", s.name()),

@@ -207,7 +207,7 @@ impl Subject {
 impl Operand {
     pub(super) fn value<'a>(&'a self, env: &Env<'a>) -> Cow<'a, Value> {
         match self {
-            Operand::Const(v) => Cow::Borrowed(v),
+            Operand::Const(v) | Operand::Measure { amount: v, .. } => Cow::Borrowed(v),
             Operand::OfResource(subject) => {
                 Cow::Owned(subject.value(&env.of_resource()).into_owned())
             }

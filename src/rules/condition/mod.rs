@@ -205,6 +205,12 @@ pub enum Operand {
     Const(Value),
     /// `$self.ATTR`: read from the resource under evaluation.
     OfResource(Subject),
+    /// A duration (`24h`) compared with an integer measuring time: `amount`
+    /// is it in the integer's unit, `written` as the rule or param wrote it.
+    Measure {
+        amount: Value,
+        written: String,
+    },
 }
 
 /// A param's value and the file that set it (the rule, or a config override).
