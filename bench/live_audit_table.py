@@ -1,6 +1,6 @@
 """Prints the table of bench/live-audit from the files of one run.
 
-Usage: live_audit_table.py WORKDIR PROFILE
+Usage: live_audit_table.py WORKDIR PROFILE [ATTEMPTS]
 
 WORKDIR holds seed.json, runs.tsv (label, wall seconds, HTTP requests moto
 served, exit status, file), the backstop runs' stderr (BACKSTOP_LOG=debug:
@@ -25,6 +25,7 @@ def backstop_calls(stderr):
 
 def main():
     work, profile = Path(sys.argv[1]), sys.argv[2]
+    attempts = sys.argv[3] if len(sys.argv) > 3 else "3"
     seed = json.loads((work / "seed.json").read_text())
     runs = []
     for line in (work / "runs.tsv").read_text().splitlines():
@@ -35,10 +36,19 @@ def main():
             report = json.loads((work / (name.removesuffix(".err") + ".json")).read_text())
             results = len(report["results"])
             errors = len(report["collection_errors"])
+            failed = {}
+            for e in report["collection_errors"]:
+                failed.setdefault(f"{e['service']}:{e['operation']}", set()).add(e["region"])
+            error_rules = {}
+            for r in report["results"]:
+                if r["status"] == "error":
+                    error_rules[r["rule"]] = error_rules.get(r["rule"], 0) + 1
         else:
             reference = json.loads(text)
             calls = reference["calls"]
             results, errors = None, 0
+            failed = reference.get("failed", {})
+            error_rules = None
         runs.append(
             dict(
                 label=label,
@@ -48,6 +58,8 @@ def main():
                 calls=calls,
                 results=results,
                 errors=errors,
+                failed=failed,
+                error_rules=error_rules,
                 inner=None if label.startswith("backstop") else reference["wall"],
             )
         )
@@ -55,7 +67,10 @@ def main():
     kinds = ", ".join(f"{v['count']} {k.replace('_', ' ')}" for k, v in seed.items() if k != "seconds")
     seed_requests = sum(v["requests"] for k, v in seed.items() if k != "seconds")
     print()
-    print(f"backstop live audit against moto ({profile} build of backstop)")
+    print(
+        f"backstop live audit against moto ({profile} build of backstop; "
+        f"at most {attempts} attempt{'' if attempts == '1' else 's'} per call)"
+    )
     print(f"account: {kinds}, over us-east-1 and eu-west-1")
     print(
         f"seeding (boto3, 8 threads): {seed_requests} requests in {seed['seconds']} s "
@@ -72,7 +87,9 @@ def main():
         if r["results"] is not None:
             notes.append(f"{r['results']} results, exit {r['status']}")
         if r["errors"]:
-            notes.append(f"{r['errors']} failed calls")
+            notes.append(f"{r['errors']} collection errors")
+        elif r["failed"]:
+            notes.append(f"{sum(r['failed'].values())} failed calls")
         if r["inner"] is not None:
             notes.append(f"{r['inner']:.2f} s without interpreter and client setup")
         print(
@@ -96,6 +113,21 @@ def main():
     print()
     print("backstop and the boto3 reference make the same calls" if same else
           "NOTE: backstop and the boto3 reference differ in calls (see above)")
+    first = next((r for r in runs if r["error_rules"] is not None), None)
+    if first and first["failed"]:
+        print()
+        print("calls that failed (backstop's collection errors, by operation: regions):")
+        for op, regions in sorted(first["failed"].items()):
+            print(f"  {op}: {', '.join(sorted(regions))}")
+        reference = next((r for r in runs if r["error_rules"] is None), None)
+        if reference:
+            print(
+                "  the reference's failed calls: "
+                + ", ".join(f"{op} {n}" for op, n in sorted(reference["failed"].items()))
+            )
+        print("rules reporting error (results):")
+        for rule, n in sorted(first["error_rules"].items()):
+            print(f"  {rule}: {n}")
 
 
 if __name__ == "__main__":
