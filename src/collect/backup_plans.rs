@@ -15,7 +15,7 @@ use aws_sdk_backup::types::{BackupRule, BackupSelection, ConditionType, CopyActi
 use futures::StreamExt;
 
 use super::errors::{CallFailure, NotConfigured, Target, detail_error};
-use super::{Ctx, key_manager, known_type, set_enum};
+use super::{Ctx, key_manager, known_type, set_enum, timestamp};
 use crate::model::schema::{
     BACKUP_PLAN, BACKUP_VAULT, DB_CLUSTER, DB_INSTANCE, Operation, S3_BUCKET, ops,
 };
@@ -204,11 +204,20 @@ async fn selections(ctx: &Ctx<'_>, region: &str, plan_id: &str) -> Option<Select
             |p| p.next_token(),
             NotConfigured::Never,
             |pages| {
-                Ok(pages
+                // A selection listed without its id cannot be read: the
+                // plan's assignments would be guessed, so the answer fails.
+                pages
                     .into_iter()
                     .flat_map(|p| p.backup_selections_list.unwrap_or_default())
-                    .filter_map(|s| s.selection_id)
-                    .collect::<Vec<_>>())
+                    .map(|s| {
+                        s.selection_id.ok_or_else(|| {
+                            CallFailure::new(
+                                "ResponseError",
+                                "ListBackupSelections listed a selection without its id",
+                            )
+                        })
+                    })
+                    .collect::<Result<Vec<_>, _>>()
             },
         )
         .await;
@@ -386,7 +395,12 @@ async fn vault_details(ctx: &Ctx<'_>, region: &str, r: &mut Resource) {
                     "DescribeBackupVault answered without Locked",
                 )
             })?;
-            Ok((locked, out.min_retention_days(), out.max_retention_days()))
+            Ok((
+                locked,
+                out.min_retention_days(),
+                out.max_retention_days(),
+                out.lock_date().and_then(timestamp),
+            ))
         },
     );
     let manager = async {
@@ -400,10 +414,11 @@ async fn vault_details(ctx: &Ctx<'_>, region: &str, r: &mut Resource) {
         Some(key_manager(ctx, region, &key).await)
     };
     let (lock, manager) = futures::join!(lock, manager);
-    if let Some((locked, min, max)) = lock {
+    if let Some((locked, min, max, lock_date)) = lock {
         r.set("locked", locked)
             .set("lock_min_retention_days", min)
-            .set("lock_max_retention_days", max);
+            .set("lock_max_retention_days", max)
+            .set("lock_date", lock_date);
     }
     if r.get("encryption_key_arn") == &Value::Null {
         r.set("kms_key_managed_by", Value::Null);
@@ -639,7 +654,7 @@ fn wildcard_match(pattern: &str, text: &str) -> bool {
     // Where the last `*` was, and how much of the text it has taken.
     let mut star: Option<(usize, usize)> = None;
     while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+        if pi < p.len() && p[pi] == t[ti] && p[pi] != '*' {
             pi += 1;
             ti += 1;
         } else if pi < p.len() && p[pi] == '*' {
@@ -817,8 +832,9 @@ mod tests {
             "arn:aws:rds:us-east-1:123456789012:cluster:ledger"
         ));
         assert!(wildcard_match("*", "anything"));
-        assert!(wildcard_match("prod-?", "prod-1"));
-        assert!(!wildcard_match("prod-?", "prod-12"));
+        // AWS Backup documents `*` only: `?` is an ordinary character.
+        assert!(!wildcard_match("prod-?", "prod-1"));
+        assert!(wildcard_match("prod-?", "prod-?"));
         assert!(wildcard_match("a*b*c", "aXXbYYc"));
         assert!(!wildcard_match("a*b*c", "aXXbYY"));
     }

@@ -233,8 +233,9 @@ async fn restore_jobs(ctx: &Ctx<'_>, region: &str, mut protected: Protected) -> 
     protected
 }
 
-/// The newest restore job that has finished (by completion time); jobs
-/// still pending or running say nothing yet.
+/// The newest restore job that has finished (by completion time, else
+/// creation time: a job AWS lists without a completion date must not sort
+/// below an older success); jobs still pending or running say nothing yet.
 fn last_finished<'a>(
     jobs: impl Iterator<Item = &'a RestoreJobsListMember>,
 ) -> Option<RestoreFacts> {
@@ -244,7 +245,11 @@ fn last_finished<'a>(
             None | Some(RestoreJobStatus::Pending | RestoreJobStatus::Running)
         )
     })
-    .max_by_key(|j| j.completion_date().and_then(timestamp))
+    .max_by_key(|j| {
+        j.completion_date()
+            .or(j.creation_date())
+            .and_then(timestamp)
+    })
     .map(|j| {
         let created = j.creation_date().and_then(timestamp);
         let completed_at = j.completion_date().and_then(timestamp);

@@ -1097,6 +1097,17 @@ pub static RESOURCE_TYPES: &[ResourceType] = &[
             )
             .or_none("no vault lock, or one without a maximum"),
             attr(
+                "lock_date",
+                TIME,
+                "When the vault lock became (or becomes) immutable: from then on nobody, \
+                 the account's administrators included, can remove it (compliance mode)",
+                &[&BACKUP_DESCRIBE_BACKUP_VAULT],
+            )
+            .or_none(
+                "no vault lock, or a governance-mode lock that anyone allowed to call \
+                 DeleteBackupVaultLockConfiguration can remove",
+            ),
+            attr(
                 "recovery_points",
                 INT,
                 "Number of recovery points it holds",
