@@ -435,6 +435,13 @@ async fn copies_alone_read_only_the_copied_resources_points() {
         .filter(|p| p.contains("/recovery-points"))
         .collect();
     assert!(read.iter().all(|p| p.contains(":db:orders/")), "{read:#?}");
+    // Only AWS Backup's own recovery points: RDS's automated snapshots of
+    // the same instance would say nothing about the backup plan.
+    assert!(
+        read.iter()
+            .all(|p| p.contains("managedByAWSBackupOnly=true")),
+        "{read:#?}"
+    );
     let orders = find(&collected.inventory, schema::DB_INSTANCE, "orders");
     assert_eq!(
         time_hours_ago(orders.get("aws_backup_cross_region_copy_time")),

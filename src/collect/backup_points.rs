@@ -181,6 +181,10 @@ async fn recovery_points(
         .backup
         .list_recovery_points_by_resource()
         .resource_arn(arn)
+        // Only AWS Backup's own: by default the listing also holds the
+        // service's snapshots (RDS automated ones), which say nothing about
+        // whether the backup plan works.
+        .managed_by_aws_backup_only(true)
         .set_max_results(ctx.page_size(1, 100))
         .into_paginator()
         .send();
