@@ -25,8 +25,13 @@ fn rds_arn(kind: &str, id: &str) -> String {
     format!("arn:aws:rds:{REGION}:{ACCOUNT}:{kind}:{id}")
 }
 
-fn vault(region: &str) -> String {
-    format!("arn:aws:backup:{region}:{ACCOUNT}:backup-vault:dr")
+fn vault(region: &str, account: &str) -> String {
+    format!("arn:aws:backup:{region}:{account}:backup-vault:dr")
+}
+
+/// The recovery point a copy of `point` made in `region`'s vault.
+fn copy_point(point: &str, region: &str) -> String {
+    format!("arn:aws:rds:{region}:{ACCOUNT}:snapshot:awsbackup:copy-of-{point}")
 }
 
 /// Epoch seconds `hours` ago, as AWS Backup's REST-JSON answers write
@@ -47,11 +52,22 @@ fn error(status: u16, code: &str, message: &str) -> (u16, String) {
 /// its newest point to eu-central-1 and one of an older point within its
 /// own region), the Aurora cluster `ledger` whose recovery points cannot
 /// be read, and an EBS volume whose restore jobs cannot be read. The
-/// protected resources come in two pages. `copies` answers ListCopyJobs.
+/// protected resources come in two pages. `copies` answers ListCopyJobs,
+/// `described` DescribeRecoveryPoint (given the copy's ARN and the region
+/// the request was signed for).
 struct Account {
     empty: bool,
     copies: Box<dyn Fn() -> (u16, String) + Send + Sync>,
+    described: Box<Describe>,
 }
+
+/// Answers DescribeRecoveryPoint: given the copy's ARN and the region the
+/// request was signed for.
+type Describe = dyn Fn(&str, &str) -> (u16, String) + Send + Sync;
+
+/// A copy of one of `orders`' points: the point, the destination region
+/// and the destination vault's account.
+type CopyOf<'a> = (&'a str, &'a str, &'a str);
 
 fn answer(account: &Account, request: &StubRequest) -> (u16, String) {
     if request.method == "POST" {
@@ -80,6 +96,14 @@ fn answer(account: &Account, request: &StubRequest) -> (u16, String) {
     if route == "/copy-jobs" {
         assert!(query.contains("state=COMPLETED"), "{query}");
         return (account.copies)();
+    }
+    if let Some(rest) = route.strip_prefix("/backup-vaults/") {
+        let (vault, copy) = rest
+            .split_once("/recovery-points/")
+            .expect("DescribeRecoveryPoint");
+        assert_eq!(vault, "dr");
+        let region = request.signing_region().unwrap_or_default();
+        return (account.described)(copy, &region);
     }
     if route == "/backup-jobs" {
         let jobs = json!({ "BackupJobs": [
@@ -184,21 +208,63 @@ fn query_answer(
     (200, body)
 }
 
+/// A ListCopyJobs answer: completed copies of `orders`, each of one of
+/// its recovery points to a vault `dr` of an account in a region.
+fn copies_of_orders(copies: &[CopyOf<'_>]) -> (u16, String) {
+    let jobs: Vec<_> = copies
+        .iter()
+        .map(|(point, region, account)| {
+            json!({
+                "CopyJobId": format!("copy-{point}-{region}"),
+                "ResourceArn": rds_arn("db", "orders"),
+                "SourceRecoveryPointArn": format!("arn:aws:rds:{REGION}:{ACCOUNT}:snapshot:awsbackup:{point}"),
+                "DestinationBackupVaultArn": vault(region, account),
+                "DestinationRecoveryPointArn": copy_point(point, region),
+                "State": "COMPLETED",
+                "CreationDate": hours_ago(0),
+            })
+        })
+        .collect();
+    (200, json!({ "CopyJobs": jobs }).to_string())
+}
+
 /// Completed copies of `orders`: its newest point to eu-central-1, an
 /// older one within us-east-1.
 fn orders_copies() -> (u16, String) {
-    let copy = |point: &str, region: &str| {
-        json!({
-            "CopyJobId": format!("copy-{point}"),
-            "ResourceArn": rds_arn("db", "orders"),
-            "SourceRecoveryPointArn": format!("arn:aws:rds:{REGION}:{ACCOUNT}:snapshot:awsbackup:{point}"),
-            "DestinationBackupVaultArn": vault(region),
-            "State": "COMPLETED",
-            "CreationDate": hours_ago(0),
+    copies_of_orders(&[
+        ("rp-new", "eu-central-1", ACCOUNT),
+        ("rp-old", REGION, ACCOUNT),
+    ])
+}
+
+/// A DescribeRecoveryPoint answer: the copy `arn`, in `status`.
+fn recovery_point(arn: &str, status: &str) -> (u16, String) {
+    let point = json!({
+        "RecoveryPointArn": arn,
+        "BackupVaultName": "dr",
+        "Status": status,
+        "CreationDate": hours_ago(0),
+    });
+    (200, point.to_string())
+}
+
+/// Every copy is still there.
+fn all_there(arn: &str, _region: &str) -> (u16, String) {
+    recovery_point(arn, "COMPLETED")
+}
+
+/// The DescribeRecoveryPoint requests received: the copy asked about and
+/// the region the request was signed for.
+fn described(stub: &Stub) -> Vec<(String, String)> {
+    stub.requests()
+        .iter()
+        .filter_map(|r| {
+            let path = url_decode(&r.path);
+            let (_, copy) = path.split_once("/recovery-points/")?;
+            path.starts_with("/backup-vaults/")
+                .then(|| (copy.to_string(), r.signing_region().unwrap_or_default()))
         })
-    };
-    let jobs = json!({ "CopyJobs": [copy("rp-new", "eu-central-1"), copy("rp-old", REGION)] });
-    (200, jobs.to_string())
+        .collect()
 }
 
 fn start(account: Account) -> Stub {
@@ -270,6 +336,7 @@ async fn protected_resources_and_copies_from_recorded_answers() {
     let stub = start(Account {
         empty: false,
         copies: Box::new(orders_copies),
+        described: Box::new(all_there),
     });
     let collected = collect(&stub, backup_plan(), Some(2)).await;
     let inv = &collected.inventory;
@@ -373,6 +440,7 @@ async fn a_failed_copy_listing_leaves_copy_times_unknown() {
                 "not authorized: backup:ListCopyJobs",
             )
         }),
+        described: Box::new(all_there),
     });
     let collected = collect(&stub, copy_time_plan(), None).await;
     let inv = &collected.inventory;
@@ -416,6 +484,7 @@ async fn copies_alone_read_only_the_copied_resources_points() {
     let stub = start(Account {
         empty: false,
         copies: Box::new(orders_copies),
+        described: Box::new(all_there),
     });
     let collected = collect(&stub, copy_time_plan(), None).await;
     assert!(
@@ -432,7 +501,7 @@ async fn copies_alone_read_only_the_copied_resources_points() {
         .requests()
         .iter()
         .map(|r| url_decode(&r.path))
-        .filter(|p| p.contains("/recovery-points"))
+        .filter(|p| p.starts_with("/resources/") && p.contains("/recovery-points"))
         .collect();
     assert!(read.iter().all(|p| p.contains(":db:orders/")), "{read:#?}");
     // Only AWS Backup's own recovery points: RDS's automated snapshots of
@@ -447,6 +516,148 @@ async fn copies_alone_read_only_the_copied_resources_points() {
         time_hours_ago(orders.get("aws_backup_cross_region_copy_time")),
         3
     );
+    // The copy that decides is confirmed, in its own region; the copy
+    // within the region is not asked about.
+    assert_eq!(
+        described(&stub),
+        [(
+            copy_point("rp-new", "eu-central-1"),
+            "eu-central-1".to_string()
+        )]
+    );
+    assert_eq!(collected.calls_to(&ops::BACKUP_DESCRIBE_RECOVERY_POINT), 1);
+}
+
+/// A listed copy job is no proof that its copy is still there: a copy
+/// since deleted (ResourceNotFoundException) or no longer COMPLETED does
+/// not count, and the next newest copy is asked about, at most three; a
+/// copy to another account's vault is not counted (it cannot be
+/// confirmed from this account) nor asked about.
+#[tokio::test]
+async fn copies_that_are_gone_do_not_count() {
+    let gone = |arn: &str, region: &str| -> (u16, String) {
+        if arn == copy_point("rp-old", "eu-west-1") {
+            assert_eq!(region, "eu-west-1");
+            return recovery_point(arn, "COMPLETED");
+        }
+        if arn == copy_point("rp-partial", "eu-central-1") {
+            return recovery_point(arn, "EXPIRED");
+        }
+        error(404, "ResourceNotFoundException", "Recovery point not found")
+    };
+    let other = "210987654321";
+    let scenarios: [(&[CopyOf<'_>], Option<i64>, usize); 4] = [
+        // The newest copy was deleted: the older one counts.
+        (
+            &[
+                ("rp-new", "eu-central-1", ACCOUNT),
+                ("rp-old", "eu-west-1", ACCOUNT),
+            ],
+            Some(72),
+            2,
+        ),
+        // The only copy was deleted: none.
+        (&[("rp-new", "eu-central-1", ACCOUNT)], None, 1),
+        // Three copies gone or expired: the fourth is not asked about.
+        (
+            &[
+                ("rp-partial", "eu-central-1", ACCOUNT),
+                ("rp-new", "eu-central-1", ACCOUNT),
+                ("rp-new", "eu-west-1", ACCOUNT),
+                ("rp-old", "eu-west-1", ACCOUNT),
+            ],
+            None,
+            3,
+        ),
+        // A newer copy in another account's vault does not count.
+        (
+            &[
+                ("rp-new", "eu-central-1", other),
+                ("rp-old", "eu-west-1", ACCOUNT),
+            ],
+            Some(72),
+            1,
+        ),
+    ];
+    for (copies, hours, asked) in scenarios {
+        let listed = copies_of_orders(copies);
+        let stub = start(Account {
+            empty: false,
+            copies: Box::new(move || listed.clone()),
+            described: Box::new(gone),
+        });
+        let collected = collect(&stub, copy_time_plan(), None).await;
+        let inv = &collected.inventory;
+        assert!(inv.errors.is_empty(), "{copies:?}: {:#?}", inv.errors);
+        let time =
+            find(inv, schema::DB_INSTANCE, "orders").get("aws_backup_cross_region_copy_time");
+        match hours {
+            Some(hours) => assert_eq!(time_hours_ago(time), hours, "{copies:?}"),
+            None => assert_eq!(time, &Value::Null, "{copies:?}"),
+        }
+        assert_eq!(described(&stub).len(), asked, "{copies:?}");
+        assert!(
+            described(&stub)
+                .iter()
+                .all(|(copy, _)| !copy.contains(other)),
+            "{copies:?}"
+        );
+    }
+}
+
+/// A copy whose existence cannot be read is no copy and no absence: the
+/// copy time is unknown, recorded against the instance, naming the copy.
+#[tokio::test]
+async fn a_copy_that_cannot_be_confirmed_leaves_the_copy_time_unknown() {
+    let stub = start(Account {
+        empty: false,
+        copies: Box::new(orders_copies),
+        described: Box::new(|_, _| {
+            error(
+                403,
+                "AccessDeniedException",
+                "not authorized to perform: backup:DescribeRecoveryPoint",
+            )
+        }),
+    });
+    let collected = collect(&stub, copy_time_plan(), None).await;
+    let inv = &collected.inventory;
+    assert!(
+        find(inv, schema::DB_INSTANCE, "orders")
+            .get("aws_backup_cross_region_copy_time")
+            .is_unknown()
+    );
+    assert_eq!(
+        find(inv, schema::DB_INSTANCE, "plain").get("aws_backup_cross_region_copy_time"),
+        &Value::Null
+    );
+    let [error] = &inv.errors[..] else {
+        panic!("{:#?}", inv.errors)
+    };
+    assert_eq!(error.operation, "DescribeRecoveryPoint");
+    assert_eq!(error.code, "AccessDeniedException");
+    assert_eq!(error.resource_type, schema::DB_INSTANCE);
+    assert_eq!(error.resource_id.as_deref(), Some("orders"));
+    assert_eq!(error.attributes, ["aws_backup_cross_region_copy_time"]);
+    assert!(
+        error
+            .message
+            .contains(&copy_point("rp-new", "eu-central-1")),
+        "{}",
+        error.message
+    );
+}
+
+/// `backstop iam-policy` and the plan name the new call with the copy
+/// time.
+#[test]
+fn the_copy_time_needs_describe_recovery_point() {
+    let plan = copy_time_plan();
+    assert!(plan.needs(&ops::BACKUP_DESCRIBE_RECOVERY_POINT));
+    assert!(
+        plan.operations()
+            .any(|op| op.iam_action == "backup:DescribeRecoveryPoint")
+    );
 }
 
 /// An account without AWS Backup: no protected resources, no copies (a
@@ -457,6 +668,7 @@ async fn an_empty_account_and_an_unneeded_service() {
     let stub = start(Account {
         empty: true,
         copies: Box::new(|| (200, json!({ "CopyJobs": [] }).to_string())),
+        described: Box::new(all_there),
     });
     let collected = collect(&stub, backup_plan(), None).await;
     let inv = &collected.inventory;

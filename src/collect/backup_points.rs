@@ -11,10 +11,22 @@
 //! resources only), never by the copy job's own time: a fresh copy of an
 //! old point is an old backup. A copy whose source point is no longer
 //! listed cannot be dated and does not count (at worst a false fail).
+//!
+//! A listed copy job is no proof that its copy is still there: the copy
+//! may have been deleted since, by hand or with its vault. So the copy
+//! that decides a resource's copy time (its newest) is confirmed with
+//! DescribeRecoveryPoint in the destination region; one that is gone
+//! (ResourceNotFoundException) or no longer COMPLETED does not count and
+//! the next newest is asked, at most [`CONFIRMED_COPIES`] in all; a copy
+//! that cannot be confirmed for another reason leaves the copy time
+//! unknown. A copy to another account's vault cannot be described from
+//! this account, so it does not count (a fail, never a pass).
 
 use std::collections::{BTreeSet, HashMap};
 
-use aws_sdk_backup::types::{CopyJobState, RestoreJobStatus, RestoreJobsListMember};
+use aws_sdk_backup::types::{
+    CopyJobState, RecoveryPointStatus, RestoreJobStatus, RestoreJobsListMember,
+};
 use futures::StreamExt;
 use futures::future::OptionFuture;
 use jiff::Timestamp;
@@ -22,7 +34,15 @@ use jiff::Timestamp;
 use super::errors::{CallFailure, NotConfigured, Target, detail_error, listing_error};
 use super::{Ctx, arn_region, known_type, set_enum, timestamp};
 use crate::model::Resource;
-use crate::model::schema::{BACKUP_PROTECTED_RESOURCE, DB_CLUSTER, DB_INSTANCE, ops};
+use crate::model::schema::{BACKUP_PROTECTED_RESOURCE, DB_CLUSTER, DB_INSTANCE, Operation, ops};
+
+/// How many copies of one resource are confirmed, newest first, before it
+/// counts as having none left.
+const CONFIRMED_COPIES: usize = 3;
+
+/// A resource's `aws_backup_cross_region_copy_time`, or the call that left
+/// it unknown and why.
+type CopyTime = Result<Option<Timestamp>, (&'static Operation, CallFailure)>;
 
 /// What one region's AWS Backup collection found.
 pub(crate) struct RegionPoints {
@@ -33,6 +53,8 @@ pub(crate) struct RegionPoints {
     points: HashMap<String, Result<Vec<Point>, CallFailure>>,
     backup_jobs: Option<Result<HashMap<String, BTreeSet<String>>, CallFailure>>,
     copies: Option<Result<Vec<Copy>, CallFailure>>,
+    /// The copy times of the copied RDS instances and clusters, by ARN.
+    copy_times: HashMap<String, CopyTime>,
 }
 
 struct Protected {
@@ -62,6 +84,8 @@ struct Copy {
     resource_arn: String,
     source_point_arn: String,
     destination_region: Option<String>,
+    destination_vault_arn: Option<String>,
+    destination_point_arn: Option<String>,
 }
 
 impl Copy {
@@ -71,6 +95,32 @@ impl Copy {
             .as_deref()
             .is_some_and(|d| d != region)
     }
+
+    /// Whether the destination vault belongs to `account`.
+    fn stays_in(&self, account: &str) -> bool {
+        self.destination_vault_arn
+            .as_deref()
+            .and_then(|arn| arn.split(':').nth(4))
+            .is_some_and(|a| a == account)
+    }
+
+    /// The destination vault's name
+    /// (`arn:aws:backup:REGION:ACCOUNT:backup-vault:NAME`).
+    fn vault_name(&self) -> Option<&str> {
+        let arn = self.destination_vault_arn.as_deref()?;
+        let (_, name) = arn.split_once(":backup-vault:")?;
+        (!name.is_empty()).then_some(name)
+    }
+}
+
+/// Whether `arn` is that of an RDS instance or cluster (whose copy time a
+/// rule reads).
+fn is_rds_instance_or_cluster(arn: &str) -> bool {
+    let parts: Vec<&str> = arn.splitn(7, ':').collect();
+    matches!(
+        parts.as_slice(),
+        ["arn", _, "rds", _, _, "db" | "cluster", _]
+    )
 }
 
 pub(crate) async fn collect_region(ctx: &Ctx<'_>, region: &str) -> RegionPoints {
@@ -83,6 +133,7 @@ pub(crate) async fn collect_region(ctx: &Ctx<'_>, region: &str) -> RegionPoints 
         points: HashMap::new(),
         backup_jobs: None,
         copies: None,
+        copy_times: HashMap::new(),
     };
     if !(want_protected || want_copies) {
         return result;
@@ -137,6 +188,22 @@ pub(crate) async fn collect_region(ctx: &Ctx<'_>, region: &str) -> RegionPoints 
         .buffered(ctx.concurrency)
         .collect()
         .await;
+    if let Some(Ok(copies)) = &copies {
+        let copied: BTreeSet<&str> = copies
+            .iter()
+            .filter(|c| c.leaves(region) && is_rds_instance_or_cluster(&c.resource_arn))
+            .map(|c| c.resource_arn.as_str())
+            .collect();
+        let points = &result.points;
+        result.copy_times = futures::stream::iter(copied)
+            .map(|arn| async move {
+                let time = copy_time(ctx, region, arn, copies, points.get(arn)).await;
+                (arn.to_string(), time)
+            })
+            .buffered(ctx.concurrency)
+            .collect()
+            .await;
+    }
     result.protected = protected;
     result.backup_jobs = backup_jobs;
     result.copies = copies;
@@ -329,9 +396,89 @@ async fn copy_jobs(ctx: &Ctx<'_>, region: &str) -> Result<Vec<Copy>, CallFailure
                     .destination_backup_vault_arn()
                     .and_then(arn_region)
                     .map(str::to_string),
+                destination_vault_arn: j.destination_backup_vault_arn().map(str::to_string),
+                destination_point_arn: j.destination_recovery_point_arn().map(str::to_string),
             })
         })
         .collect())
+}
+
+/// The copy time of the resource `arn` of `region`: the creation time of
+/// the source point of its newest copy in another region that is still
+/// there (see the module's documentation).
+async fn copy_time(
+    ctx: &Ctx<'_>,
+    region: &str,
+    arn: &str,
+    copies: &[Copy],
+    points: Option<&Result<Vec<Point>, CallFailure>>,
+) -> CopyTime {
+    let copies: Vec<&Copy> = copies
+        .iter()
+        .filter(|c| c.resource_arn == arn && c.leaves(region))
+        .collect();
+    let points = match points {
+        _ if copies.is_empty() => return Ok(None),
+        None => return Ok(None),
+        Some(Ok(points)) => points,
+        Some(Err(failure)) => {
+            let failure = failure.clone().context(
+                "the recovery points its AWS Backup copies were made of could not be read",
+            );
+            return Err((&ops::BACKUP_LIST_RECOVERY_POINTS_BY_RESOURCE, failure));
+        }
+    };
+    let created: HashMap<&str, Timestamp> = points
+        .iter()
+        .filter_map(|p| Some((p.arn.as_str(), p.created?)))
+        .collect();
+    let mut dated: Vec<(Timestamp, &Copy)> = copies
+        .into_iter()
+        .filter(|c| c.stays_in(&ctx.account))
+        .filter_map(|c| Some((*created.get(c.source_point_arn.as_str())?, c)))
+        .collect();
+    dated.sort_by_key(|(time, _)| std::cmp::Reverse(*time));
+    for (time, copy) in dated.into_iter().take(CONFIRMED_COPIES) {
+        match still_there(ctx, copy).await {
+            Ok(true) => return Ok(Some(time)),
+            Ok(false) => {}
+            Err(failure) => {
+                let failure = failure.context(format!(
+                    "whether its AWS Backup copy {} still exists could not be read",
+                    copy.destination_point_arn.as_deref().unwrap_or_default()
+                ));
+                return Err((&ops::BACKUP_DESCRIBE_RECOVERY_POINT, failure));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// Whether a copy's recovery point is still in its vault, COMPLETED
+/// (DescribeRecoveryPoint in the vault's region). A copy job that names no
+/// destination point cannot be confirmed: false.
+async fn still_there(ctx: &Ctx<'_>, copy: &Copy) -> Result<bool, CallFailure> {
+    let (Some(region), Some(vault), Some(point)) = (
+        copy.destination_region.as_deref(),
+        copy.vault_name(),
+        copy.destination_point_arn.as_deref(),
+    ) else {
+        return Ok(false);
+    };
+    let call = ctx
+        .backup(region)
+        .describe_recovery_point()
+        .backup_vault_name(vault)
+        .recovery_point_arn(point)
+        .send();
+    ctx.ask(
+        &ops::BACKUP_DESCRIBE_RECOVERY_POINT,
+        call,
+        // The point, or its vault, is gone.
+        NotConfigured::When(&["ResourceNotFoundException"], false),
+        |out| Ok(out.status() == Some(&RecoveryPointStatus::Completed)),
+    )
+    .await
 }
 
 /// The protected resources of every region, and the
@@ -408,8 +555,8 @@ fn protected_resource(ctx: &Ctx<'_>, region: &RegionPoints, p: &Protected) -> Re
 fn copy_times(ctx: &Ctx<'_>, region: &RegionPoints, resources: &mut [Resource]) {
     let here = region.region.as_str();
     let kinds = [known_type(DB_INSTANCE), known_type(DB_CLUSTER)];
-    let copies = match &region.copies {
-        Some(Ok(copies)) => copies,
+    match &region.copies {
+        Some(Ok(_)) => {}
         Some(Err(failure)) => {
             for kind in kinds.into_iter().filter(|k| ctx.plan.needs_type(k)) {
                 let failure = failure
@@ -421,32 +568,23 @@ fn copy_times(ctx: &Ctx<'_>, region: &RegionPoints, resources: &mut [Resource]) 
             return;
         }
         None => return,
-    };
+    }
     for resource in resources
         .iter_mut()
         .filter(|r| r.region == here && kinds.contains(&r.resource_type))
     {
-        let sources: BTreeSet<&str> = copies
-            .iter()
-            .filter(|c| c.resource_arn == resource.arn && c.leaves(here))
-            .map(|c| c.source_point_arn.as_str())
-            .collect();
-        let dated = match region.points.get(&resource.arn) {
-            None => Ok(None),
-            Some(Ok(points)) => Ok(points
-                .iter()
-                .filter(|p| sources.contains(p.arn.as_str()))
-                .filter_map(|p| p.created)
-                .max()),
-            Some(Err(failure)) if !sources.is_empty() => Err(failure.clone().context(
-                "the recovery points its AWS Backup copies were made of could not be read",
-            )),
-            Some(Err(_)) => Ok(None),
-        };
-        let target = Target::resource(resource.resource_type, here, &resource.id);
-        let op = &ops::BACKUP_LIST_RECOVERY_POINTS_BY_RESOURCE;
-        if let Some(time) = ctx.keep(op, target, dated) {
-            resource.set("aws_backup_cross_region_copy_time", time);
+        // No entry: no copy in another region.
+        match region.copy_times.get(&resource.arn) {
+            None => {
+                resource.set("aws_backup_cross_region_copy_time", None::<Timestamp>);
+            }
+            Some(Ok(time)) => {
+                resource.set("aws_backup_cross_region_copy_time", *time);
+            }
+            Some(Err((op, failure))) => {
+                let target = Target::resource(resource.resource_type, here, &resource.id);
+                ctx.record(detail_error(op, target, failure.clone()));
+            }
         }
     }
 }

@@ -325,6 +325,15 @@ impl Ctx<'_> {
         }
     }
 
+    /// An AWS Backup client for any region (AWS Backup copies land in
+    /// vaults outside the audited ones).
+    pub fn backup(&self, region: &str) -> aws_sdk_backup::Client {
+        match self.clients.get(region) {
+            Some(clients) => clients.backup.clone(),
+            None => aws_sdk_backup::Client::new(&self.setup.for_region(region)),
+        }
+    }
+
     /// Page size for a listing whose API accepts `min..=max` (None: the
     /// API's default).
     pub fn page_size(&self, min: i32, max: i32) -> Option<i32> {

@@ -69,6 +69,7 @@ operations! {
     BACKUP_LIST_RESTORE_JOBS_BY_PROTECTED_RESOURCE = "backup" "ListRestoreJobsByProtectedResource" "backup:ListRestoreJobsByProtectedResource";
     BACKUP_LIST_BACKUP_JOBS = "backup" "ListBackupJobs" "backup:ListBackupJobs";
     BACKUP_LIST_COPY_JOBS = "backup" "ListCopyJobs" "backup:ListCopyJobs";
+    BACKUP_DESCRIBE_RECOVERY_POINT = "backup" "DescribeRecoveryPoint" "backup:DescribeRecoveryPoint";
     RDS_DESCRIBE_EVENT_SUBSCRIPTIONS = "rds" "DescribeEventSubscriptions" "rds:DescribeEventSubscriptions";
     SNS_LIST_SUBSCRIPTIONS_BY_TOPIC = "sns" "ListSubscriptionsByTopic" "sns:ListSubscriptionsByTopic";
 }
@@ -500,15 +501,20 @@ const AWS_BACKUP_CROSS_REGION_COPY_TIME: Attribute = attr(
     TIME,
     "Creation time of the newest AWS Backup recovery point of this resource that a completed \
      copy job (ListCopyJobs in its region, as far back as AWS Backup lists jobs) put in a vault \
-     in another region; dated by its source recovery point in this region, so a copy whose \
-     source is no longer listed does not count",
+     of this account in another region, and that is still there: dated by its source recovery \
+     point in this region, so a copy whose source is no longer listed does not count; the \
+     copy itself is confirmed with DescribeRecoveryPoint in its region (COMPLETED), and one \
+     since deleted (ResourceNotFoundException) does not count, the next newest (of at most 3) \
+     standing in for it; a copy to another account's vault cannot be confirmed from this one \
+     and does not count",
     &AWS_BACKUP_COPY_CALLS,
 )
 .or_none("no AWS Backup copy in another region");
 
-static AWS_BACKUP_COPY_CALLS: [&Operation; 2] = [
+static AWS_BACKUP_COPY_CALLS: [&Operation; 3] = [
     &BACKUP_LIST_COPY_JOBS,
     &BACKUP_LIST_RECOVERY_POINTS_BY_RESOURCE,
+    &BACKUP_DESCRIBE_RECOVERY_POINT,
 ];
 
 static BACKUP_EVENT_SUBSCRIPTION_CALLS: &[&Operation] = &[

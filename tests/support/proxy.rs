@@ -1219,6 +1219,7 @@ fn backup_operation(method: &str, target: &str) -> String {
         ("GET", ["backup", "plans", _, "selections", _]) => "GetBackupSelection",
         ("GET", ["backup-vaults"]) => "ListBackupVaults",
         ("GET", ["backup-vaults", _]) => "DescribeBackupVault",
+        ("GET", ["backup-vaults", _, "recovery-points", _]) => "DescribeRecoveryPoint",
         ("GET", ["resources"]) => "ListProtectedResources",
         ("GET", ["resources", _, "recovery-points"]) => "ListRecoveryPointsByResource",
         ("GET", ["resources", _, "restore-jobs"]) => "ListRestoreJobsByProtectedResource",

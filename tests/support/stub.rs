@@ -226,9 +226,10 @@ impl Stub {
 }
 
 /// moto 5.1.22 does not implement AWS Backup `ListProtectedResources`
-/// (HTTP 404), `ListCopyJobs` or `ListBackupJobs`: the answers AWS gives an
-/// account that has never used AWS Backup (empty lists, REST-JSON), for
-/// stand-ins in front of moto. Other requests: `None`.
+/// (HTTP 404), `ListCopyJobs`, `ListBackupJobs` or `DescribeRecoveryPoint`:
+/// the answers AWS gives an account that has never used AWS Backup (empty
+/// lists, no such recovery point; REST-JSON), for stand-ins in front of
+/// moto. Other requests: `None`.
 pub fn aws_backup_unused(request: &StubRequest) -> Option<(u16, String)> {
     if request.method != "GET" || request.signing_service().as_deref() != Some("backup") {
         return None;
@@ -238,6 +239,15 @@ pub fn aws_backup_unused(request: &StubRequest) -> Option<(u16, String)> {
         "/resources" => r#"{"Results":[]}"#,
         "/copy-jobs" => r#"{"CopyJobs":[]}"#,
         "/backup-jobs" => r#"{"BackupJobs":[]}"#,
+        // DescribeRecoveryPoint: /backup-vaults/{name}/recovery-points/{arn}
+        // (reached only when a copy job is listed, which none is here).
+        r if r.starts_with("/backup-vaults/") && r.contains("/recovery-points/") => {
+            return Some((
+                404,
+                r#"{"__type":"ResourceNotFoundException","message":"Recovery point not found"}"#
+                    .to_string(),
+            ));
+        }
         _ => return None,
     };
     Some((200, body.to_string()))
