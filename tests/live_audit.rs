@@ -40,6 +40,18 @@ const REGIONS: &str = "us-east-1,eu-west-1";
 /// moto does not implement RDS `DescribeSourceRegions` either (the regions
 /// where snapshot copies are looked for by default): the stand-in answers
 /// it with [`SOURCE_REGIONS`], in AWS's wire format.
+/// The services a full audit with the built-in rules calls.
+const AUDITED_SERVICES: [&str; 8] = [
+    "backup",
+    "ecr",
+    "kms",
+    "logs",
+    "rds",
+    "s3",
+    "secretsmanager",
+    "sts",
+];
+
 fn endpoint(moto: &Moto) -> String {
     Stub::start(Some(moto.endpoint()), |request| {
         if request.target.as_deref() == Some("Logs_20140328.DescribeAccountPolicies") {
@@ -1095,19 +1107,7 @@ fn transient_faults_are_retried_to_the_same_verdicts() {
         .filter(|l| l.fault.is_some())
         .map(|l| l.service.as_str())
         .collect();
-    assert_eq!(
-        services,
-        BTreeSet::from([
-            "backup",
-            "ecr",
-            "kms",
-            "logs",
-            "rds",
-            "s3",
-            "secretsmanager",
-            "sts"
-        ])
-    );
+    assert_eq!(services, BTreeSet::from(AUDITED_SERVICES));
     drop(proxy);
 
     // 2. Every call's first attempt fails (500 or dropped in turn).
@@ -1347,19 +1347,7 @@ fn a_full_audit_makes_only_read_calls() {
         .collect();
     assert!(writes.is_empty(), "not reads: {writes:?}");
     let services: BTreeSet<_> = calls.keys().map(|(s, _)| s.as_str()).collect();
-    assert_eq!(
-        services,
-        BTreeSet::from([
-            "backup",
-            "ecr",
-            "kms",
-            "logs",
-            "rds",
-            "s3",
-            "secretsmanager",
-            "sts"
-        ])
-    );
+    assert_eq!(services, BTreeSet::from(AUDITED_SERVICES));
     assert!(calls.contains_key(&("sts".to_string(), "GetCallerIdentity".to_string())));
     for (service, op) in [
         ("rds", "DescribeDBInstances"),
