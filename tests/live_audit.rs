@@ -27,6 +27,18 @@ const USE1: &str = "us-east-1";
 const EUW1: &str = "eu-west-1";
 const REGIONS: &str = "us-east-1,eu-west-1";
 
+/// The services a full audit with the built-in rules calls.
+const AUDITED_SERVICES: [&str; 8] = [
+    "backup",
+    "ecr",
+    "kms",
+    "logs",
+    "rds",
+    "s3",
+    "secretsmanager",
+    "sts",
+];
+
 // ---------------------------------------------------------------------------
 // Reaching the emulator
 
@@ -40,18 +52,6 @@ const REGIONS: &str = "us-east-1,eu-west-1";
 /// moto does not implement RDS `DescribeSourceRegions` either (the regions
 /// where snapshot copies are looked for by default): the stand-in answers
 /// it with [`SOURCE_REGIONS`], in AWS's wire format.
-/// The services a full audit with the built-in rules calls.
-const AUDITED_SERVICES: [&str; 8] = [
-    "backup",
-    "ecr",
-    "kms",
-    "logs",
-    "rds",
-    "s3",
-    "secretsmanager",
-    "sts",
-];
-
 fn endpoint(moto: &Moto) -> String {
     Stub::start(Some(moto.endpoint()), |request| {
         if request.target.as_deref() == Some("Logs_20140328.DescribeAccountPolicies") {
