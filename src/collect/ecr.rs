@@ -8,8 +8,8 @@ use futures::StreamExt;
 
 use super::errors::{CallFailure, NotConfigured, Target, detail_error};
 use super::{Ctx, known_type, set_enum};
-use crate::model::schema::{AttrType, ECR_REPOSITORY, ops};
-use crate::model::{Resource, Value};
+use crate::model::schema::{ECR_REPOSITORY, ops};
+use crate::model::{Resource, Value, ecr_lifecycle};
 
 pub(crate) async fn collect_region(ctx: &Ctx<'_>, region: &str) -> Vec<Resource> {
     let repo_type = known_type(ECR_REPOSITORY);
@@ -76,79 +76,6 @@ fn replication_regions(rules: &[ReplicationRule], name: &str) -> Vec<String> {
         .collect()
 }
 
-fn text(v: Option<&serde_json::Value>) -> Option<&str> {
-    v.and_then(|v| v.as_str())
-}
-
-/// A lifecycle policy document's rules, typed against the schema.
-fn lifecycle_rules(policy: &str) -> Result<Vec<BTreeMap<String, Value>>, String> {
-    let doc: serde_json::Value = serde_json::from_str(policy).map_err(|e| e.to_string())?;
-    let rules = doc
-        .get("rules")
-        .and_then(|r| r.as_array())
-        .ok_or("the policy has no \"rules\" list")?;
-    let fields = match known_type(ECR_REPOSITORY)
-        .attribute("lifecycle_rules")
-        .map(|a| a.ty)
-    {
-        Some(AttrType::ObjectList(fields)) => fields,
-        _ => &[][..],
-    };
-    // Only values the schema knows are kept (a new AWS value stays absent).
-    let known = |field: &str, value: Option<&str>| -> Value {
-        let allowed = fields
-            .iter()
-            .find(|f| f.name == field)
-            .and_then(|f| match f.ty {
-                AttrType::Str { values } => Some(values),
-                _ => None,
-            })
-            .unwrap_or(&[]);
-        match value {
-            Some(v) if allowed.is_empty() || allowed.contains(&v) => Value::from(v),
-            _ => Value::Null,
-        }
-    };
-    Ok(rules
-        .iter()
-        .map(|rule| {
-            let selection = rule.get("selection");
-            BTreeMap::from([
-                (
-                    "priority".to_string(),
-                    Value::from(rule.get("rulePriority").and_then(|p| p.as_i64())),
-                ),
-                (
-                    "description".to_string(),
-                    Value::from(text(rule.get("description"))),
-                ),
-                (
-                    "tag_status".to_string(),
-                    known(
-                        "tag_status",
-                        text(selection.and_then(|s| s.get("tagStatus"))),
-                    ),
-                ),
-                (
-                    "count_type".to_string(),
-                    known(
-                        "count_type",
-                        text(selection.and_then(|s| s.get("countType"))),
-                    ),
-                ),
-                (
-                    "count_number".to_string(),
-                    Value::from(
-                        selection
-                            .and_then(|s| s.get("countNumber"))
-                            .and_then(|n| n.as_i64()),
-                    ),
-                ),
-            ])
-        })
-        .collect())
-}
-
 async fn repository(
     ctx: &Ctx<'_>,
     region: &str,
@@ -195,7 +122,7 @@ async fn repository(
         client.get_lifecycle_policy().repository_name(&name).send(),
         NotConfigured::When(&["LifecyclePolicyNotFoundException"], None),
         |out| match out.lifecycle_policy_text() {
-            Some(text) => Ok(Some(lifecycle_rules(text))),
+            Some(text) => Ok(Some(ecr_lifecycle::lifecycle_rules(text))),
             // A 200 without the policy text is not "no policy": say so.
             None => Err(CallFailure::new(
                 "ResponseError",
@@ -295,7 +222,7 @@ mod tests {
             "countUnit":"days","countNumber":14},"action":{"type":"expire"}},
             {"rulePriority":2,"selection":{"tagStatus":"any",
             "countType":"sinceImagePulled","countNumber":3},"action":{"type":"expire"}}]}"#;
-        let rules = lifecycle_rules(policy).unwrap();
+        let rules = ecr_lifecycle::lifecycle_rules(policy).unwrap();
         assert_eq!(rules.len(), 2);
         assert_eq!(rules[0]["priority"], Value::Int(1));
         assert_eq!(rules[0]["tag_status"], Value::from("untagged"));
@@ -306,6 +233,6 @@ mod tests {
             rules[1]["count_type"].is_null(),
             "unknown values stay absent"
         );
-        assert!(lifecycle_rules("{").is_err());
+        assert!(ecr_lifecycle::lifecycle_rules("{").is_err());
     }
 }
