@@ -373,7 +373,9 @@ fn finding(rule: &str, id: &str, severity: Severity, status: Status) -> Finding 
             arn: String::new(),
             region: "eu-west-1".into(),
             account: "1".into(),
+            address: None,
         },
+        location: None,
         waiver: None,
     }
 }

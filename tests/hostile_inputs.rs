@@ -292,6 +292,7 @@ fn hostile_ref() -> ResourceRef {
         arn: String::new(),
         region: HOSTILE.to_string(),
         account: "123456789012".to_string(),
+        address: None,
     }
 }
 
@@ -305,6 +306,7 @@ fn hostile_finding(status: Status) -> Finding {
         message: HOSTILE.to_string(),
         remediation: HOSTILE.to_string(),
         resource: hostile_ref(),
+        location: None,
         waiver: None,
     }
 }

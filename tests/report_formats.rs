@@ -19,6 +19,7 @@ fn resource(kind: &str, id: &str, arn: &str, region: &str) -> ResourceRef {
         arn: arn.to_string(),
         region: region.to_string(),
         account: "123456789012".to_string(),
+        address: None,
     }
 }
 
@@ -47,6 +48,7 @@ fn finding(
         message: message.to_string(),
         remediation: remediation.to_string(),
         resource,
+        location: None,
         waiver: None,
     }
 }

@@ -31,6 +31,40 @@ pub struct Resource {
     pub tags_read: bool,
     /// Indexed like `resource_type.attributes`; `Value::Unknown` until read.
     values: Vec<Value>,
+    /// Set when the resource comes from a Terraform plan: boxed, as most
+    /// resources are read live and a report may hold hundreds of thousands.
+    pub planned: Option<Box<Planned>>,
+}
+
+/// Why a fact of a plan's resource is unknown when the plan gave no more
+/// precise reason (a field of a listed object).
+const PLANNED_UNKNOWN: &str =
+    "not known from the plan (computed at apply, or outside this configuration)";
+
+/// What a Terraform plan says about a resource beyond its facts.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Planned {
+    /// Its Terraform address (`module.db.aws_db_instance.main`).
+    pub address: String,
+    /// Where its `resource` block is, when the configuration was found.
+    pub location: Option<Location>,
+    /// True when its name is computed at apply (`bucket_prefix`, no
+    /// `identifier`): `id` then holds the address, and rules see it unknown.
+    pub id_known_after_apply: bool,
+    /// Why some of its unknown facts are unknown (`known after apply`), by
+    /// attribute: the plan knows, where a live read would not have.
+    pub unknown_because: BTreeMap<&'static str, &'static str>,
+    /// False for a resource only the plan knows (it is being created, or no
+    /// live account was read): facts that only exist once a resource has
+    /// run (`schema::Attribute::live_only`) are then not there to judge.
+    pub has_live_facts: bool,
+}
+
+/// A place in a source file (a `.tf` file's resource block).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Location {
+    pub file: String,
+    pub line: usize,
 }
 
 impl Resource {
@@ -45,6 +79,7 @@ impl Resource {
             tags: BTreeMap::new(),
             tags_read: false,
             values: vec![Value::Unknown; resource_type.attributes.len()],
+            planned: None,
         }
     }
 
@@ -71,6 +106,37 @@ impl Resource {
         let index = self.index_of(name);
         self.values[index] = fact(&self.resource_type.attributes[index], value.into());
         self
+    }
+
+    /// Leaves a named attribute unknown, and says why (a plan's "known
+    /// after apply"). See [`Resource::get`] for the panic.
+    pub fn set_unknown(&mut self, name: &str, why: &'static str) -> &mut Self {
+        let index = self.index_of(name);
+        self.values[index] = Value::Unknown;
+        if let Some(planned) = &mut self.planned {
+            planned
+                .unknown_because
+                .insert(self.resource_type.attributes[index].name, why);
+        }
+        self
+    }
+
+    /// Why the attribute `name` (or a field of its objects) is unknown,
+    /// when its source said.
+    pub fn unknown_because(&self, name: &str) -> Option<&'static str> {
+        let planned = self.planned.as_ref()?;
+        Some(
+            planned
+                .unknown_because
+                .get(name)
+                .copied()
+                .unwrap_or(PLANNED_UNKNOWN),
+        )
+    }
+
+    /// True for a resource only a plan knows: its live-only facts cannot be judged.
+    pub fn lacks_live_facts(&self) -> bool {
+        self.planned.as_ref().is_some_and(|p| !p.has_live_facts)
     }
 
     /// Records the tag set as read.
@@ -105,7 +171,13 @@ impl Resource {
             arn: self.arn.clone(),
             region: self.region.clone(),
             account: self.account.clone(),
+            address: self.planned.as_ref().map(|p| p.address.clone()),
         }
+    }
+
+    /// Where the resource is defined, when a plan's configuration said.
+    pub fn location(&self) -> Option<&Location> {
+        self.planned.as_ref()?.location.as_ref()
     }
 }
 
@@ -182,7 +254,7 @@ impl From<Vec<BTreeMap<String, Value>>> for Value {
 }
 
 /// How reports name a resource.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct ResourceRef {
     #[serde(rename = "type")]
     pub resource_type: String,
@@ -193,6 +265,9 @@ pub struct ResourceRef {
     pub region: String,
     #[serde(default)]
     pub account: String,
+    /// The Terraform address, for a resource read from a plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
 }
 
 /// A call that failed after retries. Results that depend on it become `error`.
@@ -236,12 +311,20 @@ impl fmt::Display for CollectionError {
 /// Where an inventory came from.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Source {
-    /// `live`, `inventory` or `demo`.
+    /// `live`, `inventory`, `demo`, `terraform-plan`, or `live+plan` (a
+    /// plan over the live account or an inventory).
     pub kind: String,
     #[serde(default)]
     pub account: Option<String>,
     #[serde(default)]
     pub regions: Vec<String>,
+}
+
+impl Source {
+    /// The kind of a Terraform plan's resources alone.
+    pub const TERRAFORM_PLAN: &'static str = "terraform-plan";
+    /// The kind of a plan applied over the live account or an inventory.
+    pub const LIVE_PLUS_PLAN: &'static str = "live+plan";
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -119,6 +119,11 @@ pub struct Attribute {
     /// also take a duration (`24h`), converted to the unit when the rule
     /// compiles.
     pub unit: Option<TimeUnit>,
+    /// A fact that exists only once the resource has run (a restore time, a
+    /// recovery point, a subscription someone confirmed): a Terraform plan
+    /// cannot know it, so rules that read it are not evaluated on resources
+    /// only a plan knows.
+    pub live_only: bool,
 }
 
 /// The unit of an integer attribute that measures time
@@ -158,6 +163,14 @@ impl Attribute {
     const fn or_none(self, meaning: &'static str) -> Attribute {
         Attribute {
             none: Some(meaning),
+            ..self
+        }
+    }
+
+    /// Marks the attribute as one only the live account has.
+    const fn live_only(self) -> Attribute {
+        Attribute {
+            live_only: true,
             ..self
         }
     }
@@ -275,6 +288,7 @@ const fn attr(
         calls,
         none: None,
         unit: None,
+        live_only: false,
     }
 }
 
@@ -509,7 +523,8 @@ const AWS_BACKUP_CROSS_REGION_COPY_TIME: Attribute = attr(
      and does not count",
     &AWS_BACKUP_COPY_CALLS,
 )
-.or_none("no AWS Backup copy in another region");
+.or_none("no AWS Backup copy in another region")
+.live_only();
 
 static AWS_BACKUP_COPY_CALLS: [&Operation; 3] = [
     &BACKUP_LIST_COPY_JOBS,
@@ -534,6 +549,7 @@ const fn backup_event_subscriptions() -> Attribute {
          subscription (empty: none)",
         BACKUP_EVENT_SUBSCRIPTION_CALLS,
     )
+    .live_only()
 }
 
 pub static RESOURCE_TYPES: &[ResourceType] = &[
@@ -622,7 +638,8 @@ pub static RESOURCE_TYPES: &[ResourceType] = &[
                 "Latest time point-in-time restore can reach",
                 &[],
             )
-            .or_none("automated backups are off"),
+            .or_none("automated backups are off")
+            .live_only(),
             attr(
                 "backup_replication_regions",
                 STR_LIST,
@@ -636,7 +653,8 @@ pub static RESOURCE_TYPES: &[ResourceType] = &[
                  holding it (empty: not replicated; unknown when a holding region could not be \
                  read)",
                 &[&RDS_DESCRIBE_DB_INSTANCE_AUTOMATED_BACKUPS],
-            ),
+            )
+            .live_only(),
             attr(
                 "cross_region_copy_time",
                 TIME,
@@ -646,13 +664,15 @@ pub static RESOURCE_TYPES: &[ResourceType] = &[
                  unknown when one of them could not be listed",
                 &[&RDS_DESCRIBE_DB_SNAPSHOTS, &RDS_DESCRIBE_SOURCE_REGIONS],
             )
-            .or_none("no copy in any of those regions"),
+            .or_none("no copy in any of those regions")
+            .live_only(),
             attr(
                 "backup_plan_ids",
                 STR_LIST,
                 BACKUP_PLAN_IDS_DOC,
                 BACKUP_ASSIGNMENT_CALLS,
-            ),
+            )
+            .live_only(),
             AWS_BACKUP_CROSS_REGION_COPY_TIME,
             backup_event_subscriptions(),
         ],
@@ -717,7 +737,8 @@ pub static RESOURCE_TYPES: &[ResourceType] = &[
                 TIME,
                 "Latest time point-in-time restore can reach",
                 &[],
-            ),
+            )
+            .live_only(),
             attr(
                 "members",
                 STR_LIST,
@@ -729,7 +750,8 @@ pub static RESOURCE_TYPES: &[ResourceType] = &[
                 STR_LIST,
                 BACKUP_PLAN_IDS_DOC,
                 BACKUP_ASSIGNMENT_CALLS,
-            ),
+            )
+            .live_only(),
             AWS_BACKUP_CROSS_REGION_COPY_TIME,
             // So that one rule judges standalone instances and clusters
             // alike with `cluster_id: { absent: true }`.
@@ -783,7 +805,7 @@ pub static RESOURCE_TYPES: &[ResourceType] = &[
             .or_none("not a copy"),
             attr("encrypted", BOOL, "The snapshot is encrypted", &[]),
             attr("kms_key_id", STR, "KMS key that encrypts it", &[]).or_none("not encrypted"),
-            attr("created_at", TIME, "When the snapshot was taken", &[]),
+            attr("created_at", TIME, "When the snapshot was taken", &[]).live_only(),
             attr(
                 "public",
                 BOOL,
@@ -867,7 +889,8 @@ pub static RESOURCE_TYPES: &[ResourceType] = &[
                     &BACKUP_GET_BACKUP_SELECTION,
                     &S3_GET_BUCKET_TAGGING,
                 ],
-            ),
+            )
+            .live_only(),
         ],
     },
     ResourceType {
@@ -891,19 +914,22 @@ pub static RESOURCE_TYPES: &[ResourceType] = &[
                 "Last-modified time of the newest object",
                 &[],
             )
-            .or_none("no objects"),
+            .or_none("no objects")
+            .live_only(),
             attr(
                 "object_count",
                 INT,
                 "Number of objects under the prefix",
                 &[],
-            ),
+            )
+            .live_only(),
             attr(
                 "total_bytes",
                 INT,
                 "Total size of the objects under the prefix",
                 &[],
-            ),
+            )
+            .live_only(),
         ],
     },
     ResourceType {
@@ -965,7 +991,7 @@ pub static RESOURCE_TYPES: &[ResourceType] = &[
             attr("retention_days", INT, "Days events are kept", &[]).or_none("events never expire"),
             attr("kms_key_id", STR, "KMS key that encrypts the log data", &[])
                 .or_none("not encrypted with a KMS key"),
-            attr("stored_bytes", INT, "Bytes stored", &[]),
+            attr("stored_bytes", INT, "Bytes stored", &[]).live_only(),
             attr(
                 "subscription_destinations",
                 STR_LIST,
@@ -1007,7 +1033,8 @@ pub static RESOURCE_TYPES: &[ResourceType] = &[
                 "Every replica of the secret with its replication status, failed ones included \
                  (empty: not replicated)",
                 &[&SECRETS_DESCRIBE_SECRET],
-            ),
+            )
+            .live_only(),
             attr(
                 "deleted_date",
                 TIME,
@@ -1058,7 +1085,8 @@ pub static RESOURCE_TYPES: &[ResourceType] = &[
                     &S3_GET_BUCKET_LOCATION,
                     &S3_GET_BUCKET_TAGGING,
                 ],
-            ),
+            )
+            .live_only(),
         ],
     },
     ResourceType {
@@ -1112,13 +1140,15 @@ pub static RESOURCE_TYPES: &[ResourceType] = &[
             .or_none(
                 "no vault lock, or a governance-mode lock that anyone allowed to call \
                  DeleteBackupVaultLockConfiguration can remove",
-            ),
+            )
+            .live_only(),
             attr(
                 "recovery_points",
                 INT,
                 "Number of recovery points it holds",
                 &[],
-            ),
+            )
+            .live_only(),
         ],
     },
     ResourceType {
@@ -1127,33 +1157,37 @@ pub static RESOURCE_TYPES: &[ResourceType] = &[
         listing: &[&BACKUP_LIST_PROTECTED_RESOURCES],
         tag_calls: &[],
         attributes: &[
-            attr("resource_arn", STR, "ARN of the backed-up resource", &[]),
+            attr("resource_arn", STR, "ARN of the backed-up resource", &[]).live_only(),
             attr(
                 "resource_type",
                 STR,
                 "AWS Backup's name for its type (RDS, Aurora, EBS, DynamoDB, S3, ...)",
                 &[],
-            ),
+            )
+            .live_only(),
             attr(
                 "last_backup_time",
                 TIME,
                 "When AWS Backup last backed it up",
                 &[],
-            ),
+            )
+            .live_only(),
             attr(
                 "last_recovery_point_time",
                 TIME,
                 "Creation time of its newest COMPLETED recovery point in this region",
                 &[&BACKUP_LIST_RECOVERY_POINTS_BY_RESOURCE],
             )
-            .or_none("no completed recovery point in this region"),
+            .or_none("no completed recovery point in this region")
+            .live_only(),
             attr(
                 "plan_ids",
                 STR_LIST,
                 "Backup plans whose backup jobs backed it up, as far back as AWS Backup lists \
                  jobs (empty: on-demand backups only)",
                 &[&BACKUP_LIST_BACKUP_JOBS],
-            ),
+            )
+            .live_only(),
             attr(
                 "last_restore_job_time",
                 TIME,
@@ -1161,7 +1195,8 @@ pub static RESOURCE_TYPES: &[ResourceType] = &[
                  ABORTED), as far back as AWS Backup lists restore jobs",
                 &[&BACKUP_LIST_RESTORE_JOBS_BY_PROTECTED_RESOURCE],
             )
-            .or_none("no finished restore job"),
+            .or_none("no finished restore job")
+            .live_only(),
             attr(
                 "last_restore_job_status",
                 AttrType::Str {
@@ -1170,7 +1205,8 @@ pub static RESOURCE_TYPES: &[ResourceType] = &[
                 "Status of that restore job",
                 &[&BACKUP_LIST_RESTORE_JOBS_BY_PROTECTED_RESOURCE],
             )
-            .or_none("no finished restore job"),
+            .or_none("no finished restore job")
+            .live_only(),
             attr(
                 "last_restore_duration_seconds",
                 INT,
@@ -1178,7 +1214,8 @@ pub static RESOURCE_TYPES: &[ResourceType] = &[
                 &[&BACKUP_LIST_RESTORE_JOBS_BY_PROTECTED_RESOURCE],
             )
             .in_unit(TimeUnit::Seconds)
-            .or_none("no finished restore job, or the last one did not complete"),
+            .or_none("no finished restore job, or the last one did not complete")
+            .live_only(),
         ],
     },
 ];

@@ -5,7 +5,7 @@ use std::cmp::Ordering;
 use serde::{Deserialize, Serialize};
 
 use super::{Severity, Status};
-use crate::model::ResourceRef;
+use crate::model::{Location, ResourceRef};
 
 /// One rule's verdict on one resource.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -20,6 +20,9 @@ pub struct Finding {
     /// What to do, with the resource's id filled in; empty on a pass.
     pub remediation: String,
     pub resource: ResourceRef,
+    /// The `.tf` block that defines the resource, for a plan's resources.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub waiver: Option<WaiverNote>,
 }
@@ -127,7 +130,9 @@ mod tests {
                 arn: "arn:aws:rds:eu-west-1:111122223333:db:orders".into(),
                 region: "eu-west-1".into(),
                 account: "111122223333".into(),
+                address: None,
             },
+            location: None,
             waiver: None,
         }
     }

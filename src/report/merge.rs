@@ -16,6 +16,7 @@ pub fn merge(reports: &[Report]) -> Report {
     let mut results: BTreeMap<FindingKey, &Finding> = BTreeMap::new();
     let mut errors = Vec::new();
     let mut unused = Vec::new();
+    let mut not_evaluated: Vec<super::NotEvaluated> = Vec::new();
     let mut regions = BTreeSet::new();
     let mut accounts = BTreeSet::new();
     for &i in &order {
@@ -31,6 +32,12 @@ pub fn merge(reports: &[Report]) -> Report {
         for w in &r.unused_waivers {
             if !unused.contains(w) {
                 unused.push(w.clone());
+            }
+        }
+        for n in &r.not_evaluated {
+            match not_evaluated.iter_mut().find(|m| m.rule == n.rule) {
+                Some(m) => m.resources += n.resources,
+                None => not_evaluated.push(n.clone()),
             }
         }
         regions.extend(r.source.regions.iter().cloned());
@@ -55,5 +62,6 @@ pub fn merge(reports: &[Report]) -> Report {
         errors,
     );
     report.unused_waivers = unused;
+    report.not_evaluated = not_evaluated;
     report
 }

@@ -42,6 +42,21 @@ pub struct Report {
     /// Waivers that matched no failing result: stale, or mistyped.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unused_waivers: Vec<UnusedWaiver>,
+    /// Rules not judged on some resources because the facts they read exist
+    /// only in a live account (a plan's resources): listed once per rule, so
+    /// that nothing drops out of a report unsaid.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_evaluated: Vec<NotEvaluated>,
+}
+
+/// A rule that was not judged on some resources, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotEvaluated {
+    pub rule: String,
+    /// Why: the live-only facts it reads.
+    pub reason: String,
+    /// How many resources it was not judged on.
+    pub resources: usize,
 }
 
 /// A configured waiver that matched nothing (cargo-deny's unmatched allowance).
@@ -167,6 +182,7 @@ impl Report {
             results,
             collection_errors,
             unused_waivers: Vec::new(),
+            not_evaluated: Vec::new(),
         }
     }
 }

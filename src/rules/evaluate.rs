@@ -7,8 +7,8 @@ use jiff::Timestamp;
 use super::condition::{Condition, Env, Truth, Undecided};
 use super::definition::RuleDef;
 use crate::model::schema::{self, Operation, ResourceType};
-use crate::model::{CollectionError, Inventory, ResourceRef};
-use crate::report::{Finding, Report, Severity, Status};
+use crate::model::{CollectionError, Inventory, Resource, ResourceRef};
+use crate::report::{Finding, NotEvaluated, Report, Severity, Status};
 
 /// How an `error` that no failed call explains begins: facts it needs are
 /// unknown.
@@ -28,6 +28,9 @@ pub struct Rule {
     /// whether the rule applies is unknown.
     when_reads: BTreeSet<&'static str>,
     reads_tags: bool,
+    /// The attributes it reads that only a live account has
+    /// (`Attribute::live_only`): it is not judged on resources only a plan knows.
+    live_reads: BTreeSet<&'static str>,
     /// What `assert` requires, shown on passes.
     expectation: String,
     /// What `when` selects, for `explain`.
@@ -66,8 +69,18 @@ impl Rule {
             .filter_map(|c| c.when.as_ref())
             .flat_map(Condition::reads)
             .collect();
+        let live_reads = reads
+            .iter()
+            .copied()
+            .filter(|name| {
+                def.resource_types
+                    .iter()
+                    .any(|t| t.attribute(name).is_some_and(|a| a.live_only))
+            })
+            .collect();
         Rule {
             def,
+            live_reads,
             severity,
             conditions,
             when_reads,
@@ -90,6 +103,20 @@ impl Rule {
     /// What the `when` clause selects, in words.
     pub fn applicability(&self) -> Option<String> {
         self.applicability.clone()
+    }
+
+    /// Why it cannot be judged on a resource only a plan knows, if it cannot:
+    /// the facts it reads that only a live account has.
+    pub fn needs_live_facts(&self) -> Option<String> {
+        if self.live_reads.is_empty() {
+            return None;
+        }
+        let names: Vec<&str> = self.live_reads.iter().copied().collect();
+        Some(format!(
+            "reads {}, which only a live account has (a plan cannot know {})",
+            names.join(", "),
+            if names.len() == 1 { "it" } else { "them" }
+        ))
     }
 
     /// The AWS calls needed to judge this rule, on every type it judges.
@@ -143,7 +170,7 @@ impl Rule {
                         Status::Error,
                         Some(format!(
                             "{UNDECIDED} whether the rule applies: {}",
-                            undecided_message(&when.undecided(&env))
+                            undecided_message(&when.undecided(&env), resource)
                         )),
                     ));
                 }
@@ -161,7 +188,7 @@ impl Rule {
                 Status::Error,
                 Some(format!(
                     "{UNDECIDED}: {}",
-                    undecided_message(&assert.undecided(&env))
+                    undecided_message(&assert.undecided(&env), resource)
                 )),
             ),
         })
@@ -206,6 +233,9 @@ pub enum Target {
 pub struct Evaluation {
     pub verdicts: Vec<Verdict>,
     pub not_applicable: Vec<(usize, usize)>,
+    /// (rule, resource) pairs not judged: the rule reads facts only a live
+    /// account has, and only a plan knows the resource.
+    pub not_evaluated: Vec<(usize, usize)>,
 }
 
 /// The compiled rules of one audit.
@@ -255,7 +285,12 @@ impl Engine {
                 .resource_types
                 .iter()
                 .flat_map(|t| by_type.get(t.name).map(Vec::as_slice).unwrap_or_default());
+            let needs_live_facts = !rule.live_reads.is_empty();
             for &i in resources {
+                if needs_live_facts && inventory.resources[i].lacks_live_facts() {
+                    evaluation.not_evaluated.push((rule_index, i));
+                    continue;
+                }
                 let errors = damaged.get(&i).map(Vec::as_slice).unwrap_or_default();
                 match rule.judge(inventory, i, errors, now) {
                     Some((status, message)) => evaluation.verdicts.push(Verdict {
@@ -345,7 +380,8 @@ impl Engine {
                 Target::Resource(i) => Some((v.rule, i)),
                 Target::Listing(_) => None,
             })
-            .chain(evaluation.not_applicable.iter().copied());
+            .chain(evaluation.not_applicable.iter().copied())
+            .chain(evaluation.not_evaluated.iter().copied());
         for (rule, i) in targets {
             seen[rule * n + i] = seen[rule * n + i].saturating_add(1);
         }
@@ -376,11 +412,17 @@ impl Engine {
                             arn: String::new(),
                             region: error.region.clone(),
                             account: inventory.source.account.clone().unwrap_or_default(),
+                            address: None,
                         }
                     }
                 };
+                let planned = match v.target {
+                    Target::Resource(i) => inventory.resources[i].planned.is_some(),
+                    Target::Listing(_) => false,
+                };
                 let remediation = match v.status {
                     Status::Fail => fill_placeholders(&rule.def.remediation, &resource),
+                    Status::Error if planned => "Set the value in the Terraform configuration, or audit the plan over the account (`--plan` with `--live` or `--inventory`), which knows what the configuration leaves to it.".to_string(),
                     Status::Error if v.message.as_deref().is_some_and(|m| m.starts_with(UNDECIDED)) => "Collect the facts this rule reads (`backstop schema TYPE` lists them and the calls that read them; an inventory file leaves out only what was not read and writes `null` where AWS says there is none), then run the audit again.".to_string(),
                     Status::Error => "Check that the audit role may make the failed call (`backstop iam-policy` prints the policy it needs), then run the audit again.".to_string(),
                     Status::Pass | Status::Waived => String::new(),
@@ -394,6 +436,10 @@ impl Engine {
                     message: v.message.clone().unwrap_or_else(|| rule.expectation.clone()),
                     remediation,
                     resource,
+                    location: match v.target {
+                        Target::Resource(i) => inventory.resources[i].location().cloned(),
+                        Target::Listing(_) => None,
+                    },
                     waiver: None,
                 }
             })
@@ -402,14 +448,40 @@ impl Engine {
 
     /// Evaluates and builds the report in one step.
     pub fn audit(&self, inventory: &Inventory, now: Timestamp) -> Report {
-        let verdicts = self.evaluate(inventory, now);
-        let findings = self.findings(inventory, &verdicts);
-        Report::new(
+        let evaluation = self.judge(inventory, now);
+        let findings = self.findings(inventory, &evaluation.verdicts);
+        let mut report = Report::new(
             now,
             inventory.source.clone(),
             findings,
             inventory.errors.clone(),
-        )
+        );
+        report.not_evaluated = self.not_evaluated(inventory, &evaluation);
+        report
+    }
+
+    /// The rules not judged on some resources, once each. From a plan alone
+    /// every rule that needs live facts is listed, even with no resource of
+    /// its type in the plan: the reader learns what the plan audit leaves
+    /// to the live one.
+    fn not_evaluated(&self, inventory: &Inventory, evaluation: &Evaluation) -> Vec<NotEvaluated> {
+        let mut skipped = vec![0usize; self.rules.len()];
+        for &(rule, _) in &evaluation.not_evaluated {
+            skipped[rule] += 1;
+        }
+        let plan_only = inventory.source.kind == crate::model::Source::TERRAFORM_PLAN;
+        self.rules
+            .iter()
+            .zip(skipped)
+            .filter(|(_, skipped)| plan_only || *skipped > 0)
+            .filter_map(|(rule, resources)| {
+                Some(NotEvaluated {
+                    rule: rule.def.id.clone(),
+                    reason: rule.needs_live_facts()?,
+                    resources,
+                })
+            })
+            .collect()
     }
 }
 
@@ -459,11 +531,29 @@ fn unreadable_message(errors: &[&CollectionError]) -> String {
 }
 
 /// `multi_az is unknown (...)`: the facts that were neither read nor
-/// sent, then those read in a form their test cannot judge.
-fn undecided_message(undecided: &Undecided) -> String {
+/// sent, then those read in a form their test cannot judge. A fact whose
+/// source said why it is unknown (a plan: "known after apply") says so.
+fn undecided_message(undecided: &Undecided, resource: &Resource) -> String {
     let mut parts = Vec::new();
-    let facts = &undecided.unknown;
+    let mut facts: Vec<&String> = Vec::new();
+    let mut explained: Vec<(&'static str, Vec<&String>)> = Vec::new();
+    for fact in &undecided.unknown {
+        let attribute = fact.split(['[', '.']).next().unwrap_or(fact);
+        match resource.unknown_because(attribute) {
+            Some(why) => match explained.iter_mut().find(|(w, _)| *w == why) {
+                Some((_, names)) => names.push(fact),
+                None => explained.push((why, vec![fact])),
+            },
+            None => facts.push(fact),
+        }
+    }
+    for (why, names) in explained {
+        let names: Vec<&str> = names.iter().map(|n| n.as_str()).collect();
+        let verb = if names.len() == 1 { "is" } else { "are" };
+        parts.push(format!("{} {verb} {why}", names.join(", ")));
+    }
     if !facts.is_empty() {
+        let facts: Vec<&str> = facts.iter().map(|n| n.as_str()).collect();
         let (verb, noun, pronoun) = if facts.len() == 1 {
             ("is", "it was", "it")
         } else {

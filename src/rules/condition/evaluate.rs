@@ -177,6 +177,14 @@ impl Subject {
                     Common::Account => &r.account,
                     Common::Region => &r.region,
                 };
+                // A plan does not know every resource's name, ARN or account
+                // before apply: an empty one is unknown there, not "".
+                let unknown_in_plan = r.planned.as_ref().is_some_and(|p| {
+                    s.is_empty() || (matches!(c, Common::Id) && p.id_known_after_apply)
+                });
+                if unknown_in_plan {
+                    return Cow::Borrowed(&UNKNOWN);
+                }
                 Cow::Owned(Value::Str(s.clone()))
             }
             Subject::Tag(key) => Cow::Owned(r.tag(key)),
