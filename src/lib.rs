@@ -10,6 +10,7 @@ pub mod gate;
 pub mod input;
 pub mod lang;
 pub mod model;
+pub mod plan;
 pub mod render;
 pub mod report;
 pub mod rules;

@@ -14,7 +14,7 @@ use crate::lang::Diagnostics;
 use crate::model::{Inventory, schema};
 use crate::report::{self, Report};
 use crate::rules::RuleSet;
-use crate::{audit, demo, describe, input, render};
+use crate::{audit, demo, describe, input, plan, render};
 
 /// Exit statuses: they are an interface, CI scripts branch on them.
 pub const EXIT_GATE_FAILED: u8 = 1;
@@ -75,11 +75,25 @@ pub fn run(cli: Cli) -> Result<bool, CommandError> {
 }
 
 fn audit(request: AuditRequest) -> Result<bool, CommandError> {
+    // The plan first: a bad plan file is exit 2 before any AWS call.
+    let planned = match &request.plan {
+        Some((path, options)) => Some(
+            plan::read(&read(path)?, path, options)
+                .map_err(|e| CommandError::Invalid(e.to_string()))?,
+        ),
+        None => None,
+    };
     let inventory = match &request.input {
+        Input::PlanOnly => Inventory::default(),
         Input::Demo => demo::inventory().map_err(|e| CommandError::Invalid(e.to_string()))?,
         Input::Inventory(path) => Inventory::from_json(&read(path)?, &path.display().to_string())
             .map_err(|e| CommandError::Invalid(e.to_string()))?,
         Input::Live(options) => collect_live(options)?,
+    };
+    let inventory = match (planned, &request.input) {
+        (Some(planned), Input::PlanOnly) => planned.inventory,
+        (Some(planned), _) => plan::overlay(inventory, planned),
+        (None, _) => inventory,
     };
     audit::check_scope_reaches(&request.config.scope, &inventory.source.regions)
         .map_err(CommandError::Invalid)?;

@@ -147,6 +147,18 @@ pub struct AuditArgs {
     /// Audit the bundled demo account (no AWS needed).
     #[arg(long)]
     pub demo: bool,
+    /// A Terraform/OpenTofu plan (`terraform show -json PLANFILE`): audit its
+    /// resources as they will be after apply. With --inventory or --live,
+    /// audit the account as it will be after apply.
+    #[arg(long, value_name = "PLAN.json", conflicts_with = "demo")]
+    pub plan: Option<PathBuf>,
+    /// The folder of the plan's root module, to find each resource's `.tf`
+    /// line [default: the plan file's folder].
+    #[arg(long, value_name = "DIR", requires = "plan")]
+    pub plan_root: Option<PathBuf>,
+    /// With --plan: read the live account too, and lay the plan over it.
+    #[arg(long, requires = "plan", conflicts_with = "inventory")]
+    pub live: bool,
     /// Write a JUnit XML report.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,

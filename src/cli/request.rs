@@ -14,6 +14,7 @@ use crate::audit;
 use crate::collect::{CollectOptions, Plan};
 use crate::config::Config;
 use crate::gate::{DEFAULT_FAIL_ON, GateOptions};
+use crate::plan::PlanOptions;
 use crate::report::Report;
 use crate::rules::{Engine, RuleSet};
 
@@ -23,6 +24,8 @@ pub struct AuditRequest {
     pub config: Config,
     pub engine: Engine,
     pub input: Input,
+    /// A Terraform plan laid over the input (or audited alone).
+    pub plan: Option<(PathBuf, PlanOptions)>,
     /// The threshold is always set: flag, else config, else the default.
     pub gate: GateOptions,
     pub baseline: Option<Report>,
@@ -34,6 +37,8 @@ pub struct AuditRequest {
 
 /// Where the resources come from.
 pub enum Input {
+    /// Nothing but the plan: its resources alone.
+    PlanOnly,
     Demo,
     Inventory(PathBuf),
     /// Live AWS, reading exactly what the enabled rules and the scope need.
@@ -84,10 +89,19 @@ impl AuditRequest {
         let (config, _, engine) = load_rules(&args.rules)?;
         let baseline = args.baseline.as_deref().map(read_report).transpose()?;
         let outputs = Outputs::resolve(&args);
+        let plan = args.plan.clone().map(|path| {
+            let options = PlanOptions {
+                root: args.plan_root.clone(),
+                default_region: plan_default_region(&args.aws, &config),
+            };
+            (path, options)
+        });
         let input = if args.demo {
             Input::Demo
         } else if let Some(path) = args.inventory {
             Input::Inventory(path)
+        } else if plan.is_some() && !args.live {
+            Input::PlanOnly
         } else {
             let plan = audit::collection_plan(&engine, &config);
             Input::Live(collect_options(&args.aws, &config, plan))
@@ -100,11 +114,29 @@ impl AuditRequest {
             config,
             engine,
             input,
+            plan,
             gate,
             baseline,
             clock: args.now,
             outputs,
         })
+    }
+}
+
+/// The region of a plan's resources whose provider names none: the one
+/// region given (flag, else configuration), else the environment's, as the
+/// AWS provider itself falls back to it.
+fn plan_default_region(aws: &AwsArgs, config: &Config) -> Option<String> {
+    let given = if aws.regions.is_empty() {
+        &config.regions
+    } else {
+        &aws.regions
+    };
+    match given.as_slice() {
+        [one] => Some(one.clone()),
+        _ => ["AWS_REGION", "AWS_DEFAULT_REGION"]
+            .iter()
+            .find_map(|v| std::env::var(v).ok().filter(|r| !r.is_empty())),
     }
 }
 

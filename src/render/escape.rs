@@ -164,9 +164,34 @@ pub fn markdown_code(text: &str) -> String {
     }
 }
 
+/// A Markdown link to `target` (a relative path with an optional
+/// `#fragment`) showing `text`: the text escaped as [`markdown`], the
+/// target percent-encoded so that no character of a path can end the link
+/// or start markup.
+pub fn markdown_link(text: &str, target: &str) -> String {
+    let mut url = String::with_capacity(target.len());
+    for byte in target.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'.' | b'-' | b'_' | b'#' => {
+                url.push(byte as char)
+            }
+            _ => url.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    format!("[{}]({url})", markdown(text))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn links_cannot_be_broken_out_of() {
+        assert_eq!(
+            markdown_link("a](x) <b>", "mods/a b)(c.tf#L3"),
+            "[a\\](x) &lt;b&gt;](mods/a%20b%29%28c.tf#L3)"
+        );
+    }
 
     #[test]
     fn drops_escape_sequences_and_controls() {

@@ -70,6 +70,11 @@ fn test_case(finding: &Finding) -> TestCase {
     }
     let mut case = TestCase::new(one_line(&case_name(finding)), status);
     case.set_classname(one_line(&finding.rule));
+    // Where a plan's resource is defined: test-report actions annotate it.
+    if let Some(at) = &finding.location {
+        case.extra.insert("file".into(), one_line(&at.file).into());
+        case.extra.insert("line".into(), at.line.to_string().into());
+    }
     case
 }
 

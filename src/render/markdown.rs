@@ -8,7 +8,7 @@
 
 use std::fmt::Write as _;
 
-use super::escape::{markdown, markdown_code};
+use super::escape::{markdown, markdown_code, markdown_link};
 use crate::report::{Finding, Report, Severity, Status, category_heading};
 
 pub fn render(report: &Report) -> String {
@@ -41,6 +41,23 @@ pub fn render(report: &Report) -> String {
                 markdown(&e.region),
                 markdown_code(&e.code),
                 markdown(&e.message),
+            )
+            .unwrap();
+        }
+    }
+
+    if !report.not_evaluated.is_empty() {
+        out.push_str(
+            "\n## Not evaluated\n\nThese rules read facts that only a live account has; a plan's resources were not judged by them.\n\n",
+        );
+        for n in &report.not_evaluated {
+            writeln!(
+                out,
+                "- {} ({} resource{}): {}",
+                markdown_code(&n.rule),
+                n.resources,
+                if n.resources == 1 { "" } else { "s" },
+                markdown(&n.reason),
             )
             .unwrap();
         }
@@ -165,9 +182,22 @@ fn resource(finding: &Finding) -> String {
     } else {
         markdown_code(&r.id)
     };
-    if r.region.is_empty() {
+    let placed = if r.region.is_empty() {
         what
     } else {
         format!("{what} in {}", markdown(&r.region))
+    };
+    // A plan's resource: its address, and a link to its block.
+    match (&r.address, &finding.location) {
+        (Some(address), Some(at)) => format!(
+            "{placed} ({}, {})",
+            markdown_code(address),
+            markdown_link(
+                &format!("{}:{}", at.file, at.line),
+                &format!("{}#L{}", at.file, at.line)
+            )
+        ),
+        (Some(address), None) => format!("{placed} ({})", markdown_code(address)),
+        _ => placed,
     }
 }

@@ -89,6 +89,19 @@ pub fn render(report: &Report, options: &TableOptions) -> String {
         )
         .unwrap();
     }
+    if !report.not_evaluated.is_empty() {
+        let rules: Vec<String> = report
+            .not_evaluated
+            .iter()
+            .map(|n| one_line(&n.rule))
+            .collect();
+        writeln!(
+            out,
+            "Not evaluated on the plan's resources (they read facts only a live account has): {}",
+            rules.join(", ")
+        )
+        .unwrap();
+    }
     for w in &report.unused_waivers {
         writeln!(
             out,
@@ -143,10 +156,14 @@ fn resource_label(finding: &Finding) -> String {
     } else {
         resource.id.clone()
     };
-    if resource.region.is_empty() {
+    let placed = if resource.region.is_empty() {
         what
     } else {
         format!("{what} ({})", resource.region)
+    };
+    match &finding.location {
+        Some(at) => format!("{placed} {}:{}", at.file, at.line),
+        None => placed,
     }
 }
 

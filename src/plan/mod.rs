@@ -1,0 +1,382 @@
+//! Terraform and OpenTofu plans as a source of resources: the JSON of
+//! `terraform show -json PLANFILE` becomes an inventory of the resources as
+//! they will be after apply, judged by the same rules as the live account.
+//!
+//! `format` reads the file, `view` answers "what is this fact after apply"
+//! and joins split-out resources to the one they configure, `map` turns
+//! Terraform types into the model's, and `locate` finds each resource's
+//! block in the `.tf` files. [`overlay`] lays a plan over the live account
+//! (or an inventory): the account as it will be after apply.
+
+mod address;
+mod format;
+mod locate;
+mod map;
+mod view;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value as Json;
+
+use crate::model::{Inventory, Location, Resource, Source, Value};
+use format::{Action, ConfigResource, PlanFile, ResourceChange};
+use view::{KNOWN_AFTER_APPLY, PlanView};
+
+/// How to read a plan.
+#[derive(Debug, Clone, Default)]
+pub struct PlanOptions {
+    /// Where the root module's `.tf` files are (`--plan-root`); by default
+    /// the plan file's folder.
+    pub root: Option<PathBuf>,
+    /// The region of resources whose provider configuration names none: the
+    /// one Terraform took from the environment (`AWS_REGION`), or `--regions`.
+    pub default_region: Option<String>,
+}
+
+/// A plan's resources as they will be after apply, and what it deletes.
+#[derive(Debug)]
+pub struct PlannedChanges {
+    pub inventory: Inventory,
+    /// (model type, region, id) of the resources apply destroys, including
+    /// those it replaces: their live facts no longer hold.
+    pub replaced_or_deleted: Vec<(String, String, String)>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error("{origin}:{line}:{col}: not valid plan JSON: {message}")]
+    Json {
+        origin: String,
+        line: usize,
+        col: usize,
+        message: String,
+    },
+    #[error(
+        "{origin}:{line}:{col}: not a Terraform plan ({why}); write one with `terraform show -json PLANFILE > plan.json`"
+    )]
+    NotAPlan {
+        origin: String,
+        line: usize,
+        col: usize,
+        why: String,
+    },
+    #[error(
+        "{origin}:{line}:{col}: format_version is {found:?}; this backstop reads the plan formats 0.x and 1.x of `terraform show -json`"
+    )]
+    Version {
+        origin: String,
+        line: usize,
+        col: usize,
+        found: String,
+    },
+    #[error(
+        "{origin}: the region of {address} is not in the plan (its provider configuration names none); pass the region Terraform used: --regions REGION, or AWS_REGION"
+    )]
+    Region { origin: String, address: String },
+}
+
+/// Reads a plan file's text; `origin` names it in messages and, without
+/// [`PlanOptions::root`], its folder is where the `.tf` files are looked for.
+pub fn read(text: &str, origin: &Path, options: &PlanOptions) -> Result<PlannedChanges, PlanError> {
+    let name = origin.display().to_string();
+    let plan: PlanFile = serde_json::from_str(text).map_err(|e| {
+        let (line, col) = (e.line(), e.column());
+        if e.is_data() && e.to_string().contains("missing field") {
+            PlanError::NotAPlan {
+                origin: name.clone(),
+                line,
+                col,
+                why: strip_position(&e),
+            }
+        } else {
+            PlanError::Json {
+                origin: name.clone(),
+                line,
+                col,
+                message: strip_position(&e),
+            }
+        }
+    })?;
+    if !plan.version_is_known() {
+        let (line, col) = position_of(text, "\"format_version\"");
+        return Err(PlanError::Version {
+            origin: name,
+            line,
+            col,
+            found: plan.format_version,
+        });
+    }
+    if !plan.looks_like_a_plan() {
+        return Err(PlanError::NotAPlan {
+            origin: name,
+            line: 1,
+            col: 1,
+            why: "it has no planned_values: is it the JSON of a state instead of a plan?".into(),
+        });
+    }
+
+    let default_region = options.default_region.clone();
+    let unresolved = std::cell::RefCell::new(None);
+    let view = PlanView::new(&plan, |change, config| {
+        region_of(&plan, change, config)
+            .or_else(|| default_region.clone())
+            .unwrap_or_else(|| {
+                unresolved
+                    .borrow_mut()
+                    .get_or_insert_with(|| change.address.clone());
+                String::new()
+            })
+    });
+    let mapped = map::resources(&view);
+    if let Some(address) = unresolved.into_inner() {
+        // Only a mapped resource needs its region.
+        if mapped
+            .iter()
+            .any(|(i, _)| view.resources[*i].address() == address)
+        {
+            return Err(PlanError::Region {
+                origin: name,
+                address,
+            });
+        }
+    }
+
+    let root = options.root.clone().unwrap_or_else(|| {
+        origin
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+    });
+    let mut locator = locate::Locator::new(root);
+    let mut resources = Vec::with_capacity(mapped.len());
+    for (i, mut resource) in mapped {
+        let planned = &view.resources[i];
+        let modules: Vec<&str> = planned.modules.iter().map(String::as_str).collect();
+        let location = locator
+            .locate(&modules, planned.tf_type(), &planned.change.name)
+            .map(|l| Location {
+                file: l.file,
+                line: l.line,
+            });
+        if let Some(origin) = &mut resource.planned {
+            origin.location = location;
+        }
+        resources.push(resource);
+    }
+
+    let replaced_or_deleted = destroyed(&plan, options.default_region.as_deref());
+    let accounts: BTreeSet<&str> = resources
+        .iter()
+        .map(|r| r.account.as_str())
+        .filter(|a| !a.is_empty())
+        .collect();
+    let source = Source {
+        kind: Source::TERRAFORM_PLAN.to_string(),
+        account: match accounts.len() {
+            1 => accounts.into_iter().next().map(str::to_string),
+            _ => None,
+        },
+        regions: resources
+            .iter()
+            .map(|r| r.region.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect(),
+    };
+    Ok(PlannedChanges {
+        inventory: Inventory {
+            source,
+            collected_at: None,
+            resources,
+            errors: Vec::new(),
+        },
+        replaced_or_deleted,
+    })
+}
+
+/// The region of a planned resource: its own `region` argument (AWS
+/// provider v6), else its provider configuration's, as a constant or a
+/// root variable.
+fn region_of(
+    plan: &PlanFile,
+    change: &ResourceChange,
+    config: Option<&ConfigResource>,
+) -> Option<String> {
+    if let Some(Json::String(region)) = change.change.after.get("region") {
+        return Some(region.clone());
+    }
+    let key = config
+        .and_then(|c| c.provider_config_key.as_deref())
+        .unwrap_or("aws");
+    let providers = &plan.configuration.provider_config;
+    // A module's resources name their provider `module.NAME:aws`; without a
+    // provider block of its own (an entry without expressions) the module
+    // inherits the root's.
+    let inherited = key.rsplit_once(':').map(|(_, local)| local);
+    let region = [Some(key), inherited, Some("aws")]
+        .into_iter()
+        .flatten()
+        .find_map(|k| providers.get(k)?.expressions.get("region"))?;
+    if let Some(Json::String(constant)) = region.get("constant_value") {
+        return Some(constant.clone());
+    }
+    let references = region.get("references")?.as_array()?;
+    references.iter().filter_map(Json::as_str).find_map(|r| {
+        let variable = r.strip_prefix("var.")?;
+        plan.variables
+            .get(variable)?
+            .value
+            .as_str()
+            .map(str::to_string)
+    })
+}
+
+/// The resources apply destroys (deleted, or replaced by a new one), as
+/// (model type, region, id) from their state before the change.
+fn destroyed(plan: &PlanFile, default_region: Option<&str>) -> Vec<(String, String, String)> {
+    plan.resource_changes
+        .iter()
+        .filter(|c| c.mode == "managed")
+        .filter(|c| matches!(c.change.action(), Some(Action::Delete | Action::Replace)))
+        .filter_map(|c| {
+            let (model_type, id_field) = map::identity(&c.resource_type)?;
+            let id = c.change.before.get(id_field)?.as_str()?;
+            let region = c
+                .change
+                .before
+                .get("arn")
+                .and_then(Json::as_str)
+                .and_then(|arn| arn.split(':').nth(3))
+                .filter(|r| !r.is_empty())
+                .map(str::to_string)
+                .or_else(|| region_of(plan, c, None))
+                .or_else(|| default_region.map(str::to_string))?;
+            Some((model_type.to_string(), region, id.to_string()))
+        })
+        .collect()
+}
+
+/// The account as it will be after apply: `base` (live or an inventory)
+/// with the plan's resources in place of their counterparts (same type,
+/// region and id), the resources apply destroys taken out, and the new ones
+/// added. A planned resource that replaces an existing one keeps the
+/// existing one's facts that the plan leaves to the account (what it does
+/// not manage, and what only exists live); what the plan computes at apply
+/// stays unknown.
+pub fn overlay(mut base: Inventory, planned: PlannedChanges) -> Inventory {
+    let destroyed: BTreeSet<(&str, &str, &str)> = planned
+        .replaced_or_deleted
+        .iter()
+        .map(|(t, r, i)| (t.as_str(), r.as_str(), i.as_str()))
+        .collect();
+    let mut live: Vec<Option<Resource>> = base.resources.drain(..).map(Some).collect();
+    let by_identity: std::collections::HashMap<(&str, String, String), usize> = live
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| {
+            let r = r.as_ref()?;
+            Some(((r.resource_type.name, r.region.clone(), r.id.clone()), i))
+        })
+        .collect();
+    let mut resources = Vec::with_capacity(live.len() + planned.inventory.resources.len());
+    for mut resource in planned.inventory.resources {
+        let identity = (
+            resource.resource_type.name,
+            resource.region.clone(),
+            resource.id.clone(),
+        );
+        let counterpart = by_identity.get(&identity).and_then(|&i| live[i].take());
+        match counterpart {
+            Some(existing) => {
+                let renewed = destroyed.contains(&(
+                    existing.resource_type.name,
+                    &existing.region,
+                    &existing.id,
+                ));
+                if !renewed {
+                    resource = merged(existing, resource);
+                } else if resource.account.is_empty() {
+                    resource.account = existing.account.clone();
+                }
+            }
+            None => {
+                if resource.account.is_empty() {
+                    resource.account = base.source.account.clone().unwrap_or_default();
+                }
+            }
+        }
+        if !resource.account.is_empty()
+            && let Some(origin) = &mut resource.planned
+        {
+            origin.unknown_because.remove("account");
+        }
+        resources.push(resource);
+    }
+    for resource in live.into_iter().flatten() {
+        let gone =
+            destroyed.contains(&(resource.resource_type.name, &resource.region, &resource.id));
+        if !gone {
+            resources.push(resource);
+        }
+    }
+    base.resources = resources;
+    let mut regions: BTreeSet<String> = base.source.regions.iter().cloned().collect();
+    regions.extend(planned.inventory.source.regions);
+    base.source.regions = regions.into_iter().collect();
+    base.source.kind = Source::LIVE_PLUS_PLAN.to_string();
+    base
+}
+
+/// An existing resource changed by the plan: the plan's facts, the
+/// existing one's where the plan leaves them to the account.
+fn merged(existing: Resource, mut planned: Resource) -> Resource {
+    let kind = planned.resource_type;
+    for (i, attribute) in kind.attributes.iter().enumerate() {
+        let keep_existing = planned.value_at(i).is_unknown()
+            && planned.unknown_because(attribute.name) != Some(KNOWN_AFTER_APPLY);
+        if keep_existing {
+            let value: Value = existing.value_at(i).clone();
+            if value.is_unknown() {
+                continue;
+            }
+            planned.set(attribute.name, value);
+            if let Some(origin) = &mut planned.planned {
+                origin.unknown_because.remove(attribute.name);
+            }
+        }
+    }
+    if !planned.tags_read && existing.tags_read {
+        planned.set_tags(existing.tags.clone());
+    }
+    if planned.arn.is_empty() {
+        planned.arn = existing.arn.clone();
+    }
+    if planned.account.is_empty() {
+        planned.account = existing.account.clone();
+    }
+    if let Some(origin) = &mut planned.planned {
+        origin.has_live_facts = true;
+        origin.unknown_because.remove("account");
+    }
+    planned
+}
+
+/// The 1-based line and column where `needle` first occurs.
+fn position_of(text: &str, needle: &str) -> (usize, usize) {
+    let offset = text.find(needle).unwrap_or(0);
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+/// serde_json's message without its "at line L column C", which the error
+/// says in front.
+fn strip_position(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" at line ") {
+        Some(i) => text[..i].to_string(),
+        None => text,
+    }
+}
