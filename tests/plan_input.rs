@@ -628,3 +628,34 @@ async fn the_review_plan_and_the_applied_account_agree() {
         assert_eq!(live_status, Some(Status::Fail), "{rule} on {id} live");
     }
 }
+
+#[test]
+fn a_split_out_setting_that_cannot_be_placed_leaves_new_buckets_unknown() {
+    // The public access block and encryption refer to their bucket through
+    // an expression backstop does not follow: either may configure the new
+    // bucket, so its AWS defaults cannot be assumed.
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(root().join(plan("review")))
+        .unwrap()
+        .replace(r#""aws_s3_bucket.this.id""#, r#""each.value.id""#)
+        .replace(r#""aws_s3_bucket.this""#, r#""each.value""#);
+    let path = dir.path().join("plan.json");
+    std::fs::write(&path, text).unwrap();
+    let json = dir.path().join("r.json");
+    backstop(&[
+        "audit",
+        "--plan",
+        path.to_str().unwrap(),
+        "--now",
+        NOW,
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    let report: Json = serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
+    let all = results(&report);
+    for rule in ["s3-public-access-blocked", "s3-default-encryption"] {
+        let (status, message, ..) = &all[&(rule.to_string(), "acme-db-backups".to_string())];
+        assert_eq!(status, "error", "{rule}");
+        assert!(message.contains("known after apply"), "{rule}: {message}");
+    }
+}

@@ -14,14 +14,15 @@ pub fn frequency_hours(expression: &str) -> Option<i64> {
         let n: i64 = n.trim().parse().ok().filter(|n| *n > 0)?;
         match unit.trim().trim_end_matches('s') {
             "minute" => n,
-            "hour" => n * 60,
-            "day" => n * 24 * 60,
+            // A schedule too long to count in minutes is not one to read.
+            "hour" => n.checked_mul(60)?,
+            "day" => n.checked_mul(24 * 60)?,
             _ => return None,
         }
     } else {
         cron_gap_minutes(inside(expression, "cron")?)?
     };
-    Some((minutes + 59) / 60)
+    Some(minutes.checked_add(59)? / 60)
 }
 
 /// The text between `name(` and the closing `)`.

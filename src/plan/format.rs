@@ -95,9 +95,11 @@ impl Change {
             ["delete"] => Action::Delete,
             ["read"] => Action::Read,
             ["delete", "create"] | ["create", "delete"] => Action::Replace,
-            // Terraform 1.5+ `forget` (removed blocks) leaves the resource
-            // in AWS but no longer managed: the plan says nothing of it.
-            ["forget"] => Action::Delete,
+            // Terraform 1.7+ `forget` (removed blocks) leaves the resource
+            // in AWS, no longer managed: the plan says nothing of it, and an
+            // overlay keeps the account's.
+            ["forget"] => Action::Read,
+            ["create", "forget"] => Action::Create,
             _ => return None,
         })
     }

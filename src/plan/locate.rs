@@ -209,6 +209,11 @@ fn module_source(block: &Block) -> Option<String> {
 /// The text of a configuration file, or `None` (logged) when it is not a regular file, is
 /// bigger than [`MAX_FILE_BYTES`], cannot be read or is not UTF-8.
 fn read_config_file(path: &Path) -> Option<String> {
+    // Checked before opening: opening a FIFO would wait for a writer.
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        tracing::debug!(file = %path.display(), "not a regular file");
+        return None;
+    }
     let file = match std::fs::File::open(path) {
         Ok(file) => file,
         Err(err) => {

@@ -21,7 +21,7 @@ use serde_json::Value as Json;
 
 use crate::model::{Inventory, Location, Resource, Source, Value};
 use format::{Action, ConfigResource, PlanFile, ResourceChange};
-use view::{KNOWN_AFTER_APPLY, PlanView};
+use view::PlanView;
 
 /// How to read a plan.
 #[derive(Debug, Clone, Default)]
@@ -71,7 +71,7 @@ pub enum PlanError {
         found: String,
     },
     #[error(
-        "{origin}: the region of {address} is not in the plan (its provider configuration names none); pass the region Terraform used: --regions REGION, or AWS_REGION"
+        "{origin}: the region of {address} is not in the plan (its provider configuration names none, or through an expression backstop does not follow); pass the region Terraform used: --regions REGION, or AWS_REGION"
     )]
     Region { origin: String, address: String },
 }
@@ -117,29 +117,33 @@ pub fn read(text: &str, origin: &Path, options: &PlanOptions) -> Result<PlannedC
     }
 
     let default_region = options.default_region.clone();
-    let unresolved = std::cell::RefCell::new(None);
+    let unresolved = std::cell::RefCell::new(BTreeSet::new());
     let view = PlanView::new(&plan, |change, config| {
-        region_of(&plan, change, config)
-            .or_else(|| default_region.clone())
-            .unwrap_or_else(|| {
-                unresolved
-                    .borrow_mut()
-                    .get_or_insert_with(|| change.address.clone());
-                String::new()
-            })
+        let region = match region_of(&plan, change, config) {
+            Region::Known(region) => Some(region),
+            // No region in the provider block: the environment's, as the
+            // provider takes it.
+            Region::Unset => default_region.clone(),
+            // An expression backstop cannot follow: a guess could turn a
+            // same-region copy into a cross-region one.
+            Region::Unfollowed => None,
+        };
+        region.unwrap_or_else(|| {
+            unresolved.borrow_mut().insert(change.address.clone());
+            String::new()
+        })
     });
     let mapped = map::resources(&view);
-    if let Some(address) = unresolved.into_inner() {
-        // Only a mapped resource needs its region.
-        if mapped
-            .iter()
-            .any(|(i, _)| view.resources[*i].address() == address)
-        {
-            return Err(PlanError::Region {
-                origin: name,
-                address,
-            });
-        }
+    let unresolved = unresolved.into_inner();
+    // Only a mapped resource needs its region.
+    if let Some((i, _)) = mapped
+        .iter()
+        .find(|(i, _)| unresolved.contains(view.resources[*i].address()))
+    {
+        return Err(PlanError::Region {
+            origin: name,
+            address: view.resources[*i].address().to_string(),
+        });
     }
 
     let root = options.root.clone().unwrap_or_else(|| {
@@ -195,16 +199,22 @@ pub fn read(text: &str, origin: &Path, options: &PlanOptions) -> Result<PlannedC
     })
 }
 
+/// What the plan says of a resource's region.
+enum Region {
+    Known(String),
+    /// No provider block names one.
+    Unset,
+    /// Named by an expression backstop cannot follow (a local, a module
+    /// variable).
+    Unfollowed,
+}
+
 /// The region of a planned resource: its own `region` argument (AWS
 /// provider v6), else its provider configuration's, as a constant or a
 /// root variable.
-fn region_of(
-    plan: &PlanFile,
-    change: &ResourceChange,
-    config: Option<&ConfigResource>,
-) -> Option<String> {
+fn region_of(plan: &PlanFile, change: &ResourceChange, config: Option<&ConfigResource>) -> Region {
     if let Some(Json::String(region)) = change.change.after.get("region") {
-        return Some(region.clone());
+        return Region::Known(region.clone());
     }
     let key = config
         .and_then(|c| c.provider_config_key.as_deref())
@@ -214,22 +224,34 @@ fn region_of(
     // provider block of its own (an entry without expressions) the module
     // inherits the root's.
     let inherited = key.rsplit_once(':').map(|(_, local)| local);
-    let region = [Some(key), inherited, Some("aws")]
+    let Some(region) = [Some(key), inherited, Some("aws")]
         .into_iter()
         .flatten()
-        .find_map(|k| providers.get(k)?.expressions.get("region"))?;
-    if let Some(Json::String(constant)) = region.get("constant_value") {
-        return Some(constant.clone());
+        .find_map(|k| providers.get(k)?.expressions.get("region"))
+    else {
+        return Region::Unset;
+    };
+    match region.get("constant_value") {
+        Some(Json::String(constant)) => return Region::Known(constant.clone()),
+        // `region = null`: as if unset.
+        Some(Json::Null) => return Region::Unset,
+        _ => {}
     }
-    let references = region.get("references")?.as_array()?;
-    references.iter().filter_map(Json::as_str).find_map(|r| {
-        let variable = r.strip_prefix("var.")?;
-        plan.variables
-            .get(variable)?
-            .value
-            .as_str()
-            .map(str::to_string)
-    })
+    let followed = region
+        .get("references")
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Json::as_str)
+        .find_map(|r| {
+            let variable = r.strip_prefix("var.")?;
+            plan.variables
+                .get(variable)?
+                .value
+                .as_str()
+                .map(str::to_string)
+        });
+    followed.map_or(Region::Unfollowed, Region::Known)
 }
 
 /// The resources apply destroys (deleted, or replaced by a new one), as
@@ -250,8 +272,11 @@ fn destroyed(plan: &PlanFile, default_region: Option<&str>) -> Vec<(String, Stri
                 .and_then(|arn| arn.split(':').nth(3))
                 .filter(|r| !r.is_empty())
                 .map(str::to_string)
-                .or_else(|| region_of(plan, c, None))
-                .or_else(|| default_region.map(str::to_string))?;
+                .or_else(|| match region_of(plan, c, None) {
+                    Region::Known(region) => Some(region),
+                    Region::Unset => default_region.map(str::to_string),
+                    Region::Unfollowed => None,
+                })?;
             Some((model_type.to_string(), region, id.to_string()))
         })
         .collect()
@@ -333,8 +358,11 @@ pub fn overlay(mut base: Inventory, planned: PlannedChanges) -> Inventory {
 fn merged(existing: Resource, mut planned: Resource) -> Resource {
     let kind = planned.resource_type;
     for (i, attribute) in kind.attributes.iter().enumerate() {
+        // Only what the configuration leaves to the account, and what only
+        // exists live; what the plan states unreadably stays unknown.
         let keep_existing = planned.value_at(i).is_unknown()
-            && planned.unknown_because(attribute.name) != Some(KNOWN_AFTER_APPLY);
+            && (attribute.live_only
+                || planned.unknown_because(attribute.name) == Some(view::NOT_MANAGED));
         if keep_existing {
             let value: Value = existing.value_at(i).clone();
             if value.is_unknown() {

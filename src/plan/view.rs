@@ -95,6 +95,11 @@ impl<'a> Planned<'a> {
         }
     }
 
+    /// `after_unknown` at `path`: `true`, or the shape of what is unknown inside.
+    pub fn unknown_at(&self, path: &str) -> Option<&'a Json> {
+        lookup(&self.change.change.after_unknown, path)
+    }
+
     /// What the resource was before the change (its state), at `path`.
     pub fn before(&self, path: &str) -> Option<&'a Json> {
         lookup(&self.change.change.before, path).filter(|j| !j.is_null())
@@ -176,6 +181,8 @@ fn fact_at<'a>(after: &'a Json, unknown: &'a Json, path: &str) -> Fact<'a> {
 /// Every resource the plan keeps after apply, and the lookups between them.
 pub struct PlanView<'a> {
     pub resources: Vec<Planned<'a>>,
+    /// Managed resources apply destroys (not replaces).
+    deleted: Vec<&'a ResourceChange>,
     /// (module address, type, name) → indexes into `resources`.
     by_name: HashMap<(&'a str, &'a str, &'a str), Vec<usize>>,
 }
@@ -189,13 +196,22 @@ impl<'a> PlanView<'a> {
         region_of: impl Fn(&ResourceChange, Option<&ConfigResource>) -> String,
     ) -> PlanView<'a> {
         let mut resources = Vec::new();
+        let mut deleted = Vec::new();
         for change in &plan.resource_changes {
             if change.mode != "managed" {
                 continue;
             }
             let Some(action) = change.change.action() else {
+                tracing::warn!(
+                    "{}: change actions {:?} are not known to backstop; the resource is left out",
+                    change.address,
+                    change.change.actions
+                );
                 continue;
             };
+            if action == Action::Delete {
+                deleted.push(change);
+            }
             if matches!(action, Action::Delete | Action::Read) {
                 continue;
             }
@@ -222,7 +238,11 @@ impl<'a> PlanView<'a> {
                 .or_default()
                 .push(i);
         }
-        PlanView { resources, by_name }
+        PlanView {
+            resources,
+            deleted,
+            by_name,
+        }
     }
 
     /// The planned resources of a Terraform type.
@@ -231,6 +251,18 @@ impl<'a> PlanView<'a> {
             .iter()
             .enumerate()
             .filter(move |(_, r)| r.tf_type() == tf_type)
+    }
+
+    /// True when a resource of `tf_type` (a setting split out of a `target`)
+    /// may change some target without being found as its: the plan deletes
+    /// one, or one refers to its target in a way backstop cannot follow
+    /// (`each.value.id`, a module output). A target with no such setting of
+    /// its own then cannot be given the default or its current value.
+    pub fn has_loose(&self, tf_type: &str, argument: &str, target: &str, target_key: &str) -> bool {
+        self.deleted.iter().any(|c| c.resource_type == tf_type)
+            || self
+                .of_type(tf_type)
+                .any(|(_, s)| self.target_of(s, argument, target, target_key).is_none())
     }
 
     /// The resource of type `target` that `split` configures through its
@@ -269,6 +301,8 @@ impl<'a> PlanView<'a> {
             let by_value: Vec<usize> = self
                 .of_type(target)
                 .filter(|(_, t)| t.fact(target_key).str() == Some(value))
+                // Names are per region, but for S3's global bucket names.
+                .filter(|(_, t)| target == "aws_s3_bucket" || t.region == split.region)
                 .map(|(i, _)| i)
                 .collect();
             if let [only] = by_value[..] {
@@ -281,11 +315,13 @@ impl<'a> PlanView<'a> {
             if reference.resource_type != target {
                 continue;
             }
-            let candidates = self.by_name.get(&(
+            let Some(candidates) = self.by_name.get(&(
                 split.module_address(),
                 reference.resource_type.as_str(),
                 reference.name.as_str(),
-            ))?;
+            )) else {
+                continue;
+            };
             // `aws_s3_bucket.b[count.index].id` is reported as the references
             // `aws_s3_bucket.b` and `count.index`: a keyless reference to a
             // resource with several instances means the referrer's own one.

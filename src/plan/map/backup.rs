@@ -37,6 +37,7 @@ fn backup_plan(plan: &PlanView, i: usize, planned: &Planned) -> Resource {
     draft.split_setting(
         "has_selections",
         selected.then_some(Value::Bool(true)),
+        plan.has_loose("aws_backup_selection", "plan_id", "aws_backup_plan", "id"),
         Value::Bool(false),
     );
     draft.finish()
@@ -70,6 +71,7 @@ fn backup_rule(plan: &PlanView, owner: &Planned, rule: &Element, n: usize) -> Va
         (
             "retention_days",
             match rule.each("lifecycle").first() {
+                _ if rule.fact("lifecycle") == Fact::AfterApply => Value::Unknown,
                 Some(lifecycle) => match lifecycle.fact("delete_after") {
                     // The provider writes 0 for "never deleted".
                     Fact::Known(Json::Number(d)) if d.as_i64() == Some(0) => Value::Null,
@@ -136,9 +138,15 @@ fn vault(plan: &PlanView, i: usize, planned: &Planned) -> Resource {
                 .put("lock_max_retention_days", lock.fact("max_retention_days"));
         }
         None => {
-            draft.split_setting("locked", None, Value::Bool(false));
-            draft.split_setting("lock_min_retention_days", None, Value::Null);
-            draft.split_setting("lock_max_retention_days", None, Value::Null);
+            let loose = plan.has_loose(
+                "aws_backup_vault_lock_configuration",
+                "backup_vault_name",
+                "aws_backup_vault",
+                "name",
+            );
+            draft.split_setting("locked", None, loose, Value::Bool(false));
+            draft.split_setting("lock_min_retention_days", None, loose, Value::Null);
+            draft.split_setting("lock_max_retention_days", None, loose, Value::Null);
         }
     }
     draft.finish()

@@ -56,7 +56,14 @@ fn repository(plan: &PlanView, i: usize, planned: &Planned) -> Resource {
                 _ => draft.unknown("lifecycle_rules", NOT_IN_PLAN),
             };
         }
-        None if planned.is_new() => {
+        None if planned.is_new()
+            && !plan.has_loose(
+                "aws_ecr_lifecycle_policy",
+                "repository",
+                "aws_ecr_repository",
+                "name",
+            ) =>
+        {
             draft
                 .value("lifecycle_policy", Value::Bool(false))
                 .value("lifecycle_rules", Value::List(Vec::new()));

@@ -76,7 +76,16 @@ impl<'p, 'a> Draft<'p, 'a> {
             unknown_because,
             has_live_facts: false,
         }));
-        if let Fact::Known(Json::Object(tags)) = planned.fact("tags_all") {
+        // Terraform leaves map entries computed at apply out of `after`.
+        let tags_partly_unknown = planned.unknown_at("tags_all").is_some_and(|u| {
+            u.as_object()
+                .is_some_and(|o| o.values().any(|v| v != &Json::Bool(false)))
+        });
+        let tags = match planned.fact("tags_all") {
+            Fact::Known(Json::Object(tags)) if !tags_partly_unknown => Some(tags),
+            _ => None,
+        };
+        if let Some(tags) = tags {
             resource.set_tags(
                 tags.iter()
                     .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
@@ -134,9 +143,17 @@ impl<'p, 'a> Draft<'p, 'a> {
     /// A setting split out to its own resource type: `found` when a planned
     /// resource configures it, else AWS's `default` for a new resource, else
     /// (an existing one) unknown: the account may have any value.
-    pub fn split_setting(&mut self, attribute: &str, found: Option<Value>, default: Value) {
+    /// With `loose` (see [`PlanView::has_loose`]) a missing setting is unknown.
+    pub fn split_setting(
+        &mut self,
+        attribute: &str,
+        found: Option<Value>,
+        loose: bool,
+        default: Value,
+    ) {
         match found {
             Some(value) => self.value(attribute, value),
+            None if loose => self.unknown(attribute, KNOWN_AFTER_APPLY),
             None if self.planned.is_new() => self.value(attribute, default),
             None => self.unknown(attribute, NOT_MANAGED),
         };
@@ -229,11 +246,13 @@ pub fn key_manager(planned: &Planned, key_argument: &str) -> Option<Value> {
         .references(&[key_argument])
         .iter()
         .any(|r| r.resource_type == "aws_kms_key");
-    if refers_to_key {
+    let fact = planned.fact(key_argument);
+    // `var.cmk ? aws_kms_key.k.arn : null` refers to a key and may set none.
+    if refers_to_key && fact != Fact::Absent {
         return Some(Value::from("CUSTOMER"));
     }
     let set = planned.config.is_some_and(|c| c.sets(key_argument));
-    match planned.fact(key_argument) {
+    match fact {
         Fact::Known(Json::String(key)) if key.contains("alias/aws/") => Some(Value::from("AWS")),
         Fact::Absent | Fact::AfterApply if !set && planned.is_new() => Some(Value::from("AWS")),
         _ => None,

@@ -75,7 +75,18 @@ fn instance(plan: &PlanView, i: usize, planned: &Planned) -> Resource {
         .into_iter()
         .collect();
     let found = (!regions.is_empty()).then(|| Value::from(regions));
-    draft.split_setting("backup_replication_regions", found, Value::List(Vec::new()));
+    let loose = plan.has_loose(
+        "aws_db_instance_automated_backups_replication",
+        "source_db_instance_arn",
+        "aws_db_instance",
+        "arn",
+    );
+    draft.split_setting(
+        "backup_replication_regions",
+        found,
+        loose,
+        Value::List(Vec::new()),
+    );
     draft.finish()
 }
 

@@ -24,6 +24,11 @@ fn split<'p, 'a>(plan: &'p PlanView<'a>, i: usize, tf_type: &str) -> Option<&'p 
         .map(|(_, s)| s)
 }
 
+/// See [`PlanView::has_loose`].
+fn loose(plan: &PlanView, tf_type: &str) -> bool {
+    plan.has_loose(tf_type, "bucket", "aws_s3_bucket", "bucket")
+}
+
 /// A bucket setting from its v3 inline block: the value it gives, or none.
 enum Inline {
     Known(Value),
@@ -36,16 +41,22 @@ enum Inline {
 /// A setting: the split-out resource's value; else the inline block's;
 /// else, for a new bucket whose configuration does not set the block, AWS's
 /// default for a new bucket.
+#[allow(clippy::too_many_arguments)]
 fn setting(
     draft: &mut Draft,
     attribute: &str,
     from_split: Option<Value>,
+    loose: bool,
     inline: Inline,
     block: &str,
     default: Value,
 ) {
     if let Some(value) = from_split {
         draft.value(attribute, value);
+        return;
+    }
+    if loose {
+        draft.unknown(attribute, KNOWN_AFTER_APPLY);
         return;
     }
     let configured = draft.planned.config.is_some_and(|c| c.sets(block));
@@ -96,6 +107,7 @@ fn bucket(plan: &PlanView, i: usize, planned: &Planned) -> Resource {
         &mut draft,
         "versioning",
         from_split,
+        loose(plan, "aws_s3_bucket_versioning"),
         v3,
         "versioning",
         Value::from("Disabled"),
@@ -129,6 +141,7 @@ fn bucket(plan: &PlanView, i: usize, planned: &Planned) -> Resource {
         &mut draft,
         "encryption",
         sse.map(|s| algorithm(s.each("rule")).unwrap_or(Value::Unknown)),
+        loose(plan, "aws_s3_bucket_server_side_encryption_configuration"),
         inline(v3_fact, |_| algorithm(v3_rules())),
         "server_side_encryption_configuration",
         Value::from("AES256"),
@@ -137,6 +150,7 @@ fn bucket(plan: &PlanView, i: usize, planned: &Planned) -> Resource {
         &mut draft,
         "kms_key_id",
         sse.map(|s| key(s.each("rule")).unwrap_or(Value::Unknown)),
+        loose(plan, "aws_s3_bucket_server_side_encryption_configuration"),
         inline(v3_fact, |_| key(v3_rules())),
         "server_side_encryption_configuration",
         Value::Null,
@@ -158,6 +172,7 @@ fn bucket(plan: &PlanView, i: usize, planned: &Planned) -> Resource {
         &mut draft,
         "lifecycle_rules",
         from_split,
+        loose(plan, "aws_s3_bucket_lifecycle_configuration"),
         v3,
         "lifecycle_rule",
         Value::List(Vec::new()),
@@ -196,6 +211,7 @@ fn bucket(plan: &PlanView, i: usize, planned: &Planned) -> Resource {
         &mut draft,
         "replication_rules",
         from_split,
+        loose(plan, "aws_s3_bucket_replication_configuration"),
         v3,
         "replication_configuration",
         Value::List(Vec::new()),
@@ -214,6 +230,7 @@ fn bucket(plan: &PlanView, i: usize, planned: &Planned) -> Resource {
         &mut draft,
         "object_lock_enabled",
         None,
+        false,
         v3,
         "object_lock_enabled",
         Value::Bool(false),
@@ -243,6 +260,7 @@ fn bucket(plan: &PlanView, i: usize, planned: &Planned) -> Resource {
         &mut draft,
         "public_access_blocked",
         from_split,
+        loose(plan, "aws_s3_bucket_public_access_block"),
         Inline::Absent,
         "",
         Value::Bool(true),
@@ -281,6 +299,9 @@ fn text(fact: Fact) -> Option<String> {
 /// none when a tag or size narrows it; unknown when computed at apply.
 fn filter_prefix(rule: &Element) -> Value {
     let prefix = |fact: Fact| text(fact).map_or(Value::Unknown, Value::Str);
+    if rule.fact("filter") == Fact::AfterApply {
+        return Value::Unknown;
+    }
     let filters = rule.each("filter");
     let Some(filter) = filters.first() else {
         return prefix(rule.fact("prefix"));

@@ -38,6 +38,12 @@ fn secret(plan: &PlanView, i: usize, planned: &Planned) -> Resource {
     draft.split_setting(
         "rotation_enabled",
         rotation.then_some(Value::Bool(true)),
+        plan.has_loose(
+            "aws_secretsmanager_secret_rotation",
+            "secret_id",
+            "aws_secretsmanager_secret",
+            "arn",
+        ),
         Value::Bool(false),
     );
     draft.finish()
