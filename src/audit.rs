@@ -156,6 +156,34 @@ impl Judge<'_> {
                 .unwrap_or_else(|| bucket_of_location(&r.id).to_string());
             return self.export_location(&bucket, &r.region);
         }
+        // A plan's new resource may have no name or account yet: a scope
+        // that selects by them cannot place it.
+        if let Some(planned) = &r.planned {
+            let by_name =
+                !self.scope.include.names.is_empty() || !self.scope.exclude.names.is_empty();
+            let by_account =
+                !self.scope.include.accounts.is_empty() || !self.scope.exclude.accounts.is_empty();
+            let unknown = if by_name && planned.id_known_after_apply {
+                Some("its name")
+            } else if by_account && self.account_of(r).is_empty() {
+                Some("its account")
+            } else {
+                None
+            };
+            if let Some(what) = unknown {
+                let scope_after_apply = CollectionError {
+                    service: "terraform".into(),
+                    operation: "plan".into(),
+                    code: CollectionError::NAME_KNOWN_AFTER_APPLY.into(),
+                    message: format!("{what} is known only after apply"),
+                    ..not_collected(r.resource_type.name, &r.id, &r.region)
+                };
+                return Decision::Unknown {
+                    base: Box::new(scope_after_apply),
+                    why: format!("{what} is known only after apply"),
+                };
+            }
+        }
         self.decide(
             r.resource_type.name,
             &r.id,

@@ -155,10 +155,15 @@ fn attribute_row(a: &Attribute, listing: &[&str]) -> Vec<String> {
         }
         other => other.name().to_string(),
     };
+    let doc = if a.live_only {
+        format!("{} [live only: not judged on a Terraform plan's new resources]", a.doc)
+    } else {
+        a.doc.to_string()
+    };
     vec![
         a.name.to_string(),
         ty,
-        a.doc.to_string(),
+        doc,
         a.none.unwrap_or("-").to_string(),
         actions(a.calls, listing),
     ]

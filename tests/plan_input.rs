@@ -659,3 +659,24 @@ fn a_split_out_setting_that_cannot_be_placed_leaves_new_buckets_unknown() {
         assert!(message.contains("known after apply"), "{rule}: {message}");
     }
 }
+
+#[test]
+fn a_name_scope_cannot_drop_a_resource_named_at_apply() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("backstop.yaml");
+    std::fs::write(&config, "scope:\n  exclude: { names: [\"*-scratch\"] }\n").unwrap();
+    let (_, report) = audit("unknown", &["--config", config.to_str().unwrap()]);
+    let all = results(&report);
+    // `bucket_prefix`: the name is made at apply, so the scope cannot tell.
+    let (status, message, ..) = &all[&("s3-versioning".into(), "aws_s3_bucket.b".into())];
+    assert_eq!(status, "error");
+    assert!(
+        message.contains("its name is known only after apply"),
+        "{message}"
+    );
+    // A named resource is placed as usual.
+    assert_eq!(
+        status_of(&report, "rds-storage-encrypted", "warehouse"),
+        "pass"
+    );
+}

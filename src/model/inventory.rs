@@ -293,6 +293,10 @@ pub struct CollectionError {
 }
 
 impl CollectionError {
+    /// The code of a plan's resource that a scope could not place because
+    /// its name or account is made at apply.
+    pub const NAME_KNOWN_AFTER_APPLY: &'static str = "KnownAfterApply";
+
     pub fn is_listing_failure(&self) -> bool {
         self.attributes.is_empty()
     }

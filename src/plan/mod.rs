@@ -169,7 +169,7 @@ pub fn read(text: &str, origin: &Path, options: &PlanOptions) -> Result<PlannedC
         resources.push(resource);
     }
 
-    let replaced_or_deleted = destroyed(&plan, options.default_region.as_deref());
+    let replaced_or_deleted = destroyed(&plan, &view, options.default_region.as_deref());
     let accounts: BTreeSet<&str> = resources
         .iter()
         .map(|r| r.account.as_str())
@@ -256,7 +256,11 @@ fn region_of(plan: &PlanFile, change: &ResourceChange, config: Option<&ConfigRes
 
 /// The resources apply destroys (deleted, or replaced by a new one), as
 /// (model type, region, id) from their state before the change.
-fn destroyed(plan: &PlanFile, default_region: Option<&str>) -> Vec<(String, String, String)> {
+fn destroyed(
+    plan: &PlanFile,
+    view: &PlanView,
+    default_region: Option<&str>,
+) -> Vec<(String, String, String)> {
     plan.resource_changes
         .iter()
         .filter(|c| c.mode == "managed")
@@ -264,14 +268,23 @@ fn destroyed(plan: &PlanFile, default_region: Option<&str>) -> Vec<(String, Stri
         .filter_map(|c| {
             let (model_type, id_field) = map::identity(&c.resource_type)?;
             let id = c.change.before.get(id_field)?.as_str()?;
-            let region = c
-                .change
-                .before
-                .get("arn")
-                .and_then(Json::as_str)
-                .and_then(|arn| arn.split(':').nth(3))
-                .filter(|r| !r.is_empty())
-                .map(str::to_string)
+            // A replaced resource is where its successor is (same address,
+            // same provider); a deleted one where its state says.
+            let successor = view
+                .resources
+                .iter()
+                .find(|r| r.address() == c.address)
+                .map(|r| r.region.clone())
+                .filter(|r| !r.is_empty());
+            let before = |field: &str| c.change.before.get(field).and_then(Json::as_str);
+            let region = successor
+                .or_else(|| before("region").map(str::to_string))
+                .or_else(|| {
+                    before("arn")
+                        .and_then(|arn| arn.split(':').nth(3))
+                        .filter(|r| !r.is_empty())
+                        .map(str::to_string)
+                })
                 .or_else(|| match region_of(plan, c, None) {
                     Region::Known(region) => Some(region),
                     Region::Unset => default_region.map(str::to_string),

@@ -297,20 +297,59 @@ impl<'a> PlanView<'a> {
         target: &str,
         target_key: &str,
     ) -> Option<usize> {
-        if let Some(value) = value {
-            let by_value: Vec<usize> = self
-                .of_type(target)
-                .filter(|(_, t)| t.fact(target_key).str() == Some(value))
-                // Names are per region, but for S3's global bucket names.
-                .filter(|(_, t)| target == "aws_s3_bucket" || t.region == split.region)
-                .map(|(i, _)| i)
-                .collect();
-            if let [only] = by_value[..] {
-                return Some(only);
-            }
+        self.by_value(split, value, target, target_key)
+            .or_else(|| self.referenced(split, argument, target).into_iter().next())
+    }
+
+    /// As [`PlanView::find`] for an argument inside blocks of a set
+    /// (`aws_backup_plan.rule`, ...): the configuration lists a set's blocks
+    /// in another order than the plan, so `argument` names no block index,
+    /// and the reference counts only when all the blocks agree on it.
+    pub fn find_in_set(
+        &self,
+        split: &Planned<'a>,
+        value: Option<&str>,
+        argument: &str,
+        target: &str,
+        target_key: &str,
+    ) -> Option<usize> {
+        if let Some(found) = self.by_value(split, value, target, target_key) {
+            return Some(found);
         }
+        match self.referenced(split, argument, target)[..] {
+            [only] => Some(only),
+            _ => None,
+        }
+    }
+
+    /// The one resource of `target` whose `target_key` is `value`.
+    fn by_value(
+        &self,
+        split: &Planned<'a>,
+        value: Option<&str>,
+        target: &str,
+        target_key: &str,
+    ) -> Option<usize> {
+        let value = value?;
+        let by_value: Vec<usize> = self
+            .of_type(target)
+            .filter(|(_, t)| t.fact(target_key).str() == Some(value))
+            // Names are per region, but for S3's global bucket names.
+            .filter(|(_, t)| target == "aws_s3_bucket" || t.region == split.region)
+            .map(|(i, _)| i)
+            .collect();
+        match by_value[..] {
+            [only] => Some(only),
+            _ => None,
+        }
+    }
+
+    /// The resources of `target` that `split`'s argument at `argument`
+    /// refers to, in the order of the references, each once.
+    fn referenced(&self, split: &Planned<'a>, argument: &str, target: &str) -> Vec<usize> {
         let own_key = address::instance_key(split.address());
         let path: Vec<&str> = argument.split('.').collect();
+        let mut found = Vec::new();
         for reference in split.references(&path) {
             if reference.resource_type != target {
                 continue;
@@ -332,15 +371,15 @@ impl<'a> PlanView<'a> {
             } else {
                 reference.key.clone()
             };
-            let found = candidates.iter().copied().find(|&i| {
+            let hit = candidates.iter().copied().find(|&i| {
                 let key = address::instance_key(self.resources[i].address());
                 candidates.len() == 1 && wanted.is_none() || key == wanted
             });
-            if found.is_some() {
-                return found;
+            if let Some(i) = hit.filter(|i| !found.contains(i)) {
+                found.push(i);
             }
         }
-        None
+        found
     }
 }
 

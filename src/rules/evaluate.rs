@@ -313,8 +313,12 @@ impl Engine {
                     continue;
                 };
                 // A named resource that could not be read is still known by
-                // its id: a `when` that rules it out by id alone holds.
-                if let (Some(id), Some(when)) = (&error.resource_id, &conditions.when) {
+                // its id: a `when` that rules it out by id alone holds. (Not
+                // for a plan's resource whose name is made at apply: its id
+                // is only its address.)
+                let named = error.code != CollectionError::NAME_KNOWN_AFTER_APPLY;
+                if let (Some(id), Some(when), true) = (&error.resource_id, &conditions.when, named)
+                {
                     let mut known = crate::model::Resource::new(resource_type, id.clone());
                     known.region = error.region.clone();
                     if when.excludes(&Env::new(&known, now)) {

@@ -24,8 +24,7 @@ fn backup_plan(plan: &PlanView, i: usize, planned: &Planned) -> Resource {
     let rules: Vec<Value> = planned
         .each("rule")
         .iter()
-        .enumerate()
-        .map(|(n, rule)| backup_rule(plan, planned, rule, n))
+        .map(|rule| backup_rule(plan, planned, rule))
         .collect();
     match planned.fact("rule") {
         Fact::AfterApply => draft.unknown("rules", KNOWN_AFTER_APPLY),
@@ -43,7 +42,7 @@ fn backup_plan(plan: &PlanView, i: usize, planned: &Planned) -> Resource {
     draft.finish()
 }
 
-fn backup_rule(plan: &PlanView, owner: &Planned, rule: &Element, n: usize) -> Value {
+fn backup_rule(plan: &PlanView, owner: &Planned, rule: &Element) -> Value {
     let schedule_expression = rule.fact("schedule");
     let frequency = match schedule_expression {
         Fact::Known(Json::String(s)) => {
@@ -55,11 +54,7 @@ fn backup_rule(plan: &PlanView, owner: &Planned, rule: &Element, n: usize) -> Va
     let copies: Vec<Value> = rule
         .each("copy_action")
         .iter()
-        .enumerate()
-        .map(|(c, copy)| {
-            let path = format!("rule.{n}.copy_action.{c}.destination_vault_arn");
-            copy_destination(plan, owner, copy, &path)
-        })
+        .map(|copy| copy_destination(plan, owner, copy))
         .collect();
     object([
         ("name", field(rule.fact("rule_name"), AttrType::STR)),
@@ -90,7 +85,9 @@ fn backup_rule(plan: &PlanView, owner: &Planned, rule: &Element, n: usize) -> Va
 
 /// A copy action's vault: region and account from its ARN, or, for a vault
 /// created in the same plan, its region from the vault's provider.
-fn copy_destination(plan: &PlanView, owner: &Planned, copy: &Element, path: &str) -> Value {
+fn copy_destination(plan: &PlanView, owner: &Planned, copy: &Element) -> Value {
+    // `rule` and `copy_action` are sets: see `PlanView::find_in_set`.
+    let path = "rule.copy_action.destination_vault_arn";
     let arn = copy.fact("destination_vault_arn");
     // arn:partition:backup:REGION:ACCOUNT:backup-vault:NAME
     let part = |n: usize| match arn.str().and_then(|a| a.split(':').nth(n)) {
@@ -99,7 +96,7 @@ fn copy_destination(plan: &PlanView, owner: &Planned, copy: &Element, path: &str
     };
     let (mut region, account) = (part(3), part(4));
     if region.is_unknown()
-        && let Some(vault) = plan.find(owner, arn.str(), path, "aws_backup_vault", "arn")
+        && let Some(vault) = plan.find_in_set(owner, arn.str(), path, "aws_backup_vault", "arn")
     {
         region = Value::from(plan.resources[vault].region.as_str());
     }

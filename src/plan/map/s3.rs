@@ -185,7 +185,12 @@ fn bucket(plan: &PlanView, i: usize, planned: &Planned) -> Resource {
                 .iter()
                 .enumerate()
                 .map(|(n, rule)| {
-                    replication_rule(plan, r, rule, &format!("rule.{n}.destination.0.bucket"))
+                    replication_rule(
+                        plan,
+                        r,
+                        rule,
+                        Destination::InList(format!("rule.{n}.destination.0.bucket")),
+                    )
                 })
                 .collect(),
         )
@@ -195,13 +200,13 @@ fn bucket(plan: &PlanView, i: usize, planned: &Planned) -> Resource {
             planned
                 .each("replication_configuration.0.rules")
                 .iter()
-                .enumerate()
-                .map(|(n, rule)| {
+                .map(|rule| {
+                    // `rules` is a set in v3: see `PlanView::find_in_set`.
                     replication_rule(
                         plan,
                         planned,
                         rule,
-                        &format!("replication_configuration.0.rules.{n}.destination.0.bucket"),
+                        Destination::InSet("replication_configuration.rules.destination.bucket"),
                     )
                 })
                 .collect(),
@@ -389,22 +394,33 @@ fn days(rule: &Element, block: &str, name: &str) -> Value {
     }
 }
 
+/// Where a replication rule's destination argument is in the configuration.
+enum Destination<'p> {
+    /// In a block of a list: its path names the block.
+    InList(String),
+    /// In a block of a set: the path names no block.
+    InSet(&'p str),
+}
+
 /// A replication rule; its destination's region is the destination bucket's
 /// when the plan holds that bucket (by name, or through the reference at
-/// `destination_path`), else unknown.
+/// `destination`), else unknown.
 fn replication_rule(
     plan: &PlanView,
     owner: &Planned,
     rule: &Element,
-    destination_path: &str,
+    destination: Destination,
 ) -> Value {
-    let destination = rule.fact("destination.0.bucket");
-    let name = destination
+    let arn = rule.fact("destination.0.bucket");
+    let name = arn
         .str()
         .map(|arn| arn.rsplit_once(":::").map_or(arn, |(_, name)| name));
-    let found = plan
-        .find(owner, name, destination_path, "aws_s3_bucket", "bucket")
-        .map(|b| &plan.resources[b]);
+    let target = ("aws_s3_bucket", "bucket");
+    let found = match &destination {
+        Destination::InList(path) => plan.find(owner, name, path, target.0, target.1),
+        Destination::InSet(path) => plan.find_in_set(owner, name, path, target.0, target.1),
+    }
+    .map(|b| &plan.resources[b]);
     let region = found.map_or(Value::Unknown, |b| Value::from(b.region.as_str()));
     let destination_bucket = match name.or_else(|| found?.fact("bucket").str()) {
         Some(name) => Value::from(name),
