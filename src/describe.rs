@@ -156,7 +156,10 @@ fn attribute_row(a: &Attribute, listing: &[&str]) -> Vec<String> {
         other => other.name().to_string(),
     };
     let doc = if a.live_only {
-        format!("{} [live only: not judged on a Terraform plan's new resources]", a.doc)
+        format!(
+            "{} [live only: not judged on a Terraform plan's new resources]",
+            a.doc
+        )
     } else {
         a.doc.to_string()
     };

@@ -162,7 +162,8 @@ fn writes_every_report_file() {
     assert_eq!(json["summary"]["fail"], 24);
     let md = std::fs::read_to_string(p("r.md")).unwrap();
     assert!(md.contains("- [ ] "), "{md}");
-    assert!(md.contains("- [x] "), "{md}");
+    // Passes are counted per rule in a folded block, not listed one by one.
+    assert!(md.contains("<details><summary>21 results passing in "), "{md}");
     // The table still went to stdout.
     assert!(stdout(&out).contains("rds-multi-az"));
 }
@@ -433,4 +434,39 @@ fn readme_rule_example_is_valid() {
     .unwrap();
     let out = backstop(&["rules", "check", dir.path().to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+#[test]
+fn two_formats_cannot_share_stdout() {
+    let out = backstop(&["audit", "--demo", "--markdown", "-", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("both write to stdout"), "{}", stderr(&out));
+    assert!(stdout(&out).is_empty());
+}
+
+#[test]
+fn a_report_in_a_missing_folder_is_refused_before_any_aws_call() {
+    // Live mode against an endpoint nothing listens on: had the audit
+    // started, it would have failed to reach AWS (exit 3), not exit 2.
+    let out = Command::new(env!("CARGO_BIN_EXE_backstop"))
+        .args(["audit", "--regions", "eu-west-1", "--json", "no/such/folder/r.json"])
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("the folder no/such/folder does not exist"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn init_leaves_the_regions_to_the_profile() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(backstop_in(dir.path(), &["init"]).status.code(), Some(0));
+    let config = backstop::config::Config::load(&dir.path().join("backstop.yaml")).unwrap();
+    assert!(config.regions.is_empty(), "{:?}", config.regions);
 }

@@ -297,7 +297,7 @@ fn json_snapshot() {
 
 #[test]
 fn markdown_snapshot() {
-    insta::assert_snapshot!(markdown::render(&sample()));
+    insta::assert_snapshot!(markdown::render(&sample(), markdown::DEFAULT_MAX_CHARS));
 }
 
 #[test]
@@ -530,8 +530,7 @@ fn hostile_names_round_trip_through_junit() {
 
 #[test]
 fn hostile_names_stay_inert_in_markdown() {
-    let text = markdown::render(&hostile());
-    assert!(!text.contains('<'), "no raw HTML: {text}");
+    let text = markdown::render(&hostile(), markdown::DEFAULT_MAX_CHARS);
     assert!(
         !text.contains('\u{1b}') && !text.contains('\u{7}'),
         "{text}"
@@ -542,9 +541,33 @@ fn hostile_names_stay_inert_in_markdown() {
     let headings: Vec<String> = CATEGORIES
         .iter()
         .map(|(_, heading)| format!("## {heading}"))
-        .chain(["## Could not be read".to_string()])
+        .chain(
+            ["Could not be read", "Waived", "Not evaluated", "Unused waivers"]
+                .map(|h| format!("## {h}")),
+        )
         .collect();
+    // A remediation sits in a fenced block, shown as written: only the
+    // fence that opened it may close it.
+    let mut fence: Option<String> = None;
     for line in text.lines() {
+        let trimmed = line.trim_start();
+        if let Some(open) = &fence {
+            if trimmed == open {
+                fence = None;
+            } else {
+                assert!(!trimmed.starts_with(open.as_str()), "fence broken: {line}");
+            }
+            continue;
+        }
+        if trimmed.starts_with("```") {
+            fence = Some(trimmed.to_string());
+            continue;
+        }
+        // The only HTML is the fixed block that folds the passes away.
+        let html_ok = ["<details><summary>", "</details>"];
+        if line.contains('<') {
+            assert!(html_ok.iter().any(|h| line.starts_with(h)), "raw HTML: {line}");
+        }
         if line.starts_with('#') {
             assert!(headings.iter().any(|h| h == line), "forged heading: {line}");
         }
@@ -553,7 +576,11 @@ fn hostile_names_stay_inert_in_markdown() {
             .filter(|&(i, c)| c == '|' && !line[..i].ends_with('\\'))
             .count();
         if line.starts_with('|') {
-            assert_eq!(bare_pipes, 6, "table row with extra cells: {line}");
+            // The severity table has 5 columns, the passing counts 3.
+            assert!(
+                bare_pipes == 6 || bare_pipes == 4,
+                "table row with extra cells: {line}"
+            );
         } else {
             assert_eq!(bare_pipes, 0, "unescaped pipe: {line}");
         }
@@ -569,5 +596,66 @@ fn hostile_names_stay_inert_in_markdown() {
 #[test]
 fn markdown_hostile_snapshot() {
     // The golden file shows exactly how hostile names come out.
-    insta::assert_snapshot!(markdown::render(&hostile()));
+    insta::assert_snapshot!(markdown::render(&hostile(), markdown::DEFAULT_MAX_CHARS));
+}
+
+/// `n` results: a third failing, a tenth waived, the rest passing, over
+/// several rules and categories.
+fn large(n: usize) -> Report {
+    let categories = ["retention", "encryption", "cross-region", "exposure"];
+    let results = (0..n)
+        .map(|i| {
+            let status = match i % 10 {
+                0 => Status::Waived,
+                1..=3 => Status::Fail,
+                _ => Status::Pass,
+            };
+            let mut f = finding(
+                &format!("rule-{}", i % 40),
+                "A rule",
+                Severity::High,
+                categories[i % categories.len()],
+                status,
+                "backup_retention_days is 1, expected >= 7",
+                "aws rds modify-db-instance --db-instance-identifier {id} --backup-retention-period 7",
+                db(&format!("db-{i:06}"), "eu-west-1"),
+            );
+            if status == Status::Waived {
+                f.waiver = Some(backstop::report::WaiverNote {
+                    reason: "accepted".into(),
+                    owner: String::new(),
+                    expires: None,
+                    expired: false,
+                });
+            }
+            f
+        })
+        .collect();
+    let source = Source {
+        kind: "live".to_string(),
+        account: Some("123456789012".to_string()),
+        regions: vec!["eu-west-1".to_string()],
+    };
+    Report::new("2026-01-05T06:00:00Z".parse().unwrap(), source, results, vec![])
+}
+
+#[test]
+fn a_50000_result_markdown_stays_under_the_cap_failures_first() {
+    let report = large(50_000);
+    let text = markdown::render(&report, markdown::DEFAULT_MAX_CHARS);
+    let chars = text.chars().count();
+    assert!(chars <= markdown::DEFAULT_MAX_CHARS, "{chars} characters");
+    assert!(chars > markdown::DEFAULT_MAX_CHARS - 2_000, "the cap is used: {chars}");
+    assert!(text.contains("more items not shown"), "says it was cut");
+    // What was cut is what matters least: failing items are shown before any
+    // waived one, and the cut never splits an item (every fence closes).
+    assert!(!text.contains("## Waived"), "failures fill the budget first");
+    assert_eq!(text.matches("    ```").count() % 2, 0, "fences balanced");
+    // Under the cap, everything is there: failures, waivers, pass counts.
+    let small = large(200);
+    let text = markdown::render(&small, markdown::DEFAULT_MAX_CHARS);
+    assert!(!text.contains("not shown"));
+    assert_eq!(text.matches("- [ ] ").count(), 60);
+    assert_eq!(text.matches("- [x] ~~").count(), 20);
+    assert!(text.contains("<details><summary>120 results passing in "));
 }

@@ -144,7 +144,10 @@ fn write_reports(outputs: &Outputs, report: &Report) -> Result<(), CommandError>
         write(path, &render::json::render(report))?;
     }
     if let Some(path) = &outputs.markdown {
-        write(path, &render::markdown::render(report))?;
+        write(
+            path,
+            &render::markdown::render(report, outputs.markdown_max_chars),
+        )?;
     }
     for format in &outputs.stdout {
         print(&match *format {
@@ -152,7 +155,7 @@ fn write_reports(outputs: &Outputs, report: &Report) -> Result<(), CommandError>
                 render::table::render(report, &render::table::TableOptions { verbose, color })
             }
             StdoutFormat::Json => render::json::render(report),
-            StdoutFormat::Markdown => render::markdown::render(report),
+            StdoutFormat::Markdown => render::markdown::render(report, outputs.markdown_max_chars),
         });
     }
     Ok(())

@@ -168,6 +168,11 @@ pub struct AuditArgs {
     /// Write a Markdown report (`-` for stdout).
     #[arg(long, value_name = "FILE")]
     pub markdown: Option<PathBuf>,
+    /// Cap of the Markdown report in characters; past it, items are left out
+    /// and a last line says so [default: under GitHub's comment and job
+    /// summary limits].
+    #[arg(long, value_name = "CHARS", default_value_t = crate::render::markdown::DEFAULT_MAX_CHARS, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(2_000..))]
+    pub markdown_max_chars: usize,
     /// What to print on stdout [default: table].
     #[arg(long, value_enum)]
     pub format: Option<Format>,

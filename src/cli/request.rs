@@ -50,6 +50,8 @@ pub struct Outputs {
     pub junit: Option<PathBuf>,
     pub json: Option<PathBuf>,
     pub markdown: Option<PathBuf>,
+    /// The Markdown report's cap in characters (file and stdout alike).
+    pub markdown_max_chars: usize,
     pub stdout: Vec<StdoutFormat>,
 }
 
@@ -88,7 +90,7 @@ impl AuditRequest {
     pub fn resolve(args: AuditArgs) -> Result<AuditRequest, CommandError> {
         let (config, _, engine) = load_rules(&args.rules)?;
         let baseline = args.baseline.as_deref().map(read_report).transpose()?;
-        let outputs = Outputs::resolve(&args);
+        let outputs = Outputs::resolve(&args)?;
         let plan = args.plan.clone().map(|path| {
             let options = PlanOptions {
                 root: args.plan_root.clone(),
@@ -142,9 +144,30 @@ fn plan_default_region(aws: &AwsArgs, config: &Config) -> Option<String> {
 
 impl Outputs {
     /// `--markdown -` prints the Markdown on stdout; the table is printed
-    /// unless another stdout format was asked for.
-    fn resolve(args: &AuditArgs) -> Outputs {
+    /// unless another stdout format was asked for. Two formats cannot share
+    /// stdout, and a report file in a folder that does not exist is refused
+    /// now, not after the whole collection.
+    fn resolve(args: &AuditArgs) -> Result<Outputs, CommandError> {
         let markdown_to_stdout = args.markdown.as_deref() == Some(Path::new("-"));
+        if markdown_to_stdout && matches!(args.format, Some(Format::Json | Format::Table)) {
+            return Err(CommandError::Invalid(
+                "--markdown - and --format json|table would both write to stdout; write one of them to a file".into(),
+            ));
+        }
+        let files = [&args.junit, &args.json, &args.markdown]
+            .into_iter()
+            .flatten()
+            .filter(|p| p.as_path() != Path::new("-"));
+        for path in files {
+            let folder = path.parent().filter(|p| !p.as_os_str().is_empty());
+            if let Some(folder) = folder.filter(|f| !f.is_dir()) {
+                return Err(CommandError::Invalid(format!(
+                    "cannot write {}: the folder {} does not exist",
+                    path.display(),
+                    folder.display()
+                )));
+            }
+        }
         let mut stdout = Vec::new();
         if markdown_to_stdout {
             stdout.push(StdoutFormat::Markdown);
@@ -161,11 +184,12 @@ impl Outputs {
             Some(Format::Markdown) if !markdown_to_stdout => stdout.push(StdoutFormat::Markdown),
             Some(Format::Markdown) | None => {}
         }
-        Outputs {
+        Ok(Outputs {
             junit: args.junit.clone(),
             json: args.json.clone(),
             markdown: args.markdown.clone().filter(|_| !markdown_to_stdout),
+            markdown_max_chars: args.markdown_max_chars,
             stdout,
-        }
+        })
     }
 }

@@ -181,9 +181,36 @@ pub fn markdown_link(text: &str, target: &str) -> String {
     format!("[{}]({url})", markdown(text))
 }
 
+/// `text` as a fenced code block indented by `indent` (to sit inside a list
+/// item), shown exactly as written so that a command can be copied as is:
+/// nothing inside a fence is Markdown, HTML or a mention, and the fence is
+/// longer than any run of backticks in the text, so no line can close it.
+pub fn fenced(text: &str, indent: &str) -> String {
+    let text = multi_line(text);
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat((longest + 1).max(3));
+    let mut out = format!("{indent}{fence}\n");
+    for line in text.trim_end().lines() {
+        out.push_str(indent);
+        out.push_str(line);
+        out.push('\n');
+    }
+    out.push_str(&format!("{indent}{fence}\n"));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_fence_outlasts_any_backticks_inside() {
+        let block = fenced("run `a` then ````b````\n````", "  ");
+        assert_eq!(
+            block,
+            "  `````\n  run `a` then ````b````\n  ````\n  `````\n"
+        );
+    }
 
     #[test]
     fn links_cannot_be_broken_out_of() {

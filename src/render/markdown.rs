@@ -8,76 +8,235 @@
 
 use std::fmt::Write as _;
 
-use super::escape::{markdown, markdown_code, markdown_link};
+use super::escape::{fenced, markdown, markdown_code, markdown_link};
 use crate::report::{Finding, Report, Severity, Status, category_heading};
 
-pub fn render(report: &Report) -> String {
-    let mut out = String::new();
-    headline(&mut out, report);
-    severity_table(&mut out, report);
+/// The default cap, in characters: under GitHub's 65,536-character limit of
+/// a pull-request comment, and so (at most 4 bytes a character) far under
+/// the 1 MiB limit of a job summary, past which GitHub drops the summary.
+pub const DEFAULT_MAX_CHARS: usize = 60_000;
 
+/// Room kept for the line that says the report was cut.
+const TRUNCATION_ROOM: usize = 400;
+
+/// The report in at most `max_chars` characters. What needs action comes
+/// first (failures and errors by category, then waivers), passes only as
+/// per-rule counts in a collapsed block; when the cap is reached, whole
+/// items are left out from the end and a last line says how many, and that
+/// the full report is in the JSON and JUnit files.
+pub fn render(report: &Report, max_chars: usize) -> String {
+    let mut out = Budget::new(max_chars);
+    let mut head = String::new();
+    headline(&mut head, report);
+    severity_table(&mut head, report);
+    out.push_always(&head);
+
+    let mut omitted = 0usize;
     for (category, _) in report.summary.categories_in_order() {
         let mut findings: Vec<&Finding> = report
             .results
             .iter()
-            .filter(|f| f.category == category)
+            .filter(|f| f.category == category && f.status.is_failing())
             .collect();
+        if findings.is_empty() {
+            continue;
+        }
         findings.sort_by(|a, b| a.action_order(b));
-        writeln!(out, "\n## {}\n", markdown(category_heading(category))).unwrap();
+        let heading = format!("\n## {}\n\n", markdown(category_heading(category)));
+        let mut first = true;
         for finding in findings {
-            item(&mut out, finding);
+            let mut text = String::new();
+            if first {
+                text.push_str(&heading);
+            }
+            item(&mut text, finding);
+            if out.push(&text) {
+                first = false;
+            } else {
+                omitted += 1;
+            }
         }
     }
 
-    if !report.collection_errors.is_empty() {
-        out.push_str("\n## Could not be read\n\n");
-        out.push_str("The rules that needed these calls report error.\n\n");
-        for e in &report.collection_errors {
-            writeln!(
-                out,
-                "- {} {} in {}: {}: {}",
-                markdown(&e.service),
-                markdown_code(&e.operation),
-                markdown(&e.region),
-                markdown_code(&e.code),
-                markdown(&e.message),
-            )
-            .unwrap();
+    let mut waived: Vec<&Finding> = report
+        .results
+        .iter()
+        .filter(|f| f.status == Status::Waived)
+        .collect();
+    waived.sort_by(|a, b| a.action_order(b));
+    let mut first = true;
+    for finding in waived {
+        let mut text = String::new();
+        if first {
+            text.push_str("\n## Waived\n\n");
+        }
+        item(&mut text, finding);
+        if out.push(&text) {
+            first = false;
+        } else {
+            omitted += 1;
         }
     }
 
-    if !report.not_evaluated.is_empty() {
-        out.push_str(
-            "\n## Not evaluated\n\nThese rules read facts that only a live account has; a plan's resources were not judged by them.\n\n",
-        );
-        for n in &report.not_evaluated {
-            writeln!(
-                out,
-                "- {} ({} resource{}): {}",
-                markdown_code(&n.rule),
-                n.resources,
-                if n.resources == 1 { "" } else { "s" },
-                markdown(&n.reason),
-            )
-            .unwrap();
+    let passes = passing_counts(report);
+    if !passes.is_empty() {
+        if !out.push(&passes) {
+            omitted += report.summary.pass;
         }
     }
 
-    if !report.unused_waivers.is_empty() {
-        out.push_str(
-            "\n## Unused waivers\n\nThese waivers matched no failing result; remove them.\n\n",
-        );
-        for w in &report.unused_waivers {
-            writeln!(
-                out,
-                "- {} for {} ({}): {}",
-                markdown_code(&w.rule),
-                markdown_code(&w.resource),
-                markdown(&w.location),
-                markdown(&w.reason),
-            )
-            .unwrap();
+    for section in [
+        could_not_be_read(report),
+        not_evaluated(report),
+        unused_waivers(report),
+    ] {
+        if !section.is_empty() && !out.push(&section) {
+            omitted += 1;
         }
+    }
+    if omitted > 0 {
+        out.push_always(&format!(
+            "\n---\n\n**Cut to {} characters: {omitted} more item{} not shown.** \
+             The JSON and JUnit reports (the workflow's report artifact) hold every result.\n",
+            out.max,
+            if omitted == 1 { "" } else { "s" },
+        ));
+    }
+    out.text
+}
+
+/// Text that grows only while it stays within its cap (in characters).
+struct Budget {
+    text: String,
+    chars: usize,
+    max: usize,
+}
+
+impl Budget {
+    fn new(max: usize) -> Budget {
+        Budget {
+            text: String::new(),
+            chars: 0,
+            max,
+        }
+    }
+
+    /// Appends `part` when it fits, keeping room for the truncation line.
+    fn push(&mut self, part: &str) -> bool {
+        let n = part.chars().count();
+        if self.chars + n + TRUNCATION_ROOM > self.max {
+            return false;
+        }
+        self.push_always(part);
+        true
+    }
+
+    fn push_always(&mut self, part: &str) {
+        self.chars += part.chars().count();
+        self.text.push_str(part);
+    }
+}
+
+/// Passing results as one count per rule, in a collapsed block: a pass
+/// needs no action, and one line each would crowd out the failures.
+fn passing_counts(report: &Report) -> String {
+    let mut by_rule: Vec<(&str, &str, usize)> = Vec::new();
+    for f in report.results.iter().filter(|f| f.status == Status::Pass) {
+        match by_rule.iter_mut().find(|(rule, _, _)| *rule == f.rule) {
+            Some((_, _, n)) => *n += 1,
+            None => by_rule.push((&f.rule, &f.title, 1)),
+        }
+    }
+    if by_rule.is_empty() {
+        return String::new();
+    }
+    by_rule.sort();
+    let mut out = String::new();
+    // `<details>` is the one piece of HTML here, and holds no user text
+    // of its own: the table inside is Markdown, escaped as everywhere.
+    writeln!(
+        out,
+        "\n<details><summary>{} passing in {} rule{}</summary>\n\n| Rule | Checks | Passing |\n|------|--------|--------:|",
+        plural(report.summary.pass, "result", "results"),
+        by_rule.len(),
+        if by_rule.len() == 1 { "" } else { "s" },
+    )
+    .unwrap();
+    for (rule, title, n) in by_rule {
+        writeln!(
+            out,
+            "| {} | {} | {n} |",
+            markdown_code(rule),
+            markdown(title)
+        )
+        .unwrap();
+    }
+    out.push_str("\n</details>\n");
+    out
+}
+
+fn could_not_be_read(report: &Report) -> String {
+    let mut out = String::new();
+    if report.collection_errors.is_empty() {
+        return out;
+    }
+    out.push_str("\n## Could not be read\n\n");
+    out.push_str("The rules that needed these calls report error.\n\n");
+    for e in &report.collection_errors {
+        writeln!(
+            out,
+            "- {} {} in {}: {}: {}",
+            markdown(&e.service),
+            markdown_code(&e.operation),
+            markdown(&e.region),
+            markdown_code(&e.code),
+            markdown(&e.message),
+        )
+        .unwrap();
+    }
+    out
+}
+
+fn not_evaluated(report: &Report) -> String {
+    let mut out = String::new();
+    if report.not_evaluated.is_empty() {
+        return out;
+    }
+    out.push_str(
+        "\n## Not evaluated\n\nThese rules read facts that only a live account has; a plan's resources were not judged by them.\n\n",
+    );
+    for n in &report.not_evaluated {
+        writeln!(
+            out,
+            "- {} ({} resource{}): {}",
+            markdown_code(&n.rule),
+            n.resources,
+            if n.resources == 1 { "" } else { "s" },
+            markdown(&n.reason),
+        )
+        .unwrap();
+    }
+    out
+}
+
+fn unused_waivers(report: &Report) -> String {
+    let mut out = String::new();
+    if report.unused_waivers.is_empty() {
+        return out;
+    }
+    out.push_str(
+        "\n## Unused waivers\n\nThese waivers matched no failing result; remove them.\n\n",
+    );
+    for w in &report.unused_waivers {
+        writeln!(
+            out,
+            "- {} for {} ({}): {}",
+            markdown_code(&w.rule),
+            markdown_code(&w.resource),
+            markdown(&w.location),
+            markdown(&w.reason),
+        )
+        .unwrap();
     }
     out
 }
@@ -149,7 +308,8 @@ fn item(out: &mut String, finding: &Finding) {
             )
             .unwrap();
             if !finding.remediation.is_empty() {
-                writeln!(out, "  - Fix: {}", markdown(&finding.remediation)).unwrap();
+                out.push_str("  - Fix:\n\n");
+                out.push_str(&fenced(&finding.remediation, "    "));
             }
             if let Some(waiver) = &finding.waiver {
                 writeln!(out, "  - {}", markdown(&waiver.describe())).unwrap();
