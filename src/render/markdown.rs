@@ -79,10 +79,8 @@ pub fn render(report: &Report, max_chars: usize) -> String {
     }
 
     let passes = passing_counts(report);
-    if !passes.is_empty() {
-        if !out.push(&passes) {
-            omitted += report.summary.pass;
-        }
+    if !passes.is_empty() && !out.push(&passes) {
+        omitted += report.summary.pass;
     }
 
     for section in [
