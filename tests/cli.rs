@@ -163,7 +163,10 @@ fn writes_every_report_file() {
     let md = std::fs::read_to_string(p("r.md")).unwrap();
     assert!(md.contains("- [ ] "), "{md}");
     // Passes are counted per rule in a folded block, not listed one by one.
-    assert!(md.contains("<details><summary>21 results passing in "), "{md}");
+    assert!(
+        md.contains("<details><summary>21 results passing in "),
+        "{md}"
+    );
     // The table still went to stdout.
     assert!(stdout(&out).contains("rds-multi-az"));
 }
@@ -440,7 +443,11 @@ fn readme_rule_example_is_valid() {
 fn two_formats_cannot_share_stdout() {
     let out = backstop(&["audit", "--demo", "--markdown", "-", "--format", "json"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("both write to stdout"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("both write to stdout"),
+        "{}",
+        stderr(&out)
+    );
     assert!(stdout(&out).is_empty());
 }
 
@@ -449,7 +456,13 @@ fn a_report_in_a_missing_folder_is_refused_before_any_aws_call() {
     // Live mode against an endpoint nothing listens on: had the audit
     // started, it would have failed to reach AWS (exit 3), not exit 2.
     let out = Command::new(env!("CARGO_BIN_EXE_backstop"))
-        .args(["audit", "--regions", "eu-west-1", "--json", "no/such/folder/r.json"])
+        .args([
+            "audit",
+            "--regions",
+            "eu-west-1",
+            "--json",
+            "no/such/folder/r.json",
+        ])
         .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
         .env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")

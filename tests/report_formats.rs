@@ -542,8 +542,13 @@ fn hostile_names_stay_inert_in_markdown() {
         .iter()
         .map(|(_, heading)| format!("## {heading}"))
         .chain(
-            ["Could not be read", "Waived", "Not evaluated", "Unused waivers"]
-                .map(|h| format!("## {h}")),
+            [
+                "Could not be read",
+                "Waived",
+                "Not evaluated",
+                "Unused waivers",
+            ]
+            .map(|h| format!("## {h}")),
         )
         .collect();
     // A remediation sits in a fenced block, shown as written: only the
@@ -566,7 +571,10 @@ fn hostile_names_stay_inert_in_markdown() {
         // The only HTML is the fixed block that folds the passes away.
         let html_ok = ["<details><summary>", "</details>"];
         if line.contains('<') {
-            assert!(html_ok.iter().any(|h| line.starts_with(h)), "raw HTML: {line}");
+            assert!(
+                html_ok.iter().any(|h| line.starts_with(h)),
+                "raw HTML: {line}"
+            );
         }
         if line.starts_with('#') {
             assert!(headings.iter().any(|h| h == line), "forged heading: {line}");
@@ -636,7 +644,12 @@ fn large(n: usize) -> Report {
         account: Some("123456789012".to_string()),
         regions: vec!["eu-west-1".to_string()],
     };
-    Report::new("2026-01-05T06:00:00Z".parse().unwrap(), source, results, vec![])
+    Report::new(
+        "2026-01-05T06:00:00Z".parse().unwrap(),
+        source,
+        results,
+        vec![],
+    )
 }
 
 #[test]
@@ -645,11 +658,17 @@ fn a_50000_result_markdown_stays_under_the_cap_failures_first() {
     let text = markdown::render(&report, markdown::DEFAULT_MAX_CHARS);
     let chars = text.chars().count();
     assert!(chars <= markdown::DEFAULT_MAX_CHARS, "{chars} characters");
-    assert!(chars > markdown::DEFAULT_MAX_CHARS - 2_000, "the cap is used: {chars}");
+    assert!(
+        chars > markdown::DEFAULT_MAX_CHARS - 2_000,
+        "the cap is used: {chars}"
+    );
     assert!(text.contains("more items not shown"), "says it was cut");
     // What was cut is what matters least: failing items are shown before any
     // waived one, and the cut never splits an item (every fence closes).
-    assert!(!text.contains("## Waived"), "failures fill the budget first");
+    assert!(
+        !text.contains("## Waived"),
+        "failures fill the budget first"
+    );
     assert_eq!(text.matches("    ```").count() % 2, 0, "fences balanced");
     // Under the cap, everything is there: failures, waivers, pass counts.
     let small = large(200);

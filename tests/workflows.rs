@@ -67,3 +67,94 @@ fn actionlint_rejects_a_wrong_input_of_the_local_action() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+/// The `run` script of the action's step `id`.
+fn action_step_script(id: &str) -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("action.yml")).unwrap();
+    let docs = yaml_rust2::YamlLoader::load_from_str(&text).unwrap();
+    let steps = docs[0]["runs"]["steps"].as_vec().unwrap();
+    let step = steps
+        .iter()
+        .find(|s| s["id"].as_str() == Some(id))
+        .unwrap_or_else(|| panic!("no step {id}"));
+    step["run"].as_str().unwrap().to_string()
+}
+
+/// Runs the action's audit step as the runner would, with `inputs`
+/// (`INPUT_*`), and returns its exit status and `$GITHUB_OUTPUT` lines.
+fn run_audit_step(dir: &Path, inputs: &[(&str, &str)]) -> (i32, Vec<String>) {
+    let bin = Path::new(env!("CARGO_BIN_EXE_backstop")).parent().unwrap();
+    let output = dir.join("github_output");
+    let summary = dir.join("step_summary");
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let mut cmd = Command::new("bash");
+    cmd.args(["-e", "-c", &action_step_script("audit")])
+        .current_dir(dir)
+        .env("PATH", path)
+        .env("GITHUB_OUTPUT", &output)
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .env("INPUT_REPORT_DIR", "report")
+        .env("INPUT_STEP_SUMMARY", "true");
+    for name in [
+        "CONFIG",
+        "REGIONS",
+        "FAIL_ON",
+        "BASELINE",
+        "INVENTORY",
+        "ARGS",
+    ] {
+        cmd.env(format!("INPUT_{name}"), "");
+    }
+    for (name, value) in inputs {
+        cmd.env(format!("INPUT_{name}"), value);
+    }
+    let status = cmd.status().unwrap();
+    let lines = std::fs::read_to_string(&output)
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    (status.code().unwrap(), lines)
+}
+
+#[test]
+fn the_action_gives_counts_to_branch_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let now = "--demo --now 2026-12-01T00:00:00Z";
+    let (status, outputs) = run_audit_step(dir.path(), &[("ARGS", now), ("FAIL_ON", "never")]);
+    assert_eq!(status, 0, "{outputs:?}");
+    let report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("report/backstop.json")).unwrap(),
+    )
+    .unwrap();
+    let summary = &report["summary"];
+    for (name, value) in [
+        ("failed", summary["fail"].clone()),
+        ("errors", summary["error"].clone()),
+        ("waived", summary["waived"].clone()),
+    ] {
+        assert!(
+            outputs.contains(&format!("{name}={value}")),
+            "{name}: {outputs:?}"
+        );
+    }
+    // Without a baseline everything failing is new.
+    let failing = summary["fail"].as_u64().unwrap() + summary["error"].as_u64().unwrap();
+    assert!(outputs.contains(&format!("new={failing}")), "{outputs:?}");
+    // Against itself as the baseline nothing is new, and the gate passes.
+    std::fs::copy(
+        dir.path().join("report/backstop.json"),
+        dir.path().join("base.json"),
+    )
+    .unwrap();
+    let (status, outputs) = run_audit_step(dir.path(), &[("ARGS", now), ("BASELINE", "base.json")]);
+    assert_eq!(status, 0, "{outputs:?}");
+    assert!(outputs.contains(&"new=0".to_string()), "{outputs:?}");
+    assert!(
+        std::fs::read_to_string(dir.path().join("step_summary"))
+            .unwrap()
+            .contains("**backstop:")
+    );
+}
