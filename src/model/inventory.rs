@@ -593,7 +593,7 @@ fn line_col(text: &str, part: &RawValue) -> (usize, usize) {
 
 /// serde_json's message without its "at line 1 column 9", which counts from
 /// the start of the resource, not of the file.
-fn strip_position(e: &serde_json::Error) -> String {
+pub(crate) fn strip_position(e: &serde_json::Error) -> String {
     let text = e.to_string();
     match text.rfind(" at line ") {
         Some(i) => text[..i].to_string(),

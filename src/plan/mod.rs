@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value as Json;
 
+use crate::model::inventory::strip_position;
 use crate::model::{Inventory, Location, Resource, Source, Value};
 use format::{Action, ConfigResource, PlanFile, ResourceChange};
 use view::PlanView;
@@ -410,14 +411,4 @@ fn position_of(text: &str, needle: &str) -> (usize, usize) {
     let line = before.matches('\n').count() + 1;
     let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (line, col)
-}
-
-/// serde_json's message without its "at line L column C", which the error
-/// says in front.
-fn strip_position(e: &serde_json::Error) -> String {
-    let text = e.to_string();
-    match text.rfind(" at line ") {
-        Some(i) => text[..i].to_string(),
-        None => text,
-    }
 }

@@ -80,19 +80,11 @@ impl<'a> Planned<'a> {
 
     /// The fact at `path` in each element of the list at `list`.
     pub fn each(&self, list: &str) -> Vec<Element<'a>> {
-        let after = lookup(&self.change.change.after, list);
-        let unknown = lookup(&self.change.change.after_unknown, list);
-        match after {
-            Some(Json::Array(items)) => items
-                .iter()
-                .enumerate()
-                .map(|(i, item)| Element {
-                    after: item,
-                    unknown: unknown.and_then(|u| u.get(i)).unwrap_or(&Json::Null),
-                })
-                .collect(),
-            _ => Vec::new(),
-        }
+        elements(
+            &self.change.change.after,
+            &self.change.change.after_unknown,
+            list,
+        )
     }
 
     /// `after_unknown` at `path`: `true`, or the shape of what is unknown inside.
@@ -130,18 +122,23 @@ impl<'a> Element<'a> {
     }
 
     pub fn each(&self, list: &str) -> Vec<Element<'a>> {
-        let unknown = lookup(self.unknown, list);
-        match lookup(self.after, list) {
-            Some(Json::Array(items)) => items
-                .iter()
-                .enumerate()
-                .map(|(i, item)| Element {
-                    after: item,
-                    unknown: unknown.and_then(|u| u.get(i)).unwrap_or(&Json::Null),
-                })
-                .collect(),
-            _ => Vec::new(),
-        }
+        elements(self.after, self.unknown, list)
+    }
+}
+
+/// The elements of the list at `list`, each with its part of `after_unknown`.
+fn elements<'a>(after: &'a Json, unknown: &'a Json, list: &str) -> Vec<Element<'a>> {
+    let unknown = lookup(unknown, list);
+    match lookup(after, list) {
+        Some(Json::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| Element {
+                after: item,
+                unknown: unknown.and_then(|u| u.get(i)).unwrap_or(&Json::Null),
+            })
+            .collect(),
+        _ => Vec::new(),
     }
 }
 
