@@ -93,9 +93,13 @@ fn installed_target(dest: &Path) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
+fn says(out: &Output, message: &str) {
+    assert!(stderr(out).contains(message), "{}", stderr(out));
+}
+
 fn refused(out: &Output, message: &str, dest: &Path) {
     assert!(!out.status.success(), "installed: {out:?}");
-    assert!(stderr(out).contains(message), "{}", stderr(out));
+    says(out, message);
     assert!(
         !dest.join("backstop").exists(),
         "nothing is installed when the install is refused"
@@ -217,10 +221,9 @@ fn names_the_supported_platforms_for_an_unknown_one() {
     ] {
         let out = install(release.to_str().unwrap(), os, arch, VERSION, &dest);
         refused(&out, &format!("no backstop release for {unknown}"), &dest);
-        assert!(
-            stderr(&out).contains("supported: Linux x86_64, Linux aarch64 (arm64), macOS x86_64, macOS arm64 (aarch64)"),
-            "{}",
-            stderr(&out)
+        says(
+            &out,
+            "supported: Linux x86_64, Linux aarch64 (arm64), macOS x86_64, macOS arm64 (aarch64)",
         );
     }
 }
@@ -233,11 +236,7 @@ fn refuses_what_is_not_a_release_version() {
     for version in ["main", "1.2", "../1.2.3", "1.2.3/../../x"] {
         let out = install(release.to_str().unwrap(), "Linux", "x86_64", version, &dest);
         assert_eq!(out.status.code(), Some(2), "{version}: {out:?}");
-        assert!(
-            stderr(&out).contains("is not a release version"),
-            "{}",
-            stderr(&out)
-        );
+        says(&out, "is not a release version");
     }
 }
 
