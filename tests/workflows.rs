@@ -110,7 +110,7 @@ fn run_audit_step(dir: &Path, inputs: &[(&str, &str)]) -> (i32, Vec<String>) {
     for (name, value) in inputs {
         cmd.env(format!("INPUT_{name}"), value);
     }
-    let status = cmd.status().unwrap();
+    let status = cmd.output().unwrap().status;
     let lines = std::fs::read_to_string(&output)
         .unwrap_or_default()
         .lines()
