@@ -669,17 +669,13 @@ fn diff_sorts_changes() {
         ["gone-db"]
     );
     let md = render::diff::markdown(&d);
-    for heading in [
-        "## Newly failing (2)",
-        "## Waiver expired (1)",
-        "## Error to fail (1)",
-        "## Fail to error (1)",
-        "## Newly waived (1)",
-        "## Fixed (1)",
-        "## Still failing (1)",
-    ] {
-        assert!(md.contains(heading), "{heading}:\n{md}");
-    }
+    // Every section, in order: what needs action first.
+    let headings: Vec<&str> = md.lines().filter(|l| l.starts_with("## ")).collect();
+    assert_eq!(
+        headings.join(" | ").replace("## ", ""),
+        "Newly failing (2) | Waiver expired (1) | Error to fail (1) | Fail to error (1) | \
+         Newly waived (1) | Fixed (1) | Still failing (1) | Appeared (1) | Disappeared (1)"
+    );
     assert!(md.contains("- [x] **r**"), "{md}");
     assert!(
         md.contains(
