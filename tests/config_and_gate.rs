@@ -7,7 +7,7 @@ use backstop::audit;
 use backstop::config::{Config, FailOn};
 use backstop::gate::{self, GateOptions};
 use backstop::render;
-use backstop::report::{self, Diff, Finding, Report, Severity, Status};
+use backstop::report::{self, Diff, Finding, Report, Severity, Status, WaiverNote};
 
 fn parse(text: &str) -> Result<Config, String> {
     Config::parse("backstop.yaml", text, Path::new("/cfg")).map_err(|d| d.to_string())
@@ -610,21 +610,41 @@ fn init_writes_a_valid_starter_that_it_will_not_overwrite() {
 
 #[test]
 fn diff_sorts_changes() {
+    let waiver = |expired| {
+        Some(WaiverNote {
+            reason: "single-AZ by design".into(),
+            owner: "team-data".into(),
+            expires: Some("2026-11-25".parse().unwrap()),
+            expired,
+        })
+    };
+    let with_waiver = |id, status, note| Finding {
+        waiver: note,
+        ..finding("r", id, Severity::High, status)
+    };
     let old = report_of(
         vec![
             finding("r", "fixed-db", Severity::High, Status::Fail),
             finding("r", "still-db", Severity::High, Status::Fail),
             finding("r", "gone-db", Severity::High, Status::Fail),
             finding("r", "worse-db", Severity::High, Status::Pass),
+            with_waiver("expired-db", Status::Waived, waiver(false)),
+            finding("r", "accepted-db", Severity::High, Status::Fail),
+            finding("r", "readable-db", Severity::High, Status::Error),
+            finding("r", "unreadable-db", Severity::High, Status::Fail),
         ],
         "2026-11-13T09:00:00Z",
     );
     let new = report_of(
         vec![
             finding("r", "fixed-db", Severity::High, Status::Pass),
-            finding("r", "still-db", Severity::High, Status::Error),
+            finding("r", "still-db", Severity::High, Status::Fail),
             finding("r", "worse-db", Severity::High, Status::Fail),
             finding("r", "new-db", Severity::High, Status::Fail),
+            with_waiver("expired-db", Status::Fail, waiver(true)),
+            with_waiver("accepted-db", Status::Waived, waiver(false)),
+            finding("r", "readable-db", Severity::High, Status::Fail),
+            finding("r", "unreadable-db", Severity::High, Status::Error),
         ],
         DEMO_NOW,
     );
@@ -633,6 +653,10 @@ fn diff_sorts_changes() {
     assert_eq!(ids(&d.newly_failing), ["new-db", "worse-db"]);
     assert_eq!(ids(&d.fixed), ["fixed-db"]);
     assert_eq!(ids(&d.still_failing), ["still-db"]);
+    assert_eq!(ids(&d.waiver_expired), ["expired-db"]);
+    assert_eq!(ids(&d.newly_waived), ["accepted-db"]);
+    assert_eq!(ids(&d.error_to_fail), ["readable-db"]);
+    assert_eq!(ids(&d.fail_to_error), ["unreadable-db"]);
     assert_eq!(
         d.appeared.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
         ["new-db"]
@@ -645,17 +669,74 @@ fn diff_sorts_changes() {
         ["gone-db"]
     );
     let md = render::diff::markdown(&d);
-    assert!(md.contains("## Newly failing (2)"), "{md}");
+    // Every section, in order: what needs action first.
+    let headings: Vec<&str> = md.lines().filter(|l| l.starts_with("## ")).collect();
+    assert_eq!(
+        headings.join(" | ").replace("## ", ""),
+        "Newly failing (2) | Waiver expired (1) | Error to fail (1) | Fail to error (1) | \
+         Newly waived (1) | Fixed (1) | Still failing (1) | Appeared (1) | Disappeared (1)"
+    );
     assert!(md.contains("- [x] **r**"), "{md}");
+    assert!(
+        md.contains(
+            "expired-db in eu-west-1: \n  - waiver expired 2026-11-25: single-AZ by design (team-data)\n"
+        ),
+        "{md}"
+    );
+    assert!(
+        md.contains(
+            "accepted-db in eu-west-1: \n  - waived: single-AZ by design (team-data, expires 2026-11-25)\n"
+        ),
+        "{md}"
+    );
     let text = render::diff::text(&d);
     assert!(
         text.contains(
-            "2 newly failing, 1 fixed, 1 still failing, 1 resources appeared, 1 disappeared"
+            "2 newly failing, 1 waiver expired, 1 error to fail, 1 fail to error, \
+             1 newly waived, 1 fixed, 1 still failing, 1 resources appeared, 1 disappeared"
         ),
+        "{text}"
+    );
+    assert!(
+        text.contains("\nWaiver expired:\n  fail   high     r                                expired-db (eu-west-1)\n         waiver expired 2026-11-25: single-AZ by design (team-data)\n"),
         "{text}"
     );
     let back: Diff = serde_json::from_str(&render::diff::json(&d)).unwrap();
     assert_eq!(back, d);
+}
+
+/// Waivers in backstop.yaml, week over week: one expires, one is added.
+#[test]
+fn diff_tells_waivers_that_began_and_expired() {
+    let last_week = parse(
+        "waivers:\n  - { rule: rds-multi-az, resource: sales-scorecard-staging, reason: staging, expires: 2026-11-25 }\n",
+    )
+    .unwrap();
+    let this_week = parse(
+        "waivers:\n  - { rule: rds-multi-az, resource: sales-scorecard-staging, reason: staging, expires: 2026-11-25 }\n  - { rule: rds-multi-az, resource: sales-scorecard-prod, reason: moving to Aurora, owner: team-data }\n",
+    )
+    .unwrap();
+    let d = Diff::between(
+        &demo_report(&last_week, DEMO_NOW),
+        &demo_report(&this_week, "2026-11-27T09:00:00Z"),
+    );
+    let listed = |v: &[Finding]| {
+        v.iter()
+            .filter(|f| f.rule == "rds-multi-az")
+            .map(|f| f.resource.id.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(listed(&d.waiver_expired), ["sales-scorecard-staging"]);
+    assert_eq!(listed(&d.newly_waived), ["sales-scorecard-prod"]);
+    for section in [&d.newly_failing, &d.fixed, &d.still_failing] {
+        assert!(listed(section).is_empty(), "{d:#?}");
+    }
+    let text = render::diff::text(&d);
+    assert!(
+        text.contains("waiver expired 2026-11-25: staging")
+            && text.contains("waived: moving to Aurora (team-data)"),
+        "{text}"
+    );
 }
 
 #[test]

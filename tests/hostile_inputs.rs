@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use backstop::model::ResourceRef;
 use backstop::render::{self, json};
-use backstop::report::{Diff, Finding, Report, Severity, Status};
+use backstop::report::{Diff, Finding, Report, Severity, Status, WaiverNote};
 
 /// Longest any run here may take; they all answer in well under a second.
 const TIME_LIMIT: Duration = Duration::from_secs(30);
@@ -320,34 +320,78 @@ fn report(results: Vec<Finding>, at: &str) -> Report {
     Report::new(at.parse().unwrap(), source, results, vec![])
 }
 
+/// A waiver whose reason and owner are hostile too.
+fn hostile_waiver(expired: bool) -> WaiverNote {
+    WaiverNote {
+        reason: HOSTILE.to_string(),
+        owner: HOSTILE.to_string(),
+        expires: Some("2026-11-25".parse().unwrap()),
+        expired,
+    }
+}
+
+/// The hostile resource under a rule of its own (`prefix` + HOSTILE).
+fn hostile_under(prefix: &str, status: Status, waiver: Option<WaiverNote>) -> Finding {
+    Finding {
+        rule: format!("{prefix}{HOSTILE}"),
+        waiver,
+        ..hostile_finding(status)
+    }
+}
+
 /// Old: the hostile resource fails, and another one (which disappears).
 /// New: the hostile one still fails under a second rule it newly fails,
-/// passes the first, and a second hostile resource appears.
-fn hostile_diff() -> Diff {
+/// passes the first, and a second hostile resource appears; under four
+/// more rules its waiver expires, it is newly waived, an error becomes a
+/// fail and a fail an error.
+fn hostile_reports() -> (Report, Report) {
     let mut gone = hostile_finding(Status::Fail);
     gone.resource.id = format!("gone{HOSTILE}");
     gone.rule = "other".to_string();
     let old = report(
-        vec![hostile_finding(Status::Fail), gone],
+        vec![
+            hostile_finding(Status::Fail),
+            gone,
+            hostile_under("expired", Status::Waived, Some(hostile_waiver(false))),
+            hostile_under("accepted", Status::Fail, None),
+            hostile_under("readable", Status::Error, None),
+            hostile_under("unreadable", Status::Fail, None),
+        ],
         "2026-11-20T09:00:00Z",
     );
-    let mut newly = hostile_finding(Status::Error);
-    newly.rule = format!("second{HOSTILE}");
+    let newly = hostile_under("second", Status::Error, None);
     let mut appeared = hostile_finding(Status::Fail);
     appeared.resource.id = format!("new{HOSTILE}");
     let new = report(
-        vec![hostile_finding(Status::Pass), newly, appeared],
+        vec![
+            hostile_finding(Status::Pass),
+            newly,
+            appeared,
+            hostile_under("expired", Status::Fail, Some(hostile_waiver(true))),
+            hostile_under("accepted", Status::Waived, Some(hostile_waiver(false))),
+            hostile_under("readable", Status::Fail, None),
+            hostile_under("unreadable", Status::Error, None),
+        ],
         "2026-11-27T09:00:00Z",
     );
+    (old, new)
+}
+
+fn hostile_diff() -> Diff {
+    let (old, new) = hostile_reports();
     let d = Diff::between(&old, &new);
     assert_eq!(
         (
             d.newly_failing.len(),
             d.fixed.len(),
+            d.waiver_expired.len(),
+            d.newly_waived.len(),
+            d.error_to_fail.len(),
+            d.fail_to_error.len(),
             d.appeared.len(),
             d.disappeared.len()
         ),
-        (2, 1, 1, 1)
+        (2, 1, 1, 1, 1, 1, 1, 1)
     );
     d
 }
@@ -373,7 +417,26 @@ fn diff_text_keeps_hostile_names_on_one_line_without_controls() {
         text.contains("rds-xevil<b>&amp;|*_[x](y)` # heading - [x] forgedred @org/team"),
         "{text}"
     );
+    for waiver in [
+        "\n         waived: evil<b>&amp;|*_[x](y)` # heading - [x] forgedred @org/team (evil<b>",
+        "\n         waiver expired 2026-11-25: evil<b>&amp;|*_[x](y)` # heading - [x] forgedred",
+    ] {
+        assert!(text.contains(waiver), "{waiver}:\n{text}");
+    }
 }
+
+/// The Markdown sections of [`hostile_diff`].
+const HOSTILE_DIFF_HEADINGS: [&str; 9] = [
+    "## Newly failing (2)",
+    "## Waiver expired (1)",
+    "## Error to fail (1)",
+    "## Fail to error (1)",
+    "## Newly waived (1)",
+    "## Fixed (1)",
+    "## Still failing (0)",
+    "## Appeared (1)",
+    "## Disappeared (1)",
+];
 
 #[test]
 fn diff_markdown_keeps_hostile_names_inert() {
@@ -382,17 +445,13 @@ fn diff_markdown_keeps_hostile_names_inert() {
     assert!(!text.contains('<'), "no raw HTML:\n{text}");
     assert!(!text.contains("@org"), "no @mention:\n{text}");
     assert!(text.contains("@&#8203;org/team"), "{text}");
-    let headings = [
-        "## Newly failing (2)",
-        "## Fixed (1)",
-        "## Still failing (0)",
-        "## Appeared (1)",
-        "## Disappeared (1)",
-    ];
     let mut items = 0;
     for line in text.lines() {
         if line.starts_with('#') {
-            assert!(headings.contains(&line), "forged heading: {line}\n{text}");
+            assert!(
+                HOSTILE_DIFF_HEADINGS.contains(&line),
+                "forged heading: {line}\n{text}"
+            );
         }
         if line.starts_with("- ") {
             items += 1;
@@ -404,12 +463,24 @@ fn diff_markdown_keeps_hostile_names_inert() {
             .count();
         assert_eq!(bare_backticks % 2, 0, "unbalanced code span: {line}");
     }
-    // Three findings and two resources: one list item each, none forged.
-    assert_eq!(items, 5, "{text}");
+    // Seven findings and two resources: one list item each, none forged;
+    // the two waivers are nested under theirs.
+    assert_eq!(items, 9, "{text}");
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with("  - ")).count(),
+        2,
+        "{text}"
+    );
     assert!(
         text.contains(r"evil&lt;b&gt;&amp;amp;\|\*\_\[x\](y)\` \# heading - \[x\] forgedred"),
         "{text}"
     );
+    for waiver in [
+        r"  - waived: evil&lt;b&gt;&amp;amp;\|\*\_\[x\](y)\` \# heading - \[x\] forgedred",
+        r"  - waiver expired 2026-11-25: evil&lt;b&gt;&amp;amp;\|\*\_\[x\](y)\` \# heading",
+    ] {
+        assert!(text.contains(waiver), "{waiver}:\n{text}");
+    }
 }
 
 /// JSON keeps the exact text, as the JSON report does, with control
@@ -434,21 +505,9 @@ fn diff_json_round_trips_hostile_names_escaped() {
 #[test]
 fn backstop_diff_escapes_every_format() {
     let dir = tempfile::tempdir().unwrap();
-    let mut old = hostile_finding(Status::Pass);
-    old.rule = "r".to_string();
-    std::fs::write(
-        dir.path().join("old.json"),
-        json::render(&report(vec![old], "2026-11-20T09:00:00Z")),
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("new.json"),
-        json::render(&report(
-            vec![hostile_finding(Status::Fail)],
-            "2026-11-27T09:00:00Z",
-        )),
-    )
-    .unwrap();
+    let (old, new) = hostile_reports();
+    std::fs::write(dir.path().join("old.json"), json::render(&old)).unwrap();
+    std::fs::write(dir.path().join("new.json"), json::render(&new)).unwrap();
     for format in ["table", "markdown", "json"] {
         let out = run_in(
             dir.path(),
@@ -472,6 +531,33 @@ fn backstop_diff_escapes_every_format() {
             no_controls(&stdout);
         }
         assert!(stdout.contains("forged"), "{stdout}");
+        // Every section, the four transitions too, in every format.
+        let sections: &[&str] = match format {
+            "table" => &[
+                "Newly failing:",
+                "Waiver expired:",
+                "Error to fail:",
+                "Fail to error:",
+                "Newly waived:",
+                "Fixed:",
+                "Appeared:",
+                "Disappeared:",
+            ],
+            "markdown" => &HOSTILE_DIFF_HEADINGS,
+            _ => &[
+                "\"newly_failing\": [\n",
+                "\"waiver_expired\": [\n",
+                "\"error_to_fail\": [\n",
+                "\"fail_to_error\": [\n",
+                "\"newly_waived\": [\n",
+                "\"fixed\": [\n",
+                "\"appeared\": [\n",
+                "\"disappeared\": [\n",
+            ],
+        };
+        for section in sections {
+            assert!(stdout.contains(section), "{format}: {section}\n{stdout}");
+        }
         if format == "markdown" {
             assert!(
                 !stdout.contains('<') && !stdout.contains("@org"),

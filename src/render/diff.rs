@@ -13,32 +13,111 @@ pub fn json(diff: &Diff) -> String {
     text
 }
 
+/// A section of findings as both renderings list them.
+struct Section<'a> {
+    title: &'static str,
+    /// What moved a finding here, for the Markdown reader.
+    meaning: &'static str,
+    /// The Markdown list marker: a task, a task done, or a plain item.
+    mark: &'static str,
+    /// What to say of a finding here that carries no waiver note.
+    without_waiver: Option<&'static str>,
+    findings: &'a [Finding],
+}
+
+/// What needs action first: new gaps, then the transitions, then news that
+/// is good or old.
+fn sections(diff: &Diff) -> [Section<'_>; 7] {
+    [
+        Section {
+            title: "Newly failing",
+            meaning: "Failing now; passing or not judged before.",
+            mark: "- [ ]",
+            without_waiver: None,
+            findings: &diff.newly_failing,
+        },
+        Section {
+            title: "Waiver expired",
+            meaning: "Waived before; failing again now: the waiver expired or no longer applies.",
+            mark: "- [ ]",
+            without_waiver: Some("no waiver applies any more"),
+            findings: &diff.waiver_expired,
+        },
+        Section {
+            title: "Error to fail",
+            meaning: "Could not be read before; read now, and failing.",
+            mark: "- [ ]",
+            without_waiver: None,
+            findings: &diff.error_to_fail,
+        },
+        Section {
+            title: "Fail to error",
+            meaning: "Failing or waived before; can no longer be read, so not fixed.",
+            mark: "- [ ]",
+            without_waiver: None,
+            findings: &diff.fail_to_error,
+        },
+        Section {
+            title: "Newly waived",
+            meaning: "A gap accepted by a waiver now; not waived before.",
+            mark: "-",
+            without_waiver: None,
+            findings: &diff.newly_waived,
+        },
+        Section {
+            title: "Fixed",
+            meaning: "Failing or waived before; passing now.",
+            mark: "- [x]",
+            without_waiver: None,
+            findings: &diff.fixed,
+        },
+        Section {
+            title: "Still failing",
+            meaning: "Failing as before.",
+            mark: "- [ ]",
+            without_waiver: None,
+            findings: &diff.still_failing,
+        },
+    ]
+}
+
+/// "2 newly failing, 0 waiver expired, ...": every section's count.
+fn counts(diff: &Diff) -> String {
+    sections(diff)
+        .iter()
+        .map(|s| format!("{} {}", s.findings.len(), s.title.to_lowercase()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The waiver behind a listed finding, unescaped: its note, or for a gap
+/// whose waiver went away without one, that it no longer applies.
+fn waiver_detail(section: &Section<'_>, finding: &Finding) -> Option<String> {
+    match &finding.waiver {
+        Some(note) => Some(note.describe()),
+        None => section.without_waiver.map(str::to_string),
+    }
+}
+
 /// Plain text for the terminal. Every name from the reports is shown
 /// on one line without control characters, as in the table report.
 pub fn text(diff: &Diff) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "backstop diff {} -> {}: {} newly failing, {} fixed, {} still failing, {} resources appeared, {} disappeared",
+        "backstop diff {} -> {}: {}, {} resources appeared, {} disappeared",
         diff.old_generated_at,
         diff.new_generated_at,
-        diff.newly_failing.len(),
-        diff.fixed.len(),
-        diff.still_failing.len(),
+        counts(diff),
         diff.appeared.len(),
         diff.disappeared.len()
     );
-    let sections: [(&str, &[Finding]); 3] = [
-        ("Newly failing", &diff.newly_failing),
-        ("Fixed", &diff.fixed),
-        ("Still failing", &diff.still_failing),
-    ];
-    for (title, findings) in sections {
-        if findings.is_empty() {
+    for section in sections(diff) {
+        if section.findings.is_empty() {
             continue;
         }
-        let _ = writeln!(out, "\n{title}:");
-        for f in findings {
+        let _ = writeln!(out, "\n{}:", section.title);
+        for f in section.findings {
             let _ = writeln!(
                 out,
                 "  {:<6} {:<8} {:<32} {} ({})",
@@ -48,6 +127,9 @@ pub fn text(diff: &Diff) -> String {
                 escape::one_line(&f.resource.id),
                 escape::one_line(&f.resource.region)
             );
+            if let Some(detail) = waiver_detail(&section, f) {
+                let _ = writeln!(out, "         {}", escape::one_line(&detail));
+            }
         }
     }
     for (title, list) in [
@@ -76,32 +158,28 @@ pub fn text(diff: &Diff) -> String {
 /// headings or list items, no @mentions.
 pub fn markdown(diff: &Diff) -> String {
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "**backstop weekly diff: {} newly failing, {} fixed, {} still failing**\n",
-        diff.newly_failing.len(),
-        diff.fixed.len(),
-        diff.still_failing.len()
-    );
+    let _ = writeln!(out, "**backstop weekly diff: {}**\n", counts(diff));
     let _ = writeln!(
         out,
         "From {} to {}.",
         diff.old_generated_at, diff.new_generated_at
     );
-    let sections: [(&str, &[Finding], &str); 3] = [
-        ("Newly failing", &diff.newly_failing, "- [ ]"),
-        ("Fixed", &diff.fixed, "- [x]"),
-        ("Still failing", &diff.still_failing, "- [ ]"),
-    ];
-    for (title, findings, mark) in sections {
-        let _ = writeln!(out, "\n## {title} ({})\n", findings.len());
-        if findings.is_empty() {
+    for section in sections(diff) {
+        let _ = writeln!(
+            out,
+            "\n## {} ({})\n\n{}\n",
+            section.title,
+            section.findings.len(),
+            section.meaning
+        );
+        if section.findings.is_empty() {
             let _ = writeln!(out, "None.");
         }
-        for f in findings {
+        for f in section.findings {
             let _ = writeln!(
                 out,
-                "{mark} **{}** ({}, {}): {} in {}: {}",
+                "{} **{}** ({}, {}): {} in {}: {}",
+                section.mark,
                 escape::markdown(&f.title),
                 f.severity,
                 escape::markdown_code(&f.rule),
@@ -109,6 +187,9 @@ pub fn markdown(diff: &Diff) -> String {
                 escape::markdown(&f.resource.region),
                 escape::markdown(&f.message)
             );
+            if let Some(detail) = waiver_detail(&section, f) {
+                let _ = writeln!(out, "  - {}", escape::markdown(&detail));
+            }
         }
     }
     let lists: [(&str, &[ResourceRef]); 2] = [
