@@ -632,6 +632,8 @@ fn diff_sorts_changes() {
             finding("r", "accepted-db", Severity::High, Status::Fail),
             finding("r", "readable-db", Severity::High, Status::Error),
             finding("r", "unreadable-db", Severity::High, Status::Fail),
+            // A rule disabled since: its gap must not leave the diff unsaid.
+            finding("r2", "still-db", Severity::High, Status::Fail),
         ],
         "2026-11-13T09:00:00Z",
     );
@@ -657,6 +659,8 @@ fn diff_sorts_changes() {
     assert_eq!(ids(&d.newly_waived), ["accepted-db"]);
     assert_eq!(ids(&d.error_to_fail), ["readable-db"]);
     assert_eq!(ids(&d.fail_to_error), ["unreadable-db"]);
+    assert_eq!(ids(&d.no_longer_checked), ["still-db"]);
+    assert_eq!(d.no_longer_checked[0].rule, "r2");
     assert_eq!(
         d.appeared.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
         ["new-db"]
@@ -674,7 +678,8 @@ fn diff_sorts_changes() {
     assert_eq!(
         headings.join(" | ").replace("## ", ""),
         "Newly failing (2) | Waiver expired (1) | Error to fail (1) | Fail to error (1) | \
-         Newly waived (1) | Fixed (1) | Still failing (1) | Appeared (1) | Disappeared (1)"
+         No longer checked (1) | Newly waived (1) | Fixed (1) | Still failing (1) | \
+         Appeared (1) | Disappeared (1)"
     );
     assert!(md.contains("- [x] **r**"), "{md}");
     assert!(
@@ -693,7 +698,8 @@ fn diff_sorts_changes() {
     assert!(
         text.contains(
             "2 newly failing, 1 waiver expired, 1 error to fail, 1 fail to error, \
-             1 newly waived, 1 fixed, 1 still failing, 1 resources appeared, 1 disappeared"
+             1 no longer checked, 1 newly waived, 1 fixed, 1 still failing, \
+             1 resources appeared, 1 disappeared"
         ),
         "{text}"
     );

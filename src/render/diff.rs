@@ -27,7 +27,7 @@ struct Section<'a> {
 
 /// What needs action first: new gaps, then the transitions, then news that
 /// is good or old.
-fn sections(diff: &Diff) -> [Section<'_>; 7] {
+fn sections(diff: &Diff) -> [Section<'_>; 8] {
     [
         Section {
             title: "Newly failing",
@@ -56,6 +56,13 @@ fn sections(diff: &Diff) -> [Section<'_>; 7] {
             mark: "- [ ]",
             without_waiver: None,
             findings: &diff.fail_to_error,
+        },
+        Section {
+            title: "No longer checked",
+            meaning: "Failing or waived before, shown as it was; no result now although the resource is still audited: the rule was disabled, scoped out, or no longer applies.",
+            mark: "- [ ]",
+            without_waiver: None,
+            findings: &diff.no_longer_checked,
         },
         Section {
             title: "Newly waived",

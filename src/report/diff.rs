@@ -19,8 +19,11 @@
 //! failing. A waived gap that can no longer be read is `fail_to_error`: a
 //! waiver accepts a known gap, never an unread one, and an unread check is
 //! never fixed. A gap that is new and waived at once is `newly_waived`, so a
-//! waiver cannot hide a regression. A finding only in the old report is not
-//! listed; its resource is in `disappeared` when nothing judges it any more.
+//! waiver cannot hide a regression. A finding only in the old report is
+//! listed, as it was, in `no_longer_checked` when it was failing or waived
+//! and its resource is still judged (the rule was disabled, scoped out or
+//! no longer applies): a gap must not leave the report unsaid. When nothing
+//! judges its resource any more, the resource is in `disappeared`.
 
 use std::collections::BTreeMap;
 
@@ -57,6 +60,10 @@ pub struct Diff {
     /// An error now; failing or waived before: the gap can no longer be read.
     #[serde(default)]
     pub fail_to_error: Vec<Finding>,
+    /// Failing or waived before, as it was then; no result now although its
+    /// resource is still judged.
+    #[serde(default)]
+    pub no_longer_checked: Vec<Finding>,
     pub appeared: Vec<ResourceRef>,
     pub disappeared: Vec<ResourceRef>,
 }
@@ -131,6 +138,7 @@ impl Diff {
             waiver_expired: Vec::new(),
             error_to_fail: Vec::new(),
             fail_to_error: Vec::new(),
+            no_longer_checked: Vec::new(),
             appeared: Vec::new(),
             disappeared: Vec::new(),
         };
@@ -150,6 +158,24 @@ impl Diff {
             .iter()
             .filter(|(k, _)| !new_resources.contains_key(*k))
             .map(|(_, r)| r.clone())
+            .collect();
+        let judged_now: std::collections::BTreeSet<FindingKey> =
+            new.results.iter().map(Finding::key).collect();
+        diff.no_longer_checked = old
+            .results
+            .iter()
+            .filter(|f| f.status != Status::Pass && !judged_now.contains(&f.key()))
+            .filter(|f| {
+                let r = &f.resource;
+                let place = (
+                    r.resource_type.clone(),
+                    r.account.clone(),
+                    r.region.clone(),
+                    r.id.clone(),
+                );
+                new_resources.contains_key(&place)
+            })
+            .cloned()
             .collect();
         diff
     }
