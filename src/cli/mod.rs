@@ -168,6 +168,9 @@ pub struct AuditArgs {
     /// Write a Markdown report (`-` for stdout).
     #[arg(long, value_name = "FILE")]
     pub markdown: Option<PathBuf>,
+    /// Write a SARIF 2.1.0 log of what needs action, for GitHub code scanning.
+    #[arg(long, value_name = "FILE")]
+    pub sarif: Option<PathBuf>,
     /// What to print on stdout [default: table].
     #[arg(long, value_enum)]
     pub format: Option<Format>,

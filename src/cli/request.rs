@@ -50,6 +50,7 @@ pub struct Outputs {
     pub junit: Option<PathBuf>,
     pub json: Option<PathBuf>,
     pub markdown: Option<PathBuf>,
+    pub sarif: Option<PathBuf>,
     pub stdout: Vec<StdoutFormat>,
 }
 
@@ -165,6 +166,7 @@ impl Outputs {
             junit: args.junit.clone(),
             json: args.json.clone(),
             markdown: args.markdown.clone().filter(|_| !markdown_to_stdout),
+            sarif: args.sarif.clone(),
             stdout,
         }
     }
