@@ -252,7 +252,10 @@ mod tests {
     #[test]
     fn fingerprints_are_pinned() {
         // A change here re-opens every alert on GitHub: bump FINGERPRINT_KEY.
-        assert_eq!(fingerprint(key("rds-multi-az", "orders")), "4145577e84b9913d");
+        assert_eq!(
+            fingerprint(key("rds-multi-az", "orders")),
+            "4145577e84b9913d"
+        );
     }
 
     #[test]
