@@ -8,7 +8,7 @@ use jiff::tz::TimeZone;
 
 use crate::config::{Config, Filter, ResourceFacts, Scope, Waiver};
 use crate::lang::Diagnostics;
-use crate::model::{CollectionError, Inventory, Resource, schema};
+use crate::model::{CollectionError, Inventory, Location, Resource, schema};
 use crate::report::{Report, Status, Summary, UnusedWaiver, WaiverNote};
 use crate::rules::{Engine, RuleSet};
 
@@ -469,6 +469,10 @@ pub fn apply_waivers(report: &mut Report, waivers: &[Waiver], now: Timestamp) {
             owner: waiver.owner.clone(),
             expires: waiver.expires,
             expired,
+            location: Some(Location {
+                file: waiver.file.clone(),
+                line: waiver.mark.line,
+            }),
         });
         if expired {
             let date = waiver.expires.map(|d| d.to_string()).unwrap_or_default();

@@ -45,10 +45,18 @@ fn demo_reports_are_current() {
         &path("demo.json"),
         "--markdown",
         &path("demo.md"),
+        "--sarif",
+        &path("demo.sarif"),
     ]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     std::fs::write(dir.path().join("demo.txt"), &out.stdout).unwrap();
-    for name in ["demo.txt", "demo.junit.xml", "demo.json", "demo.md"] {
+    for name in [
+        "demo.txt",
+        "demo.junit.xml",
+        "demo.json",
+        "demo.md",
+        "demo.sarif",
+    ] {
         let expected = std::fs::read_to_string(repo("reports").join(name)).unwrap();
         let actual = std::fs::read_to_string(dir.path().join(name)).unwrap();
         assert!(

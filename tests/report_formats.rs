@@ -83,6 +83,7 @@ fn sample() -> Report {
         owner: "data-team".to_string(),
         expires: Some(date(2026, 3, 31)),
         expired: false,
+        location: None,
     });
     let mut expired = finding(
         "logs-retention",
@@ -99,6 +100,7 @@ fn sample() -> Report {
         owner: String::new(),
         expires: Some(date(2026, 1, 1)),
         expired: true,
+        location: None,
     });
     let results = vec![
         finding(
@@ -216,6 +218,7 @@ fn hostile() -> Report {
         owner: HOSTILE.to_string(),
         expires: None,
         expired: true,
+        location: None,
     });
     let mut waived = finding(
         "rds-multi-az",
@@ -232,6 +235,7 @@ fn hostile() -> Report {
         owner: HOSTILE.to_string(),
         expires: Some(date(2026, 3, 31)),
         expired: false,
+        location: None,
     });
     let passing = finding(
         "rds-deletion-protection",

@@ -13,7 +13,7 @@ use crate::gate;
 use crate::lang::Diagnostics;
 use crate::model::{Inventory, schema};
 use crate::report::{self, Report};
-use crate::rules::RuleSet;
+use crate::rules::{Rule, RuleSet};
 use crate::{audit, demo, describe, input, plan, render};
 
 /// Exit statuses: they are an interface, CI scripts branch on them.
@@ -109,7 +109,7 @@ fn audit(request: AuditRequest) -> Result<bool, CommandError> {
             unused.location, unused.rule, unused.resource
         );
     }
-    write_reports(&request.outputs, &report)?;
+    write_reports(&request.outputs, &report, request.engine.rules())?;
 
     let blocking = gate::blocking(&report, request.gate, request.baseline.as_ref());
     if !blocking.is_empty() {
@@ -136,7 +136,7 @@ fn audit(request: AuditRequest) -> Result<bool, CommandError> {
     Ok(blocking.is_empty())
 }
 
-fn write_reports(outputs: &Outputs, report: &Report) -> Result<(), CommandError> {
+fn write_reports(outputs: &Outputs, report: &Report, rules: &[Rule]) -> Result<(), CommandError> {
     if let Some(path) = &outputs.junit {
         write(path, &render::junit::render(report))?;
     }
@@ -148,6 +148,9 @@ fn write_reports(outputs: &Outputs, report: &Report) -> Result<(), CommandError>
             path,
             &render::markdown::render(report, outputs.markdown_max_chars),
         )?;
+    }
+    if let Some(path) = &outputs.sarif {
+        write(path, &render::sarif::render(report, rules))?;
     }
     for format in &outputs.stdout {
         print(&match *format {

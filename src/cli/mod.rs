@@ -173,6 +173,9 @@ pub struct AuditArgs {
     /// summary limits].
     #[arg(long, value_name = "CHARS", default_value_t = crate::render::markdown::DEFAULT_MAX_CHARS, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(2_000..))]
     pub markdown_max_chars: usize,
+    /// Write a SARIF 2.1.0 log of what needs action, for GitHub code scanning.
+    #[arg(long, value_name = "FILE")]
+    pub sarif: Option<PathBuf>,
     /// What to print on stdout [default: table].
     #[arg(long, value_enum)]
     pub format: Option<Format>,

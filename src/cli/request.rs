@@ -52,6 +52,7 @@ pub struct Outputs {
     pub markdown: Option<PathBuf>,
     /// The Markdown report's cap in characters (file and stdout alike).
     pub markdown_max_chars: usize,
+    pub sarif: Option<PathBuf>,
     pub stdout: Vec<StdoutFormat>,
 }
 
@@ -189,6 +190,7 @@ impl Outputs {
             json: args.json.clone(),
             markdown: args.markdown.clone().filter(|_| !markdown_to_stdout),
             markdown_max_chars: args.markdown_max_chars,
+            sarif: args.sarif.clone(),
             stdout,
         })
     }

@@ -169,16 +169,47 @@ pub fn markdown_code(text: &str) -> String {
 /// target percent-encoded so that no character of a path can end the link
 /// or start markup.
 pub fn markdown_link(text: &str, target: &str) -> String {
-    let mut url = String::with_capacity(target.len());
-    for byte in target.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'.' | b'-' | b'_' | b'#' => {
-                url.push(byte as char)
-            }
-            _ => url.push_str(&format!("%{byte:02X}")),
+    format!("[{}]({})", markdown(text), percent_encode(target, b"/.-_#"))
+}
+
+/// A file path as a URI reference (RFC 3986): relative paths stay relative,
+/// absolute ones become `file://` URIs, and every byte but unreserved
+/// characters and `/` is percent-encoded.
+pub fn uri(path: &str) -> String {
+    let encoded = percent_encode(path, b"/.-_~");
+    if path.starts_with('/') {
+        format!("file://{encoded}")
+    } else {
+        encoded
+    }
+}
+
+/// `text` with every byte but ASCII letters, digits and `keep` percent-encoded.
+fn percent_encode(text: &str, keep: &[u8]) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || keep.contains(&byte) {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
         }
     }
-    format!("[{}]({url})", markdown(text))
+    out
+}
+
+/// `text` as a SARIF plain-text message: on one line, and with square
+/// brackets escaped, which would otherwise start an embedded link
+/// (`[text](uri)`) that viewers such as GitHub code scanning render.
+pub fn sarif_text(text: &str) -> String {
+    let text = one_line(text);
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '[' | ']') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// `text` as a fenced code block indented by `indent` (to sit inside a list
@@ -275,5 +306,26 @@ mod tests {
         assert_eq!(markdown_code("a|b"), "a\\|b");
         assert_eq!(markdown_code("a\nb"), "`a b`");
         assert_eq!(markdown_code(" a"), " a");
+    }
+
+    #[test]
+    fn fences_hold_any_backticks() {
+        assert_eq!(fenced("aws s3 ls\n", ""), "```\naws s3 ls\n```\n");
+        assert_eq!(
+            fenced("a ``` b\n```\nc\u{1b}[31m", ""),
+            "````\na ``` b\n```\nc\n````\n"
+        );
+    }
+
+    #[test]
+    fn paths_become_uri_references() {
+        assert_eq!(uri("rules/rds/x.yaml"), "rules/rds/x.yaml");
+        assert_eq!(uri("infra/a b#1.tf"), "infra/a%20b%231.tf");
+        assert_eq!(uri("/abs/ü.yaml"), "file:///abs/%C3%BC.yaml");
+    }
+
+    #[test]
+    fn sarif_text_cannot_embed_links() {
+        assert_eq!(sarif_text("a [x](1)\nb"), "a \\[x\\](1) b");
     }
 }

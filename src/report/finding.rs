@@ -85,6 +85,10 @@ pub struct WaiverNote {
     /// True when the waiver has expired and no longer applies.
     #[serde(default)]
     pub expired: bool,
+    /// Where the waiver is written (`backstop.yaml` and its line): SARIF
+    /// anchors a waived finding there. Absent in reports from before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
 }
 
 impl WaiverNote {
