@@ -616,6 +616,7 @@ fn diff_sorts_changes() {
             owner: "team-data".into(),
             expires: Some("2026-11-25".parse().unwrap()),
             expired,
+            location: None,
         })
     };
     let with_waiver = |id, status, note| Finding {

@@ -327,6 +327,7 @@ fn hostile_waiver(expired: bool) -> WaiverNote {
         owner: HOSTILE.to_string(),
         expires: Some("2026-11-25".parse().unwrap()),
         expired,
+        location: None,
     }
 }
 

@@ -638,6 +638,7 @@ fn large(n: usize) -> Report {
                     owner: String::new(),
                     expires: None,
                     expired: false,
+                    location: None,
                 });
             }
             f

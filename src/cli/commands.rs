@@ -58,7 +58,7 @@ impl From<Diagnostics> for CommandError {
 /// Runs one command. `Ok(false)`: it ran, and the gate failed.
 pub fn run(cli: Cli) -> Result<bool, CommandError> {
     match cli.command {
-        Command::Audit(args) => audit(AuditRequest::resolve(args)?),
+        Command::Audit(args) => audit(AuditRequest::resolve(*args)?),
         Command::Collect(args) => collect(args).map(|()| true),
         Command::Rules(RulesCommand::List { rules }) => {
             load_rules(&rules).map(|(_, _, engine)| print(&describe::rules_table(&engine)))

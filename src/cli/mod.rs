@@ -29,7 +29,8 @@ pub struct Cli {
 #[derive(Subcommand)]
 pub enum Command {
     /// Evaluate the rules against live AWS, a saved inventory, or the demo account.
-    Audit(AuditArgs),
+    // Boxed: the audit's flags are many times the other commands' size.
+    Audit(Box<AuditArgs>),
     /// Read the live account and save the inventory for a later `audit --inventory`.
     Collect(CollectArgs),
     /// List or check rules.

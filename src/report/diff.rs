@@ -231,6 +231,7 @@ mod tests {
             owner: "team-data".into(),
             expires: Some("2026-10-01".parse().unwrap()),
             expired,
+            location: None,
         }
     }
 
