@@ -353,7 +353,7 @@ fn waivers_apply_expire_and_go_unused() {
     assert_eq!(report.summary.waived, 1);
 
     // JUnit shows the waived result as skipped with reason and expiry.
-    let xml = render::junit::render(&report);
+    let xml = render::junit::render(&report, &[]);
     assert!(xml.contains("waived: staging tolerates downtime"), "{xml}");
     assert!(xml.contains("2026-12-31"), "{xml}");
 }

@@ -291,7 +291,7 @@ fn table_verbose_snapshot() {
 
 #[test]
 fn junit_snapshot() {
-    insta::assert_snapshot!(junit::render(&sample()));
+    insta::assert_snapshot!(junit::render(&sample(), &[]));
 }
 
 #[test]
@@ -362,7 +362,7 @@ fn count(node: roxmltree::Node<'_, '_>, name: &str) -> usize {
 #[test]
 fn junit_counts_and_elements_match_the_report() {
     let report = sample();
-    let xml = junit::render(&report);
+    let xml = junit::render(&report, &[]);
     let doc = roxmltree::Document::parse(&xml).unwrap();
     let root = doc.root_element();
     assert_eq!(root.tag_name().name(), "testsuites");
@@ -501,7 +501,7 @@ fn hostile_names_stay_inert_in_the_table() {
 #[test]
 fn hostile_names_round_trip_through_junit() {
     let report = hostile();
-    let xml = junit::render(&report);
+    let xml = junit::render(&report, &[]);
     let doc = roxmltree::Document::parse(&xml).expect("well-formed XML");
     let cases: Vec<_> = doc
         .descendants()

@@ -138,7 +138,7 @@ fn audit(request: AuditRequest) -> Result<bool, CommandError> {
 
 fn write_reports(outputs: &Outputs, report: &Report, rules: &[Rule]) -> Result<(), CommandError> {
     if let Some(path) = &outputs.junit {
-        write(path, &render::junit::render(report))?;
+        write(path, &render::junit::render(report, rules))?;
     }
     if let Some(path) = &outputs.json {
         write(path, &render::json::render(report))?;

@@ -13,11 +13,14 @@ use quick_junit::{NonSuccessKind, Property, TestCase, TestCaseStatus, TestSuite}
 use super::escape::{multi_line, one_line};
 use super::resource_label;
 use crate::report::{Finding, Report, Status};
+use crate::rules::Rule;
 
 /// The `time` of every case, suite and report: see [`render`].
 const NOT_TIMED: Duration = Duration::ZERO;
 
-pub fn render(report: &Report) -> String {
+/// `rules` (the audit's compiled rules, possibly none) give each case the
+/// file and line to annotate: see [`super::anchor`].
+pub fn render(report: &Report, rules: &[Rule]) -> String {
     let mut by_rule: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
     for finding in &report.results {
         by_rule.entry(&finding.rule).or_default().push(finding);
@@ -42,7 +45,8 @@ pub fn render(report: &Report) -> String {
             Property::new("severity", first.severity.as_str()),
             Property::new("category", one_line(&first.category)),
         ]);
-        suite.add_test_cases(findings.into_iter().map(test_case));
+        let rule = rules.iter().find(|r| r.id() == rule);
+        suite.add_test_cases(findings.into_iter().map(|f| test_case(f, rule)));
         junit.add_test_suite(suite);
     }
     junit
@@ -50,7 +54,7 @@ pub fn render(report: &Report) -> String {
         .expect("writing XML to memory cannot fail")
 }
 
-fn test_case(finding: &Finding) -> TestCase {
+fn test_case(finding: &Finding, rule: Option<&Rule>) -> TestCase {
     let mut status = match finding.status {
         Status::Pass => TestCaseStatus::success(),
         Status::Fail => {
@@ -81,10 +85,13 @@ fn test_case(finding: &Finding) -> TestCase {
     let mut case = TestCase::new(one_line(&resource_label(finding)), status);
     case.set_time(NOT_TIMED);
     case.set_classname(one_line(&finding.rule));
-    // Where a plan's resource is defined: test-report actions annotate it.
-    if let Some(at) = &finding.location {
-        case.extra.insert("file".into(), one_line(&at.file).into());
-        case.extra.insert("line".into(), at.line.to_string().into());
+    // Test-report actions annotate this file and line; without them they
+    // guess a path from the class name.
+    if let Some((file, line)) = super::anchor(finding, rule) {
+        case.extra.insert("file".into(), one_line(file).into());
+        if line >= 1 {
+            case.extra.insert("line".into(), line.to_string().into());
+        }
     }
     case
 }

@@ -10,7 +10,30 @@ pub mod markdown;
 pub mod sarif;
 pub mod table;
 
-use crate::report::Finding;
+use crate::model::Location;
+use crate::report::{Finding, Status};
+use crate::rules::Rule;
+
+/// Where to fix a finding, for viewers that annotate files (SARIF, JUnit):
+/// the plan's `.tf` block, else the waiver that accepts it, else the rule's
+/// file (the pack's as `rules/<service>/<id>.yaml`). Line 0: not known.
+fn anchor<'a>(finding: &'a Finding, rule: Option<&'a Rule>) -> Option<(&'a str, usize)> {
+    let waiver_at = finding
+        .waiver
+        .as_ref()
+        .filter(|_| finding.status == Status::Waived)
+        .and_then(|w| w.location.as_ref());
+    match (&finding.location, waiver_at, rule) {
+        (Some(Location { file, line }), _, _) | (None, Some(Location { file, line }), _) => {
+            Some((file.as_str(), *line))
+        }
+        (None, None, Some(rule)) => Some((
+            rule.def.file.trim_start_matches("builtin:"),
+            rule.def.id_mark.line,
+        )),
+        (None, None, None) => None,
+    }
+}
 
 /// The resource a finding is about, on one line: the ARN when there is one;
 /// otherwise `REGION/ID`, which for a failed listing reads `REGION/*`. Not

@@ -18,7 +18,6 @@ use serde_json::{Value, json};
 
 use super::escape::{fenced, markdown, multi_line, one_line, sarif_text, uri};
 use super::resource_label;
-use crate::model::Location;
 use crate::report::{Finding, FindingKey, Report, Severity, Status};
 use crate::rules::Rule;
 
@@ -192,24 +191,9 @@ fn result(finding: &Finding, rule_index: usize, rule: Option<&Rule>) -> Value {
     result
 }
 
-/// Where to fix it: the plan's `.tf` block, else the waiver that accepts
-/// it, else the rule's file (the pack's as `rules/<service>/<id>.yaml`).
+/// Where to fix it: see [`super::anchor`].
 fn physical_location(finding: &Finding, rule: Option<&Rule>) -> Option<Value> {
-    let waiver_at = finding
-        .waiver
-        .as_ref()
-        .filter(|_| finding.status == Status::Waived)
-        .and_then(|w| w.location.as_ref());
-    let (file, line) = match (&finding.location, waiver_at, rule) {
-        (Some(Location { file, line }), _, _) | (None, Some(Location { file, line }), _) => {
-            (file.as_str(), *line)
-        }
-        (None, None, Some(rule)) => (
-            rule.def.file.trim_start_matches("builtin:"),
-            rule.def.id_mark.line,
-        ),
-        (None, None, None) => return None,
-    };
+    let (file, line) = super::anchor(finding, rule)?;
     let mut physical = json!({ "artifactLocation": { "uri": uri(file) } });
     // SARIF lines start at 1; a line we do not know is left out.
     if line >= 1 {
