@@ -158,3 +158,50 @@ fn the_action_gives_counts_to_branch_on() {
             .contains("**backstop:")
     );
 }
+
+/// Runs the action's "choose how to install" step; its status and outputs.
+fn choose_install(version: &str, action_ref: &str) -> (i32, Vec<String>) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("github_output");
+    let out = Command::new("bash")
+        .args(["-e", "-c", &action_step_script("install-plan")])
+        .env("GITHUB_OUTPUT", &output)
+        .env("GITHUB_ACTION_PATH", root)
+        .env("RUNNER_OS", "Linux")
+        .env("RUNNER_ARCH", "X64")
+        .env("INPUT_VERSION", version)
+        .env("ACTION_REF", action_ref)
+        // No backstop on PATH: what is installed does not decide.
+        .env("PATH", "/usr/bin:/bin")
+        .output()
+        .unwrap();
+    let lines = std::fs::read_to_string(&output)
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    (out.status.code().unwrap(), lines)
+}
+
+#[test]
+fn the_action_installs_the_release_of_its_own_tag_else_builds() {
+    let version = |v: &str, r: &str| {
+        let (status, lines) = choose_install(v, r);
+        assert_eq!(status, 0, "{v} {r}: {lines:?}");
+        lines
+            .iter()
+            .find_map(|l| l.strip_prefix("version=").map(str::to_string))
+            .unwrap()
+    };
+    assert_eq!(version("", "v1.2.3"), "v1.2.3");
+    assert_eq!(version("", "main"), "source");
+    assert_eq!(version("", "v1"), "source");
+    assert_eq!(version("0.9.0", "v1.2.3"), "0.9.0");
+    assert_eq!(version("source", "v1.2.3"), "source");
+    let (status, _) = choose_install("latest-ish", "v1.2.3");
+    assert_eq!(
+        status, 2,
+        "a version that is neither a release nor `source`"
+    );
+}
