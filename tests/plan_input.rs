@@ -680,3 +680,74 @@ fn a_name_scope_cannot_drop_a_resource_named_at_apply() {
         "pass"
     );
 }
+
+#[test]
+fn a_setting_the_plan_changes_on_an_unmanaged_bucket_is_not_judged_on_its_old_value() {
+    // The plan suspends versioning on a bucket its configuration does not
+    // hold; laid over an account where that bucket is versioned today, the
+    // old `Enabled` must not pass.
+    let dir = tempfile::tempdir().unwrap();
+    let plan = serde_json::json!({
+        "format_version": "1.2",
+        "planned_values": {"root_module": {}},
+        "resource_changes": [{
+            "address": "aws_s3_bucket_versioning.legacy",
+            "mode": "managed",
+            "type": "aws_s3_bucket_versioning",
+            "name": "legacy",
+            "change": {
+                "actions": ["create"],
+                "before": null,
+                "after": {"bucket": "legacy-backups", "versioning_configuration": [{"status": "Suspended"}]},
+                "after_unknown": {"id": true}
+            }
+        }],
+        "configuration": {
+            "provider_config": {"aws": {"name": "aws", "expressions": {"region": {"constant_value": "eu-west-1"}}}},
+            "root_module": {"resources": [{
+                "address": "aws_s3_bucket_versioning.legacy",
+                "mode": "managed",
+                "type": "aws_s3_bucket_versioning",
+                "name": "legacy",
+                "provider_config_key": "aws",
+                "expressions": {"bucket": {"constant_value": "legacy-backups"}}
+            }]}
+        }
+    });
+    let plan_path = dir.path().join("plan.json");
+    std::fs::write(&plan_path, plan.to_string()).unwrap();
+    let inventory = r#"{"schema":"backstop.inventory/v1",
+      "source":{"kind":"live","account":"123456789012","regions":["eu-west-1"]},
+      "resources":[{"type":"aws.s3.bucket","id":"legacy-backups","region":"eu-west-1",
+        "account":"123456789012","tags":{},
+        "attributes":{"versioning":"Enabled","encryption":"AES256","kms_key_id":null,
+          "lifecycle_rules":[],"replication_rules":[],"public_access_blocked":true}}],
+      "errors":[]}"#;
+    let inventory_path = dir.path().join("inv.json");
+    std::fs::write(&inventory_path, inventory).unwrap();
+    let json = dir.path().join("r.json");
+    backstop(&[
+        "audit",
+        "--plan",
+        plan_path.to_str().unwrap(),
+        "--inventory",
+        inventory_path.to_str().unwrap(),
+        "--now",
+        NOW,
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    let report: Json = serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
+    let all = results(&report);
+    let (status, message, ..) = &all[&("s3-versioning".into(), "legacy-backups".into())];
+    assert_eq!(status, "error");
+    assert!(
+        message.contains("aws_s3_bucket_versioning.legacy changes it at apply"),
+        "{message}"
+    );
+    // What the plan does not touch is still judged on the account's facts.
+    assert_eq!(
+        status_of(&report, "s3-public-access-blocked", "legacy-backups"),
+        "pass"
+    );
+}

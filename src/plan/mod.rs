@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value as Json;
 
 use crate::model::inventory::strip_position;
-use crate::model::{Inventory, Location, Resource, Source, Value};
+use crate::model::{CollectionError, Inventory, Location, Resource, Source, Value};
 use format::{Action, ConfigResource, PlanFile, ResourceChange};
 use view::PlanView;
 
@@ -42,6 +42,8 @@ pub struct PlannedChanges {
     /// (model type, region, id) of the resources apply destroys, including
     /// those it replaces: their live facts no longer hold.
     pub replaced_or_deleted: Vec<(String, String, String)>,
+    /// Settings apply changes on resources the plan does not hold.
+    pub changed_outside: Vec<map::outside::ChangedOutside>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -197,6 +199,7 @@ pub fn read(text: &str, origin: &Path, options: &PlanOptions) -> Result<PlannedC
             errors: Vec::new(),
         },
         replaced_or_deleted,
+        changed_outside: map::outside::changed_outside(&view, &view.deleted),
     })
 }
 
@@ -355,9 +358,31 @@ pub fn overlay(mut base: Inventory, planned: PlannedChanges) -> Inventory {
     for resource in live.into_iter().flatten() {
         let gone =
             destroyed.contains(&(resource.resource_type.name, &resource.region, &resource.id));
-        if !gone {
-            resources.push(resource);
+        if gone {
+            continue;
         }
+        // A setting apply changes on a resource the plan does not hold: what
+        // the account says of it now no longer holds.
+        for changed in planned
+            .changed_outside
+            .iter()
+            .filter(|c| c.applies_to(&resource))
+        {
+            base.errors.push(CollectionError {
+                service: "terraform".into(),
+                region: resource.region.clone(),
+                operation: "plan".into(),
+                code: "ChangedByPlan".into(),
+                message: format!(
+                    "{} changes it at apply, and the plan does not hold {} itself",
+                    changed.by, resource.id
+                ),
+                resource_type: resource.resource_type.name.to_string(),
+                resource_id: Some(resource.id.clone()),
+                attributes: changed.attributes.iter().map(|a| a.to_string()).collect(),
+            });
+        }
+        resources.push(resource);
     }
     base.resources = resources;
     let mut regions: BTreeSet<String> = base.source.regions.iter().cloned().collect();

@@ -179,7 +179,7 @@ fn fact_at<'a>(after: &'a Json, unknown: &'a Json, path: &str) -> Fact<'a> {
 pub struct PlanView<'a> {
     pub resources: Vec<Planned<'a>>,
     /// Managed resources apply destroys (not replaces).
-    deleted: Vec<&'a ResourceChange>,
+    pub deleted: Vec<&'a ResourceChange>,
     /// (module address, type, name) → indexes into `resources`.
     by_name: HashMap<(&'a str, &'a str, &'a str), Vec<usize>>,
 }

@@ -11,6 +11,7 @@
 mod backup;
 mod ecr;
 mod logs;
+pub mod outside;
 mod rds;
 mod s3;
 mod secrets;
