@@ -512,25 +512,21 @@ fn two_formats_cannot_share_stdout() {
 fn a_report_in_a_missing_folder_is_refused_before_any_aws_call() {
     // Live mode against an endpoint nothing listens on: had the audit
     // started, it would have failed to reach AWS (exit 3), not exit 2.
-    let out = Command::new(env!("CARGO_BIN_EXE_backstop"))
-        .args([
-            "audit",
-            "--regions",
-            "eu-west-1",
-            "--json",
-            "no/such/folder/r.json",
-        ])
-        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("the folder no/such/folder does not exist"),
-        "{}",
-        stderr(&out)
-    );
+    for flag in ["--json", "--sarif", "--csv"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_backstop"))
+            .args(["audit", "--regions", "eu-west-1", flag, "no/such/folder/r"])
+            .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{flag}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("the folder no/such/folder does not exist"),
+            "{flag}: {}",
+            stderr(&out)
+        );
+    }
 }
 
 #[test]
