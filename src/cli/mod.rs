@@ -30,6 +30,7 @@ pub struct Cli {
 pub enum Command {
     /// Evaluate the rules against live AWS, a saved inventory, or the demo account.
     // Boxed: the audit's flags are many times the other commands' size.
+    #[command(after_help = AUDIT_AFTER_HELP)]
     Audit(Box<AuditArgs>),
     /// Read the live account and save the inventory for a later `audit --inventory`.
     Collect(CollectArgs),
@@ -73,7 +74,32 @@ pub enum Command {
         #[arg(long, short, value_name = "FILE")]
         output: PathBuf,
     },
+    /// Print a shell completion script, e.g. `backstop completions bash > /etc/bash_completion.d/backstop`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `backstop man | man -l -`.
+    Man {
+        /// Write one page per command (backstop.1, backstop-audit.1, ...) into DIR instead.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
 }
+
+/// The end of `backstop audit --help`: examples, and the exit statuses as
+/// the README's "Exit statuses" table gives them (a test holds them equal).
+const AUDIT_AFTER_HELP: &str = "\
+Examples:
+  backstop audit --demo --csv demo.csv
+  backstop audit --regions eu-west-1,us-east-1 --json this-week.json
+  backstop audit --plan plan.json --baseline last-week.json --fail-on medium
+
+Exit statuses:
+  0  the gate passed
+  1  the gate failed: a fail, or an error, at or above --fail-on (default high)
+  2  invalid invocation, configuration, rules or input file (with file:line:col)
+  3  nothing could be audited: no credentials, no region, endpoint unreachable";
 
 #[derive(Args)]
 pub struct DiffArgs {
@@ -177,6 +203,9 @@ pub struct AuditArgs {
     /// Write a SARIF 2.1.0 log of what needs action, for GitHub code scanning.
     #[arg(long, value_name = "FILE")]
     pub sarif: Option<PathBuf>,
+    /// Write a CSV file (RFC 4180) with one row per result, for spreadsheets.
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
     /// What to print on stdout [default: table].
     #[arg(long, value_enum)]
     pub format: Option<Format>,

@@ -53,6 +53,7 @@ pub struct Outputs {
     /// The Markdown report's cap in characters (file and stdout alike).
     pub markdown_max_chars: usize,
     pub sarif: Option<PathBuf>,
+    pub csv: Option<PathBuf>,
     pub stdout: Vec<StdoutFormat>,
 }
 
@@ -155,10 +156,16 @@ impl Outputs {
                 "--markdown - and --format json|table would both write to stdout; write one of them to a file".into(),
             ));
         }
-        let files = [&args.junit, &args.json, &args.markdown]
-            .into_iter()
-            .flatten()
-            .filter(|p| p.as_path() != Path::new("-"));
+        let files = [
+            &args.junit,
+            &args.json,
+            &args.markdown,
+            &args.sarif,
+            &args.csv,
+        ]
+        .into_iter()
+        .flatten()
+        .filter(|p| p.as_path() != Path::new("-"));
         for path in files {
             let folder = path.parent().filter(|p| !p.as_os_str().is_empty());
             if let Some(folder) = folder.filter(|f| !f.is_dir()) {
@@ -191,6 +198,7 @@ impl Outputs {
             markdown: args.markdown.clone().filter(|_| !markdown_to_stdout),
             markdown_max_chars: args.markdown_max_chars,
             sarif: args.sarif.clone(),
+            csv: args.csv.clone(),
             stdout,
         })
     }
