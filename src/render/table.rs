@@ -16,8 +16,17 @@ use crate::report::{Finding, Report, Status, category_heading};
 pub struct TableOptions {
     /// Also list waived and passing results.
     pub verbose: bool,
-    /// Colour the statuses with ANSI escapes (when stdout is a terminal).
+    /// Colour the statuses with ANSI escapes (`--color`).
     pub color: bool,
+    /// The terminal's width in columns: long cells wrap inside their
+    /// column so each table fits it. `None` (not a terminal): no limit,
+    /// one line per row.
+    pub width: Option<u16>,
+}
+
+/// The width of the terminal on stdout; `None` when stdout is none.
+pub fn terminal_width() -> Option<u16> {
+    Table::new().width()
 }
 
 pub fn render(report: &Report, options: &TableOptions) -> String {
@@ -124,10 +133,13 @@ fn new_table(options: &TableOptions, header: [&str; 5]) -> Table {
     } else {
         table.force_no_tty();
     }
-    table
-        .load_style(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header(header);
+    table.load_style(UTF8_FULL_CONDENSED).set_header(header);
+    match options.width {
+        Some(width) => table
+            .set_width(width)
+            .set_content_arrangement(ContentArrangement::Dynamic),
+        None => table.set_content_arrangement(ContentArrangement::Disabled),
+    };
     table
 }
 
