@@ -5,6 +5,7 @@
 //! once the listings are). Off a terminal, one plain line every interval,
 //! so a CI log shows the audit is alive without a line per call.
 
+use std::io::Write as _;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -84,7 +85,9 @@ impl Progress {
                     ticks.tick().await;
                     loop {
                         ticks.tick().await;
-                        eprintln!("{}", plain_line(&counts.snapshot()));
+                        // A closed stderr is no reason to stop collecting.
+                        let line = plain_line(&counts.snapshot());
+                        let _ = writeln!(std::io::stderr(), "{line}");
                     }
                 }))
             }
