@@ -15,6 +15,8 @@ fn backstop_in(dir: &Path, args: &[&str]) -> Output {
         // No AWS: live mode must never be reached by these tests.
         .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
         .env_remove("AWS_PROFILE")
+        // Colour off a terminal only when a test asks for it.
+        .env_remove("CLICOLOR_FORCE")
         .output()
         .expect("backstop runs")
 }
@@ -29,6 +31,38 @@ fn stderr(o: &Output) -> String {
 
 fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+/// `--color always|never` decide alone; with `auto` (stdout is no terminal
+/// here) CLICOLOR_FORCE colours, unless NO_COLOR is set and not empty.
+#[test]
+fn color_follows_the_flag_and_the_environment() {
+    let coloured = |flag: &str, env: &[(&str, &str)]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_backstop"))
+            .args(["audit", "--demo", "--color", flag])
+            .env_remove("NO_COLOR")
+            .env_remove("CLICOLOR_FORCE")
+            .envs(env.iter().copied())
+            .output()
+            .expect("backstop runs");
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        stdout(&out).contains("\u{1b}[")
+    };
+    assert!(!coloured("auto", &[]));
+    assert!(coloured("auto", &[("CLICOLOR_FORCE", "1")]));
+    assert!(!coloured("auto", &[("CLICOLOR_FORCE", "0")]));
+    assert!(!coloured(
+        "auto",
+        &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]
+    ));
+    assert!(coloured(
+        "auto",
+        &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "")]
+    ));
+    assert!(coloured("always", &[("NO_COLOR", "1")]));
+    assert!(!coloured("never", &[("CLICOLOR_FORCE", "1")]));
+    let bad = backstop(&["audit", "--demo", "--color", "sometimes"]);
+    assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
 }
 
 /// reports/ is what `scripts/demo-reports` writes; it must match the binary.

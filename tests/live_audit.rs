@@ -1391,6 +1391,74 @@ fn a_full_audit_makes_only_read_calls() {
     assert_eq!(elsewhere, BTreeSet::from(["DescribeDBSnapshots"]));
 }
 
+/// The counts of one plain progress line ("backstop: collecting… 812
+/// calls done, 9/12 listings done (listing rds in eu-west-1), 120/480
+/// details"): calls, listed, listings, detailed, details.
+fn progress_counts(line: &str) -> [u64; 5] {
+    let rest = line
+        .strip_prefix("backstop: collecting… ")
+        .unwrap_or_else(|| panic!("not a progress line: {line}"));
+    let numbers: Vec<u64> = rest
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|n| !n.is_empty())
+        .map(|n| n.parse().unwrap())
+        .collect();
+    // A listing's label may hold digits (eu-west-1); they come after the
+    // listings and before the details.
+    let (first, details) = (&numbers[..3], &numbers[numbers.len() - 2..]);
+    let failed = rest.contains("failed)");
+    assert!(!failed, "no call fails here: {line}");
+    [first[0], first[1], first[2], details[0], details[1]]
+}
+
+/// Off a terminal, a live audit says every interval that it is alive, with
+/// counts that only grow; stdout (the report) has none of it.
+#[test]
+fn a_live_audit_off_a_terminal_prints_progress_lines() {
+    let (moto, work, _) = mixed_account();
+    let out = work.backstop(
+        &endpoint(&moto),
+        &test_credentials(),
+        &[
+            "audit",
+            "--regions",
+            REGIONS,
+            "--config",
+            &work.arg("backstop.yaml"),
+            "--format",
+            "json",
+        ],
+        &[("BACKSTOP_PROGRESS_INTERVAL_MS", "5")],
+    );
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr(&out));
+    let stdout = String::from_utf8(out.stdout.clone()).unwrap();
+    assert!(!stdout.contains("collecting"), "{stdout}");
+    let report: Json = serde_json::from_str(&stdout).expect("stdout is the JSON report alone");
+    assert_eq!(report["collection_errors"], serde_json::json!([]));
+    let text = stderr(&out);
+    eprintln!("{text}");
+    let lines: Vec<[u64; 5]> = text
+        .lines()
+        .filter(|l| l.starts_with("backstop: collecting"))
+        .map(progress_counts)
+        .collect();
+    assert!(!lines.is_empty(), "no progress line: {text}");
+    for [_, listed, listings, detailed, details] in &lines {
+        assert!(listed <= listings && detailed <= details, "{text}");
+    }
+    for pair in lines.windows(2) {
+        assert!(
+            pair[0].iter().zip(&pair[1]).all(|(a, b)| a <= b),
+            "counts went down: {text}"
+        );
+    }
+    let last = lines.last().unwrap();
+    assert!(last[0] > 0 && last[2] > 0, "{text}");
+    // Two regions: RDS, ECR, Logs, Secrets Manager, backup plans, vaults
+    // and jobs in each, the buckets once, and us-west-2's snapshot copies.
+    assert!(last[2] <= 16, "{text}");
+}
+
 /// How the proxy names the requests it sees (the read-only test depends on
 /// it).
 #[test]

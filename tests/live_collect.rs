@@ -421,9 +421,9 @@ async fn collects_every_attribute_of_every_type_in_two_regions() {
         export_location("acme-backups-euw1", "dumps/"),
         export_location("no-such-export-bucket", "daily/"),
     ];
-    // Exercises the progress code path (indicatif draws nothing: stderr is
-    // not a terminal under the test harness).
-    options.progress = true;
+    // Exercises the progress bar's code path (indicatif draws nothing:
+    // stderr is not a terminal under the test harness).
+    options.progress = backstop::collect::ProgressDisplay::Bar;
     let collected = collect_moto(&moto, &options).await;
     no_errors(&collected);
     let inv = &collected.inventory;

@@ -273,10 +273,12 @@ fn hostile() -> Report {
 const PLAIN: TableOptions = TableOptions {
     verbose: false,
     color: false,
+    width: None,
 };
 const VERBOSE: TableOptions = TableOptions {
     verbose: true,
     color: false,
+    width: None,
 };
 
 #[test]
@@ -312,10 +314,86 @@ fn table_colours_statuses_only_when_asked() {
         &TableOptions {
             verbose: true,
             color: true,
+            width: None,
         },
     );
     assert!(coloured.contains('\u{1b}'), "{coloured}");
     assert!(!table::render(&report, &VERBOSE).contains('\u{1b}'));
+}
+
+#[test]
+fn table_wraps_inside_its_cells_to_the_terminal_width() {
+    let report = sample();
+    let unlimited = table::render(&report, &VERBOSE);
+    let widest = |text: &str| text.lines().map(|l| l.chars().count()).max().unwrap();
+    assert!(widest(&unlimited) > 80, "{unlimited}");
+    for color in [false, true] {
+        let fitted = table::render(
+            &report,
+            &TableOptions {
+                width: Some(80),
+                color,
+                ..VERBOSE
+            },
+        );
+        let plain = if color { strip_ansi(&fitted) } else { fitted };
+        assert!(widest(&plain) <= 80, "{plain}");
+        // Each result is still one row (one Status cell): the long cells
+        // took more lines inside the row.
+        let statuses = |text: &str| {
+            text.lines()
+                .filter(|l| {
+                    ["fail", "pass", "error", "waived"]
+                        .iter()
+                        .any(|s| l.starts_with(&format!("│ {s} ")))
+                })
+                .count()
+        };
+        assert_eq!(statuses(&plain), statuses(&unlimited), "{plain}");
+        assert!(plain.lines().count() > unlimited.lines().count());
+        let words = |text: &str| -> Vec<String> {
+            let cells = text.lines().flat_map(|l| l.split('│'));
+            cells
+                .flat_map(|c| c.split_whitespace().map(str::to_string).collect::<Vec<_>>())
+                .collect()
+        };
+        let wrapped = words(&plain);
+        for word in ["expected", "decommissioned", "Suspended\",", "authorized"] {
+            assert!(wrapped.iter().any(|w| w.contains(word)), "{word}: {plain}");
+        }
+    }
+}
+
+#[test]
+fn hostile_names_stay_inert_in_a_fitted_table() {
+    let text = table::render(
+        &hostile(),
+        &TableOptions {
+            width: Some(60),
+            ..VERBOSE
+        },
+    );
+    assert!(!text.contains('\u{1b}'), "{text}");
+    assert!(!text.contains('\u{7}'), "{text}");
+    let table_lines = text.lines().filter(|l| l.starts_with(['┌', '│', '╞', '└']));
+    assert!(table_lines.clone().count() > 20, "{text}");
+    for line in table_lines {
+        assert!(line.chars().count() <= 60, "{line}");
+    }
+}
+
+/// The text without its SGR colour sequences.
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find('\u{1b}') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at..];
+        let end = after.find('m').expect("an SGR sequence ends with m");
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 #[test]

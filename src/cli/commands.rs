@@ -160,9 +160,7 @@ fn write_reports(outputs: &Outputs, report: &Report, rules: &[Rule]) -> Result<(
     }
     for format in &outputs.stdout {
         print(&match *format {
-            StdoutFormat::Table { verbose, color } => {
-                render::table::render(report, &render::table::TableOptions { verbose, color })
-            }
+            StdoutFormat::Table(options) => render::table::render(report, &options),
             StdoutFormat::Json => render::json::render(report),
             StdoutFormat::Markdown => render::markdown::render(report, outputs.markdown_max_chars),
         });

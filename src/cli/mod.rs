@@ -224,6 +224,18 @@ pub struct AuditArgs {
     /// Show passing and waived results in the table too.
     #[arg(long, short)]
     pub verbose: bool,
+    /// Colour the table: `auto` colours a terminal unless NO_COLOR is set
+    /// and not empty; CLICOLOR_FORCE (set, not 0) colours elsewhere too.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+/// When the table is coloured (`--color`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Args)]

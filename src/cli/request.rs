@@ -2,6 +2,7 @@
 //! each option (regions, gate threshold, outputs, scope, the AWS calls to
 //! make) is decided here, and the commands only carry it out.
 
+use std::ffi::OsString;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -9,12 +10,13 @@ use std::time::Duration;
 use jiff::Timestamp;
 
 use super::commands::{CommandError, read_report};
-use super::{AuditArgs, AwsArgs, Format, RuleArgs};
+use super::{AuditArgs, AwsArgs, ColorChoice, Format, RuleArgs};
 use crate::audit;
-use crate::collect::{CollectOptions, Plan};
+use crate::collect::{CollectOptions, Plan, ProgressDisplay};
 use crate::config::Config;
 use crate::gate::{DEFAULT_FAIL_ON, GateOptions};
 use crate::plan::PlanOptions;
+use crate::render::table::{TableOptions, terminal_width};
 use crate::report::Report;
 use crate::rules::{Engine, RuleSet};
 
@@ -58,7 +60,7 @@ pub struct Outputs {
 }
 
 pub enum StdoutFormat {
-    Table { verbose: bool, color: bool },
+    Table(TableOptions),
     Json,
     Markdown,
 }
@@ -84,7 +86,59 @@ pub fn collect_options(aws: &AwsArgs, config: &Config, plan: Plan) -> CollectOpt
         operation_timeout: Duration::from_secs(aws.timeout),
         plan,
         export_locations: config.export_locations.clone(),
-        progress: std::io::stderr().is_terminal(),
+        progress: progress_display(
+            std::io::stderr().is_terminal(),
+            std::env::var("BACKSTOP_PROGRESS_INTERVAL_MS")
+                .ok()
+                .as_deref(),
+        ),
+    }
+}
+
+/// How often a log (stderr not a terminal) hears that collection is alive.
+const PROGRESS_LINE_INTERVAL: Duration = Duration::from_secs(10);
+
+/// A bar on a terminal, else a line every ten seconds;
+/// `BACKSTOP_PROGRESS_INTERVAL_MS` shortens that interval, for the tests.
+fn progress_display(stderr_is_terminal: bool, interval_ms: Option<&str>) -> ProgressDisplay {
+    if stderr_is_terminal {
+        return ProgressDisplay::Bar;
+    }
+    let every = interval_ms
+        .and_then(|ms| ms.parse().ok())
+        .filter(|&ms| ms > 0)
+        .map_or(PROGRESS_LINE_INTERVAL, Duration::from_millis);
+    ProgressDisplay::Lines { every }
+}
+
+/// The environment variables that bear on colour (<https://no-color.org>,
+/// <https://bixense.com/clicolors/>).
+#[derive(Debug, Default)]
+pub struct ColorEnv {
+    pub no_color: Option<OsString>,
+    pub clicolor_force: Option<OsString>,
+}
+
+impl ColorEnv {
+    pub fn from_process() -> ColorEnv {
+        ColorEnv {
+            no_color: std::env::var_os("NO_COLOR"),
+            clicolor_force: std::env::var_os("CLICOLOR_FORCE"),
+        }
+    }
+}
+
+/// Whether the table gets ANSI colours. `always` and `never` decide alone.
+/// `auto` colours a terminal; a non-empty NO_COLOR turns that off (an empty
+/// one does not, per no-color.org) and wins over CLICOLOR_FORCE, which
+/// (set and not `0`) colours output that is not a terminal.
+pub fn use_color(choice: ColorChoice, stdout_is_terminal: bool, env: &ColorEnv) -> bool {
+    let no_color = env.no_color.as_ref().is_some_and(|v| !v.is_empty());
+    let forced = env.clicolor_force.as_ref().is_some_and(|v| v != "0");
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => !no_color && (stdout_is_terminal || forced),
     }
 }
 
@@ -184,10 +238,15 @@ impl Outputs {
             .format
             .or((!markdown_to_stdout).then_some(Format::Table))
         {
-            Some(Format::Table) => stdout.push(StdoutFormat::Table {
-                verbose: args.verbose,
-                color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
-            }),
+            Some(Format::Table) => {
+                let is_terminal = std::io::stdout().is_terminal();
+                stdout.push(StdoutFormat::Table(TableOptions {
+                    verbose: args.verbose,
+                    color: use_color(args.color, is_terminal, &ColorEnv::from_process()),
+                    // Off a terminal, rows stay whole lines for grep and logs.
+                    width: if is_terminal { terminal_width() } else { None },
+                }));
+            }
             Some(Format::Json) => stdout.push(StdoutFormat::Json),
             Some(Format::Markdown) if !markdown_to_stdout => stdout.push(StdoutFormat::Markdown),
             Some(Format::Markdown) | None => {}
@@ -201,5 +260,58 @@ impl Outputs {
             csv: args.csv.clone(),
             stdout,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn color_follows_the_flag_then_the_environment_then_the_terminal() {
+        use ColorChoice::{Always, Auto, Never};
+        // (flag, stdout is a terminal, NO_COLOR, CLICOLOR_FORCE, coloured)
+        let cases = [
+            (Auto, true, None, None, true),
+            (Auto, false, None, None, false),
+            (Auto, true, Some("1"), None, false),
+            // no-color.org: an empty NO_COLOR does not disable colour.
+            (Auto, true, Some(""), None, true),
+            (Auto, false, None, Some("1"), true),
+            (Auto, false, None, Some(""), true),
+            (Auto, false, None, Some("0"), false),
+            (Auto, true, None, Some("0"), true),
+            (Auto, false, Some("1"), Some("1"), false),
+            (Auto, false, Some(""), Some("1"), true),
+            (Always, false, None, None, true),
+            (Always, true, Some("1"), Some("0"), true),
+            (Never, true, None, None, false),
+            (Never, false, None, Some("1"), false),
+        ];
+        for (choice, terminal, no_color, force, coloured) in cases {
+            let env = ColorEnv {
+                no_color: no_color.map(OsString::from),
+                clicolor_force: force.map(OsString::from),
+            };
+            assert_eq!(
+                use_color(choice, terminal, &env),
+                coloured,
+                "{choice:?}, terminal {terminal}, {env:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn progress_is_a_bar_on_a_terminal_else_a_line_every_ten_seconds() {
+        assert_eq!(progress_display(true, Some("5")), ProgressDisplay::Bar);
+        let every = |ms| match progress_display(false, ms) {
+            ProgressDisplay::Lines { every } => every,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(every(None), Duration::from_secs(10));
+        assert_eq!(every(Some("250")), Duration::from_millis(250));
+        for unusable in ["0", "-5", "soon", ""] {
+            assert_eq!(every(Some(unusable)), Duration::from_secs(10), "{unusable}");
+        }
     }
 }

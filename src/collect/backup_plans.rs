@@ -72,6 +72,7 @@ async fn plans(ctx: &Ctx<'_>, region: &str) -> Option<Vec<PlanRead>> {
         return None;
     }
     let op = &ops::BACKUP_LIST_BACKUP_PLANS;
+    let listing = ctx.progress.listing(format!("backup plans in {region}"));
     let mut pages = ctx
         .clients(region)
         .backup
@@ -101,11 +102,12 @@ async fn plans(ctx: &Ctx<'_>, region: &str) -> Option<Vec<PlanRead>> {
             return None;
         }
     };
+    drop(listing);
     let listed = pages
         .into_iter()
         .flat_map(|p| p.backup_plans_list.unwrap_or_default());
-    let plans = futures::stream::iter(listed)
-        .map(|listed| {
+    let plans = ctx
+        .read_each(listed, |listed| {
             let id = listed.backup_plan_id().unwrap_or_default().to_string();
             let mut resource = ctx.resource(
                 plan_kind,
@@ -116,8 +118,6 @@ async fn plans(ctx: &Ctx<'_>, region: &str) -> Option<Vec<PlanRead>> {
             resource.set("name", listed.backup_plan_name());
             plan(ctx, region, resource)
         })
-        .buffer_unordered(ctx.concurrency)
-        .collect()
         .await;
     Some(plans)
 }
@@ -333,6 +333,7 @@ async fn vaults(ctx: &Ctx<'_>, region: &str) -> Vec<Resource> {
     if !ctx.plan.needs_type(vault_kind) {
         return Vec::new();
     }
+    let listing = ctx.progress.listing(format!("backup vaults in {region}"));
     let mut pages = ctx
         .clients(region)
         .backup
@@ -352,27 +353,25 @@ async fn vaults(ctx: &Ctx<'_>, region: &str) -> Vec<Resource> {
     else {
         return Vec::new();
     };
+    drop(listing);
     let listed = pages
         .into_iter()
         .flat_map(|p| p.backup_vault_list.unwrap_or_default());
-    futures::stream::iter(listed)
-        .map(|listed| async move {
-            let name = listed.backup_vault_name().unwrap_or_default().to_string();
-            let mut r = ctx.resource(
-                vault_kind,
-                &name,
-                listed.backup_vault_arn().unwrap_or_default(),
-                region,
-            );
-            r.set("name", name.as_str())
-                .set("encryption_key_arn", listed.encryption_key_arn())
-                .set("recovery_points", listed.number_of_recovery_points());
-            vault_details(ctx, region, &mut r).await;
-            r
-        })
-        .buffer_unordered(ctx.concurrency)
-        .collect()
-        .await
+    ctx.read_each(listed, |listed| async move {
+        let name = listed.backup_vault_name().unwrap_or_default().to_string();
+        let mut r = ctx.resource(
+            vault_kind,
+            &name,
+            listed.backup_vault_arn().unwrap_or_default(),
+            region,
+        );
+        r.set("name", name.as_str())
+            .set("encryption_key_arn", listed.encryption_key_arn())
+            .set("recovery_points", listed.number_of_recovery_points());
+        vault_details(ctx, region, &mut r).await;
+        r
+    })
+    .await
 }
 
 /// The vault lock (DescribeBackupVault) and who manages the vault's key.

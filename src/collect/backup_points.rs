@@ -139,11 +139,13 @@ pub(crate) async fn collect_region(ctx: &Ctx<'_>, region: &str) -> RegionPoints 
         return result;
     }
     let want_backup_jobs = want_protected && plan.needs(&ops::BACKUP_LIST_BACKUP_JOBS);
+    let listing = ctx.progress.listing(format!("backup jobs in {region}"));
     let (protected, backup_jobs, copies) = futures::join!(
         OptionFuture::from(want_protected.then(|| list_protected(ctx, region))),
         OptionFuture::from(want_backup_jobs.then(|| backup_plans(ctx, region))),
         OptionFuture::from(want_copies.then(|| copy_jobs(ctx, region))),
     );
+    drop(listing);
     if let Some(Err(failure)) = &backup_jobs {
         let target = Target::every(known_type(BACKUP_PROTECTED_RESOURCE), region);
         let op = &ops::BACKUP_LIST_BACKUP_JOBS;

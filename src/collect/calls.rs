@@ -18,6 +18,7 @@ use std::collections::HashSet;
 use std::future::Future;
 use std::task::{Context, Poll};
 
+use futures::StreamExt;
 use tokio::sync::SemaphorePermit;
 
 use super::errors::{CallFailure, NotConfigured, Target, detail_error, listing_error};
@@ -37,8 +38,7 @@ impl Ctx<'_> {
             .expect("no panics while locked")
             .entry(call_key(op))
             .or_default() += 1;
-        self.progress.inc_length(1);
-        self.progress.inc(1);
+        self.progress.call();
     }
 
     /// Waits for a detail-call slot.
@@ -47,6 +47,24 @@ impl Ctx<'_> {
             .acquire()
             .await
             .expect("semaphore never closed")
+    }
+
+    /// Reads the details of listed resources, [`Ctx::concurrency`] at a
+    /// time, in no particular order. Their number counts towards the
+    /// progress display's total as soon as they are listed.
+    pub async fn read_each<T, F: Future>(
+        &self,
+        listed: impl IntoIterator<Item = T>,
+        read: impl FnMut(T) -> F,
+    ) -> Vec<F::Output> {
+        let listed: Vec<T> = listed.into_iter().collect();
+        self.progress.expect_details(listed.len());
+        futures::stream::iter(listed)
+            .map(read)
+            .buffer_unordered(self.concurrency)
+            .inspect(|_| self.progress.detail_done())
+            .collect()
+            .await
     }
 
     /// Runs one non-paginated detail call within the concurrency limit.

@@ -4,7 +4,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_ecr::types::{ReplicationRule, Repository, RepositoryFilterType};
-use futures::StreamExt;
 
 use super::errors::{CallFailure, NotConfigured, Target, detail_error};
 use super::{Ctx, known_type, set_enum};
@@ -16,6 +15,7 @@ pub(crate) async fn collect_region(ctx: &Ctx<'_>, region: &str) -> Vec<Resource>
     if !ctx.plan.needs_type(repo_type) {
         return Vec::new();
     }
+    let listing = ctx.progress.listing(format!("ecr in {region}"));
     let client = &ctx.clients(region).ecr;
     let mut pages = client
         .describe_repositories()
@@ -43,6 +43,7 @@ pub(crate) async fn collect_region(ctx: &Ctx<'_>, region: &str) -> Vec<Resource>
         },
     );
     let (pages, replication) = futures::join!(list, registry);
+    drop(listing);
     let Ok(pages) = pages else {
         return Vec::new();
     };
@@ -50,11 +51,10 @@ pub(crate) async fn collect_region(ctx: &Ctx<'_>, region: &str) -> Vec<Resource>
     let repositories = pages
         .into_iter()
         .flat_map(|p| p.repositories.unwrap_or_default());
-    futures::stream::iter(repositories)
-        .map(|repo| repository(ctx, region, repo, replication))
-        .buffer_unordered(ctx.concurrency)
-        .collect()
-        .await
+    ctx.read_each(repositories, |repo| {
+        repository(ctx, region, repo, replication)
+    })
+    .await
 }
 
 /// Destination regions of the rules whose filters match `name`: a rule

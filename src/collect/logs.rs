@@ -5,7 +5,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_cloudwatchlogs::types::{LogGroup, PolicyType, Scope};
-use futures::StreamExt;
 
 use super::calls::{REPEATED_TOKEN, SeenTokens};
 use super::errors::{CallFailure, NotConfigured, Target};
@@ -22,6 +21,7 @@ pub(crate) async fn collect_region(ctx: &Ctx<'_>, region: &str) -> Vec<Resource>
     if !ctx.plan.needs_type(group_type) {
         return Vec::new();
     }
+    let listing = ctx.progress.listing(format!("logs in {region}"));
     let mut pages = ctx
         .clients(region)
         .logs
@@ -37,6 +37,7 @@ pub(crate) async fn collect_region(ctx: &Ctx<'_>, region: &str) -> Vec<Resource>
         |p| p.next_token(),
     );
     let (listed, policies) = futures::join!(list, account_policies(ctx, region));
+    drop(listing);
     let Ok(pages) = listed else {
         return Vec::new();
     };
@@ -53,12 +54,11 @@ pub(crate) async fn collect_region(ctx: &Ctx<'_>, region: &str) -> Vec<Resource>
     let groups = pages
         .into_iter()
         .flat_map(|p| p.log_groups.unwrap_or_default());
-    futures::stream::iter(groups)
-        .map(|group| log_group(ctx, region, group, policies))
-        .buffer_unordered(ctx.concurrency)
-        .filter_map(|group| async move { group })
-        .collect()
+    ctx.read_each(groups, |group| log_group(ctx, region, group, policies))
         .await
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 /// An account-level subscription filter policy: where it sends events and

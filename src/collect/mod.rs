@@ -16,6 +16,7 @@ mod ecr;
 mod errors;
 mod logs;
 mod plan;
+mod progress;
 mod rds;
 mod s3;
 mod sdk;
@@ -27,7 +28,6 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use jiff::Timestamp;
 use tokio::sync::Semaphore;
 
@@ -35,6 +35,8 @@ use crate::model::schema::{self, AttrType, Operation, ResourceType};
 use crate::model::{CollectionError, ExportLocation, Inventory, Resource, Source, Value};
 
 pub use plan::{CopyRegions, Plan};
+use progress::Progress;
+pub use progress::ProgressDisplay;
 
 /// Credentials type accepted by [`SdkOverrides`] (the SDK's static credentials).
 #[doc(hidden)]
@@ -63,8 +65,8 @@ pub struct CollectOptions {
     pub plan: Plan,
     /// Where scheduled exports land (`aws.s3.export_location`).
     pub export_locations: Vec<ExportLocation>,
-    /// Draw a progress bar on stderr.
-    pub progress: bool,
+    /// How to show progress on stderr.
+    pub progress: ProgressDisplay,
 }
 
 impl Default for CollectOptions {
@@ -76,7 +78,7 @@ impl Default for CollectOptions {
             operation_timeout: Duration::from_secs(30),
             plan: Plan::everything(),
             export_locations: Vec::new(),
-            progress: false,
+            progress: ProgressDisplay::Off,
         }
     }
 }
@@ -165,20 +167,7 @@ pub async fn collect_with(
 ) -> Result<Collected, CollectError> {
     let setup = sdk::load(options, overrides).await?;
     let account = sts::caller_account(&setup, options.profile.as_deref()).await?;
-    let progress = if options.progress {
-        let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{spinner} collecting {elapsed} [{bar:30}] {pos}/{len} AWS calls {msg}",
-            )
-            .expect("valid progress template")
-            .progress_chars("=> "),
-        );
-        bar.enable_steady_tick(Duration::from_millis(120));
-        bar
-    } else {
-        ProgressBar::hidden()
-    };
+    let progress = Progress::start(options.progress);
     let clients = setup
         .regions
         .iter()
@@ -245,7 +234,7 @@ pub async fn collect_with(
             .position(|t| std::ptr::eq(t, r.resource_type))
     };
     resources.sort_by(|a, b| (order(a), &a.region, &a.id).cmp(&(order(b), &b.region, &b.id)));
-    ctx.progress.finish_and_clear();
+    ctx.progress.finish();
 
     let mut errors = ctx.errors.into_inner().expect("no panics while locked");
     errors.sort_by(|a, b| {
@@ -290,7 +279,7 @@ pub(crate) struct Ctx<'a> {
     limiter: Semaphore,
     errors: Mutex<Vec<CollectionError>>,
     calls: Mutex<BTreeMap<String, u64>>,
-    progress: ProgressBar,
+    pub progress: Progress,
 }
 
 impl Ctx<'_> {
@@ -355,8 +344,7 @@ impl Ctx<'_> {
         tracing::debug!("{error}");
         let mut errors = self.errors.lock().expect("no panics while locked");
         errors.push(error);
-        self.progress
-            .set_message(format!("({} failed)", errors.len()));
+        self.progress.failed(errors.len());
     }
 
     /// A resource of `kind` owned by the audited account.

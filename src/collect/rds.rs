@@ -75,6 +75,7 @@ pub(crate) async fn collect_region(ctx: &Ctx<'_>, region: &str) -> RegionRds {
     if !(want_instances || want_clusters || want_snapshots || want_cluster_snapshots) {
         return result;
     }
+    let listing = ctx.progress.listing(format!("rds in {region}"));
     let want_alerts =
         plan.needs(&ops::RDS_DESCRIBE_EVENT_SUBSCRIPTIONS) && (want_instances || want_clusters);
     let (instances, clusters, snapshots, cluster_snapshots, alerts) = futures::join!(
@@ -90,6 +91,7 @@ pub(crate) async fn collect_region(ctx: &Ctx<'_>, region: &str) -> RegionRds {
         ),
         when(want_alerts, list_backup_alerts(ctx, region)),
     );
+    drop(listing);
 
     let mut instances: Vec<Instance> = listed(instances)
         .iter()
@@ -513,6 +515,9 @@ pub(crate) async fn copy_region_snapshots(ctx: &Ctx<'_>) -> Vec<(String, Snapsho
     futures::stream::iter(regions)
         .map(|region| async move {
             let rds = ctx.rds(&region);
+            let _listing = ctx
+                .progress
+                .listing(format!("rds snapshot copies in {region}"));
             let listing = list_snapshots::<DbSnapshot>(ctx, &rds, &region).await;
             let listed = match listing {
                 Err(failure) if !named && REGION_NOT_ENABLED.contains(&failure.code.as_str()) => {
@@ -1001,28 +1006,25 @@ async fn snapshot_resources<S: Snapshot>(
     snapshots: &[S],
 ) -> Vec<Resource> {
     let rds = &ctx.clients(region).rds;
-    futures::stream::iter(snapshots)
-        .map(|s| async move {
-            let mut r = snapshot_resource(&ctx.account, region, s);
-            if s.is_automated() {
-                return r;
-            }
-            let target = Target::resource(known_type(DB_SNAPSHOT), region, &r.id);
-            let restore = ctx.fetch(
-                S::ATTRIBUTES,
-                target,
-                S::restore_values(rds, &r.id),
-                NotConfigured::Never,
-                who_may_restore,
-            );
-            if let Some((public, shared)) = restore.await {
-                r.set("public", public).set("shared_with", shared);
-            }
-            r
-        })
-        .buffer_unordered(ctx.concurrency)
-        .collect()
-        .await
+    ctx.read_each(snapshots, |s| async move {
+        let mut r = snapshot_resource(&ctx.account, region, s);
+        if s.is_automated() {
+            return r;
+        }
+        let target = Target::resource(known_type(DB_SNAPSHOT), region, &r.id);
+        let restore = ctx.fetch(
+            S::ATTRIBUTES,
+            target,
+            S::restore_values(rds, &r.id),
+            NotConfigured::Never,
+            who_may_restore,
+        );
+        if let Some((public, shared)) = restore.await {
+            r.set("public", public).set("shared_with", shared);
+        }
+        r
+    })
+    .await
 }
 
 /// Sets kms_key_managed_by on encrypted instances and clusters: one

@@ -71,6 +71,7 @@ async fn buckets(ctx: &Ctx<'_>) -> (Vec<Resource>, HashMap<String, String>) {
     let first = &ctx.regions()[0];
     let client = ctx.clients(first).s3.clone();
     let op = &ops::S3_LIST_BUCKETS;
+    let listing = ctx.progress.listing("s3 buckets (all regions)".to_string());
     let mut pages = client.list_buckets().into_paginator().send();
     let pages = ctx
         .all_pages(op, |cx| pages.poll_next(cx), |p| p.continuation_token())
@@ -107,6 +108,7 @@ async fn buckets(ctx: &Ctx<'_>) -> (Vec<Resource>, HashMap<String, String>) {
         .buffer_unordered(ctx.concurrency)
         .collect()
         .await;
+    drop(listing);
     let mut locations = HashMap::new();
     let mut audited = Vec::new();
     for (name, region) in located {
@@ -129,10 +131,8 @@ async fn buckets(ctx: &Ctx<'_>) -> (Vec<Resource>, HashMap<String, String>) {
         }
     }
 
-    let detailed: Vec<(Resource, Vec<ReplicationRule>)> = futures::stream::iter(audited)
-        .map(|(name, region)| bucket(ctx, name, region))
-        .buffer_unordered(ctx.concurrency)
-        .collect()
+    let detailed: Vec<(Resource, Vec<ReplicationRule>)> = ctx
+        .read_each(audited, |(name, region)| bucket(ctx, name, region))
         .await;
 
     // Resolve replication destinations not seen in the listing (another

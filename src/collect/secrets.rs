@@ -11,7 +11,6 @@ use std::collections::BTreeMap;
 
 use aws_sdk_secretsmanager::operation::describe_secret::DescribeSecretOutput;
 use aws_sdk_secretsmanager::types::{ReplicationStatusType, SecretListEntry};
-use futures::StreamExt;
 
 use super::errors::{CallFailure, NotConfigured, Target};
 use super::{Ctx, known_type, timestamp};
@@ -27,6 +26,7 @@ pub(crate) async fn collect_region(ctx: &Ctx<'_>, region: &str) -> Vec<Resource>
     if !ctx.plan.needs_type(secret_kind) {
         return Vec::new();
     }
+    let listing = ctx.progress.listing(format!("secrets in {region}"));
     let mut pages = ctx
         .clients(region)
         .secrets
@@ -49,15 +49,15 @@ pub(crate) async fn collect_region(ctx: &Ctx<'_>, region: &str) -> Vec<Resource>
     else {
         return Vec::new();
     };
+    drop(listing);
     let secrets = pages
         .into_iter()
         .flat_map(|p| p.secret_list.unwrap_or_default());
-    futures::stream::iter(secrets)
-        .map(|entry| secret(ctx, region, entry))
-        .buffer_unordered(ctx.concurrency)
-        .filter_map(|secret| async move { secret })
-        .collect()
+    ctx.read_each(secrets, |entry| secret(ctx, region, entry))
         .await
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 /// Maps one `ListSecrets` entry (everything but the replicas).

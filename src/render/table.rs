@@ -7,7 +7,7 @@
 use std::fmt::Write as _;
 
 use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{Cell, CellAlignment, Color, ContentArrangement, Table};
+use comfy_table::{Cell, CellAlignment, Color, ColumnConstraint, ContentArrangement, Table, Width};
 
 use super::escape::one_line;
 use crate::report::{Finding, Report, Status, category_heading};
@@ -16,8 +16,17 @@ use crate::report::{Finding, Report, Status, category_heading};
 pub struct TableOptions {
     /// Also list waived and passing results.
     pub verbose: bool,
-    /// Colour the statuses with ANSI escapes (when stdout is a terminal).
+    /// Colour the statuses with ANSI escapes (`--color`).
     pub color: bool,
+    /// The terminal's width in columns: long cells wrap inside their
+    /// column so each table fits it. `None` (not a terminal): no limit,
+    /// one line per row.
+    pub width: Option<u16>,
+}
+
+/// The width of the terminal on stdout; `None` when stdout is none.
+pub fn terminal_width() -> Option<u16> {
+    Table::new().width()
 }
 
 pub fn render(report: &Report, options: &TableOptions) -> String {
@@ -40,6 +49,18 @@ pub fn render(report: &Report, options: &TableOptions) -> String {
             options,
             ["Status", "Rule", "Severity", "Resource", "Message"],
         );
+        room_for_messages(&mut table, options);
+        // Rule ids are copied into `backstop explain`: kept whole (with
+        // the cell's padding) while they take at most 30% of the width.
+        let longest_rule = shown.iter().map(|f| f.rule.chars().count() + 2).max();
+        if let (Some(width), Some(longest), Some(rule)) =
+            (options.width, longest_rule, table.column_mut(1))
+        {
+            let whole = u16::try_from(longest)
+                .unwrap_or(u16::MAX)
+                .min(width * 3 / 10);
+            rule.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(whole)));
+        }
         for finding in shown {
             table.add_row(vec![
                 status_cell(finding.status, options),
@@ -78,6 +99,7 @@ pub fn render(report: &Report, options: &TableOptions) -> String {
             options,
             ["Service", "Region", "Operation", "Code", "Message"],
         );
+        room_for_messages(&mut errors, options);
         for e in &report.collection_errors {
             errors.add_row(
                 [&e.service, &e.region, &e.operation, &e.code, &e.message].map(|s| one_line(s)),
@@ -124,11 +146,26 @@ fn new_table(options: &TableOptions, header: [&str; 5]) -> Table {
     } else {
         table.force_no_tty();
     }
+    table.load_style(UTF8_FULL_CONDENSED).set_header(header);
+    match options.width {
+        Some(width) => table
+            .set_width(width)
+            .set_content_arrangement(ContentArrangement::Dynamic),
+        None => table.set_content_arrangement(ContentArrangement::Disabled),
+    };
     table
-        .load_style(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header(header);
-    table
+}
+
+/// In a fitted table, the last column (the message, the longest text)
+/// keeps at least a third of the width; shared out evenly, it would wrap
+/// every few words.
+fn room_for_messages(table: &mut Table, options: &TableOptions) {
+    if options.width.is_none() {
+        return;
+    }
+    if let Some(message) = table.column_mut(4) {
+        message.set_constraint(ColumnConstraint::LowerBoundary(Width::Percentage(33)));
+    }
 }
 
 fn status_cell(status: Status, options: &TableOptions) -> Cell {
