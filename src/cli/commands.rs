@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 use jiff::Timestamp;
 
 use super::request::{AuditRequest, Input, Outputs, StdoutFormat, collect_options, load_rules};
-use super::{Cli, CollectArgs, Command, DiffArgs, Format, RuleArgs, RulesCommand};
+use super::{Cli, CollectArgs, Command, DiffArgs, Format, ReportArgs, RuleArgs, RulesCommand};
 use crate::collect::{self, CollectOptions};
 use crate::config::{Config, FailOn};
-use crate::gate;
+use crate::gate::{self, GateOptions};
 use crate::lang::Diagnostics;
 use crate::model::{Inventory, schema};
 use crate::report::{self, Report};
@@ -71,6 +71,7 @@ pub fn run(cli: Cli) -> Result<bool, CommandError> {
         Command::Init { path, force } => init(&path, force),
         Command::Diff(args) => diff(&args),
         Command::Merge { reports, output } => merge(&reports, &output),
+        Command::Report(args) => html_report(&args),
     }
 }
 
@@ -110,6 +111,9 @@ fn audit(request: AuditRequest) -> Result<bool, CommandError> {
         );
     }
     write_reports(&request.outputs, &report, request.engine.rules())?;
+    if let Some(path) = &request.outputs.html {
+        write(path, &render::html::render(&report, &[], request.gate))?;
+    }
 
     let blocking = gate::blocking(&report, request.gate, request.baseline.as_ref());
     if !blocking.is_empty() {
@@ -303,6 +307,29 @@ fn merge(inputs: &[PathBuf], output: &Path) -> Result<bool, CommandError> {
         reports.len(),
         merged.results.len(),
         output.display()
+    );
+    Ok(true)
+}
+
+/// The HTML page of the current report, with trends over the older ones.
+/// Its gate verdict is at the default threshold: these are reports, not an
+/// audit with a configuration.
+fn html_report(args: &ReportArgs) -> Result<bool, CommandError> {
+    let current = read_report(&args.current)?;
+    let older = args
+        .older
+        .iter()
+        .map(|p| read_report(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    write(
+        &args.html,
+        &render::html::render(&current, &older, GateOptions::default()),
+    )?;
+    eprintln!(
+        "backstop: wrote {} from {} report{}",
+        args.html.display(),
+        older.len() + 1,
+        if older.is_empty() { "" } else { "s" }
     );
     Ok(true)
 }

@@ -73,6 +73,23 @@ pub enum Command {
         #[arg(long, short, value_name = "FILE")]
         output: PathBuf,
     },
+    /// Write a self-contained HTML page from JSON reports: the headline,
+    /// trend charts over all of them, the checklist and the change since the
+    /// previous report.
+    Report(ReportArgs),
+}
+
+#[derive(Args)]
+pub struct ReportArgs {
+    /// Where to write the HTML page.
+    #[arg(long, value_name = "OUT.html")]
+    pub html: PathBuf,
+    /// This week's JSON report.
+    #[arg(value_name = "CURRENT.json")]
+    pub current: PathBuf,
+    /// Earlier JSON reports, in any order (dated by their `generated_at`).
+    #[arg(value_name = "OLDER.json")]
+    pub older: Vec<PathBuf>,
 }
 
 #[derive(Args)]
@@ -177,6 +194,10 @@ pub struct AuditArgs {
     /// Write a SARIF 2.1.0 log of what needs action, for GitHub code scanning.
     #[arg(long, value_name = "FILE")]
     pub sarif: Option<PathBuf>,
+    /// Write a self-contained HTML page of this report (`backstop report
+    /// --html` adds trends over earlier reports).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// What to print on stdout [default: table].
     #[arg(long, value_enum)]
     pub format: Option<Format>,

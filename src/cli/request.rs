@@ -53,6 +53,7 @@ pub struct Outputs {
     /// The Markdown report's cap in characters (file and stdout alike).
     pub markdown_max_chars: usize,
     pub sarif: Option<PathBuf>,
+    pub html: Option<PathBuf>,
     pub stdout: Vec<StdoutFormat>,
 }
 
@@ -155,7 +156,7 @@ impl Outputs {
                 "--markdown - and --format json|table would both write to stdout; write one of them to a file".into(),
             ));
         }
-        let files = [&args.junit, &args.json, &args.markdown]
+        let files = [&args.junit, &args.json, &args.markdown, &args.html]
             .into_iter()
             .flatten()
             .filter(|p| p.as_path() != Path::new("-"));
@@ -191,6 +192,7 @@ impl Outputs {
             markdown: args.markdown.clone().filter(|_| !markdown_to_stdout),
             markdown_max_chars: args.markdown_max_chars,
             sarif: args.sarif.clone(),
+            html: args.html.clone(),
             stdout,
         })
     }

@@ -4,6 +4,7 @@
 
 pub mod diff;
 mod escape;
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
