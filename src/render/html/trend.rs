@@ -12,12 +12,16 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::day;
 use crate::render::escape::{html_text, one_line};
 use crate::report::{Report, Severity, category_rank};
 
-const SIZE: (u32, u32) = (560, 320);
+const SIZE: (u32, u32) = (590, 340);
+
+/// Room right of the plot for the legend, so that it hides no line.
+const LEGEND_WIDTH: u32 = 160;
 
 /// One line of a chart: its label, colour, and one count per report.
 struct Series {
@@ -27,7 +31,7 @@ struct Series {
 }
 
 /// Categories cycle through these; severities have their own.
-const PALETTE: [RGBColor; 8] = [
+const PALETTE: [RGBColor; 12] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
     RGBColor(44, 160, 44),
@@ -36,6 +40,10 @@ const PALETTE: [RGBColor; 8] = [
     RGBColor(140, 86, 75),
     RGBColor(227, 119, 194),
     RGBColor(23, 190, 207),
+    RGBColor(188, 189, 34),
+    RGBColor(127, 127, 127),
+    RGBColor(0, 0, 128),
+    RGBColor(128, 128, 0),
 ];
 
 fn severity_color(severity: Severity) -> RGBColor {
@@ -152,17 +160,18 @@ fn draw(
 ) -> Result<(), Box<dyn std::error::Error>> {
     let root = SVGBackend::with_string(svg, SIZE).into_drawing_area();
     root.fill(&WHITE)?;
+    let (plot, legend) = root.split_horizontally(SIZE.0 - LEGEND_WIDTH);
     let highest = series
         .iter()
         .flat_map(|s| s.counts.iter().copied())
         .max()
         .unwrap_or(0);
-    // Room above the highest point for the legend.
-    let top = (highest as f64 * 1.5).ceil() as i32 + 1;
+    let top = (highest as f64 * 1.1).ceil() as i32 + 1;
     let last = dates.len().saturating_sub(1).max(1) as i32;
-    let mut chart = ChartBuilder::on(&root)
+    let mut chart = ChartBuilder::on(&plot)
         .margin(10)
-        .margin_right(30)
+        // The last date's label is centred on the right edge.
+        .margin_right(40)
         .x_label_area_size(30)
         .y_label_area_size(40)
         .build_cartesian_2d(0..last, 0..top)?;
@@ -176,30 +185,28 @@ fn draw(
         .disable_x_mesh()
         .light_line_style(WHITE)
         .draw()?;
-    for s in series {
-        let color = s.color;
-        chart
-            .draw_series(
-                LineSeries::new(
-                    s.counts
-                        .iter()
-                        .enumerate()
-                        .map(|(i, &n)| (i as i32, n as i32)),
-                    color.stroke_width(2),
-                )
-                .point_size(3),
-            )?
-            .label(s.label.as_str())
-            // A square, not a line: the chart's only polylines are its series.
-            .legend(move |(x, y)| Rectangle::new([(x, y - 4), (x + 10, y + 4)], color.filled()));
+    let label_style = ("sans-serif", 14).into_font();
+    for (i, s) in series.iter().enumerate() {
+        chart.draw_series(
+            LineSeries::new(
+                s.counts
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &n)| (i as i32, n as i32)),
+                s.color.stroke_width(2),
+            )
+            .point_size(3),
+        )?;
+        // The legend beside the plot, where it hides no line; a square,
+        // not a line, so that the chart's only polylines are its series.
+        let y = 16 + 20 * i as i32;
+        legend.draw(&Rectangle::new([(0, y - 5), (10, y + 5)], s.color.filled()))?;
+        legend.draw_text(
+            &s.label,
+            &label_style.color(&BLACK).pos(Pos::new(HPos::Left, VPos::Center)),
+            (16, y),
+        )?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.3))
-        .label_font(("sans-serif", 14))
-        .draw()?;
     root.present()?;
     Ok(())
 }
