@@ -203,7 +203,9 @@ fn draw(
         legend.draw(&Rectangle::new([(0, y - 5), (10, y + 5)], s.color.filled()))?;
         legend.draw_text(
             &s.label,
-            &label_style.color(&BLACK).pos(Pos::new(HPos::Left, VPos::Center)),
+            &label_style
+                .color(&BLACK)
+                .pos(Pos::new(HPos::Left, VPos::Center)),
             (16, y),
         )?;
     }
