@@ -299,3 +299,29 @@ fn without_its_script_the_page_shows_everything_but_the_filter() {
     let (not_white, colours) = screenshot(&blocked, dir.path());
     assert!(not_white > 1280 * 2400 / 20 && colours > 50);
 }
+
+/// `audit --html` writes the page of that audit alone: one point per
+/// series, and nothing to compare with. A file that is not a report is
+/// bad input (exit 2), as for `diff`.
+#[test]
+fn audit_writes_the_page_of_one_report_and_report_refuses_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("audit.html");
+    let out = backstop(&["audit", "--demo", "--html", page.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "the demo has gaps");
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains("No previous report given"));
+    let severity = element(&html, "<figure id=\"trend-severity\"", "</figure>");
+    assert_eq!(series_points(severity), [1; 5]);
+
+    let not_a_report = dir.path().join("inventory.json");
+    std::fs::write(&not_a_report, "{\"schema\": \"backstop.inventory/v1\"}").unwrap();
+    let out = backstop(&[
+        "report",
+        "--html",
+        dir.path().join("x.html").to_str().unwrap(),
+        not_a_report.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a backstop JSON report"));
+}

@@ -271,22 +271,10 @@ fn headline(out: &mut String, report: &Report) {
     parts.push(format!("{} passing", s.pass));
     writeln!(out, "**backstop: {}**\n", parts.join(", ")).unwrap();
 
-    let source = &report.source;
-    let mut context = Vec::new();
-    if let Some(account) = &source.account {
-        context.push(format!("account {}", markdown(account)));
-    }
-    if !source.regions.is_empty() {
-        context.push(format!("regions {}", markdown(&source.regions.join(", "))));
-    }
-    if !source.kind.is_empty() {
-        context.push(format!("source {}", markdown(&source.kind)));
-    }
-    context.push(format!("generated {}", report.generated_at));
-    writeln!(out, "Audited {}.", context.join(", ")).unwrap();
+    writeln!(out, "Audited {}.", super::audited(report, markdown)).unwrap();
 }
 
-fn plural(n: usize, one: &str, many: &str) -> String {
+pub(super) fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 

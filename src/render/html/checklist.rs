@@ -3,9 +3,9 @@
 
 use std::fmt::Write as _;
 
-use super::plural;
 use crate::render::diff::{sections, waiver_detail};
 use crate::render::escape::{html_block, html_text};
+use crate::render::markdown::plural;
 use crate::render::markdown::{failing_by_category, passes_by_rule, waived};
 use crate::report::{Diff, Finding, Report, Status, category_heading};
 

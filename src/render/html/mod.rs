@@ -20,6 +20,7 @@ mod trend;
 use std::fmt::Write as _;
 
 use super::escape::html_text;
+use super::markdown::plural;
 use crate::config::FailOn;
 use crate::gate::{self, GateOptions};
 use crate::report::{Diff, Finding, Report, Severity, Status};
@@ -48,10 +49,6 @@ pub fn render(current: &Report, older: &[Report], gate: GateOptions) -> String {
 /// The date of a report as the page shows it.
 fn day(report: &Report) -> String {
     report.generated_at.strftime("%Y-%m-%d").to_string()
-}
-
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 const STYLE: &str = "
@@ -112,22 +109,10 @@ fn headline(
     out.push_str(
         "<header id=\"headline\">\n<h1>backstop: backup and disaster-recovery posture</h1>\n",
     );
-    let source = &current.source;
-    let mut context = Vec::new();
-    if let Some(account) = &source.account {
-        context.push(format!("account {}", html_text(account)));
-    }
-    if !source.regions.is_empty() {
-        context.push(format!("regions {}", html_text(&source.regions.join(", "))));
-    }
-    if !source.kind.is_empty() {
-        context.push(format!("source {}", html_text(&source.kind)));
-    }
-    context.push(format!("generated {}", current.generated_at));
     let _ = writeln!(
         out,
         "<p class=\"context\">Audited {}.</p>",
-        context.join(", ")
+        super::audited(current, html_text)
     );
 
     let blocking = gate::blocking(current, gate, None);

@@ -63,7 +63,7 @@ pub(super) fn section(history: &[&Report]) -> String {
     let _ = writeln!(
         out,
         "<section id=\"trend\">\n<h2>Trend</h2>\n<p>Failing results (fail or error) in {}, {} to {}.</p>\n<div class=\"trend\">",
-        super::plural(history.len(), "report", "reports"),
+        crate::render::markdown::plural(history.len(), "report", "reports"),
         dates.first().map_or("", String::as_str),
         dates.last().map_or("", String::as_str),
     );
