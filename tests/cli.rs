@@ -103,6 +103,49 @@ fn demo_reports_are_current() {
     }
 }
 
+/// reports/demo.html is the page `scripts/demo-reports` builds from four
+/// weekly demo audits; reports/demo.png (for the README) was taken of it.
+/// Screenshots differ between Chromium builds, so the picture is checked
+/// through the checksum of the page it shows.
+#[test]
+fn demo_html_report_and_its_picture_are_current() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut weeks = Vec::new();
+    for day in ["2026-11-06", "2026-11-13", "2026-11-20", "2026-11-27"] {
+        let path = dir.path().join(format!("{day}.json")).display().to_string();
+        let now = format!("{day}T09:00:00Z");
+        let out = backstop(&["audit", "--demo", "--now", &now, "--json", &path]);
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        weeks.push(path);
+    }
+    let page = dir.path().join("demo.html").display().to_string();
+    let out = backstop(&[
+        "report", "--html", &page, &weeks[3], &weeks[0], &weeks[1], &weeks[2],
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let expected = std::fs::read(repo("reports/demo.html")).unwrap();
+    assert!(
+        std::fs::read(&page).unwrap() == expected,
+        "reports/demo.html is stale: run scripts/demo-reports and commit the result"
+    );
+    let sha256 = Command::new("sha256sum")
+        .arg(repo("reports/demo.html"))
+        .output()
+        .expect("sha256sum runs");
+    let sha256 = String::from_utf8(sha256.stdout).unwrap();
+    let source = std::fs::read_to_string(repo("reports/demo.png.source")).unwrap();
+    assert_eq!(
+        source.trim(),
+        sha256.split_whitespace().next().unwrap(),
+        "reports/demo.png was not taken of reports/demo.html: run scripts/demo-reports"
+    );
+    let png = std::fs::read(repo("reports/demo.png")).unwrap();
+    assert!(
+        png.starts_with(b"\x89PNG\r\n\x1a\n"),
+        "reports/demo.png is a PNG"
+    );
+}
+
 /// The demo shows the backup-strategy document's gap list as failures.
 #[test]
 fn demo_shows_the_strategy_documents_gaps() {

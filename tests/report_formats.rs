@@ -3,7 +3,7 @@
 
 use backstop::model::{CollectionError, ResourceRef, Source};
 use backstop::render::table::TableOptions;
-use backstop::render::{csv, json, junit, markdown, table};
+use backstop::render::{csv, html, json, junit, markdown, table};
 use backstop::report::{CATEGORIES, Finding, Report, Severity, Status, WaiverNote};
 use jiff::civil::date;
 
@@ -784,6 +784,78 @@ fn csv_cells_never_start_a_formula() {
             .position(|c| *c == "resource_id")
             .unwrap()];
         assert!(id.starts_with('\''), "{id:?}");
+    }
+}
+
+#[test]
+fn hostile_names_stay_inert_in_html() {
+    let mut report = hostile();
+    // A category from a user's rule folder reaches the charts' labels too.
+    for finding in &mut report.results {
+        finding.category = HOSTILE.to_string();
+    }
+    report.summary = backstop::report::Summary::of(&report.results);
+    let mut older = report.clone();
+    older.generated_at = "2025-12-29T06:00:00Z".parse().unwrap();
+    let text = html::render(&report, &[older], Default::default());
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{7}'),
+        "{text}"
+    );
+    // As text and inside the SVG charts alike, never as markup.
+    let escaped = "evil&lt;&amp;&gt;&quot;&#39;|*_[x](y) # headingred";
+    assert!(text.contains(escaped), "{text}");
+    let in_svg = "evil&lt;&amp;&gt;&quot;&apos;|*_[x](y) # headingred";
+    assert!(text.contains(in_svg), "{text}");
+    assert!(!text.contains("evil<"), "raw name in the page");
+    assert_eq!(text.matches("<script").count(), 1, "only the page's script");
+    // Every tag in the page is one of the page's own.
+    let tags = regex::Regex::new(r"</?([a-zA-Z][a-zA-Z0-9]*)").unwrap();
+    let known = [
+        "html",
+        "head",
+        "meta",
+        "title",
+        "style",
+        "body",
+        "header",
+        "h1",
+        "h2",
+        "h3",
+        "p",
+        "div",
+        "b",
+        "table",
+        "thead",
+        "tbody",
+        "tr",
+        "th",
+        "td",
+        "section",
+        "figure",
+        "figcaption",
+        "svg",
+        "rect",
+        "polyline",
+        "circle",
+        "line",
+        "text",
+        "details",
+        "summary",
+        "ul",
+        "li",
+        "span",
+        "strong",
+        "code",
+        "pre",
+        "label",
+        "input",
+        "select",
+        "option",
+        "script",
+    ];
+    for tag in tags.captures_iter(&text) {
+        assert!(known.contains(&&tag[1]), "unexpected tag <{}>", &tag[1]);
     }
 }
 

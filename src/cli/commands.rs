@@ -7,10 +7,10 @@ use clap::CommandFactory;
 use jiff::Timestamp;
 
 use super::request::{AuditRequest, Input, Outputs, StdoutFormat, collect_options, load_rules};
-use super::{Cli, CollectArgs, Command, DiffArgs, Format, RuleArgs, RulesCommand};
+use super::{Cli, CollectArgs, Command, DiffArgs, Format, ReportArgs, RuleArgs, RulesCommand};
 use crate::collect::{self, CollectOptions};
 use crate::config::{Config, FailOn};
-use crate::gate;
+use crate::gate::{self, GateOptions};
 use crate::lang::Diagnostics;
 use crate::model::{Inventory, schema};
 use crate::report::{self, Report};
@@ -74,6 +74,7 @@ pub fn run(cli: Cli) -> Result<bool, CommandError> {
         Command::Merge { reports, output } => merge(&reports, &output),
         Command::Completions { shell } => Ok(completions(shell)),
         Command::Man { out } => man(out.as_deref()),
+        Command::Report(args) => html_report(&args),
     }
 }
 
@@ -113,6 +114,9 @@ fn audit(request: AuditRequest) -> Result<bool, CommandError> {
         );
     }
     write_reports(&request.outputs, &report, request.engine.rules())?;
+    if let Some(path) = &request.outputs.html {
+        write(path, &render::html::render(&report, &[], request.gate))?;
+    }
 
     let blocking = gate::blocking(&report, request.gate, request.baseline.as_ref());
     if !blocking.is_empty() {
@@ -361,6 +365,29 @@ fn man_pages(command: clap::Command, pages: &mut Vec<clap_mangen::Man>) {
     for sub in subcommands {
         man_pages(sub, pages);
     }
+}
+
+/// The HTML page of the current report, with trends over the older ones.
+/// Its gate verdict is at the default threshold: these are reports, not an
+/// audit with a configuration.
+fn html_report(args: &ReportArgs) -> Result<bool, CommandError> {
+    let current = read_report(&args.current)?;
+    let older = args
+        .older
+        .iter()
+        .map(|p| read_report(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    write(
+        &args.html,
+        &render::html::render(&current, &older, GateOptions::default()),
+    )?;
+    eprintln!(
+        "backstop: wrote {} from {} report{}",
+        args.html.display(),
+        older.len() + 1,
+        if older.is_empty() { "" } else { "s" }
+    );
+    Ok(true)
 }
 
 /// Reads an inventory or JSON report: a regular file, at most

@@ -85,6 +85,23 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
+    /// Write a self-contained HTML page from JSON reports: the headline,
+    /// trend charts over all of them, the checklist and the change since the
+    /// previous report.
+    Report(ReportArgs),
+}
+
+#[derive(Args)]
+pub struct ReportArgs {
+    /// Where to write the HTML page.
+    #[arg(long, value_name = "OUT.html")]
+    pub html: PathBuf,
+    /// This week's JSON report.
+    #[arg(value_name = "CURRENT.json")]
+    pub current: PathBuf,
+    /// Earlier JSON reports, in any order (dated by their `generated_at`).
+    #[arg(value_name = "OLDER.json")]
+    pub older: Vec<PathBuf>,
 }
 
 /// The end of `backstop audit --help`: examples, and the exit statuses as
@@ -206,6 +223,10 @@ pub struct AuditArgs {
     /// Write a CSV file (RFC 4180) with one row per result, for spreadsheets.
     #[arg(long, value_name = "FILE")]
     pub csv: Option<PathBuf>,
+    /// Write a self-contained HTML page of this report (`backstop report
+    /// --html` adds trends over earlier reports).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// What to print on stdout [default: table].
     #[arg(long, value_enum)]
     pub format: Option<Format>,

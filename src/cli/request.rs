@@ -56,6 +56,7 @@ pub struct Outputs {
     pub markdown_max_chars: usize,
     pub sarif: Option<PathBuf>,
     pub csv: Option<PathBuf>,
+    pub html: Option<PathBuf>,
     pub stdout: Vec<StdoutFormat>,
 }
 
@@ -216,6 +217,7 @@ impl Outputs {
             &args.markdown,
             &args.sarif,
             &args.csv,
+            &args.html,
         ]
         .into_iter()
         .flatten()
@@ -258,6 +260,7 @@ impl Outputs {
             markdown_max_chars: args.markdown_max_chars,
             sarif: args.sarif.clone(),
             csv: args.csv.clone(),
+            html: args.html.clone(),
             stdout,
         })
     }

@@ -14,20 +14,20 @@ pub fn json(diff: &Diff) -> String {
 }
 
 /// A section of findings as both renderings list them.
-struct Section<'a> {
-    title: &'static str,
+pub(super) struct Section<'a> {
+    pub(super) title: &'static str,
     /// What moved a finding here, for the Markdown reader.
-    meaning: &'static str,
+    pub(super) meaning: &'static str,
     /// The Markdown list marker: a task, a task done, or a plain item.
     mark: &'static str,
     /// What to say of a finding here that carries no waiver note.
     without_waiver: Option<&'static str>,
-    findings: &'a [Finding],
+    pub(super) findings: &'a [Finding],
 }
 
 /// What needs action first: new gaps, then the transitions, then news that
 /// is good or old.
-fn sections(diff: &Diff) -> [Section<'_>; 8] {
+pub(super) fn sections(diff: &Diff) -> [Section<'_>; 8] {
     [
         Section {
             title: "Newly failing",
@@ -89,7 +89,7 @@ fn sections(diff: &Diff) -> [Section<'_>; 8] {
 }
 
 /// "2 newly failing, 0 waiver expired, ...": every section's count.
-fn counts(diff: &Diff) -> String {
+pub(super) fn counts(diff: &Diff) -> String {
     sections(diff)
         .iter()
         .map(|s| format!("{} {}", s.findings.len(), s.title.to_lowercase()))
@@ -99,7 +99,7 @@ fn counts(diff: &Diff) -> String {
 
 /// The waiver behind a listed finding, unescaped: its note, or for a gap
 /// whose waiver went away without one, that it no longer applies.
-fn waiver_detail(section: &Section<'_>, finding: &Finding) -> Option<String> {
+pub(super) fn waiver_detail(section: &Section<'_>, finding: &Finding) -> Option<String> {
     match &finding.waiver {
         Some(note) => Some(note.describe()),
         None => section.without_waiver.map(str::to_string),

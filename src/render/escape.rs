@@ -212,6 +212,32 @@ pub fn sarif_text(text: &str) -> String {
     out
 }
 
+/// `text` as HTML on one line: safe as element content and inside a quoted
+/// attribute value, so a name can neither open a tag nor end an attribute.
+pub fn html_text(text: &str) -> String {
+    html_escape(&one_line(text))
+}
+
+/// Like [`html_text`], but keeps line breaks, for a `<pre>` block.
+pub fn html_block(text: &str) -> String {
+    html_escape(&multi_line(text))
+}
+
+fn html_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// `text` as a fenced code block indented by `indent` (to sit inside a list
 /// item), shown exactly as written so that a command can be copied as is:
 /// nothing inside a fence is Markdown, HTML or a mention, and the fence is
@@ -322,6 +348,16 @@ mod tests {
         assert_eq!(uri("rules/rds/x.yaml"), "rules/rds/x.yaml");
         assert_eq!(uri("infra/a b#1.tf"), "infra/a%20b%231.tf");
         assert_eq!(uri("/abs/ü.yaml"), "file:///abs/%C3%BC.yaml");
+    }
+
+    #[test]
+    fn html_text_cannot_open_tags_or_end_attributes() {
+        assert_eq!(
+            html_text("<script>alert('x')</script> a=\"b\" &amp;\n<!--"),
+            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; a=&quot;b&quot; &amp;amp; &lt;!--"
+        );
+        assert_eq!(html_text("red\u{1b}[31m\u{202e}x"), "redx");
+        assert_eq!(html_block("a <b>\r\nc"), "a &lt;b&gt;\nc");
     }
 
     #[test]

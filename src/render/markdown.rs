@@ -32,16 +32,7 @@ pub fn render(report: &Report, max_chars: usize) -> String {
     out.push_always(&head);
 
     let mut omitted = 0usize;
-    for (category, _) in report.summary.categories_in_order() {
-        let mut findings: Vec<&Finding> = report
-            .results
-            .iter()
-            .filter(|f| f.category == category && f.status.is_failing())
-            .collect();
-        if findings.is_empty() {
-            continue;
-        }
-        findings.sort_by(|a, b| a.action_order(b));
+    for (category, findings) in failing_by_category(report) {
         let heading = format!("\n## {}\n\n", markdown(category_heading(category)));
         let mut first = true;
         for finding in findings {
@@ -58,14 +49,8 @@ pub fn render(report: &Report, max_chars: usize) -> String {
         }
     }
 
-    let mut waived: Vec<&Finding> = report
-        .results
-        .iter()
-        .filter(|f| f.status == Status::Waived)
-        .collect();
-    waived.sort_by(|a, b| a.action_order(b));
     let mut first = true;
-    for finding in waived {
+    for finding in waived(report) {
         let mut text = String::new();
         if first {
             text.push_str("\n## Waived\n\n");
@@ -135,9 +120,38 @@ impl Budget {
     }
 }
 
-/// Passing results as one count per rule, in a collapsed block: a pass
-/// needs no action, and one line each would crowd out the failures.
-fn passing_counts(report: &Report) -> String {
+/// The checklist's groups: each gap category with failing (fail or error)
+/// results, in report order, what needs action first within each.
+pub(super) fn failing_by_category(report: &Report) -> Vec<(&str, Vec<&Finding>)> {
+    let mut groups = Vec::new();
+    for (category, _) in report.summary.categories_in_order() {
+        let mut findings: Vec<&Finding> = report
+            .results
+            .iter()
+            .filter(|f| f.category == category && f.status.is_failing())
+            .collect();
+        if !findings.is_empty() {
+            findings.sort_by(|a, b| a.action_order(b));
+            groups.push((category, findings));
+        }
+    }
+    groups
+}
+
+/// The waived results, worst first.
+pub(super) fn waived(report: &Report) -> Vec<&Finding> {
+    let mut waived: Vec<&Finding> = report
+        .results
+        .iter()
+        .filter(|f| f.status == Status::Waived)
+        .collect();
+    waived.sort_by(|a, b| a.action_order(b));
+    waived
+}
+
+/// Passing results as (rule, title, count), by rule id: a pass needs no
+/// action, and one line each would crowd out the failures.
+pub(super) fn passes_by_rule(report: &Report) -> Vec<(&str, &str, usize)> {
     let mut by_rule: Vec<(&str, &str, usize)> = Vec::new();
     for f in report.results.iter().filter(|f| f.status == Status::Pass) {
         match by_rule.iter_mut().find(|(rule, _, _)| *rule == f.rule) {
@@ -145,10 +159,16 @@ fn passing_counts(report: &Report) -> String {
             None => by_rule.push((&f.rule, &f.title, 1)),
         }
     }
+    by_rule.sort();
+    by_rule
+}
+
+/// Passing results as one count per rule, in a collapsed block.
+fn passing_counts(report: &Report) -> String {
+    let by_rule = passes_by_rule(report);
     if by_rule.is_empty() {
         return String::new();
     }
-    by_rule.sort();
     let mut out = String::new();
     // `<details>` is the one piece of HTML here, and holds no user text
     // of its own: the table inside is Markdown, escaped as everywhere.
@@ -251,22 +271,10 @@ fn headline(out: &mut String, report: &Report) {
     parts.push(format!("{} passing", s.pass));
     writeln!(out, "**backstop: {}**\n", parts.join(", ")).unwrap();
 
-    let source = &report.source;
-    let mut context = Vec::new();
-    if let Some(account) = &source.account {
-        context.push(format!("account {}", markdown(account)));
-    }
-    if !source.regions.is_empty() {
-        context.push(format!("regions {}", markdown(&source.regions.join(", "))));
-    }
-    if !source.kind.is_empty() {
-        context.push(format!("source {}", markdown(&source.kind)));
-    }
-    context.push(format!("generated {}", report.generated_at));
-    writeln!(out, "Audited {}.", context.join(", ")).unwrap();
+    writeln!(out, "Audited {}.", super::audited(report, markdown)).unwrap();
 }
 
-fn plural(n: usize, one: &str, many: &str) -> String {
+pub(super) fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 

@@ -5,6 +5,7 @@
 pub mod csv;
 pub mod diff;
 mod escape;
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
@@ -48,4 +49,22 @@ fn resource_label(finding: &Finding) -> String {
     } else {
         format!("{}/{}", resource.region, resource.id)
     }
+}
+
+/// What was audited and when, as "account A, regions R, source S,
+/// generated T", each name through the format's `escape`.
+fn audited(report: &crate::report::Report, escape: fn(&str) -> String) -> String {
+    let source = &report.source;
+    let mut context = Vec::new();
+    if let Some(account) = &source.account {
+        context.push(format!("account {}", escape(account)));
+    }
+    if !source.regions.is_empty() {
+        context.push(format!("regions {}", escape(&source.regions.join(", "))));
+    }
+    if !source.kind.is_empty() {
+        context.push(format!("source {}", escape(&source.kind)));
+    }
+    context.push(format!("generated {}", report.generated_at));
+    context.join(", ")
 }
