@@ -212,9 +212,8 @@ pub struct AuditArgs {
     /// Write a Markdown report (`-` for stdout).
     #[arg(long, value_name = "FILE")]
     pub markdown: Option<PathBuf>,
-    /// Cap of the Markdown report in characters; past it, items are left out
-    /// and a last line says so [default: under GitHub's comment and job
-    /// summary limits].
+    /// Cap of the Markdown report in characters, under GitHub's comment and
+    /// job summary limits; past it, items are left out and a last line says so.
     #[arg(long, value_name = "CHARS", default_value_t = crate::render::markdown::DEFAULT_MAX_CHARS, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(2_000..))]
     pub markdown_max_chars: usize,
     /// Write a SARIF 2.1.0 log of what needs action, for GitHub code scanning.
