@@ -153,26 +153,18 @@ fn the_man_page_covers_every_command() {
 #[test]
 fn the_man_page_renders() {
     let page = stdout(&["man"]);
-    let rendered = if installed("groff") {
-        // -ww: every warning; groff exits non-zero on none of them, so they
-        // are read from stderr.
-        let out = feed("groff", &["-man", "-Tutf8", "-ww"], &page).unwrap();
-        assert!(out.status.success());
-        let warnings = String::from_utf8_lossy(&out.stderr);
-        assert!(warnings.trim().is_empty(), "groff warns:\n{warnings}");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    } else if installed("mandoc") {
-        let out = feed("mandoc", &["-T", "utf8", "-W", "warning"], &page).unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    } else {
-        eprintln!("note: neither groff nor mandoc is installed; the man page is not rendered");
-        return;
-    };
+    // scripts/test installs groff (Debian's groff-base) when it is missing.
+    assert!(
+        installed("groff"),
+        "groff is missing: run scripts/test, which installs it (apt-get install groff-base)"
+    );
+    // -ww: every warning; groff exits non-zero on none of them, so they are
+    // read from stderr.
+    let out = feed("groff", &["-man", "-Tutf8", "-ww"], &page).unwrap();
+    assert!(out.status.success());
+    let warnings = String::from_utf8_lossy(&out.stderr);
+    assert!(warnings.trim().is_empty(), "groff warns:\n{warnings}");
+    let rendered = String::from_utf8_lossy(&out.stdout).into_owned();
     // Overstrike bold (`c\bc`) would hide the words: drop it.
     let text = strip_overstrike(&rendered);
     for heading in ["NAME", "SYNOPSIS", "OPTIONS", "EXTRA", "backstop-audit(1)"] {
