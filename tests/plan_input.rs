@@ -751,3 +751,30 @@ fn a_setting_the_plan_changes_on_an_unmanaged_bucket_is_not_judged_on_its_old_va
         "pass"
     );
 }
+
+#[test]
+fn a_plan_with_change_actions_backstop_does_not_know_is_refused() {
+    // A resource whose change cannot be read would leave the audit unsaid.
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(root().join(plan("review")))
+        .unwrap()
+        .replacen(r#""create""#, r#""transmogrify""#, 1);
+    let path = dir.path().join("plan.json");
+    std::fs::write(&path, &text).unwrap();
+    let out = backstop(&["audit", "--plan", path.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("has the change actions [\"transmogrify\"]"),
+        "{stderr}"
+    );
+    // The position is that of the change's entry in `resource_changes`.
+    // `error: PATH:LINE:COL: ...`
+    let mut position = stderr.split(':').skip(2);
+    let line: usize = position.next().unwrap().parse().unwrap();
+    let col: usize = position.next().unwrap().parse().unwrap();
+    let shown = text.lines().nth(line - 1).unwrap();
+    assert!(shown[col - 1..].starts_with('"'), "{shown}");
+    let changes_start = text.find("\"resource_changes\"").unwrap();
+    assert!(text[..changes_start].lines().count() < line);
+}

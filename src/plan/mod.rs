@@ -77,6 +77,16 @@ pub enum PlanError {
         "{origin}: the region of {address} is not in the plan (its provider configuration names none, or through an expression backstop does not follow); pass the region Terraform used: --regions REGION, or AWS_REGION"
     )]
     Region { origin: String, address: String },
+    #[error(
+        "{origin}:{line}:{col}: {address} has the change actions {actions:?}, which this backstop does not know; its resource cannot be judged (a newer backstop may read them)"
+    )]
+    Actions {
+        origin: String,
+        line: usize,
+        col: usize,
+        address: String,
+        actions: Vec<String>,
+    },
 }
 
 /// Reads a plan file's text; `origin` names it in messages and, without
@@ -116,6 +126,28 @@ pub fn read(text: &str, origin: &Path, options: &PlanOptions) -> Result<PlannedC
             line: 1,
             col: 1,
             why: "it has no planned_values: is it the JSON of a state instead of a plan?".into(),
+        });
+    }
+
+    // A change whose actions are not known would drop out of the audit
+    // unsaid: refuse the plan instead.
+    let unknown_actions = plan
+        .resource_changes
+        .iter()
+        .find(|c| c.mode == "managed" && c.change.action().is_none());
+    if let Some(change) = unknown_actions {
+        // Its entry in `resource_changes` (`planned_values` names it too).
+        let from = text.find("\"resource_changes\"").unwrap_or(0);
+        let at = text[from..]
+            .find(&format!("{:?}", change.address))
+            .map_or(0, |i| from + i);
+        let (line, col) = line_col(text, at);
+        return Err(PlanError::Actions {
+            origin: name,
+            line,
+            col,
+            address: change.address.clone(),
+            actions: change.change.actions.clone(),
         });
     }
 
@@ -431,7 +463,11 @@ fn merged(existing: Resource, mut planned: Resource) -> Resource {
 
 /// The 1-based line and column where `needle` first occurs.
 fn position_of(text: &str, needle: &str) -> (usize, usize) {
-    let offset = text.find(needle).unwrap_or(0);
+    line_col(text, text.find(needle).unwrap_or(0))
+}
+
+/// The 1-based line and column of the byte `offset` of `text`.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset];
     let line = before.matches('\n').count() + 1;
     let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;

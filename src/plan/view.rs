@@ -198,12 +198,8 @@ impl<'a> PlanView<'a> {
             if change.mode != "managed" {
                 continue;
             }
+            // `read` refuses a plan with change actions it does not know.
             let Some(action) = change.change.action() else {
-                tracing::warn!(
-                    "{}: change actions {:?} are not known to backstop; the resource is left out",
-                    change.address,
-                    change.change.actions
-                );
                 continue;
             };
             if action == Action::Delete {
