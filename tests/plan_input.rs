@@ -40,15 +40,19 @@ fn plan(name: &str) -> String {
     format!("tests/fixtures/plans/{name}/plan.json")
 }
 
-/// The JSON report of the plan `name`, with `extra` flags.
+/// The JSON report of the fixture plan `name`, with `extra` flags.
 fn audit(name: &str, extra: &[&str]) -> (Output, Json) {
+    audit_plan(&plan(name), extra)
+}
+
+/// The JSON report of the plan file at `plan`, with `extra` flags.
+fn audit_plan(plan: &str, extra: &[&str]) -> (Output, Json) {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("report.json");
-    let plan = plan(name);
     let mut args = vec![
         "audit",
         "--plan",
-        &plan,
+        plan,
         "--now",
         NOW,
         "--json",
@@ -641,17 +645,7 @@ fn a_split_out_setting_that_cannot_be_placed_leaves_new_buckets_unknown() {
         .replace(r#""aws_s3_bucket.this""#, r#""each.value""#);
     let path = dir.path().join("plan.json");
     std::fs::write(&path, text).unwrap();
-    let json = dir.path().join("r.json");
-    backstop(&[
-        "audit",
-        "--plan",
-        path.to_str().unwrap(),
-        "--now",
-        NOW,
-        "--json",
-        json.to_str().unwrap(),
-    ]);
-    let report: Json = serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
+    let (_, report) = audit_plan(path.to_str().unwrap(), &[]);
     let all = results(&report);
     for rule in ["s3-public-access-blocked", "s3-default-encryption"] {
         let (status, message, ..) = &all[&(rule.to_string(), "acme-db-backups".to_string())];
@@ -725,19 +719,10 @@ fn a_setting_the_plan_changes_on_an_unmanaged_bucket_is_not_judged_on_its_old_va
       "errors":[]}"#;
     let inventory_path = dir.path().join("inv.json");
     std::fs::write(&inventory_path, inventory).unwrap();
-    let json = dir.path().join("r.json");
-    backstop(&[
-        "audit",
-        "--plan",
+    let (_, report) = audit_plan(
         plan_path.to_str().unwrap(),
-        "--inventory",
-        inventory_path.to_str().unwrap(),
-        "--now",
-        NOW,
-        "--json",
-        json.to_str().unwrap(),
-    ]);
-    let report: Json = serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
+        &["--inventory", inventory_path.to_str().unwrap()],
+    );
     let all = results(&report);
     let (status, message, ..) = &all[&("s3-versioning".into(), "legacy-backups".into())];
     assert_eq!(status, "error");
