@@ -74,8 +74,8 @@ pub fn apply_scope(inventory: &mut Inventory, scope: &Scope) {
         by_name: only(scope, true, false, false),
     };
     let mut undecidable = Vec::new();
-    // (type, region, id) → whether the resource's errors stay.
-    let mut decided: HashMap<(&str, &str, &str), bool> = HashMap::new();
+    // (type, account, region, id) → whether the resource's errors stay.
+    let mut decided: HashMap<(&str, &str, &str, &str), bool> = HashMap::new();
     let mut keep = Vec::with_capacity(inventory.resources.len());
     for r in &inventory.resources {
         let (stays, errors_stay) = match judge.resource(r) {
@@ -83,6 +83,7 @@ pub fn apply_scope(inventory: &mut Inventory, scope: &Scope) {
             Decision::Out => (false, false),
             Decision::Unknown { base, why } => {
                 undecidable.push(CollectionError {
+                    account: Some(judge.account_of(r).to_string()).filter(|a| !a.is_empty()),
                     resource_type: r.resource_type.name.to_string(),
                     resource_id: Some(r.id.clone()),
                     region: r.region.clone(),
@@ -97,7 +98,10 @@ pub fn apply_scope(inventory: &mut Inventory, scope: &Scope) {
             }
         };
         keep.push(stays);
-        decided.insert((r.resource_type.name, &r.region, &r.id), errors_stay);
+        decided.insert(
+            (r.resource_type.name, judge.account_of(r), &r.region, &r.id),
+            errors_stay,
+        );
     }
     let errors_kept: Vec<bool> = inventory
         .errors
@@ -147,6 +151,12 @@ impl Judge<'_> {
         }
     }
 
+    /// The account a failed call was made in (a single-account inventory's
+    /// errors name none: its own).
+    fn account_of_error<'e>(&'e self, e: &'e CollectionError) -> &'e str {
+        e.account.as_deref().unwrap_or(self.account)
+    }
+
     fn resource(&self, r: &Resource) -> Decision {
         if r.resource_type.name == schema::S3_EXPORT_LOCATION {
             let bucket = r
@@ -172,6 +182,7 @@ impl Judge<'_> {
             };
             if let Some(what) = unknown {
                 let scope_after_apply = CollectionError {
+                    account: None,
                     service: "terraform".into(),
                     operation: "plan".into(),
                     code: CollectionError::NAME_KNOWN_AFTER_APPLY.into(),
@@ -245,6 +256,7 @@ impl Judge<'_> {
         }
         let tag_error = self.tag_errors.iter().copied().find(|e| {
             e.resource_type == kind
+                && self.account_of_error(e) == account
                 && e.region == region
                 && e.resource_id.as_deref().is_none_or(|e| e == id)
         });
@@ -259,6 +271,7 @@ impl Judge<'_> {
                 // Not collected: because its listing failed, if it did.
                 self.errors.iter().find(|e| {
                     e.resource_type == kind
+                        && self.account_of_error(e) == account
                         && e.is_listing_failure()
                         && e.resource_id.as_deref().is_none_or(|e| e == id)
                 })
@@ -279,7 +292,7 @@ impl Judge<'_> {
     fn keeps_error(
         &self,
         e: &CollectionError,
-        decided: &HashMap<(&str, &str, &str), bool>,
+        decided: &HashMap<(&str, &str, &str, &str), bool>,
     ) -> bool {
         // A bucket whose location failed is recorded where the question was
         // asked; where it lives is unknown, so no region criterion can
@@ -291,7 +304,7 @@ impl Judge<'_> {
         let facts = ResourceFacts {
             id: e.resource_id.as_deref().unwrap_or("*"),
             region: &e.region,
-            account: self.account,
+            account: self.account_of_error(e),
             tags: &no_tags,
         };
         let placed = if region_unknown {
@@ -311,7 +324,13 @@ impl Judge<'_> {
                 Decision::Out
             );
         }
-        if let Some(&admitted) = decided.get(&(e.resource_type.as_str(), e.region.as_str(), id)) {
+        let place = (
+            e.resource_type.as_str(),
+            self.account_of_error(e),
+            e.region.as_str(),
+            id,
+        );
+        if let Some(&admitted) = decided.get(&place) {
             return admitted;
         }
         // Not collected: only what is known of it (its id) can leave it out.
@@ -352,6 +371,7 @@ fn bucket_of_location(id: &str) -> &str {
 /// collected without them, or written by hand).
 fn tags_not_read(kind: &str, id: &str, region: &str) -> CollectionError {
     CollectionError {
+        account: None,
         message: format!("the tags of {kind} `{id}` were not collected"),
         code: "TagsNotCollected".into(),
         ..not_collected(kind, id, region)
@@ -360,6 +380,7 @@ fn tags_not_read(kind: &str, id: &str, region: &str) -> CollectionError {
 
 fn not_collected(kind: &str, id: &str, region: &str) -> CollectionError {
     CollectionError {
+        account: None,
         service: kind.split('.').nth(1).unwrap_or_default().to_string(),
         region: region.to_string(),
         operation: "collect".into(),

@@ -409,6 +409,7 @@ fn unreadable_named_resources_are_judged_by_name_where_possible() {
         .compile(&Default::default())
         .unwrap();
     let error = |id: &str| backstop::model::CollectionError {
+        account: None,
         service: "s3".into(),
         region: "eu-west-1".into(),
         operation: "GetBucketLocation".into(),
@@ -458,6 +459,7 @@ fn listing_failures_of_one_type_and_region_are_reported_once() {
         .compile(&Default::default())
         .unwrap();
     let failed = |operation: &str| backstop::model::CollectionError {
+        account: None,
         service: "rds".into(),
         region: "eu-west-1".into(),
         operation: operation.into(),

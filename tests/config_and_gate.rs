@@ -825,6 +825,7 @@ fn unreadable_tags_under_a_tag_scope_give_errors_not_silence() {
         }
     }
     inventory.errors.push(backstop::model::CollectionError {
+        account: None,
         service: "s3".into(),
         region: "eu-west-1".into(),
         operation: "GetBucketTagging".into(),
@@ -884,6 +885,7 @@ fn waivers_do_not_hide_errors() {
     let (_, engine) = audit::load_rules(&config, &[]).unwrap();
     let mut inventory = backstop::demo::inventory().unwrap();
     inventory.errors.push(backstop::model::CollectionError {
+        account: None,
         service: "logs".into(),
         region: "eu-west-1".into(),
         operation: "DescribeLogGroups".into(),
@@ -999,6 +1001,7 @@ fn export_locations_follow_their_buckets_scope() {
         }
     }
     inventory.errors.push(backstop::model::CollectionError {
+        account: None,
         service: "s3".into(),
         region: "eu-west-1".into(),
         operation: "GetBucketTagging".into(),
@@ -1077,6 +1080,7 @@ fn errors_follow_the_scope_including_include_names() {
     let (_, engine) = audit::load_rules(&config, &[]).unwrap();
     let error =
         |kind: &str, id: Option<&str>, attributes: &[&str]| backstop::model::CollectionError {
+            account: None,
             service: "x".into(),
             region: "eu-west-1".into(),
             operation: "Op".into(),

@@ -316,6 +316,7 @@ fn report(results: Vec<Finding>, at: &str) -> Report {
         kind: "inventory".to_string(),
         account: Some("123456789012".to_string()),
         regions: vec!["eu-west-1".to_string()],
+        accounts: Vec::new(),
     };
     Report::new(at.parse().unwrap(), source, results, vec![])
 }

@@ -319,6 +319,7 @@ fn random_inventory(seed: u64) -> Inventory {
             ]
         };
         inventory.errors.push(CollectionError {
+            account: None,
             service: "test".into(),
             region: rng.pick(REGIONS).into(),
             operation: "DescribeThings".into(),

@@ -168,6 +168,7 @@ fn sample() -> Report {
     ];
     let errors = vec![
         CollectionError {
+            account: None,
             service: "rds".to_string(),
             region: "us-east-1".to_string(),
             operation: "DescribeDBInstances".to_string(),
@@ -178,6 +179,7 @@ fn sample() -> Report {
             attributes: vec![],
         },
         CollectionError {
+            account: None,
             service: "s3".to_string(),
             region: "eu-west-1".to_string(),
             operation: "GetPublicAccessBlock".to_string(),
@@ -192,6 +194,7 @@ fn sample() -> Report {
         kind: "live".to_string(),
         account: Some("123456789012".to_string()),
         regions: vec!["eu-west-1".to_string(), "us-east-1".to_string()],
+        accounts: Vec::new(),
     };
     let generated_at = "2026-01-05T06:00:00Z".parse().unwrap();
     let mut report = Report::new(generated_at, source, results, errors);
@@ -248,6 +251,7 @@ fn hostile() -> Report {
         evil.clone(),
     );
     let error = CollectionError {
+        account: None,
         service: "rds".to_string(),
         region: "eu-west-1".to_string(),
         operation: "DescribeDBSnapshots".to_string(),
@@ -261,6 +265,7 @@ fn hostile() -> Report {
         kind: "live".to_string(),
         account: Some(HOSTILE.to_string()),
         regions: vec!["eu-west-1".to_string()],
+        accounts: Vec::new(),
     };
     Report::new(
         "2026-01-05T06:00:00Z".parse().unwrap(),
@@ -902,6 +907,7 @@ fn large(n: usize) -> Report {
         kind: "live".to_string(),
         account: Some("123456789012".to_string()),
         regions: vec!["eu-west-1".to_string()],
+        accounts: Vec::new(),
     };
     Report::new(
         "2026-01-05T06:00:00Z".parse().unwrap(),

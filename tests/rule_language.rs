@@ -1881,6 +1881,7 @@ fn collection_error(
     attributes: &[&str],
 ) -> CollectionError {
     CollectionError {
+        account: None,
         service: "kms".into(),
         region: region.into(),
         operation: "DescribeKey".into(),
@@ -2019,6 +2020,7 @@ fn a_failed_listing_gives_each_rule_of_the_type_one_error() {
     }
     let e = set.compile(&Settings::default()).unwrap();
     let listing = CollectionError {
+        account: None,
         service: "rds".into(),
         region: "us-east-1".into(),
         operation: "DescribeDBInstances".into(),
@@ -2260,6 +2262,7 @@ fn a_rule_over_several_types_applies_its_when_to_each() {
 fn a_rule_over_several_types_reports_each_types_failed_calls() {
     let e = window_rule();
     let listing = |resource_type: &str| CollectionError {
+        account: None,
         resource_type: resource_type.into(),
         ..collection_error(None, "eu-west-1", &[])
     };
@@ -2289,6 +2292,7 @@ fn a_rule_over_several_types_reports_each_types_failed_calls() {
             cluster_with("backup_window", "01:00-01:30"),
         ],
         errors: vec![CollectionError {
+            account: None,
             resource_type: schema::DB_CLUSTER.into(),
             ..collection_error(Some("cluster-1"), "eu-west-1", &["backup_window"])
         }],

@@ -41,6 +41,7 @@ pub fn inventory(n: usize) -> Inventory {
             kind: "synthetic".into(),
             account: Some("123456789012".into()),
             regions: regions.iter().map(|r| r.to_string()).collect(),
+            accounts: Vec::new(),
         },
         collected_at: Some(now),
         resources,

@@ -223,6 +223,7 @@ fn error(
     attributes: Vec<String>,
 ) -> CollectionError {
     CollectionError {
+        account: None,
         service: op.service.to_string(),
         region: region.to_string(),
         operation: op.name.to_string(),

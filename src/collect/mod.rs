@@ -253,6 +253,7 @@ pub async fn collect_with(
                 kind: "live".to_string(),
                 account: Some(account),
                 regions: regions.clone(),
+                accounts: Vec::new(),
             },
             collected_at: Some(Timestamp::now()),
             resources,

@@ -273,6 +273,10 @@ pub struct ResourceRef {
 /// A call that failed after retries. Results that depend on it become `error`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CollectionError {
+    /// The account the call was made in; `None`: the inventory's account
+    /// (`source.account`), as in every single-account inventory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
     pub service: String,
     pub region: String,
     pub operation: String,
@@ -322,6 +326,43 @@ pub struct Source {
     pub account: Option<String>,
     #[serde(default)]
     pub regions: Vec<String>,
+    /// Every account of a multi-account audit (`--role-arn`, `accounts:`,
+    /// `--org`), read or not; empty for a single account.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accounts: Vec<AccountSource>,
+}
+
+/// One account of a multi-account audit: who it is and how it was read.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountSource {
+    pub id: String,
+    /// The IAM account alias, where it could be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The account's name in AWS Organizations (`--org`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The role assumed to read it; `None`: the calling credentials.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<String>,
+    /// The regions audited in it.
+    #[serde(default)]
+    pub regions: Vec<String>,
+    /// Why the account could not be read at all (its role could not be
+    /// assumed, its regions could not be listed); every rule then has an
+    /// `error` result for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl AccountSource {
+    /// How reports name the account: `alias (id)`, or the id.
+    pub fn label(&self) -> String {
+        match self.alias.as_deref().or(self.name.as_deref()) {
+            Some(name) => format!("{name} ({})", self.id),
+            None => self.id.clone(),
+        }
+    }
 }
 
 impl Source {

@@ -10,7 +10,8 @@ pub mod value;
 
 pub use export_location::ExportLocation;
 pub use inventory::{
-    CollectionError, Inventory, InventoryError, Location, Planned, Resource, ResourceRef, Source,
+    AccountSource, CollectionError, Inventory, InventoryError, Location, Planned, Resource,
+    ResourceRef, Source,
 };
 pub use schema::{AttrType, Attribute, Operation, ResourceType};
 pub use value::Value;

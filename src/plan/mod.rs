@@ -222,6 +222,7 @@ pub fn read(text: &str, origin: &Path, options: &PlanOptions) -> Result<PlannedC
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect(),
+        accounts: Vec::new(),
     };
     Ok(PlannedChanges {
         inventory: Inventory {
@@ -401,6 +402,7 @@ pub fn overlay(mut base: Inventory, planned: PlannedChanges) -> Inventory {
             .filter(|c| c.applies_to(&resource))
         {
             base.errors.push(CollectionError {
+                account: None,
                 service: "terraform".into(),
                 region: resource.region.clone(),
                 operation: "plan".into(),

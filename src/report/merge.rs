@@ -54,6 +54,7 @@ pub fn merge(reports: &[Report]) -> Report {
             None
         },
         regions: regions.into_iter().collect(),
+        accounts: Vec::new(),
     };
     let mut report = Report::new(
         generated_at,

@@ -321,6 +321,9 @@ impl Engine {
                 {
                     let mut known = crate::model::Resource::new(resource_type, id.clone());
                     known.region = error.region.clone();
+                    if let Some(account) = &error.account {
+                        known.account = account.clone();
+                    }
                     if when.excludes(&Env::new(&known, now)) {
                         continue;
                     }
@@ -328,6 +331,7 @@ impl Engine {
                 let same_place = unlisted.iter_mut().find(|(first, _)| {
                     let first = &inventory.errors[*first];
                     first.resource_type == error.resource_type
+                        && first.account == error.account
                         && first.region == error.region
                         && first.resource_id == error.resource_id
                 });
@@ -415,7 +419,11 @@ impl Engine {
                             id: error.resource_id.clone().unwrap_or_else(|| "*".into()),
                             arn: String::new(),
                             region: error.region.clone(),
-                            account: inventory.source.account.clone().unwrap_or_default(),
+                            account: error
+                                .account
+                                .clone()
+                                .or_else(|| inventory.source.account.clone())
+                                .unwrap_or_default(),
                             address: None,
                         }
                     }
@@ -512,7 +520,9 @@ fn damaged_resources(inventory: &Inventory) -> HashMap<usize, Vec<usize>> {
         };
         for &e in candidates {
             let error = &inventory.errors[e];
-            if error.resource_id.as_ref().is_none_or(|id| *id == r.id) {
+            if error.resource_id.as_ref().is_none_or(|id| *id == r.id)
+                && error.account.as_ref().is_none_or(|a| *a == r.account)
+            {
                 damaged.entry(i).or_default().push(e);
             }
         }
