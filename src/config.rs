@@ -24,6 +24,7 @@ pub const STARTER: &str = include_str!("starter.yaml");
 
 const FIELDS: &[&str] = &[
     "regions",
+    "accounts",
     "fail_on",
     "rules",
     "disable",
@@ -41,6 +42,7 @@ const INCLUDE: Fields = Fields::nested("`scope.include`", FILTER_FIELDS);
 const EXCLUDE: Fields = Fields::nested("`scope.exclude`", FILTER_FIELDS);
 const EXPORT_LOCATION: Fields =
     Fields::nested("an export location", &["bucket", "prefix", "max_age"]);
+const ACCOUNTS: Fields = Fields::nested("`accounts`", &["ids", "role_name", "external_id"]);
 const WAIVER: Fields = Fields::nested(
     "a waiver",
     &["rule", "resource", "reason", "owner", "expires"],
@@ -78,6 +80,8 @@ pub struct Config {
     /// The file it came from; `None` for the defaults.
     pub file: Option<PathBuf>,
     pub regions: Vec<String>,
+    /// Other accounts to audit, each through a role.
+    pub accounts: Option<Accounts>,
     pub fail_on: Option<FailOn>,
     /// Extra rule folders, resolved against the config file's folder.
     pub rule_dirs: Vec<PathBuf>,
@@ -87,6 +91,14 @@ pub struct Config {
     pub waivers: Vec<Waiver>,
     /// Rule ids the file refers to, with where, checked once rules are loaded.
     rule_refs: Vec<(String, String, Mark)>,
+}
+
+/// `accounts:`: the accounts to audit and the role that enters each.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Accounts {
+    pub ids: Vec<String>,
+    pub role_name: String,
+    pub external_id: Option<String>,
 }
 
 /// Which resources are audited.
@@ -236,6 +248,7 @@ impl Config {
         for (key, value) in entries {
             match key.text().unwrap_or_default() {
                 "regions" => config.regions = regions(r.value(value, "`regions`")),
+                "accounts" => config.accounts = accounts(&r, value),
                 "fail_on" => config.fail_on = r.value(value, "fail_on").parse(Code::InvalidValue),
                 "rules" => {
                     config.rule_dirs = r
@@ -334,6 +347,22 @@ impl Config {
 fn regions(list: Value) -> Vec<String> {
     list.parse_each(Code::InvalidRegion, |name| {
         check_region(name).map(|()| name.to_string())
+    })
+}
+
+fn accounts(r: &Reader, node: &Node) -> Option<Accounts> {
+    let record = r.record(node, &ACCOUNTS);
+    let ids = record.required("ids").map(account_ids);
+    let role_name = record
+        .required("role_name")
+        .and_then(|name| name.non_empty_string());
+    let external_id = record
+        .optional("external_id")
+        .and_then(|id| id.non_empty_string());
+    Some(Accounts {
+        ids: ids?,
+        role_name: role_name?.to_string(),
+        external_id: external_id.map(str::to_string),
     })
 }
 

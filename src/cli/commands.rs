@@ -190,7 +190,7 @@ fn collect(args: CollectArgs) -> Result<(), CommandError> {
         &args.aws,
         &config,
         collect::Plan::everything(),
-    ))?;
+    )?)?;
     write(&args.output, &inventory.to_json())?;
     eprintln!(
         "backstop: saved {} resources ({} failed calls) to {}",

@@ -158,15 +158,39 @@ pub struct RuleArgs {
 
 #[derive(Args)]
 pub struct AwsArgs {
-    /// Regions to audit, comma-separated [default: the config's, else the AWS profile's].
-    #[arg(long, value_delimiter = ',', value_name = "R,..", value_parser = parse_region)]
+    /// Regions to audit, comma-separated, or `all`: every region enabled for
+    /// each account, asked of AWS [default: the config's, else the AWS profile's].
+    #[arg(long, value_delimiter = ',', value_name = "R,..|all", value_parser = parse_region_or_all)]
     pub regions: Vec<String>,
     /// AWS named profile.
     #[arg(long, value_name = "P")]
     pub profile: Option<String>,
-    /// Most per-resource AWS calls in flight at once.
+    /// Audit the account of this role, entered with STS AssumeRole from the
+    /// calling credentials (repeatable: one per account).
+    #[arg(long = "role-arn", value_name = "ARN", value_parser = parse_role_arn, conflicts_with = "org")]
+    pub role_arns: Vec<String>,
+    /// Audit every active account of the AWS organisation (listed through
+    /// AWS Organizations from the calling credentials), each through
+    /// --role-name.
+    #[arg(long, requires = "role_name")]
+    pub org: bool,
+    /// With --org: the role to assume in each account.
+    #[arg(long, value_name = "NAME", requires = "org")]
+    pub role_name: Option<String>,
+    /// With --org: only the accounts of this organisational unit and the
+    /// units below it (or a root id).
+    #[arg(long, value_name = "OU_ID", requires = "org")]
+    pub ou: Option<String>,
+    /// The external id the roles' trust policy asks for.
+    #[arg(long, value_name = "ID")]
+    pub external_id: Option<String>,
+    /// Most AWS calls in flight at once, over all accounts and regions.
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: u16,
+    /// Most AWS calls in flight at once per account, region and service
+    /// (AWS throttles each separately).
+    #[arg(long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency_per_service: u16,
     /// Time limit of one AWS call including retries, in seconds.
     #[arg(long, default_value_t = 30, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout: u64,
@@ -269,8 +293,25 @@ pub struct CollectArgs {
     pub output: PathBuf,
 }
 
-fn parse_region(s: &str) -> Result<String, String> {
+/// `all` as the whole of `--regions` is resolved with the request.
+fn parse_region_or_all(s: &str) -> Result<String, String> {
+    if s == ALL_REGIONS {
+        return Ok(s.to_string());
+    }
     crate::model::names::check_region(s).map(|()| s.to_string())
+}
+
+/// `--regions all`.
+pub const ALL_REGIONS: &str = "all";
+
+fn parse_role_arn(s: &str) -> Result<String, String> {
+    crate::collect::account_of_role(s)
+        .map(|_| s.to_string())
+        .ok_or_else(|| {
+            format!(
+                "{s:?} is not an IAM role ARN (like arn:aws:iam::123456789012:role/BackstopAudit)"
+            )
+        })
 }
 
 fn parse_fail_on(s: &str) -> Result<FailOn, String> {

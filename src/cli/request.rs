@@ -10,9 +10,9 @@ use std::time::Duration;
 use jiff::Timestamp;
 
 use super::commands::{CommandError, read_report};
-use super::{AuditArgs, AwsArgs, ColorChoice, Format, RuleArgs};
+use super::{ALL_REGIONS, AuditArgs, AwsArgs, ColorChoice, Format, RuleArgs};
 use crate::audit;
-use crate::collect::{CollectOptions, Plan, ProgressDisplay};
+use crate::collect::{AccountsToAudit, CollectOptions, Plan, ProgressDisplay};
 use crate::config::Config;
 use crate::gate::{DEFAULT_FAIL_ON, GateOptions};
 use crate::plan::PlanOptions;
@@ -44,7 +44,7 @@ pub enum Input {
     Demo,
     Inventory(PathBuf),
     /// Live AWS, reading exactly what the enabled rules and the scope need.
-    Live(CollectOptions),
+    Live(Box<CollectOptions>),
 }
 
 /// Report files, and what goes to stdout (in this order).
@@ -74,16 +74,58 @@ pub fn load_rules(args: &RuleArgs) -> Result<(Config, RuleSet, Engine), CommandE
 }
 
 /// How to read live AWS: regions from the flag, else the configuration
-/// (else, inside collection, the AWS profile's).
-pub fn collect_options(aws: &AwsArgs, config: &Config, plan: Plan) -> CollectOptions {
-    CollectOptions {
-        regions: if aws.regions.is_empty() {
-            config.regions.clone()
-        } else {
-            aws.regions.clone()
-        },
+/// (else, inside collection, the AWS profile's); accounts from the flags,
+/// else the configuration's `accounts:`, else the caller's own.
+pub fn collect_options(
+    aws: &AwsArgs,
+    config: &Config,
+    plan: Plan,
+) -> Result<CollectOptions, CommandError> {
+    let all_regions = aws.regions.iter().any(|r| r == ALL_REGIONS);
+    if all_regions && aws.regions.len() > 1 {
+        return Err(CommandError::Invalid(
+            "--regions all stands alone: it audits every region enabled for each account".into(),
+        ));
+    }
+    let regions = if all_regions {
+        Vec::new()
+    } else if aws.regions.is_empty() {
+        config.regions.clone()
+    } else {
+        aws.regions.clone()
+    };
+    let accounts = if aws.org {
+        AccountsToAudit::Organization {
+            role_name: aws.role_name.clone().unwrap_or_default(),
+            external_id: aws.external_id.clone(),
+            unit: aws.ou.clone(),
+        }
+    } else if !aws.role_arns.is_empty() {
+        AccountsToAudit::Roles {
+            role_arns: aws.role_arns.clone(),
+            external_id: aws.external_id.clone(),
+        }
+    } else if let Some(listed) = &config.accounts {
+        AccountsToAudit::Listed {
+            ids: listed.ids.clone(),
+            role_name: listed.role_name.clone(),
+            external_id: aws.external_id.clone().or(listed.external_id.clone()),
+        }
+    } else {
+        if aws.external_id.is_some() {
+            return Err(CommandError::Invalid(
+                "--external-id is for the roles of other accounts: give --role-arn, --org, or `accounts:` in backstop.yaml".into(),
+            ));
+        }
+        AccountsToAudit::Caller
+    };
+    Ok(CollectOptions {
+        regions,
+        all_regions,
+        accounts,
         profile: aws.profile.clone(),
         concurrency: aws.concurrency.into(),
+        concurrency_per_service: aws.concurrency_per_service.into(),
         operation_timeout: Duration::from_secs(aws.timeout),
         plan,
         export_locations: config.export_locations.clone(),
@@ -93,7 +135,7 @@ pub fn collect_options(aws: &AwsArgs, config: &Config, plan: Plan) -> CollectOpt
                 .ok()
                 .as_deref(),
         ),
-    }
+    })
 }
 
 /// How often a log (stderr not a terminal) hears that collection is alive.
@@ -163,7 +205,7 @@ impl AuditRequest {
             Input::PlanOnly
         } else {
             let plan = audit::collection_plan(&engine, &config);
-            Input::Live(collect_options(&args.aws, &config, plan))
+            Input::Live(Box::new(collect_options(&args.aws, &config, plan)?))
         };
         let gate = GateOptions {
             fail_on: args.fail_on.or(config.fail_on).unwrap_or(DEFAULT_FAIL_ON),
@@ -188,6 +230,8 @@ impl AuditRequest {
 fn plan_default_region(aws: &AwsArgs, config: &Config) -> Option<String> {
     let given = if aws.regions.is_empty() {
         &config.regions
+    } else if aws.regions.iter().any(|r| r == ALL_REGIONS) {
+        &Vec::new()
     } else {
         &aws.regions
     };

@@ -90,7 +90,7 @@ async fn plans(ctx: &Ctx<'_>, region: &str) -> Option<Vec<PlanRead>> {
         )
         .await
     } else {
-        ctx.all_pages(op, |cx| pages.poll_next(cx), |p| p.next_token())
+        ctx.all_pages(op, region, |cx| pages.poll_next(cx), |p| p.next_token())
             .await
             .map_err(|err| CallFailure::from_sdk(&err))
     };
@@ -200,6 +200,7 @@ async fn selections(ctx: &Ctx<'_>, region: &str, plan_id: &str) -> Option<Select
     let listed = ctx
         .ask_pages(
             list_op,
+            region,
             |cx| pages.poll_next(cx),
             |p| p.next_token(),
             NotConfigured::Never,
@@ -245,7 +246,7 @@ async fn selections(ctx: &Ctx<'_>, region: &str, plan_id: &str) -> Option<Select
                 .backup_plan_id(plan_id)
                 .selection_id(&selection_id)
                 .send();
-            ctx.ask(get_op, call, NotConfigured::Never, |out| {
+            ctx.ask(get_op, region, call, NotConfigured::Never, |out| {
                 let selection = out.backup_selection().ok_or_else(|| {
                     CallFailure::new(
                         "ResponseError",

@@ -222,7 +222,7 @@ async fn list_protected(ctx: &Ctx<'_>, region: &str) -> Result<Vec<Protected>, C
         .send();
     let op = &ops::BACKUP_LIST_PROTECTED_RESOURCES;
     let pages = ctx
-        .all_pages(op, |cx| pages.poll_next(cx), |p| p.next_token())
+        .all_pages(op, region, |cx| pages.poll_next(cx), |p| p.next_token())
         .await
         .map_err(|err| CallFailure::from_sdk(&err))?;
     Ok(pages
@@ -259,6 +259,7 @@ async fn recovery_points(
         .send();
     ctx.ask_pages(
         &ops::BACKUP_LIST_RECOVERY_POINTS_BY_RESOURCE,
+        region,
         |cx| pages.poll_next(cx),
         |p| p.next_token(),
         NotConfigured::Never,
@@ -296,6 +297,7 @@ async fn restore_jobs(ctx: &Ctx<'_>, region: &str, mut protected: Protected) -> 
     let read = ctx
         .ask_pages(
             op,
+            region,
             |cx| pages.poll_next(cx),
             |p| p.next_token(),
             NotConfigured::Never,
@@ -356,7 +358,7 @@ async fn backup_plans(
         .send();
     let op = &ops::BACKUP_LIST_BACKUP_JOBS;
     let pages = ctx
-        .all_pages(op, |cx| pages.poll_next(cx), |p| p.next_token())
+        .all_pages(op, region, |cx| pages.poll_next(cx), |p| p.next_token())
         .await
         .map_err(|err| CallFailure::from_sdk(&err))?;
     let mut plans: HashMap<String, BTreeSet<String>> = HashMap::new();
@@ -383,7 +385,7 @@ async fn copy_jobs(ctx: &Ctx<'_>, region: &str) -> Result<Vec<Copy>, CallFailure
         .send();
     let op = &ops::BACKUP_LIST_COPY_JOBS;
     let pages = ctx
-        .all_pages(op, |cx| pages.poll_next(cx), |p| p.next_token())
+        .all_pages(op, region, |cx| pages.poll_next(cx), |p| p.next_token())
         .await
         .map_err(|err| CallFailure::from_sdk(&err))?;
     Ok(pages
@@ -475,6 +477,7 @@ async fn still_there(ctx: &Ctx<'_>, copy: &Copy) -> Result<bool, CallFailure> {
         .send();
     ctx.ask(
         &ops::BACKUP_DESCRIBE_RECOVERY_POINT,
+        region,
         call,
         // The point, or its vault, is gone.
         NotConfigured::When(&["ResourceNotFoundException"], false),

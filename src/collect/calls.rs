@@ -1,6 +1,7 @@
-//! How the collectors call AWS: every call counted, per-resource detail
-//! calls within one concurrency limit, listings read to their last page,
-//! and answers read into facts or failures.
+//! How the collectors call AWS: every call counted, every call (and every
+//! page of a listing) within the run's limits (a slot per account, region
+//! and service, and a global one: see `limits`), listings read to their
+//! last page, and answers read into facts or failures.
 //!
 //! A detail call goes through [`Ctx::fetch`] (or, when one answer serves
 //! several resources, [`Ctx::ask`]): it is made only when the plan needs
@@ -19,10 +20,10 @@ use std::future::Future;
 use std::task::{Context, Poll};
 
 use futures::StreamExt;
-use tokio::sync::SemaphorePermit;
 
 use super::errors::{CallFailure, NotConfigured, Target, detail_error, listing_error};
-use super::{Ctx, HttpResponse, ProvideErrorMetadata, SdkError, call_key};
+use super::limits::Slot;
+use super::{Ctx, HttpResponse, ProvideErrorMetadata, SdkError};
 use crate::model::schema::{Operation, ResourceType};
 
 /// Why a listing whose service repeated a continuation token is an error.
@@ -32,21 +33,15 @@ pub(crate) const REPEATED_TOKEN: &str =
 impl Ctx<'_> {
     /// Counts one call (or one page) of `op`.
     pub fn count(&self, op: &Operation) {
-        *self
-            .calls
-            .lock()
-            .expect("no panics while locked")
-            .entry(call_key(op))
-            .or_default() += 1;
-        self.progress.call();
+        self.run.count(op);
     }
 
-    /// Waits for a detail-call slot.
-    pub async fn permit(&self) -> SemaphorePermit<'_> {
-        self.limiter
-            .acquire()
+    /// Waits until a call of `op` in `region` may start.
+    pub async fn slot(&self, op: &Operation, region: &str) -> Slot<'_> {
+        self.run
+            .limits
+            .slot(&self.account, region, op.service)
             .await
-            .expect("semaphore never closed")
     }
 
     /// Reads the details of listed resources, [`Ctx::concurrency`] at a
@@ -67,17 +62,11 @@ impl Ctx<'_> {
             .await
     }
 
-    /// Runs one non-paginated detail call within the concurrency limit.
-    pub async fn detail<F: Future>(&self, op: &Operation, call: F) -> F::Output {
-        let _permit = self.permit().await;
-        let out = call.await;
-        self.count(op);
-        out
-    }
-
-    /// Runs one non-paginated listing call (not limited: at most one per
-    /// region and service).
-    pub async fn listing<F: Future>(&self, op: &Operation, call: F) -> F::Output {
+    /// Makes one non-paginated call in `region` within the limits. The
+    /// SDK starts `call` (and its timeout) only once it is polled, after
+    /// the slot is won.
+    pub async fn detail<F: Future>(&self, op: &Operation, region: &str, call: F) -> F::Output {
+        let _slot = self.slot(op, region).await;
         let out = call.await;
         self.count(op);
         out
@@ -99,12 +88,20 @@ impl Ctx<'_> {
     pub async fn all_pages<P, E>(
         &self,
         op: &Operation,
+        region: &str,
         mut poll_page: impl FnMut(&mut Context<'_>) -> Poll<Option<Result<P, SdkError<E>>>>,
         next: impl Fn(&P) -> Option<&str>,
     ) -> Result<Vec<P>, SdkError<E>> {
         let mut pages = Vec::new();
         let mut seen = SeenTokens::default();
-        while let Some(page) = std::future::poll_fn(&mut poll_page).await {
+        loop {
+            // One slot per page: the paginator asks for the next page only
+            // when polled again.
+            let slot = self.slot(op, region).await;
+            let Some(page) = std::future::poll_fn(&mut poll_page).await else {
+                break;
+            };
+            drop(slot);
             self.count(op);
             let page = page?;
             let again = !seen.first_time(&page, &next);
@@ -135,11 +132,13 @@ impl Ctx<'_> {
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
-        self.all_pages(op, poll_page, next).await.map_err(|err| {
-            let failure = CallFailure::from_sdk(&err);
-            self.record(listing_error(op, region, kind, failure.clone()));
-            failure
-        })
+        self.all_pages(op, region, poll_page, next)
+            .await
+            .map_err(|err| {
+                let failure = CallFailure::from_sdk(&err);
+                self.record(listing_error(op, region, kind, failure.clone()));
+                failure
+            })
     }
 
     /// Makes one detail call whose answer may serve several resources, and
@@ -149,6 +148,7 @@ impl Ctx<'_> {
     pub async fn ask<O, E, T>(
         &self,
         op: &Operation,
+        region: &str,
         call: impl Future<Output = Result<O, SdkError<E>>>,
         not_configured: NotConfigured<T>,
         map: impl FnOnce(O) -> Result<T, CallFailure>,
@@ -156,7 +156,7 @@ impl Ctx<'_> {
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
-        match self.detail(op, call).await {
+        match self.detail(op, region, call).await {
             Ok(answer) => map(answer),
             Err(err) => not_configured.absence(&err),
         }
@@ -166,6 +166,7 @@ impl Ctx<'_> {
     pub async fn ask_pages<P, E, T>(
         &self,
         op: &Operation,
+        region: &str,
         poll_page: impl FnMut(&mut Context<'_>) -> Poll<Option<Result<P, SdkError<E>>>>,
         next: impl Fn(&P) -> Option<&str>,
         not_configured: NotConfigured<T>,
@@ -174,8 +175,7 @@ impl Ctx<'_> {
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
-        let _permit = self.permit().await;
-        match self.all_pages(op, poll_page, next).await {
+        match self.all_pages(op, region, poll_page, next).await {
             Ok(pages) => map(pages),
             Err(err) => not_configured.absence(&err),
         }
@@ -198,7 +198,7 @@ impl Ctx<'_> {
         if !self.plan.needs(op) {
             return None;
         }
-        let read = self.ask(op, call, not_configured, map).await;
+        let read = self.ask(op, target.region, call, not_configured, map).await;
         self.keep(op, target, read)
     }
 

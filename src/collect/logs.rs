@@ -98,7 +98,7 @@ async fn account_policies(
             .policy_type(PolicyType::SubscriptionFilterPolicy)
             .set_next_token(token.clone())
             .send();
-        let page = match ctx.listing(op, call).await {
+        let page = match ctx.detail(op, region, call).await {
             Ok(page) => page,
             Err(err) => return Some(Err(CallFailure::from_sdk(&err))),
         };
@@ -215,6 +215,7 @@ async fn log_group(
             .send();
         let read = ctx.ask_pages(
             subscriptions_op,
+            region,
             |cx| pages.poll_next(cx),
             |p| p.next_token(),
             NotConfigured::When(GONE, None),
@@ -244,6 +245,7 @@ async fn log_group(
         }
         let read = ctx.ask(
             tags_op,
+            region,
             client.list_tags_for_resource().resource_arn(&arn).send(),
             NotConfigured::When(GONE, None),
             |out| {

@@ -1,19 +1,24 @@
-//! Live collection: reads the AWS account into an [`Inventory`].
+//! Live collection: reads AWS accounts into an [`Inventory`].
 //!
-//! One SDK configuration per audited region; every region × service runs
-//! concurrently and per-resource detail calls share one limit
-//! ([`CollectOptions::concurrency`]). The [`Plan`] decides which calls are
-//! made at all. A call that fails after retries is recorded as a
+//! The calling credentials' own account, or several accounts entered with
+//! AssumeRole (`accounts`). One SDK configuration per account and audited
+//! region; every account × region × service runs concurrently, and every
+//! call waits for a slot under one global limit and one per (account,
+//! region, service) (`limits`). The [`Plan`] decides which calls are made
+//! at all. A call that fails after retries is recorded as a
 //! [`CollectionError`] (its results become `error`, never pass); the
-//! documented "not configured" answers are facts. [`collect`] itself fails
-//! only when nothing can be audited (no region, no credentials, STS
-//! unreachable).
+//! documented "not configured" answers are facts; an account that cannot be
+//! entered is an error for every rule there. [`collect`] itself fails only
+//! when nothing can be audited (no region, no credentials, STS or
+//! Organizations unreachable).
 
+mod accounts;
 mod backup_plans;
 mod backup_points;
 mod calls;
 mod ecr;
 mod errors;
+mod limits;
 mod logs;
 mod plan;
 mod progress;
@@ -29,11 +34,14 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use jiff::Timestamp;
-use tokio::sync::Semaphore;
 
 use crate::model::schema::{self, AttrType, Operation, ResourceType};
-use crate::model::{CollectionError, ExportLocation, Inventory, Resource, Source, Value};
+use crate::model::{
+    AccountSource, CollectionError, ExportLocation, Inventory, Resource, Source, Value,
+};
 
+pub use accounts::account_of_role;
+use limits::Limits;
 pub use plan::{CopyRegions, Plan};
 use progress::Progress;
 pub use progress::ProgressDisplay;
@@ -52,12 +60,21 @@ use aws_sdk_sts::primitives::DateTime;
 #[derive(Debug, Clone)]
 pub struct CollectOptions {
     /// Regions to audit; empty: the region of the standard config chain
-    /// (`AWS_REGION`, the profile), an error when there is none.
+    /// (`AWS_REGION`, the profile), an error when there is none. With
+    /// `all_regions`, the first (else the chain's, else us-east-1) is only
+    /// where the account-wide calls go.
     pub regions: Vec<String>,
+    /// Audit every region enabled for each account (asked of EC2).
+    pub all_regions: bool,
+    /// Which accounts to audit.
+    pub accounts: AccountsToAudit,
     /// Named profile (otherwise `AWS_PROFILE` or `default`).
     pub profile: Option<String>,
-    /// Maximum per-resource detail calls in flight at once.
+    /// Most AWS calls in flight at once, over all accounts and regions.
     pub concurrency: usize,
+    /// Most AWS calls in flight at once per (account, region, service),
+    /// where AWS counts its rate limits.
+    pub concurrency_per_service: usize,
     /// Time limit of one call including its retries; one attempt gets at
     /// most 10 s of it.
     pub operation_timeout: Duration,
@@ -73,14 +90,45 @@ impl Default for CollectOptions {
     fn default() -> Self {
         CollectOptions {
             regions: Vec::new(),
+            all_regions: false,
+            accounts: AccountsToAudit::Caller,
             profile: None,
             concurrency: 16,
+            concurrency_per_service: 4,
             operation_timeout: Duration::from_secs(30),
             plan: Plan::everything(),
             export_locations: Vec::new(),
             progress: ProgressDisplay::Off,
         }
     }
+}
+
+/// Which accounts an audit reads.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum AccountsToAudit {
+    /// The calling credentials' own account.
+    #[default]
+    Caller,
+    /// One account per role (`--role-arn`).
+    Roles {
+        role_arns: Vec<String>,
+        external_id: Option<String>,
+    },
+    /// These accounts, each through the role of this name (`accounts:` in
+    /// backstop.yaml).
+    Listed {
+        ids: Vec<String>,
+        role_name: String,
+        external_id: Option<String>,
+    },
+    /// Every active account of the organisation, or of one organisational
+    /// unit and the units below it (`--org`), each through the role of this
+    /// name.
+    Organization {
+        role_name: String,
+        external_id: Option<String>,
+        unit: Option<String>,
+    },
 }
 
 /// Nothing could be audited. The message says what to do about it.
@@ -119,6 +167,19 @@ pub enum CollectError {
         code: String,
         message: String,
     },
+    #[error(
+        "cannot list the organisation's accounts: Organizations {operation} failed ({code}: \
+         {message}); run from the management account or a delegated administrator with \
+         organizations:ListAccounts (`backstop iam-policy --org` prints the policy), or name \
+         the accounts with --role-arn"
+    )]
+    Organization {
+        operation: String,
+        code: String,
+        message: String,
+    },
+    #[error("no account to audit: {0}")]
+    NoAccounts(String),
 }
 
 /// Test hooks: how the tests point collection at a local endpoint without
@@ -166,94 +227,76 @@ pub async fn collect_with(
     overrides: &SdkOverrides,
 ) -> Result<Collected, CollectError> {
     let setup = sdk::load(options, overrides).await?;
-    let account = sts::caller_account(&setup, options.profile.as_deref()).await?;
-    let progress = Progress::start(options.progress);
-    let clients = setup
-        .regions
-        .iter()
-        .map(|r| (r.clone(), sdk::Clients::new(&setup, r)))
-        .collect();
-    let ctx = Ctx {
+    let caller = sts::caller(&setup, options.profile.as_deref()).await?;
+    let run = Run {
         plan: &options.plan,
-        account: account.clone(),
-        setup: &setup,
-        clients,
+        export_locations: &options.export_locations,
         concurrency: options.concurrency.max(1),
         page_size: overrides.page_size,
-        limiter: Semaphore::new(options.concurrency.max(1)),
-        errors: Mutex::new(Vec::new()),
+        caller_account: caller.account.clone(),
+        limits: Limits::new(options.concurrency, options.concurrency_per_service),
         calls: Mutex::new(BTreeMap::from([(
             call_key(&schema::ops::STS_GET_CALLER_IDENTITY),
             1,
         )])),
-        progress,
+        progress: Progress::start(options.progress),
     };
-
-    let regions = &setup.regions;
-    let rds = futures::future::join_all(regions.iter().map(|r| rds::collect_region(&ctx, r)));
-    let ecr = futures::future::join_all(regions.iter().map(|r| ecr::collect_region(&ctx, r)));
-    let logs = futures::future::join_all(regions.iter().map(|r| logs::collect_region(&ctx, r)));
-    let copies = rds::copy_region_snapshots(&ctx);
-    let s3 = s3::collect(&ctx, &options.export_locations);
-    let secrets =
-        futures::future::join_all(regions.iter().map(|r| secrets::collect_region(&ctx, r)));
-    let backup_plans = futures::future::join_all(
-        regions
+    let read = if options.accounts == AccountsToAudit::Caller {
+        run.own_account(setup, &caller.account, options.all_regions)
+            .await?
+    } else {
+        let targets = accounts::targets(&run, &setup, &caller, &options.accounts).await?;
+        let each = targets
             .iter()
-            .map(|r| backup_plans::collect_region(&ctx, r)),
-    );
-    let backup_points = futures::future::join_all(
-        regions
-            .iter()
-            .map(|r| backup_points::collect_region(&ctx, r)),
-    );
-    let (rds, copies, ecr, logs, s3, secrets, backup_plans, backup_points) = futures::join!(
-        rds,
-        copies,
-        ecr,
-        logs,
-        s3,
-        secrets,
-        backup_plans,
-        backup_points
-    );
+            .map(|target| run.other_account(&setup, target, options.all_regions));
+        Read::all(futures::future::join_all(each).await)
+    };
+    run.progress.finish();
 
-    let mut resources = rds::finish(&ctx, rds, copies);
-    let protected = backup_points::finish(&ctx, backup_points, &mut resources);
-    resources.extend(protected);
-    resources.extend(ecr.into_iter().flatten());
-    resources.extend(logs.into_iter().flatten());
-    resources.extend(s3);
-    resources.extend(secrets.into_iter().flatten());
-    // Which plans assign which resources: known once RDS and S3 are read.
-    let backup = backup_plans::finish(&ctx, backup_plans, &mut resources);
-    resources.extend(backup);
+    let Read {
+        mut resources,
+        mut errors,
+        regions,
+        accounts,
+    } = read;
     let order = |r: &Resource| {
         schema::RESOURCE_TYPES
             .iter()
             .position(|t| std::ptr::eq(t, r.resource_type))
     };
-    resources.sort_by(|a, b| (order(a), &a.region, &a.id).cmp(&(order(b), &b.region, &b.id)));
-    ctx.progress.finish();
-
-    let mut errors = ctx.errors.into_inner().expect("no panics while locked");
-    errors.sort_by(|a, b| {
-        (&a.resource_type, &a.region, &a.resource_id, &a.operation).cmp(&(
-            &b.resource_type,
-            &b.region,
-            &b.resource_id,
-            &b.operation,
-        ))
+    resources.sort_by(|a, b| {
+        (order(a), &a.account, &a.region, &a.id).cmp(&(order(b), &b.account, &b.region, &b.id))
     });
-    let calls = ctx.calls.into_inner().expect("no panics while locked");
+    errors.sort_by(|a, b| {
+        (
+            &a.account,
+            &a.resource_type,
+            &a.region,
+            &a.resource_id,
+            &a.operation,
+        )
+            .cmp(&(
+                &b.account,
+                &b.resource_type,
+                &b.region,
+                &b.resource_id,
+                &b.operation,
+            ))
+    });
+    let calls = run.calls.into_inner().expect("no panics while locked");
     tracing::debug!(?calls, "AWS calls made");
+    let account = match accounts.as_slice() {
+        [] => Some(caller.account),
+        [one] => Some(one.id.clone()),
+        _ => None,
+    };
     Ok(Collected {
         inventory: Inventory {
             source: Source {
                 kind: "live".to_string(),
-                account: Some(account),
-                regions: regions.clone(),
-                accounts: Vec::new(),
+                account,
+                regions,
+                accounts,
             },
             collected_at: Some(Timestamp::now()),
             resources,
@@ -263,24 +306,236 @@ pub async fn collect_with(
     })
 }
 
+/// What a run read.
+struct Read {
+    resources: Vec<Resource>,
+    errors: Vec<CollectionError>,
+    /// Every audited region, in any account.
+    regions: Vec<String>,
+    /// The accounts of a multi-account run; empty for the caller's own.
+    accounts: Vec<AccountSource>,
+}
+
+impl Read {
+    /// One read of several accounts.
+    fn all(each: Vec<(Vec<Resource>, Vec<CollectionError>, AccountSource)>) -> Read {
+        let mut read = Read {
+            resources: Vec::new(),
+            errors: Vec::new(),
+            regions: Vec::new(),
+            accounts: Vec::new(),
+        };
+        for (resources, errors, source) in each {
+            read.resources.extend(resources);
+            read.errors.extend(errors);
+            read.regions.extend(source.regions.iter().cloned());
+            read.accounts.push(source);
+        }
+        read.regions.sort();
+        read.regions.dedup();
+        read
+    }
+}
+
+/// What every account's collection shares: the plan, the call limits,
+/// the call counts and the progress display.
+pub(crate) struct Run<'a> {
+    plan: &'a Plan,
+    export_locations: &'a [ExportLocation],
+    /// Bound of concurrently polled per-resource futures in one collector.
+    concurrency: usize,
+    page_size: Option<i32>,
+    /// The calling credentials' account, where AssumeRole calls count.
+    caller_account: String,
+    limits: Limits,
+    calls: Mutex<BTreeMap<String, u64>>,
+    progress: Progress,
+}
+
+impl Run<'_> {
+    /// Counts one call (or one page) of `op`.
+    fn count(&self, op: &Operation) {
+        *self
+            .calls
+            .lock()
+            .expect("no panics while locked")
+            .entry(call_key(op))
+            .or_default() += 1;
+        self.progress.call();
+    }
+
+    /// A context for single calls in `account` outside its collection
+    /// (entering it, listing its regions); its errors are not kept.
+    fn lone_ctx_for<'r>(&'r self, setup: &'r sdk::Setup, account: &str) -> Ctx<'r> {
+        Ctx {
+            run: self,
+            plan: self.plan,
+            concurrency: self.concurrency,
+            progress: &self.progress,
+            account: account.to_string(),
+            setup,
+            clients: BTreeMap::new(),
+            errors: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// [`Run::lone_ctx_for`] the calling account.
+    fn lone_ctx<'r>(&'r self, setup: &'r sdk::Setup) -> Ctx<'r> {
+        self.lone_ctx_for(setup, &self.caller_account)
+    }
+
+    /// Reads the calling credentials' own account.
+    async fn own_account(
+        &self,
+        mut setup: sdk::Setup,
+        account: &str,
+        all_regions: bool,
+    ) -> Result<Read, CollectError> {
+        if all_regions {
+            let home = setup.regions[0].clone();
+            let listed = {
+                let ctx = self.lone_ctx_for(&setup, account);
+                accounts::enabled_regions(&ctx, &setup, &home).await
+            };
+            // Without them nothing tells where the resources are.
+            setup.regions = listed.map_err(|failure| CollectError::Identity {
+                region: home,
+                code: failure.code,
+                message: format!("EC2 DescribeRegions: {}", failure.message),
+            })?;
+        }
+        let (resources, errors) = self.account(&setup, account).await;
+        Ok(Read {
+            resources,
+            errors,
+            regions: setup.regions.clone(),
+            accounts: Vec::new(),
+        })
+    }
+
+    /// Enters another account and reads it; one that cannot be entered
+    /// gives an error for every resource type the plan reads, in every
+    /// region asked for.
+    async fn other_account(
+        &self,
+        base: &sdk::Setup,
+        target: &accounts::Target,
+        all_regions: bool,
+    ) -> (Vec<Resource>, Vec<CollectionError>, AccountSource) {
+        match accounts::enter(self, base, target, all_regions).await {
+            accounts::Entry::Readable { setup, source } => {
+                let (resources, mut errors) = self.account(&setup, &source.id).await;
+                for error in &mut errors {
+                    error.account = Some(source.id.clone());
+                }
+                (resources, errors, source)
+            }
+            accounts::Entry::Unreadable {
+                source,
+                operation,
+                failure,
+            } => {
+                // The regions asked for, or, when they were to be listed,
+                // all of them at once.
+                let regions = if source.regions.is_empty() {
+                    vec!["*".to_string()]
+                } else {
+                    source.regions.clone()
+                };
+                let mut errors = Vec::new();
+                for kind in schema::RESOURCE_TYPES
+                    .iter()
+                    .filter(|t| self.plan.needs_type(t))
+                {
+                    for region in &regions {
+                        let mut error =
+                            errors::listing_error(operation, region, kind, failure.clone());
+                        error.account = Some(source.id.clone());
+                        errors.push(error);
+                    }
+                }
+                (Vec::new(), errors, source)
+            }
+        }
+    }
+
+    /// Reads one account: every resource the plan needs in its regions.
+    async fn account(
+        &self,
+        setup: &sdk::Setup,
+        account: &str,
+    ) -> (Vec<Resource>, Vec<CollectionError>) {
+        let ctx = Ctx {
+            run: self,
+            plan: self.plan,
+            concurrency: self.concurrency,
+            progress: &self.progress,
+            account: account.to_string(),
+            setup,
+            clients: setup
+                .regions
+                .iter()
+                .map(|r| (r.clone(), sdk::Clients::new(setup, r)))
+                .collect(),
+            errors: Mutex::new(Vec::new()),
+        };
+        let ctx = &ctx;
+        let regions = &setup.regions;
+        let rds = futures::future::join_all(regions.iter().map(|r| rds::collect_region(ctx, r)));
+        let ecr = futures::future::join_all(regions.iter().map(|r| ecr::collect_region(ctx, r)));
+        let logs = futures::future::join_all(regions.iter().map(|r| logs::collect_region(ctx, r)));
+        let copies = rds::copy_region_snapshots(ctx);
+        let s3 = s3::collect(ctx, self.export_locations);
+        let secrets =
+            futures::future::join_all(regions.iter().map(|r| secrets::collect_region(ctx, r)));
+        let backup_plans =
+            futures::future::join_all(regions.iter().map(|r| backup_plans::collect_region(ctx, r)));
+        let backup_points = futures::future::join_all(
+            regions
+                .iter()
+                .map(|r| backup_points::collect_region(ctx, r)),
+        );
+        let (rds, copies, ecr, logs, s3, secrets, backup_plans, backup_points) = futures::join!(
+            rds,
+            copies,
+            ecr,
+            logs,
+            s3,
+            secrets,
+            backup_plans,
+            backup_points
+        );
+
+        let mut resources = rds::finish(ctx, rds, copies);
+        let protected = backup_points::finish(ctx, backup_points, &mut resources);
+        resources.extend(protected);
+        resources.extend(ecr.into_iter().flatten());
+        resources.extend(logs.into_iter().flatten());
+        resources.extend(s3);
+        resources.extend(secrets.into_iter().flatten());
+        // Which plans assign which resources: known once RDS and S3 are read.
+        let backup = backup_plans::finish(ctx, backup_plans, &mut resources);
+        resources.extend(backup);
+        let errors = std::mem::take(&mut *ctx.errors.lock().expect("no panics while locked"));
+        (resources, errors)
+    }
+}
+
 fn call_key(op: &Operation) -> String {
     format!("{}:{}", op.service, op.name)
 }
 
-/// Shared state of one collection run.
+/// The state of one account's collection.
 pub(crate) struct Ctx<'a> {
+    run: &'a Run<'a>,
     pub plan: &'a Plan,
+    /// Bound of concurrently polled per-resource futures in one collector.
+    pub concurrency: usize,
+    pub progress: &'a Progress,
     pub account: String,
     setup: &'a sdk::Setup,
     clients: BTreeMap<String, sdk::Clients>,
-    /// Bound of concurrently polled per-resource futures in one collector.
-    pub concurrency: usize,
-    page_size: Option<i32>,
-    /// Bound of in-flight detail calls across all collectors.
-    limiter: Semaphore,
     errors: Mutex<Vec<CollectionError>>,
-    calls: Mutex<BTreeMap<String, u64>>,
-    pub progress: Progress,
 }
 
 impl Ctx<'_> {
@@ -327,7 +582,7 @@ impl Ctx<'_> {
     /// Page size for a listing whose API accepts `min..=max` (None: the
     /// API's default).
     pub fn page_size(&self, min: i32, max: i32) -> Option<i32> {
-        self.page_size.map(|n| n.clamp(min, max))
+        self.run.page_size.map(|n| n.clamp(min, max))
     }
 
     /// Whether a listing of `kind` failed in `region` (or failed to place
@@ -345,7 +600,7 @@ impl Ctx<'_> {
         tracing::debug!("{error}");
         let mut errors = self.errors.lock().expect("no panics while locked");
         errors.push(error);
-        self.progress.failed(errors.len());
+        self.run.progress.failed();
     }
 
     /// A resource of `kind` owned by the audited account.
@@ -362,6 +617,12 @@ impl Ctx<'_> {
         resource.region = region.to_string();
         resource
     }
+}
+
+/// The region a client calls, by name (where its calls count against the
+/// limits).
+pub(crate) fn client_region(region: Option<&aws_config::Region>) -> String {
+    region.map(ToString::to_string).unwrap_or_default()
 }
 
 /// The schema entry of a resource type.
@@ -417,8 +678,12 @@ pub(crate) async fn key_manager(
         .send();
     // Without KeyManager the attribute would be absent and a rule would fail
     // for a reason that is not the key's: an error instead.
-    ctx.ask(op, call, errors::NotConfigured::Never, |out| {
-        match out.key_metadata().and_then(|m| m.key_manager()) {
+    ctx.ask(
+        op,
+        region,
+        call,
+        errors::NotConfigured::Never,
+        |out| match out.key_metadata().and_then(|m| m.key_manager()) {
             Some(manager) if ["AWS", "CUSTOMER"].contains(&manager.as_str()) => {
                 Ok(Some(manager.as_str().to_string()))
             }
@@ -429,8 +694,8 @@ pub(crate) async fn key_manager(
                     other.map_or("none", |m| m.as_str())
                 ),
             )),
-        }
-    })
+        },
+    )
     .await
 }
 

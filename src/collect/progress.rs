@@ -105,8 +105,8 @@ impl Progress {
     }
 
     /// `failed` calls have failed so far.
-    pub fn failed(&self, failed: usize) {
-        self.counts.failed.store(failed, Ordering::Relaxed);
+    pub fn failed(&self) {
+        self.counts.failed.fetch_add(1, Ordering::Relaxed);
         self.redraw();
     }
 

@@ -16,8 +16,8 @@ use jiff::Timestamp;
 
 use super::errors::{CallFailure, NotConfigured, Target, detail_error, listing_error};
 use super::{
-    CopyRegions, Ctx, ProvideErrorMetadata, SdkError, arn_region, key_manager, known_type,
-    set_enum, sns, timestamp,
+    CopyRegions, Ctx, ProvideErrorMetadata, SdkError, arn_region, client_region, key_manager,
+    known_type, set_enum, sns, timestamp,
 };
 use crate::model::schema::{DB_CLUSTER, DB_INSTANCE, DB_SNAPSHOT, Operation, ops};
 use crate::model::{Resource, Value};
@@ -289,8 +289,14 @@ impl Snapshot for DbSnapshot {
             .set_max_records(ctx.page_size(20, 100))
             .into_paginator()
             .send();
+        let region = client_region(rds.config().region());
         let pages = ctx
-            .all_pages(Self::LISTING, |cx| pages.poll_next(cx), |p| p.marker())
+            .all_pages(
+                Self::LISTING,
+                &region,
+                |cx| pages.poll_next(cx),
+                |p| p.marker(),
+            )
             .await?;
         Ok(pages
             .into_iter()
@@ -368,8 +374,14 @@ impl Snapshot for DbClusterSnapshot {
             .set_max_records(ctx.page_size(20, 100))
             .into_paginator()
             .send();
+        let region = client_region(rds.config().region());
         let pages = ctx
-            .all_pages(Self::LISTING, |cx| pages.poll_next(cx), |p| p.marker())
+            .all_pages(
+                Self::LISTING,
+                &region,
+                |cx| pages.poll_next(cx),
+                |p| p.marker(),
+            )
             .await?;
         Ok(pages
             .into_iter()
@@ -557,7 +569,7 @@ async fn source_regions(ctx: &Ctx<'_>) -> BTreeSet<String> {
             .into_paginator()
             .send();
         let answer = ctx
-            .all_pages(op, |cx| pages.poll_next(cx), |p| p.marker())
+            .all_pages(op, region, |cx| pages.poll_next(cx), |p| p.marker())
             .await;
         (region, answer)
     }))
@@ -694,6 +706,7 @@ async fn backup_replications(ctx: &Ctx<'_>, region: &str, instances: &mut [Insta
                     let entry = ctx
                         .ask(
                             op,
+                            region,
                             call,
                             NotConfigured::When(AUTOMATED_BACKUPS_NOT_FOUND, not_there),
                             |out| {
@@ -809,6 +822,7 @@ async fn list_backup_alerts(ctx: &Ctx<'_>, region: &str) -> Result<Vec<BackupAle
     let pages = ctx
         .all_pages(
             &ops::RDS_DESCRIBE_EVENT_SUBSCRIPTIONS,
+            region,
             |cx| pages.poll_next(cx),
             |p| p.marker(),
         )

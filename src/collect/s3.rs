@@ -10,7 +10,7 @@ use jiff::Timestamp;
 use super::errors::{
     CallFailure, NotConfigured, Target, detail_error, is_not_configured, listing_error,
 };
-use super::{Ctx, SdkError, known_type, set_enum, timestamp};
+use super::{Ctx, SdkError, client_region, known_type, set_enum, timestamp};
 use crate::model::ExportLocation;
 use crate::model::schema::{S3_BUCKET, S3_EXPORT_LOCATION, ops};
 use crate::model::{Resource, Value};
@@ -53,6 +53,7 @@ async fn bucket_location(
 ) -> Result<String, CallFailure> {
     ctx.ask(
         &ops::S3_GET_BUCKET_LOCATION,
+        &client_region(client.config().region()),
         client.get_bucket_location().bucket(bucket).send(),
         NotConfigured::Never,
         |out| {
@@ -74,7 +75,12 @@ async fn buckets(ctx: &Ctx<'_>) -> (Vec<Resource>, HashMap<String, String>) {
     let listing = ctx.progress.listing("s3 buckets (all regions)".to_string());
     let mut pages = client.list_buckets().into_paginator().send();
     let pages = ctx
-        .all_pages(op, |cx| pages.poll_next(cx), |p| p.continuation_token())
+        .all_pages(
+            op,
+            first,
+            |cx| pages.poll_next(cx),
+            |p| p.continuation_token(),
+        )
         .await;
     let listed: Vec<(String, Option<String>)> = match pages {
         Ok(pages) => pages
@@ -274,7 +280,8 @@ async fn destination_region(
     bucket: &str,
 ) -> Result<Option<String>, CallFailure> {
     let call = client.head_bucket().bucket(bucket).send();
-    match ctx.detail(&ops::S3_HEAD_BUCKET, call).await {
+    let region = client_region(client.config().region());
+    match ctx.detail(&ops::S3_HEAD_BUCKET, &region, call).await {
         Ok(out) => match out.bucket_region().filter(|r| !r.is_empty()) {
             Some(region) => Ok(Some(region.to_string())),
             None => Err(CallFailure::new(
@@ -529,7 +536,6 @@ async fn export_location(
     let id = location.id();
     let mut region = known_region.unwrap_or_else(|| ctx.regions()[0].clone());
     let mut redirected = false;
-    let _permit = ctx.permit().await;
     let stats = loop {
         let request = ctx
             .s3(&region)
@@ -540,6 +546,7 @@ async fn export_location(
         let mut pages = request.into_paginator().send();
         let listing = ctx.all_pages(
             op,
+            &region,
             |cx| pages.poll_next(cx),
             |p| {
                 // Truncated without a token would also end the paginator early.

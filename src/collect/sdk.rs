@@ -15,6 +15,10 @@ const MAX_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Attempts per call unless `AWS_MAX_ATTEMPTS` (or the profile) says otherwise.
 const DEFAULT_MAX_ATTEMPTS: u32 = 3;
 
+/// Where the account-wide calls go when every region is audited and no
+/// region is configured.
+const ALL_REGIONS_HOME: &str = "us-east-1";
+
 /// The loaded configuration and the regions to audit.
 pub(crate) struct Setup {
     base: SdkConfig,
@@ -45,6 +49,8 @@ pub(crate) async fn load(
     let regions = if options.regions.is_empty() {
         match loaded.region() {
             Some(region) => vec![region.to_string()],
+            // With every enabled region to be listed, any region can ask.
+            None if options.all_regions => vec![ALL_REGIONS_HOME.to_string()],
             None => return Err(CollectError::NoRegion),
         }
     } else {
@@ -99,6 +105,24 @@ pub(crate) async fn load(
 impl Setup {
     pub fn base(&self) -> &SdkConfig {
         &self.base
+    }
+
+    /// The same configuration with another account's credentials, for
+    /// `regions` of it.
+    pub fn with_credentials(
+        &self,
+        credentials: aws_credential_types::provider::SharedCredentialsProvider,
+        regions: Vec<String>,
+    ) -> Setup {
+        Setup {
+            base: self
+                .base
+                .to_builder()
+                .credentials_provider(credentials)
+                .build(),
+            path_style: self.path_style,
+            regions,
+        }
     }
 
     pub fn for_region(&self, region: &str) -> SdkConfig {

@@ -30,6 +30,7 @@ pub(crate) async fn has_confirmed_subscription(
         .send();
     ctx.ask_pages(
         &ops::SNS_LIST_SUBSCRIPTIONS_BY_TOPIC,
+        topic_region,
         |cx| pages.poll_next(cx),
         |p| p.next_token(),
         NotConfigured::When(TOPIC_NOT_FOUND, false),

@@ -4,6 +4,7 @@
 use aws_sdk_sts::config::ProvideCredentials;
 
 use super::CollectError;
+use super::accounts::Caller;
 use super::errors::{CallFailure, error_chain};
 use super::sdk::Setup;
 
@@ -27,11 +28,8 @@ const REJECTED_CREDENTIALS: &[&str] = &[
 const CREDENTIALS_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Resolves credentials, then calls STS GetCallerIdentity in the first
-/// audited region and returns the account id.
-pub(crate) async fn caller_account(
-    setup: &Setup,
-    profile: Option<&str>,
-) -> Result<String, CollectError> {
+/// audited region: whose account the credentials are, in which partition.
+pub(crate) async fn caller(setup: &Setup, profile: Option<&str>) -> Result<Caller, CollectError> {
     let region = &setup.regions[0];
     let Some(provider) = setup.base().credentials_provider() else {
         return Err(CollectError::NoCredentials {
@@ -60,14 +58,21 @@ pub(crate) async fn caller_account(
     let client = aws_sdk_sts::Client::new(&setup.for_region(region));
     match client.get_caller_identity().send().await {
         Ok(identity) => {
-            identity
-                .account()
-                .map(str::to_string)
-                .ok_or_else(|| CollectError::Identity {
-                    region: region.clone(),
-                    code: "ResponseError".to_string(),
-                    message: "the answer holds no account id".to_string(),
-                })
+            let account = identity.account().ok_or_else(|| CollectError::Identity {
+                region: region.clone(),
+                code: "ResponseError".to_string(),
+                message: "the answer holds no account id".to_string(),
+            })?;
+            // `arn:PARTITION:...`; the commercial partition when unsaid.
+            let partition = identity
+                .arn()
+                .and_then(|arn| arn.split(':').nth(1))
+                .filter(|p| !p.is_empty())
+                .unwrap_or("aws");
+            Ok(Caller {
+                account: account.to_string(),
+                partition: partition.to_string(),
+            })
         }
         Err(err) => {
             let CallFailure { code, message } = CallFailure::from_sdk(&err);

@@ -13,6 +13,7 @@ use aws_sdk_s3::types::{
 };
 
 use super::moto::{ACCOUNT, Moto};
+use backstop::collect::Credentials;
 
 /// The region where a bucket takes no location constraint.
 const USE1: &str = "us-east-1";
@@ -44,10 +45,19 @@ pub struct Seed {
 
 impl Seed {
     pub async fn new(moto: &Moto, region: &str) -> Seed {
-        let config = moto.sdk_config(region).await;
+        Seed::new_as(moto, region, super::moto::test_credentials()).await
+    }
+
+    /// Seeds the account `credentials` belong to (moto keeps one state per
+    /// account).
+    pub async fn new_as(moto: &Moto, region: &str, credentials: Credentials) -> Seed {
+        let config = moto.sdk_config_as(region, credentials).await;
+        let s3 = aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(true)
+            .build();
         Seed {
             rds: aws_sdk_rds::Client::new(&config),
-            s3: moto.s3(region).await,
+            s3: aws_sdk_s3::Client::from_conf(s3),
             ecr: aws_sdk_ecr::Client::new(&config),
             logs: aws_sdk_cloudwatchlogs::Client::new(&config),
             kms: aws_sdk_kms::Client::new(&config),
