@@ -53,6 +53,8 @@ pub enum Command {
     IamPolicy {
         #[command(flatten)]
         rules: RuleArgs,
+        #[command(flatten)]
+        org: IamPolicyOrgArgs,
     },
     /// Write a commented starter backstop.yaml.
     Init {
@@ -89,6 +91,30 @@ pub enum Command {
     /// trend charts over all of them, the checklist and the change since the
     /// previous report.
     Report(ReportArgs),
+}
+
+/// `iam-policy --org`: the documents an organisation audit needs.
+#[derive(Args)]
+pub struct IamPolicyOrgArgs {
+    /// Print the three documents of an organisation audit instead: the
+    /// member-account role's permission policy, its trust policy, and the
+    /// auditing credentials' policy (Organizations listings, AssumeRole).
+    #[arg(long)]
+    pub org: bool,
+    /// With --org: the account that runs backstop, trusted by the role.
+    #[arg(long, value_name = "ID", requires = "org")]
+    pub caller_account: Option<String>,
+    /// With --org: the role backstop assumes in every member account.
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "BackstopAudit",
+        requires = "org"
+    )]
+    pub role_name: String,
+    /// With --org: the external id the role's trust policy demands.
+    #[arg(long, value_name = "X", requires = "org")]
+    pub external_id: Option<String>,
 }
 
 #[derive(Args)]
