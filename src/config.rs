@@ -12,7 +12,7 @@ use crate::lang::fields::{Fields, Reader, Value};
 use crate::lang::yaml::{self, Mark, Node};
 use crate::lang::{Code, Diagnostic, Diagnostics};
 use crate::model::ExportLocation;
-use crate::model::names::{check_account, check_region};
+use crate::model::names::{check_account, check_region, check_role_name};
 use crate::report::Severity;
 use crate::rules::{RuleSet, Settings, definition};
 
@@ -353,9 +353,10 @@ fn regions(list: Value) -> Vec<String> {
 fn accounts(r: &Reader, node: &Node) -> Option<Accounts> {
     let record = r.record(node, &ACCOUNTS);
     let ids = record.required("ids").map(account_ids);
-    let role_name = record
-        .required("role_name")
-        .and_then(|name| name.non_empty_string());
+    let role_name = record.required("role_name").and_then(|name| {
+        let text = name.non_empty_string()?;
+        name.check(Code::InvalidValue, check_role_name(text).map(|()| text))
+    });
     let external_id = record
         .optional("external_id")
         .and_then(|id| id.non_empty_string());

@@ -6,7 +6,7 @@ use std::fmt::Write;
 use comfy_table::{ContentArrangement, Table, presets::UTF8_BORDERS_ONLY};
 
 use crate::model::schema::{
-    AttrType, Attribute, COMMON_ATTRIBUTES, Operation, RESOURCE_TYPES, ResourceType,
+    AttrType, Attribute, COMMON_ATTRIBUTES, Operation, RESOURCE_TYPES, ResourceType, ops,
 };
 use crate::rules::{Engine, Rule};
 
@@ -190,7 +190,99 @@ pub fn iam_policy(operations: &BTreeSet<&'static Operation>) -> String {
             "Resource": "*"
         }]
     });
-    let mut text = serde_json::to_string_pretty(&policy).expect("policy serializes");
+    pretty(&policy)
+}
+
+/// Who an organisation audit runs as: the account that runs backstop and
+/// the role it assumes in every member account (`iam-policy --org`).
+pub struct OrgAudit<'a> {
+    /// The auditing account; `None`: a placeholder the user replaces.
+    pub caller_account: Option<&'a str>,
+    pub role_name: &'a str,
+    /// The `sts:ExternalId` the role demands, if any.
+    pub external_id: Option<&'a str>,
+}
+
+/// Stands for the auditing account in the trust policy until replaced.
+pub const AUDIT_ACCOUNT_PLACEHOLDER: &str = "<AUDIT_ACCOUNT_ID>";
+
+/// `backstop iam-policy --org`: the three documents an organisation audit
+/// needs, each a JSON document after `#` comment lines that say where it
+/// goes.
+pub fn iam_policy_for_org(operations: &BTreeSet<&'static Operation>, org: &OrgAudit<'_>) -> String {
+    // Read in every member account whatever the rules: its alias names it
+    // in the reports, and `--regions all` asks it which regions are enabled.
+    let mut member_operations = operations.clone();
+    member_operations.insert(&ops::IAM_LIST_ACCOUNT_ALIASES);
+    member_operations.insert(&ops::EC2_DESCRIBE_REGIONS);
+    let role = org.role_name;
+    let account = org.caller_account.unwrap_or(AUDIT_ACCOUNT_PLACEHOLDER);
+
+    let mut trust = serde_json::json!({
+        "Sid": "BackstopAuditingAccount",
+        "Effect": "Allow",
+        "Principal": {"AWS": format!("arn:aws:iam::{account}:root")},
+        "Action": ops::STS_ASSUME_ROLE.iam_action,
+    });
+    if let Some(external_id) = org.external_id {
+        trust["Condition"] = serde_json::json!({"StringEquals": {"sts:ExternalId": external_id}});
+    }
+    let trust = serde_json::json!({"Version": "2012-10-17", "Statement": [trust]});
+
+    let listings: Vec<&str> = [
+        &ops::ORGANIZATIONS_LIST_ACCOUNTS,
+        &ops::ORGANIZATIONS_LIST_ACCOUNTS_FOR_PARENT,
+        &ops::ORGANIZATIONS_LIST_ORGANIZATIONAL_UNITS_FOR_PARENT,
+    ]
+    .iter()
+    .map(|o| o.iam_action)
+    .collect();
+    let caller = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "BackstopListOrganisationAccounts",
+                "Effect": "Allow",
+                "Action": listings,
+                "Resource": "*"
+            },
+            {
+                "Sid": "BackstopEnterMemberAccounts",
+                "Effect": "Allow",
+                "Action": ops::STS_ASSUME_ROLE.iam_action,
+                "Resource": format!("arn:aws:iam::*:role/{role}")
+            }
+        ]
+    });
+
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# 1. Permission policy of the role {role} in every member account (read-only):"
+    );
+    out.push_str(&iam_policy(&member_operations));
+    let _ = writeln!(
+        out,
+        "\n# 2. Trust policy of the role {role} in every member account: lets the auditing account assume it."
+    );
+    if org.caller_account.is_none() {
+        let _ = writeln!(
+            out,
+            "#    Replace {AUDIT_ACCOUNT_PLACEHOLDER} with the id of the account that runs backstop (or give --caller-account)."
+        );
+    }
+    out.push_str(&pretty(&trust));
+    let _ = writeln!(
+        out,
+        "\n# 3. Permission policy of the credentials that run backstop, in the auditing account:\n\
+         #    list the organisation's accounts and assume {role} in each."
+    );
+    out.push_str(&pretty(&caller));
+    out
+}
+
+fn pretty(document: &serde_json::Value) -> String {
+    let mut text = serde_json::to_string_pretty(document).expect("policy serializes");
     text.push('\n');
     text
 }

@@ -537,6 +537,117 @@ fn iam_policy_is_read_only_and_follows_the_enabled_rules() {
     assert!(text.contains("rds:DescribeDBInstances"), "{text}");
 }
 
+/// The JSON documents of `iam-policy --org`, each after its `#` lines.
+fn org_documents(args: &[&str]) -> Vec<serde_json::Value> {
+    let out = backstop(&[&["iam-policy", "--org"], args].concat());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    let json: String = text
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let documents: Vec<serde_json::Value> = serde_json::Deserializer::from_str(&json)
+        .into_iter()
+        .collect::<Result<_, _>>()
+        .unwrap_or_else(|e| panic!("{e}: {text}"));
+    assert_eq!(documents.len(), 3, "{text}");
+    for (n, what) in [
+        (1, "Permission policy of the role"),
+        (2, "Trust policy of the role"),
+        (3, "Permission policy of the credentials that run backstop"),
+    ] {
+        assert!(text.contains(&format!("# {n}. {what}")), "{text}");
+    }
+    documents
+}
+
+fn actions_of(statement: &serde_json::Value) -> Vec<&str> {
+    match &statement["Action"] {
+        serde_json::Value::String(one) => vec![one.as_str()],
+        many => many
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap())
+            .collect(),
+    }
+}
+
+#[test]
+fn iam_policy_for_an_organisation_gives_the_role_its_trust_and_the_caller_policy() {
+    let [member, trust, caller] = <[_; 3]>::try_from(org_documents(&[])).unwrap();
+    // 1: today's policy, plus what every member account is asked.
+    let single: serde_json::Value =
+        serde_json::from_slice(&backstop(&["iam-policy"]).stdout).unwrap();
+    let member_actions = actions_of(&member["Statement"][0]);
+    for action in actions_of(&single["Statement"][0]) {
+        assert!(member_actions.contains(&action), "{action} missing");
+    }
+    assert!(member_actions.contains(&"iam:ListAccountAliases"));
+    assert!(member_actions.contains(&"ec2:DescribeRegions"));
+    // 2: the auditing account may assume the role; a placeholder until given.
+    let statement = &trust["Statement"][0];
+    assert_eq!(statement["Effect"], "Allow");
+    assert_eq!(actions_of(statement), ["sts:AssumeRole"]);
+    assert_eq!(
+        statement["Principal"]["AWS"],
+        "arn:aws:iam::<AUDIT_ACCOUNT_ID>:root"
+    );
+    assert!(statement.get("Condition").is_none());
+    // 3: list the organisation, and assume the role in any account.
+    let listing = actions_of(&caller["Statement"][0]);
+    assert_eq!(
+        listing,
+        [
+            "organizations:ListAccounts",
+            "organizations:ListAccountsForParent",
+            "organizations:ListOrganizationalUnitsForParent"
+        ]
+    );
+    assert_eq!(actions_of(&caller["Statement"][1]), ["sts:AssumeRole"]);
+    assert_eq!(
+        caller["Statement"][1]["Resource"],
+        "arn:aws:iam::*:role/BackstopAudit"
+    );
+
+    let [_, trust, caller] = <[_; 3]>::try_from(org_documents(&[
+        "--caller-account",
+        "123456789012",
+        "--external-id",
+        "ext\"id",
+        "--role-name",
+        "Audit.Role",
+    ]))
+    .unwrap();
+    let statement = &trust["Statement"][0];
+    assert_eq!(
+        statement["Principal"]["AWS"],
+        "arn:aws:iam::123456789012:root"
+    );
+    assert_eq!(
+        statement["Condition"]["StringEquals"]["sts:ExternalId"],
+        "ext\"id"
+    );
+    assert_eq!(
+        caller["Statement"][1]["Resource"],
+        "arn:aws:iam::*:role/Audit.Role"
+    );
+}
+
+#[test]
+fn iam_policy_org_refuses_bad_names_and_stray_flags() {
+    for args in [
+        &["iam-policy", "--org", "--role-name", "a\n# b"][..],
+        &["iam-policy", "--org", "--caller-account", "12345"],
+        &["iam-policy", "--role-name", "BackstopAudit"],
+        &["iam-policy", "--external-id", "x"],
+    ] {
+        let out = backstop(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stdout(&out));
+    }
+}
+
 #[test]
 fn no_credentials_or_endpoint_exits_3() {
     let out = Command::new(env!("CARGO_BIN_EXE_backstop"))

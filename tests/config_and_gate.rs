@@ -812,6 +812,95 @@ fn merge_combines_accounts_and_deduplicates() {
     assert_eq!(out.status.code(), Some(2));
 }
 
+/// One region's audit of one account, as a matrix job writes it: a failing
+/// and a passing result, and a failed call that names no account.
+fn matrix_job(account: &str, region: &str, at: &str) -> Report {
+    let mut findings = vec![
+        finding("r", "db-1", Severity::High, Status::Fail),
+        finding("r", "db-2", Severity::High, Status::Pass),
+    ];
+    for f in &mut findings {
+        f.resource.account = account.into();
+        f.resource.region = region.into();
+    }
+    let error = backstop::model::CollectionError {
+        account: None,
+        service: "rds".into(),
+        region: region.into(),
+        operation: "DescribeDBSnapshots".into(),
+        code: "AccessDenied".into(),
+        message: format!("denied in {account}"),
+        resource_type: "aws.rds.db_snapshot".into(),
+        resource_id: None,
+        attributes: vec![],
+    };
+    let mut report = Report::new(
+        at.parse().unwrap(),
+        Default::default(),
+        findings,
+        vec![error],
+    );
+    report.source.kind = "live".into();
+    report.source.account = Some(account.into());
+    report.source.regions = vec![region.into()];
+    report
+}
+
+#[test]
+fn merging_one_report_per_account_keeps_every_account_attributable() {
+    let a = matrix_job("111111111111", "eu-west-1", "2026-11-20T08:00:00Z");
+    let b = matrix_job("222222222222", "us-east-1", "2026-11-20T09:00:00Z");
+    let merged = report::merge(&[b, a]);
+    let accounts: Vec<(&str, &[String])> = merged
+        .source
+        .accounts
+        .iter()
+        .map(|a| (a.id.as_str(), a.regions.as_slice()))
+        .collect();
+    assert_eq!(
+        accounts,
+        [
+            ("111111111111", &["eu-west-1".to_string()][..]),
+            ("222222222222", &["us-east-1".to_string()][..]),
+        ]
+    );
+    for e in &merged.collection_errors {
+        let account = e.account.as_deref().expect("an attributed error");
+        assert_eq!(e.message, format!("denied in {account}"));
+    }
+    assert_eq!(merged.collection_errors.len(), 2);
+    // Read back (as `merge` writes it), and rendered account by account.
+    let merged = Report::from_json(&render::json::render(&merged)).unwrap();
+    let options = render::table::TableOptions::default();
+    let table = render::table::render(&merged, &options);
+    let first = table
+        .find("Account 111111111111: 1 fail, 0 error, 0 waived, 1 pass")
+        .unwrap();
+    let second = table
+        .find("Account 222222222222: 1 fail, 0 error, 0 waived, 1 pass")
+        .unwrap();
+    let denied = |account: &str| table.find(&format!("denied in {account}")).unwrap();
+    assert!(
+        first < denied("111111111111") && denied("111111111111") < second,
+        "{table}"
+    );
+    assert!(second < denied("222222222222"), "{table}");
+    let md = render::markdown::render(&merged, render::markdown::DEFAULT_MAX_CHARS);
+    assert!(
+        md.contains("## Account 111111111111\n") && md.contains("## Account 222222222222\n"),
+        "{md}"
+    );
+
+    // Reports of one account (two regions) merge as they always have.
+    let a = matrix_job("111111111111", "eu-west-1", "2026-11-20T08:00:00Z");
+    let b = matrix_job("111111111111", "us-east-1", "2026-11-20T09:00:00Z");
+    let merged = report::merge(&[a, b]);
+    assert!(merged.source.accounts.is_empty());
+    assert_eq!(merged.source.account.as_deref(), Some("111111111111"));
+    assert!(merged.collection_errors.iter().all(|e| e.account.is_none()));
+    assert!(!render::table::render(&merged, &options).contains("Account "));
+}
+
 /// A tag scope cannot decide about a resource whose tags could not be read:
 /// its results are `error`, it does not silently leave the audit.
 #[test]

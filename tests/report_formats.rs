@@ -943,3 +943,256 @@ fn a_50000_result_markdown_stays_under_the_cap_failures_first() {
     assert_eq!(text.matches("- [x] ~~").count(), 20);
     assert!(text.contains("<details><summary>120 results passing in "));
 }
+
+// Several accounts: an organisation audit of two read accounts and one
+// whose role could not be assumed.
+
+const UNREADABLE: &str = "333333333333";
+const NOT_ASSUMED: &str = "sts AssumeRole failed in us-east-1: AccessDenied: not authorized";
+
+fn in_account(mut f: Finding, account: &str) -> Finding {
+    f.resource.account = account.to_string();
+    f.resource.arn = f.resource.arn.replace("123456789012", account);
+    f
+}
+
+/// `prod` (alias `alias`) fails one rule and passes another, `staging`
+/// (named in Organizations) has a waiver and a failed call, and the third
+/// account has an `error` per rule: it was never read.
+fn organisation(alias: &str) -> Report {
+    let retention = |status, id: &str| {
+        finding(
+            "rds-backup-retention",
+            "RDS automated backups are kept at least 7 days",
+            Severity::High,
+            "retention",
+            status,
+            "backup_retention_days is 1, expected >= 7",
+            "aws rds modify-db-instance --backup-retention-period 7",
+            db(id, "eu-west-1"),
+        )
+    };
+    let mut waived = in_account(retention(Status::Waived, "db-staging"), "222222222222");
+    waived.waiver = Some(WaiverNote {
+        reason: "staging is rebuilt nightly".to_string(),
+        owner: String::new(),
+        expires: None,
+        expired: false,
+        location: None,
+    });
+    let mut unread = in_account(retention(Status::Error, "*"), UNREADABLE);
+    unread.message = format!("could not list aws.rds.db_instance: {NOT_ASSUMED}");
+    unread.remediation = String::new();
+    let results = vec![
+        in_account(retention(Status::Fail, "db-prod"), "111111111111"),
+        in_account(retention(Status::Pass, "db-prod-2"), "111111111111"),
+        waived,
+        unread,
+    ];
+    let error = CollectionError {
+        account: Some("222222222222".to_string()),
+        service: "rds".to_string(),
+        region: "eu-west-1".to_string(),
+        operation: "DescribeDBSnapshots".to_string(),
+        code: "AccessDenied".to_string(),
+        message: "denied by an SCP".to_string(),
+        resource_type: "aws.rds.db_snapshot".to_string(),
+        resource_id: None,
+        attributes: vec![],
+    };
+    let account = |id: &str| backstop::model::AccountSource {
+        id: id.to_string(),
+        role_arn: Some(format!("arn:aws:iam::{id}:role/BackstopAudit")),
+        regions: vec!["eu-west-1".to_string()],
+        ..Default::default()
+    };
+    let source = Source {
+        kind: "live".to_string(),
+        account: None,
+        regions: vec!["eu-west-1".to_string()],
+        accounts: vec![
+            backstop::model::AccountSource {
+                alias: Some(alias.to_string()),
+                ..account("111111111111")
+            },
+            backstop::model::AccountSource {
+                name: Some("Staging".to_string()),
+                ..account("222222222222")
+            },
+            backstop::model::AccountSource {
+                error: Some(NOT_ASSUMED.to_string()),
+                ..account(UNREADABLE)
+            },
+        ],
+    };
+    Report::new(
+        "2026-01-05T06:00:00Z".parse().unwrap(),
+        source,
+        results,
+        vec![error],
+    )
+}
+
+/// Where each of `needles` first appears in `text`, asserting that they
+/// appear in that order.
+fn in_order(text: &str, needles: &[&str]) {
+    let mut from = 0;
+    for needle in needles {
+        let at = text[from..]
+            .find(needle)
+            .unwrap_or_else(|| panic!("{needle:?} missing after byte {from}:\n{text}"));
+        from += at + needle.len();
+    }
+}
+
+#[test]
+fn a_table_of_several_accounts_shows_one_group_each() {
+    let text = table::render(&organisation("prod"), &PLAIN);
+    in_order(
+        &text,
+        &[
+            "Account prod (111111111111): 1 fail, 0 error, 0 waived, 1 pass",
+            "db-prod (eu-west-1)",
+            "Account Staging (222222222222): 0 fail, 0 error, 1 waived, 0 pass",
+            "No failing or erroring results.",
+            "Could not be read (1 call failed",
+            "denied by an SCP",
+            "Account 333333333333: 0 fail, 1 error, 0 waived, 0 pass",
+            &format!("NOT READ: {NOT_ASSUMED}"),
+            "all aws.rds.db_instance (eu-west-1)",
+            "Total: 1 fail, 1 error, 1 waived, 1 pass (4 results)",
+        ],
+    );
+    assert_eq!(text.matches("Could not be read").count(), 1, "{text}");
+    assert!(!text.contains("db-staging"), "waived only with --verbose");
+    let verbose = table::render(&organisation("prod"), &VERBOSE);
+    in_order(
+        &verbose,
+        &["Account Staging", "db-staging", "Account 333333333333"],
+    );
+}
+
+#[test]
+fn markdown_of_several_accounts_shows_one_group_each_failures_first() {
+    let text = markdown::render(&organisation("prod"), markdown::DEFAULT_MAX_CHARS);
+    in_order(
+        &text,
+        &[
+            "## Account prod (111111111111)\n\n1 fail, 0 error, 0 waived, 1 pass.",
+            "### Backup retention",
+            "`db-prod` in eu-west-1",
+            "## Account Staging (222222222222)\n\n0 fail, 0 error, 1 waived, 0 pass.",
+            "### Could not be read",
+            "denied by an SCP",
+            "## Account 333333333333\n\n0 fail, 1 error, 0 waived, 0 pass.",
+            &format!("**Not read: {NOT_ASSUMED}.**"),
+            "could not check every `aws.rds.db_instance` in eu-west-1",
+            "## Waived\n\n### Staging (222222222222)\n\n",
+            "`db-staging`",
+        ],
+    );
+    // Under a tight cap the accounts' failures stay and the waivers go.
+    let cut = markdown::render(&organisation("prod"), 1_900);
+    assert!(cut.chars().count() <= 1_900, "{cut}");
+    assert!(
+        cut.contains("`db-prod`") && cut.contains("Not read: "),
+        "{cut}"
+    );
+    assert!(
+        !cut.contains("## Waived") && cut.contains("not shown"),
+        "{cut}"
+    );
+}
+
+#[test]
+fn html_of_several_accounts_shows_one_group_each() {
+    let text = html::render(&organisation("prod"), &[], Default::default());
+    in_order(
+        &text,
+        &[
+            "<table id=\"by-account\">",
+            "<th>prod (111111111111)</th><td class=\"n\">1</td>",
+            "<th>333333333333</th>",
+            NOT_ASSUMED,
+            "<section id=\"checklist\">",
+            "<h3 class=\"account\">Account prod (111111111111)</h3>",
+            "<code>db-prod</code>",
+            "<h3 class=\"account\">Account Staging (222222222222)</h3>",
+            "<h4>Waived (1)</h4>",
+            "<h4>Could not be read</h4>",
+            "<h3 class=\"account\">Account 333333333333</h3>",
+            &format!("<strong>Not read: {NOT_ASSUMED}.</strong>"),
+        ],
+    );
+}
+
+#[test]
+fn one_account_is_not_grouped() {
+    // Several listed accounts group; results of one account alone do not.
+    let mut report = organisation("prod");
+    report
+        .results
+        .retain(|f| f.resource.account == "111111111111");
+    report.collection_errors.clear();
+    report.source.accounts.truncate(1);
+    report.summary = backstop::report::Summary::of(&report.results);
+    assert!(!table::render(&report, &PLAIN).contains("Account "));
+    let md = markdown::render(&report, markdown::DEFAULT_MAX_CHARS);
+    assert!(!md.contains("## Account"), "{md}");
+    assert!(!html::render(&report, &[], Default::default()).contains("by-account"));
+}
+
+#[test]
+fn accounts_round_trip_through_json() {
+    let report = organisation("prod");
+    let text = json::render(&report);
+    let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let accounts = value["source"]["accounts"].as_array().unwrap();
+    assert_eq!(accounts.len(), 3);
+    assert_eq!(accounts[0]["alias"], "prod");
+    assert_eq!(accounts[2]["error"], NOT_ASSUMED);
+    assert_eq!(Report::from_json(&text).unwrap(), report);
+    // A single-account report has no `accounts` field at all.
+    assert!(!json::render(&sample()).contains("\"accounts\""));
+}
+
+#[test]
+fn a_hostile_account_alias_stays_inert() {
+    let report = organisation(HOSTILE);
+    for options in [PLAIN, VERBOSE] {
+        let text = table::render(&report, &options);
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{7}'),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("Account {HOSTILE_SHOWN} (111111111111): 1 fail")),
+            "{text}"
+        );
+        assert!(!text.lines().any(|l| l.starts_with("# heading")), "{text}");
+    }
+
+    let md = markdown::render(&report, markdown::DEFAULT_MAX_CHARS);
+    assert!(!md.contains('\u{1b}') && !md.contains('\u{7}'), "{md}");
+    let escaped = r#"evil&lt;&amp;&gt;"'\|\*\_\[x\](y) \# headingred"#;
+    assert!(
+        md.contains(&format!("## Account {escaped} (111111111111)\n")),
+        "{md}"
+    );
+    for line in md.lines().filter(|l| l.starts_with('#')) {
+        assert!(
+            ["## Account ", "### ", "## Waived", "## Could not be read"]
+                .iter()
+                .any(|h| line.starts_with(h)),
+            "forged heading: {line}"
+        );
+    }
+    assert!(!md.contains("<&>"), "{md}");
+
+    let page = html::render(&report, &[], Default::default());
+    assert!(!page.contains("evil<"), "raw alias in the page");
+    assert!(
+        page.contains("Account evil&lt;&amp;&gt;&quot;&#39;|*_[x](y) # headingred (111111111111)"),
+        "{page}"
+    );
+}

@@ -7,12 +7,15 @@ use clap::CommandFactory;
 use jiff::Timestamp;
 
 use super::request::{AuditRequest, Input, Outputs, StdoutFormat, collect_options, load_rules};
-use super::{Cli, CollectArgs, Command, DiffArgs, Format, ReportArgs, RuleArgs, RulesCommand};
+use super::{
+    Cli, CollectArgs, Command, DiffArgs, Format, IamPolicyOrgArgs, ReportArgs, RuleArgs,
+    RulesCommand,
+};
 use crate::collect::{self, CollectOptions};
 use crate::config::{Config, FailOn};
 use crate::gate::{self, GateOptions};
 use crate::lang::Diagnostics;
-use crate::model::{Inventory, schema};
+use crate::model::{Inventory, names, schema};
 use crate::report::{self, Report};
 use crate::rules::{Rule, RuleSet};
 use crate::{audit, demo, describe, input, plan, render};
@@ -67,8 +70,7 @@ pub fn run(cli: Cli) -> Result<bool, CommandError> {
         Command::Rules(RulesCommand::Check { dir }) => check_rules(&dir),
         Command::Explain { rule_id, rules } => explain(&rule_id, &rules),
         Command::Schema { type_name } => show_schema(type_name.as_deref()),
-        Command::IamPolicy { rules } => load_rules(&rules)
-            .map(|(_, _, engine)| print(&describe::iam_policy(&engine.required_operations()))),
+        Command::IamPolicy { rules, org } => iam_policy(&rules, &org),
         Command::Init { path, force } => init(&path, force),
         Command::Diff(args) => diff(&args),
         Command::Merge { reports, output } => merge(&reports, &output),
@@ -76,6 +78,28 @@ pub fn run(cli: Cli) -> Result<bool, CommandError> {
         Command::Man { out } => man(out.as_deref()),
         Command::Report(args) => html_report(&args),
     }
+}
+
+/// `iam-policy`: the audit role's policy, or with `--org` the three
+/// documents of an organisation audit.
+fn iam_policy(rules: &RuleArgs, org: &IamPolicyOrgArgs) -> Result<bool, CommandError> {
+    let (_, _, engine) = load_rules(rules)?;
+    let operations = engine.required_operations();
+    if !org.org {
+        return Ok(print(&describe::iam_policy(&operations)));
+    }
+    if let Some(account) = &org.caller_account {
+        names::check_account(account)
+            .map_err(|e| CommandError::Invalid(format!("--caller-account: {e}")))?;
+    }
+    names::check_role_name(&org.role_name)
+        .map_err(|e| CommandError::Invalid(format!("--role-name: {e}")))?;
+    let audit = describe::OrgAudit {
+        caller_account: org.caller_account.as_deref(),
+        role_name: &org.role_name,
+        external_id: org.external_id.as_deref(),
+    };
+    Ok(print(&describe::iam_policy_for_org(&operations, &audit)))
 }
 
 fn audit(request: AuditRequest) -> Result<bool, CommandError> {

@@ -53,6 +53,8 @@ pub enum Command {
     IamPolicy {
         #[command(flatten)]
         rules: RuleArgs,
+        #[command(flatten)]
+        org: IamPolicyOrgArgs,
     },
     /// Write a commented starter backstop.yaml.
     Init {
@@ -89,6 +91,30 @@ pub enum Command {
     /// trend charts over all of them, the checklist and the change since the
     /// previous report.
     Report(ReportArgs),
+}
+
+/// `iam-policy --org`: the documents an organisation audit needs.
+#[derive(Args)]
+pub struct IamPolicyOrgArgs {
+    /// Print the three documents of an organisation audit instead: the
+    /// member-account role's permission policy, its trust policy, and the
+    /// auditing credentials' policy (Organizations listings, AssumeRole).
+    #[arg(long)]
+    pub org: bool,
+    /// With --org: the account that runs backstop, trusted by the role.
+    #[arg(long, value_name = "ID", requires = "org")]
+    pub caller_account: Option<String>,
+    /// With --org: the role backstop assumes in every member account.
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "BackstopAudit",
+        requires = "org"
+    )]
+    pub role_name: String,
+    /// With --org: the external id the role's trust policy demands.
+    #[arg(long, value_name = "X", requires = "org")]
+    pub external_id: Option<String>,
 }
 
 #[derive(Args)]
@@ -175,7 +201,7 @@ pub struct AwsArgs {
     #[arg(long, requires = "role_name")]
     pub org: bool,
     /// With --org: the role to assume in each account.
-    #[arg(long, value_name = "NAME", requires = "org")]
+    #[arg(long, value_name = "NAME", requires = "org", value_parser = parse_role_name)]
     pub role_name: Option<String>,
     /// With --org: only the accounts of this organisational unit and the
     /// units below it (or a root id).
@@ -303,6 +329,10 @@ fn parse_region_or_all(s: &str) -> Result<String, String> {
 
 /// `--regions all`.
 pub const ALL_REGIONS: &str = "all";
+
+fn parse_role_name(s: &str) -> Result<String, String> {
+    crate::model::names::check_role_name(s).map(|()| s.to_string())
+}
 
 fn parse_role_arn(s: &str) -> Result<String, String> {
     crate::collect::account_of_role(s)

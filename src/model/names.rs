@@ -26,6 +26,19 @@ pub fn check_account(account: &str) -> Result<(), String> {
     }
 }
 
+/// An IAM role name: 1 to 64 letters, digits and `+=,.@_-` (IAM's own
+/// rule), so that it fits an ARN as it is.
+pub fn check_role_name(name: &str) -> Result<(), String> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c);
+    if (1..=64).contains(&name.len()) && name.chars().all(allowed) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{name:?} is not an IAM role name (1 to 64 letters, digits and +=,.@_-)"
+        ))
+    }
+}
+
 /// Whether `name` is shaped like a region name (`eu-west-1`).
 pub fn is_region(name: &str) -> bool {
     static REGION: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {

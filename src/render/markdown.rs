@@ -8,7 +8,9 @@
 
 use std::fmt::Write as _;
 
+use super::accounts::{AccountGroup, by_account};
 use super::escape::{fenced, markdown, markdown_code, markdown_link};
+use crate::model::CollectionError;
 use crate::report::{Finding, Report, Severity, Status, category_heading};
 
 /// The default cap, in characters: under GitHub's 65,536-character limit of
@@ -32,47 +34,52 @@ pub fn render(report: &Report, max_chars: usize) -> String {
     out.push_always(&head);
 
     let mut omitted = 0usize;
-    for (category, findings) in failing_by_category(report) {
-        let heading = format!("\n## {}\n\n", markdown(category_heading(category)));
-        let mut first = true;
-        for finding in findings {
-            let mut text = String::new();
-            if first {
-                text.push_str(&heading);
+    let errors = match by_account(report) {
+        None => {
+            let all: Vec<&Finding> = report.results.iter().collect();
+            let mut groups = category_groups(report, &all, "##");
+            groups.push(("\n## Waived\n\n".to_string(), waived(&all)));
+            omitted += checklist(&mut out, &mut String::new(), groups);
+            could_not_be_read(&report.collection_errors, "##")
+        }
+        Some(accounts) => {
+            // Every account's failures before any waiver: under the cap,
+            // what needs action is what stays.
+            for account in &accounts {
+                let mut heading = account_heading(account);
+                let groups = category_groups(report, &account.results, "###");
+                omitted += checklist(&mut out, &mut heading, groups);
+                let errors = could_not_be_read(account.collection_errors.iter().copied(), "###");
+                heading.push_str(&errors);
+                if !heading.is_empty() && !out.push(&heading) {
+                    omitted += 1;
+                }
             }
-            item(&mut text, finding);
-            if out.push(&text) {
-                first = false;
-            } else {
-                omitted += 1;
-            }
+            let waived_by_account = accounts
+                .iter()
+                .map(|a| {
+                    (
+                        format!("\n### {}\n\n", markdown(&a.label)),
+                        waived(&a.results),
+                    )
+                })
+                .collect();
+            omitted += checklist(
+                &mut out,
+                &mut "\n## Waived\n".to_string(),
+                waived_by_account,
+            );
+            // Listed under each account.
+            String::new()
         }
-    }
-
-    let mut first = true;
-    for finding in waived(report) {
-        let mut text = String::new();
-        if first {
-            text.push_str("\n## Waived\n\n");
-        }
-        item(&mut text, finding);
-        if out.push(&text) {
-            first = false;
-        } else {
-            omitted += 1;
-        }
-    }
+    };
 
     let passes = passing_counts(report);
     if !passes.is_empty() && !out.push(&passes) {
         omitted += report.summary.pass;
     }
 
-    for section in [
-        could_not_be_read(report),
-        not_evaluated(report),
-        unused_waivers(report),
-    ] {
+    for section in [errors, not_evaluated(report), unused_waivers(report)] {
         if !section.is_empty() && !out.push(&section) {
             omitted += 1;
         }
@@ -120,14 +127,81 @@ impl Budget {
     }
 }
 
+/// Items under headings, each heading going out with the first of its items
+/// that fits, and `pending` (an account's heading) before the first item
+/// that fits at all; `pending` is left as it was when none did. Returns
+/// how many items did not fit.
+fn checklist(
+    out: &mut Budget,
+    pending: &mut String,
+    groups: Vec<(String, Vec<&Finding>)>,
+) -> usize {
+    let mut omitted = 0;
+    for (heading, findings) in groups {
+        let mut first = true;
+        for finding in findings {
+            let mut text = pending.clone();
+            if first {
+                text.push_str(&heading);
+            }
+            item(&mut text, finding);
+            if out.push(&text) {
+                first = false;
+                pending.clear();
+            } else {
+                omitted += 1;
+            }
+        }
+    }
+    omitted
+}
+
+/// [`failing_by_category`] under Markdown headings of `level`.
+fn category_groups<'a>(
+    report: &'a Report,
+    results: &[&'a Finding],
+    level: &str,
+) -> Vec<(String, Vec<&'a Finding>)> {
+    failing_by_category(report, results)
+        .into_iter()
+        .map(|(category, findings)| {
+            let heading = format!("\n{level} {}\n\n", markdown(category_heading(category)));
+            (heading, findings)
+        })
+        .collect()
+}
+
+/// An account's heading: its name, its counts, and prominently, why it
+/// could not be read.
+fn account_heading(account: &AccountGroup<'_>) -> String {
+    let mut out = format!(
+        "\n## Account {}\n\n{}.\n",
+        markdown(&account.label),
+        account.counts_line()
+    );
+    if let Some(error) = account.error {
+        writeln!(
+            out,
+            "\n**Not read: {}.** Every rule reports error for this account.",
+            markdown(error)
+        )
+        .unwrap();
+    }
+    out
+}
+
 /// The checklist's groups: each gap category with failing (fail or error)
-/// results, in report order, what needs action first within each.
-pub(super) fn failing_by_category(report: &Report) -> Vec<(&str, Vec<&Finding>)> {
+/// results among `results`, in report order, what needs action first
+/// within each.
+pub(super) fn failing_by_category<'a>(
+    report: &'a Report,
+    results: &[&'a Finding],
+) -> Vec<(&'a str, Vec<&'a Finding>)> {
     let mut groups = Vec::new();
     for (category, _) in report.summary.categories_in_order() {
-        let mut findings: Vec<&Finding> = report
-            .results
+        let mut findings: Vec<&Finding> = results
             .iter()
+            .copied()
             .filter(|f| f.category == category && f.status.is_failing())
             .collect();
         if !findings.is_empty() {
@@ -138,11 +212,11 @@ pub(super) fn failing_by_category(report: &Report) -> Vec<(&str, Vec<&Finding>)>
     groups
 }
 
-/// The waived results, worst first.
-pub(super) fn waived(report: &Report) -> Vec<&Finding> {
-    let mut waived: Vec<&Finding> = report
-        .results
+/// The waived results among `results`, worst first.
+pub(super) fn waived<'a>(results: &[&'a Finding]) -> Vec<&'a Finding> {
+    let mut waived: Vec<&Finding> = results
         .iter()
+        .copied()
         .filter(|f| f.status == Status::Waived)
         .collect();
     waived.sort_by(|a, b| a.action_order(b));
@@ -193,14 +267,19 @@ fn passing_counts(report: &Report) -> String {
     out
 }
 
-fn could_not_be_read(report: &Report) -> String {
+/// The calls that failed, under a heading of `level`.
+fn could_not_be_read<'a>(
+    errors: impl IntoIterator<Item = &'a CollectionError>,
+    level: &str,
+) -> String {
     let mut out = String::new();
-    if report.collection_errors.is_empty() {
+    let mut errors = errors.into_iter().peekable();
+    if errors.peek().is_none() {
         return out;
     }
-    out.push_str("\n## Could not be read\n\n");
+    writeln!(out, "\n{level} Could not be read\n").unwrap();
     out.push_str("The rules that needed these calls report error.\n\n");
-    for e in &report.collection_errors {
+    for e in errors {
         writeln!(
             out,
             "- {} {} in {}: {}: {}",

@@ -2,6 +2,7 @@
 //! [`Report`](crate::report::Report) (or a [`Diff`](crate::report::Diff))
 //! and returns text.
 
+mod accounts;
 pub mod csv;
 pub mod diff;
 mod escape;

@@ -9,7 +9,9 @@ use std::fmt::Write as _;
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Cell, CellAlignment, Color, ColumnConstraint, ContentArrangement, Table, Width};
 
+use super::accounts::by_account;
 use super::escape::one_line;
+use crate::model::CollectionError;
 use crate::report::{Finding, Report, Status, category_heading};
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -31,85 +33,35 @@ pub fn terminal_width() -> Option<u16> {
 
 pub fn render(report: &Report, options: &TableOptions) -> String {
     let mut out = String::new();
-
-    let mut shown: Vec<&Finding> = report
-        .results
-        .iter()
-        .filter(|f| options.verbose || f.status.is_failing())
-        .collect();
-    shown.sort_by(|a, b| a.action_order(b));
-    if shown.is_empty() {
-        out.push_str(if options.verbose {
-            "No results.\n"
-        } else {
-            "No failing or erroring results.\n"
-        });
-    } else {
-        let mut table = new_table(
-            options,
-            ["Status", "Rule", "Severity", "Resource", "Message"],
-        );
-        room_for_messages(&mut table, options);
-        // Rule ids are copied into `backstop explain`: kept whole (with
-        // the cell's padding) while they take at most 30% of the width.
-        let longest_rule = shown.iter().map(|f| f.rule.chars().count() + 2).max();
-        if let (Some(width), Some(longest), Some(rule)) =
-            (options.width, longest_rule, table.column_mut(1))
-        {
-            let whole = u16::try_from(longest)
-                .unwrap_or(u16::MAX)
-                .min(width * 3 / 10);
-            rule.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(whole)));
+    match by_account(report) {
+        None => {
+            findings_table(&mut out, report.results.iter().collect(), options);
+            counts_table(&mut out, report, options);
+            errors_table(&mut out, &report.collection_errors, options);
         }
-        for finding in shown {
-            table.add_row(vec![
-                status_cell(finding.status, options),
-                Cell::new(one_line(&finding.rule)),
-                Cell::new(finding.severity),
-                Cell::new(one_line(&resource_label(finding))),
-                Cell::new(one_line(&message(finding))),
-            ]);
+        Some(groups) => {
+            for group in groups {
+                writeln!(
+                    out,
+                    "Account {}: {}",
+                    one_line(&group.label),
+                    group.counts_line()
+                )
+                .unwrap();
+                if let Some(error) = group.error {
+                    writeln!(
+                        out,
+                        "NOT READ: {} (every rule reports error for this account)",
+                        one_line(error)
+                    )
+                    .unwrap();
+                }
+                findings_table(&mut out, group.results, options);
+                errors_table(&mut out, group.collection_errors, options);
+                out.push('\n');
+            }
+            counts_table(&mut out, report, options);
         }
-        writeln!(out, "{table}").unwrap();
-    }
-
-    let mut counts = new_table(options, ["Category", "Pass", "Fail", "Error", "Waived"]);
-    for (category, c) in report.summary.categories_in_order() {
-        counts.add_row(vec![
-            Cell::new(one_line(category_heading(category))),
-            number(c.pass),
-            number(c.fail),
-            number(c.error),
-            number(c.waived),
-        ]);
-    }
-    let summary = &report.summary;
-    let total = summary.pass + summary.fail + summary.error + summary.waived;
-    writeln!(
-        out,
-        "\n{counts}\nTotal: {} fail, {} error, {} waived, {} pass ({total} results)",
-        summary.fail, summary.error, summary.waived, summary.pass,
-    )
-    .unwrap();
-
-    if !report.collection_errors.is_empty() {
-        let n = report.collection_errors.len();
-        let calls = if n == 1 { "call" } else { "calls" };
-        let mut errors = new_table(
-            options,
-            ["Service", "Region", "Operation", "Code", "Message"],
-        );
-        room_for_messages(&mut errors, options);
-        for e in &report.collection_errors {
-            errors.add_row(
-                [&e.service, &e.region, &e.operation, &e.code, &e.message].map(|s| one_line(s)),
-            );
-        }
-        writeln!(
-            out,
-            "\nCould not be read ({n} {calls} failed; the rules that needed them report error):\n{errors}"
-        )
-        .unwrap();
     }
     if !report.not_evaluated.is_empty() {
         let rules: Vec<String> = report
@@ -135,6 +87,97 @@ pub fn render(report: &Report, options: &TableOptions) -> String {
         .unwrap();
     }
     out
+}
+
+/// The failing results (all with `--verbose`), what needs action first.
+fn findings_table(out: &mut String, mut shown: Vec<&Finding>, options: &TableOptions) {
+    shown.retain(|f| options.verbose || f.status.is_failing());
+    shown.sort_by(|a, b| a.action_order(b));
+    if shown.is_empty() {
+        out.push_str(if options.verbose {
+            "No results.\n"
+        } else {
+            "No failing or erroring results.\n"
+        });
+        return;
+    }
+    let mut table = new_table(
+        options,
+        ["Status", "Rule", "Severity", "Resource", "Message"],
+    );
+    room_for_messages(&mut table, options);
+    // Rule ids are copied into `backstop explain`: kept whole (with
+    // the cell's padding) while they take at most 30% of the width.
+    let longest_rule = shown.iter().map(|f| f.rule.chars().count() + 2).max();
+    if let (Some(width), Some(longest), Some(rule)) =
+        (options.width, longest_rule, table.column_mut(1))
+    {
+        let whole = u16::try_from(longest)
+            .unwrap_or(u16::MAX)
+            .min(width * 3 / 10);
+        rule.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(whole)));
+    }
+    for finding in shown {
+        table.add_row(vec![
+            status_cell(finding.status, options),
+            Cell::new(one_line(&finding.rule)),
+            Cell::new(finding.severity),
+            Cell::new(one_line(&resource_label(finding))),
+            Cell::new(one_line(&message(finding))),
+        ]);
+    }
+    writeln!(out, "{table}").unwrap();
+}
+
+/// The counts per category, and the totals.
+fn counts_table(out: &mut String, report: &Report, options: &TableOptions) {
+    let mut counts = new_table(options, ["Category", "Pass", "Fail", "Error", "Waived"]);
+    for (category, c) in report.summary.categories_in_order() {
+        counts.add_row(vec![
+            Cell::new(one_line(category_heading(category))),
+            number(c.pass),
+            number(c.fail),
+            number(c.error),
+            number(c.waived),
+        ]);
+    }
+    let summary = &report.summary;
+    let total = summary.pass + summary.fail + summary.error + summary.waived;
+    writeln!(
+        out,
+        "\n{counts}\nTotal: {} fail, {} error, {} waived, {} pass ({total} results)",
+        summary.fail, summary.error, summary.waived, summary.pass,
+    )
+    .unwrap();
+}
+
+/// The calls that failed, and what that means for the results.
+fn errors_table<'a>(
+    out: &mut String,
+    collection_errors: impl IntoIterator<Item = &'a CollectionError>,
+    options: &TableOptions,
+) {
+    let mut errors = new_table(
+        options,
+        ["Service", "Region", "Operation", "Code", "Message"],
+    );
+    room_for_messages(&mut errors, options);
+    let mut n = 0;
+    for e in collection_errors {
+        errors.add_row(
+            [&e.service, &e.region, &e.operation, &e.code, &e.message].map(|s| one_line(s)),
+        );
+        n += 1;
+    }
+    if n == 0 {
+        return;
+    }
+    let calls = if n == 1 { "call" } else { "calls" };
+    writeln!(
+        out,
+        "\nCould not be read ({n} {calls} failed; the rules that needed them report error):\n{errors}"
+    )
+    .unwrap();
 }
 
 fn new_table(options: &TableOptions, header: [&str; 5]) -> Table {

@@ -3,6 +3,8 @@
 
 use std::fmt::Write as _;
 
+use crate::model::CollectionError;
+use crate::render::accounts::{AccountGroup, by_account};
 use crate::render::diff::{sections, waiver_detail};
 use crate::render::escape::{html_block, html_text};
 use crate::render::markdown::plural;
@@ -14,34 +16,19 @@ use crate::report::{Diff, Finding, Report, Status, category_heading};
 /// read, judged, or matched. Unlike the Markdown, nothing is cut.
 pub(super) fn section(report: &Report) -> String {
     let mut out = String::from("<section id=\"checklist\">\n<h2>Checklist</h2>\n");
-    let groups = failing_by_category(report);
-    if groups.is_empty() {
-        out.push_str("<p>Nothing fails.</p>\n");
-    }
-    for (category, findings) in groups {
-        let _ = writeln!(
-            out,
-            "<h3 class=\"category\">{} ({})</h3>\n<ul class=\"checklist\">",
-            html_text(category_heading(category)),
-            findings.len()
-        );
-        for finding in findings {
-            item(&mut out, finding);
+    let accounts = by_account(report);
+    match &accounts {
+        None => {
+            let all: Vec<&Finding> = report.results.iter().collect();
+            needs_action(&mut out, report, &all, "h3");
         }
-        out.push_str("</ul>\n");
-    }
-
-    let waived = waived(report);
-    if !waived.is_empty() {
-        let _ = writeln!(
-            out,
-            "<h3>Waived ({})</h3>\n<ul class=\"checklist\">",
-            waived.len()
-        );
-        for finding in waived {
-            item(&mut out, finding);
+        Some(accounts) => {
+            for account in accounts {
+                account_heading(&mut out, account);
+                needs_action(&mut out, report, &account.results, "h4");
+                could_not_be_read(&mut out, &account.collection_errors, "h4");
+            }
         }
-        out.push_str("</ul>\n");
     }
 
     let passes = passes_by_rule(report);
@@ -63,11 +50,66 @@ pub(super) fn section(report: &Report) -> String {
         }
         out.push_str("</table>\n</details>\n");
     }
-    could_not_be_read(&mut out, report);
+    if accounts.is_none() {
+        let errors: Vec<&CollectionError> = report.collection_errors.iter().collect();
+        could_not_be_read(&mut out, &errors, "h3");
+    }
     not_evaluated(&mut out, report);
     unused_waivers(&mut out, report);
     out.push_str("</section>\n");
     out
+}
+
+/// The failing results among `results` by category, then the waived
+/// ones, under headings of `level`.
+fn needs_action(out: &mut String, report: &Report, results: &[&Finding], level: &str) {
+    let groups = failing_by_category(report, results);
+    if groups.is_empty() {
+        out.push_str("<p>Nothing fails.</p>\n");
+    }
+    for (category, findings) in groups {
+        let _ = writeln!(
+            out,
+            "<{level} class=\"category\">{} ({})</{level}>\n<ul class=\"checklist\">",
+            html_text(category_heading(category)),
+            findings.len()
+        );
+        for finding in findings {
+            item(out, finding);
+        }
+        out.push_str("</ul>\n");
+    }
+
+    let waived = waived(results);
+    if !waived.is_empty() {
+        let _ = writeln!(
+            out,
+            "<{level}>Waived ({})</{level}>\n<ul class=\"checklist\">",
+            waived.len()
+        );
+        for finding in waived {
+            item(out, finding);
+        }
+        out.push_str("</ul>\n");
+    }
+}
+
+/// An account's heading: its name, its counts, and prominently, why it
+/// could not be read.
+fn account_heading(out: &mut String, account: &AccountGroup<'_>) {
+    let _ = writeln!(
+        out,
+        "<h3 class=\"account\">Account {}</h3>\n<p class=\"account-counts\">{}.</p>",
+        html_text(&account.label),
+        account.counts_line()
+    );
+    if let Some(error) = account.error {
+        let _ = writeln!(
+            out,
+            "<p class=\"not-read\"><strong>Not read: {}.</strong> Every rule reports error for this account.</p>",
+            html_text(error)
+        );
+    }
 }
 
 /// One checklist item; what needs action carries its fix beneath it.
@@ -139,14 +181,16 @@ fn resource(finding: &Finding) -> String {
     }
 }
 
-fn could_not_be_read(out: &mut String, report: &Report) {
-    if report.collection_errors.is_empty() {
+/// The calls that failed, under a heading of `level`.
+fn could_not_be_read(out: &mut String, errors: &[&CollectionError], level: &str) {
+    if errors.is_empty() {
         return;
     }
-    out.push_str(
-        "<h3>Could not be read</h3>\n<p>The rules that needed these calls report error.</p>\n<ul>\n",
+    let _ = write!(
+        out,
+        "<{level}>Could not be read</{level}>\n<p>The rules that needed these calls report error.</p>\n<ul>\n",
     );
-    for e in &report.collection_errors {
+    for e in errors {
         let _ = writeln!(
             out,
             "<li>{} <code>{}</code> in {}: <code>{}</code>: {}</li>",

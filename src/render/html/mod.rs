@@ -151,6 +151,7 @@ fn headline(
     }
     out.push_str("</div>\n");
     severity_table(out, current);
+    accounts_table(out, current);
     change_since(out, current, previous, diff);
     out.push_str("</header>\n");
 }
@@ -170,6 +171,32 @@ fn severity_table(out: &mut String, report: &Report) {
             let _ = write!(out, "<td class=\"n\">{n}</td>");
         }
         out.push_str("</tr>\n");
+    }
+    out.push_str("</table>\n");
+}
+
+/// Each account's counts, for a report of several, and why an account
+/// could not be read.
+fn accounts_table(out: &mut String, report: &Report) {
+    let Some(accounts) = super::accounts::by_account(report) else {
+        return;
+    };
+    out.push_str(
+        "<table id=\"by-account\">\n<tr><th>Account</th><th>Fail</th><th>Error</th><th>Waived</th><th>Pass</th><th>Not read</th></tr>\n",
+    );
+    for account in accounts {
+        let c = &account.counts;
+        let _ = writeln!(
+            out,
+            "<tr><th>{}</th><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
+             <td class=\"n\">{}</td><td class=\"not-read\">{}</td></tr>",
+            html_text(&account.label),
+            c.fail,
+            c.error,
+            c.waived,
+            c.pass,
+            html_text(account.error.unwrap_or_default()),
+        );
     }
     out.push_str("</table>\n");
 }
