@@ -97,13 +97,21 @@ enum Mode {
         #[arg(long, default_value_t = 100.0)]
         burst: f64,
         /// A service's own bucket, `SERVICE=RATE/BURST` (SERVICE as in the
-        /// SigV4 scope: `logs`, `s3`, ...); repeatable.
+        /// SigV4 scope: `logs`, `s3`, ...); repeatable. S3's default is its
+        /// documented rate of GET/HEAD requests per prefix, 5,500 per
+        /// second: a bucket's settings are GETs on the bucket.
         #[arg(long = "rate-for", value_name = "SERVICE=RATE/BURST", value_parser = parse_rate_for)]
         rate_for: Vec<(String, Bucket)>,
     },
 }
 
 const DEFAULT_ACCOUNT: &str = "123456789012";
+/// S3's documented request rate: 5,500 GET/HEAD requests per second per
+/// prefix.
+const S3_BUCKET: Bucket = Bucket {
+    rate: 5500.0,
+    burst: 5500.0,
+};
 /// Stands for the caller's account in recorded keys and answers.
 const PLACEHOLDER: &str = "{{ACCOUNT}}";
 /// Member account ids: 100000000001, 100000000002, ...
@@ -136,7 +144,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let limits = Limits {
                 latency: Duration::from_millis(latency_ms),
                 default: Bucket::new(rate, burst),
-                per_service: rate_for.into_iter().collect(),
+                per_service: [("s3".to_string(), S3_BUCKET)]
+                    .into_iter()
+                    .chain(rate_for)
+                    .collect(),
             };
             let server = Arc::new(Server::new(recording, accounts, limits));
             let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port))?;
