@@ -48,6 +48,10 @@ use std::time::{Duration, Instant};
 use clap::{Parser, Subcommand};
 use serde::{Deserialize, Serialize};
 
+#[path = "../tests/support/http1.rs"]
+mod http1;
+use http1::{header, read_body, read_headers};
+
 #[derive(Parser)]
 #[command(about = "Record AWS answers from moto; replay them for an organisation, with latency")]
 struct Cli {
@@ -213,13 +217,6 @@ impl Request {
     }
 }
 
-fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
-}
-
 /// An answer as recorded and as sent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct Answer {
@@ -297,59 +294,6 @@ fn read_request(reader: &mut impl BufRead) -> std::io::Result<Option<Request>> {
         headers,
         body,
     }))
-}
-
-fn read_headers(reader: &mut impl BufRead) -> std::io::Result<Vec<(String, String)>> {
-    let mut headers = Vec::new();
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line)? == 0 {
-            return Err(std::io::ErrorKind::UnexpectedEof.into());
-        }
-        let line = line.trim_end_matches(['\r', '\n']);
-        if line.is_empty() {
-            return Ok(headers);
-        }
-        if let Some((k, v)) = line.split_once(':') {
-            headers.push((k.trim().to_string(), v.trim().to_string()));
-        }
-    }
-}
-
-/// A body framed by Content-Length or chunked encoding; with neither, a
-/// request has none and a response runs to the end of the stream.
-fn read_body(
-    reader: &mut impl BufRead,
-    headers: &[(String, String)],
-    is_request: bool,
-) -> std::io::Result<Vec<u8>> {
-    let mut body = Vec::new();
-    if header(headers, "transfer-encoding").is_some_and(|v| v.contains("chunked")) {
-        loop {
-            let mut size = String::new();
-            reader.read_line(&mut size)?;
-            let size = size.trim().split(';').next().unwrap_or("");
-            let size = usize::from_str_radix(size, 16)
-                .map_err(|e| std::io::Error::other(format!("bad chunk size {size:?}: {e}")))?;
-            if size == 0 {
-                read_headers(reader)?;
-                return Ok(body);
-            }
-            let start = body.len();
-            body.resize(start + size, 0);
-            reader.read_exact(&mut body[start..])?;
-            reader.read_exact(&mut [0; 2])?;
-        }
-    } else if let Some(len) = header(headers, "content-length") {
-        let len: usize = len
-            .parse()
-            .map_err(|e| std::io::Error::other(format!("bad content-length {len:?}: {e}")))?;
-        body.resize(len, 0);
-        reader.read_exact(&mut body)?;
-    } else if !is_request {
-        reader.read_to_end(&mut body)?;
-    }
-    Ok(body)
 }
 
 fn url_decode(text: &str) -> String {
@@ -1231,6 +1175,21 @@ mod tests {
         }
     }
 
+    /// Organizations ListAccounts by the management account.
+    fn list_accounts_call(body: &str) -> Request {
+        let mut headers = signed("testing", "us-east-1", "organizations");
+        headers.push((
+            "X-Amz-Target".to_string(),
+            "AWSOrganizationsV20161128.ListAccounts".to_string(),
+        ));
+        Request {
+            method: "POST".to_string(),
+            target: "/".to_string(),
+            headers,
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
     fn s3_call(access_key: &str) -> Request {
         Request {
             method: "GET".to_string(),
@@ -1354,18 +1313,16 @@ mod tests {
             ("ec2", "us-east-1", "Action=DescribeRegions"),
             ("organizations", "us-east-1", ""),
         ] {
-            let mut request = Request {
-                method: "POST".to_string(),
-                target: "/".to_string(),
-                headers: signed("testing", region, service),
-                body: body.as_bytes().to_vec(),
+            let request = if service == "organizations" {
+                list_accounts_call(body)
+            } else {
+                Request {
+                    method: "POST".to_string(),
+                    target: "/".to_string(),
+                    headers: signed("testing", region, service),
+                    body: body.as_bytes().to_vec(),
+                }
             };
-            if service == "organizations" {
-                request.headers.push((
-                    "X-Amz-Target".to_string(),
-                    "AWSOrganizationsV20161128.ListAccounts".to_string(),
-                ));
-            }
             server.respond(&request, now);
             server.respond(&request, now);
             let code = error_code(&server.respond(&request, now));
@@ -1464,18 +1421,8 @@ mod tests {
             (403, "AccessDenied")
         );
 
-        let mut list = Request {
-            method: "POST".to_string(),
-            target: "/".to_string(),
-            headers: signed("testing", "us-east-1", "organizations"),
-            body: b"{}".to_vec(),
-        };
-        list.headers.push((
-            "X-Amz-Target".to_string(),
-            "AWSOrganizationsV20161128.ListAccounts".to_string(),
-        ));
         let page: serde_json::Value =
-            serde_json::from_str(&server.respond(&list, now).body).unwrap();
+            serde_json::from_str(&server.respond(&list_accounts_call("{}"), now).body).unwrap();
         let statuses: Vec<(&str, &str)> = page["Accounts"]
             .as_array()
             .unwrap()
@@ -1514,16 +1461,7 @@ mod tests {
                 Some(t) => serde_json::json!({ "NextToken": t }).to_string(),
                 None => "{}".to_string(),
             };
-            let mut request = Request {
-                method: "POST".to_string(),
-                target: "/".to_string(),
-                headers: signed("testing", "us-east-1", "organizations"),
-                body: body.into_bytes(),
-            };
-            request.headers.push((
-                "X-Amz-Target".to_string(),
-                "AWSOrganizationsV20161128.ListAccounts".to_string(),
-            ));
+            let request = list_accounts_call(&body);
             let page: serde_json::Value =
                 serde_json::from_str(&server.respond(&request, Instant::now()).body).unwrap();
             let accounts = page["Accounts"].as_array().unwrap();
