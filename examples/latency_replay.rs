@@ -39,7 +39,7 @@
 //! can simply sleep out the latency.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufReader, Write};
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -50,7 +50,7 @@ use serde::{Deserialize, Serialize};
 
 #[path = "../tests/support/http1.rs"]
 mod http1;
-use http1::{header, read_body, read_headers};
+use http1::{Request, read_body, read_headers, read_request, read_status_line, write_request};
 
 #[derive(Parser)]
 #[command(about = "Record AWS answers from moto; replay them for an organisation, with latency")]
@@ -184,20 +184,7 @@ fn parse_rate_for(text: &str) -> Result<(String, Bucket), String> {
 // ---------------------------------------------------------------------------
 // HTTP/1.1, just enough for the SDK
 
-#[derive(Debug, Clone, Default)]
-struct Request {
-    method: String,
-    /// Path and query string.
-    target: String,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
 impl Request {
-    fn header(&self, name: &str) -> Option<&str> {
-        header(&self.headers, name)
-    }
-
     fn path_and_query(&self) -> (&str, &str) {
         self.target.split_once('?').unwrap_or((&self.target, ""))
     }
@@ -275,27 +262,6 @@ fn reason(status: u16) -> &'static str {
     }
 }
 
-/// Reads one request; `None` at a clean end of stream.
-fn read_request(reader: &mut impl BufRead) -> std::io::Result<Option<Request>> {
-    let mut line = String::new();
-    if reader.read_line(&mut line)? == 0 {
-        return Ok(None);
-    }
-    let mut parts = line.split_whitespace();
-    let (Some(method), Some(target)) = (parts.next(), parts.next()) else {
-        return Err(std::io::Error::other(format!("bad request line {line:?}")));
-    };
-    let (method, target) = (method.to_string(), target.to_string());
-    let headers = read_headers(reader)?;
-    let body = read_body(reader, &headers, true)?;
-    Ok(Some(Request {
-        method,
-        target,
-        headers,
-        body,
-    }))
-}
-
 fn url_decode(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
@@ -327,7 +293,7 @@ fn serve_connection(stream: TcpStream, server: &Server) {
         return;
     };
     let mut reader = BufReader::new(stream);
-    while let Ok(Some(request)) = read_request(&mut reader) {
+    while let Ok(Some(request)) = read_request(&mut reader, &mut writer) {
         let answer = server.handle(&request);
         if answer.write(&mut writer, request.method == "HEAD").is_err() {
             return;
@@ -546,7 +512,7 @@ fn record(
                 return;
             };
             let mut reader = BufReader::new(stream);
-            while let Ok(Some(request)) = read_request(&mut reader) {
+            while let Ok(Some(request)) = read_request(&mut reader, &mut writer) {
                 if request.target == "/_save" {
                     let saved = save(&recording.lock().unwrap(), &out);
                     let answer = match &saved {
@@ -612,38 +578,10 @@ fn kept_header(name: &str) -> bool {
 fn forward(upstream: &str, request: &Request) -> std::io::Result<Answer> {
     let mut conn = TcpStream::connect(upstream)?;
     conn.set_read_timeout(Some(Duration::from_secs(60)))?;
-    let mut out = format!("{} {} HTTP/1.1\r\n", request.method, request.target).into_bytes();
-    for (k, v) in &request.headers {
-        if ![
-            "connection",
-            "content-length",
-            "transfer-encoding",
-            "expect",
-        ]
-        .iter()
-        .any(|h| k.eq_ignore_ascii_case(h))
-        {
-            out.extend_from_slice(format!("{k}: {v}\r\n").as_bytes());
-        }
-    }
-    out.extend_from_slice(
-        format!(
-            "Content-Length: {}\r\nConnection: close\r\n\r\n",
-            request.body.len()
-        )
-        .as_bytes(),
-    );
-    out.extend_from_slice(&request.body);
-    conn.write_all(&out)?;
+    write_request(&mut conn, request)?;
 
     let mut reader = BufReader::new(conn);
-    let mut status_line = String::new();
-    reader.read_line(&mut status_line)?;
-    let status: u16 = status_line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| std::io::Error::other(format!("bad status line {status_line:?}")))?;
+    let (status, _) = read_status_line(&mut reader)?;
     let mut headers = read_headers(&mut reader)?;
     let body = if request.method == "HEAD" || status == 204 || status == 304 {
         Vec::new()
@@ -1133,6 +1071,7 @@ fn substitute(recorded: &Answer, account: &str) -> Answer {
 mod tests {
     use super::*;
     use aws_runtime::retries::classifiers::THROTTLING_ERRORS;
+    use http1::header;
 
     const MEMBER: &str = "100000000001";
 
@@ -1146,9 +1085,9 @@ mod tests {
         )]
     }
 
-    /// An RDS query-protocol call with its form fields in the given order.
-    fn rds_call(access_key: &str, fields: &[&str]) -> Request {
-        let mut headers = signed(access_key, "eu-west-1", "rds");
+    /// A query-protocol call (a form body).
+    fn form_call(access_key: &str, region: &str, service: &str, body: &str) -> Request {
+        let mut headers = signed(access_key, region, service);
         headers.push((
             "Content-Type".to_string(),
             "application/x-www-form-urlencoded".to_string(),
@@ -1157,8 +1096,13 @@ mod tests {
             method: "POST".to_string(),
             target: "/".to_string(),
             headers,
-            body: fields.join("&").into_bytes(),
+            body: body.as_bytes().to_vec(),
         }
+    }
+
+    /// An RDS call with its form fields in the given order.
+    fn rds_call(access_key: &str, fields: &[&str]) -> Request {
+        form_call(access_key, "eu-west-1", "rds", &fields.join("&"))
     }
 
     fn ecr_call(access_key: &str) -> Request {
@@ -1364,19 +1308,7 @@ mod tests {
     fn the_organisation_is_listed_entered_and_known_by_its_keys() {
         let server = server(&[], UNLIMITED);
         let now = Instant::now();
-        let sts = |access_key: &str, body: &str| {
-            let mut headers = signed(access_key, "us-east-1", "sts");
-            headers.push((
-                "Content-Type".to_string(),
-                "application/x-www-form-urlencoded".to_string(),
-            ));
-            Request {
-                method: "POST".to_string(),
-                target: "/".to_string(),
-                headers,
-                body: body.as_bytes().to_vec(),
-            }
-        };
+        let sts = |access_key: &str, body: &str| form_call(access_key, "us-east-1", "sts", body);
         let role = "RoleArn=arn%3Aaws%3Aiam%3A%3A100000000001%3Arole%2FBackstopAudit";
         let assumed = server.respond(
             &sts(
@@ -1511,11 +1443,10 @@ mod tests {
                 "GET {target} HTTP/1.1\r\nHost: x\r\nAuthorization: {authorization}\r\n\r\n"
             )
             .unwrap();
-            let mut status = String::new();
-            reader.read_line(&mut status).unwrap();
+            let (status, _) = read_status_line(&mut reader).unwrap();
             let headers = read_headers(&mut reader).unwrap();
             let body = String::from_utf8(read_body(&mut reader, &headers, true).unwrap()).unwrap();
-            assert!(status.starts_with("HTTP/1.1 200 "), "{status}");
+            assert_eq!(status, 200, "{target}");
             if target == "/_stats" {
                 let stats: serde_json::Value = serde_json::from_str(&body).unwrap();
                 assert_eq!(
