@@ -4,8 +4,10 @@ Usage: live_audit_seed.py ENDPOINT [--instances N] [--buckets N]
                                    [--repositories N] [--log-groups N]
                                    [--secrets N] [--event-subscriptions N]
                                    [--vaults N] [--backup-plans N]
+                                   [--regions R1,R2,...]
 
-Everything is split evenly over us-east-1 and eu-west-1, with the same mix
+Everything is split evenly over the regions (us-east-1 and eu-west-1 unless
+--regions names others; bench/latency seeds four), with the same mix
 of compliant and non-compliant settings in each (counted within the region),
 so that every detail call of the audit meets both "configured" and "not
 configured" answers:
@@ -353,7 +355,9 @@ def main():
     parser.add_argument("--event-subscriptions", type=int, default=10)
     parser.add_argument("--vaults", type=int, default=6)
     parser.add_argument("--backup-plans", type=int, default=4)
+    parser.add_argument("--regions", default=",".join(REGIONS))
     args = parser.parse_args()
+    REGIONS[:] = args.regions.split(",")
 
     result = {}
     started = time.monotonic()

@@ -3,6 +3,7 @@
 // Each test binary uses a different subset of the helpers.
 #![allow(dead_code)]
 
+pub mod http1;
 pub mod moto;
 pub mod proxy;
 pub mod seed;

@@ -18,12 +18,17 @@
 //! proxy works from synchronous tests, async tests and examples alike.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
+use std::io::{BufReader, ErrorKind, Read, Write};
 use std::net::{Ipv4Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+
+use super::http1::{
+    Request, header, is_hop_by_hop, read_body, read_headers, read_request, read_status_line,
+    write_request,
+};
 
 /// How a selected request is answered instead of being forwarded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -341,27 +346,6 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
         workers.retain(|w| !w.is_finished());
         workers.push(worker);
     }
-}
-
-/// One parsed HTTP request.
-struct Request {
-    method: String,
-    target: String,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Request {
-    fn header(&self, name: &str) -> Option<&str> {
-        header(&self.headers, name)
-    }
-}
-
-fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
 }
 
 /// Serves one client connection (keep-alive) until it closes.
@@ -868,109 +852,6 @@ fn decide(
     (attempt, call, None)
 }
 
-/// Reads one request (head and body); `None` at a clean end of stream.
-/// Answers `Expect: 100-continue` itself.
-fn read_request(
-    reader: &mut BufReader<TcpStream>,
-    writer: &mut TcpStream,
-) -> std::io::Result<Option<Request>> {
-    let mut line = String::new();
-    if reader.read_line(&mut line)? == 0 {
-        return Ok(None);
-    }
-    let mut parts = line.split_whitespace();
-    let (Some(method), Some(target)) = (parts.next(), parts.next()) else {
-        return Err(std::io::Error::other(format!("bad request line {line:?}")));
-    };
-    let (method, target) = (method.to_string(), target.to_string());
-    let headers = read_headers(reader)?;
-    if header(&headers, "expect").is_some_and(|v| v.eq_ignore_ascii_case("100-continue")) {
-        writer.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
-    }
-    let body = read_body(reader, &headers, true)?;
-    Ok(Some(Request {
-        method,
-        target,
-        headers,
-        body,
-    }))
-}
-
-fn read_headers(reader: &mut impl BufRead) -> std::io::Result<Vec<(String, String)>> {
-    let mut headers = Vec::new();
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line)? == 0 {
-            return Err(std::io::ErrorKind::UnexpectedEof.into());
-        }
-        let line = line.trim_end_matches(['\r', '\n']);
-        if line.is_empty() {
-            return Ok(headers);
-        }
-        if let Some((k, v)) = line.split_once(':') {
-            headers.push((k.trim().to_string(), v.trim().to_string()));
-        }
-    }
-}
-
-/// Reads a message body framed by Content-Length or chunked encoding
-/// (decoded); with neither, a request has no body and a response runs to
-/// the end of the stream.
-fn read_body(
-    reader: &mut impl BufRead,
-    headers: &[(String, String)],
-    is_request: bool,
-) -> std::io::Result<Vec<u8>> {
-    let mut body = Vec::new();
-    if header(headers, "transfer-encoding")
-        .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"))
-    {
-        loop {
-            let mut size = String::new();
-            reader.read_line(&mut size)?;
-            let size = size.trim().split(';').next().unwrap_or("");
-            let size = usize::from_str_radix(size, 16)
-                .map_err(|e| std::io::Error::other(format!("bad chunk size {size:?}: {e}")))?;
-            if size == 0 {
-                // Trailers, then the empty line.
-                read_headers(reader)?;
-                return Ok(body);
-            }
-            let start = body.len();
-            body.resize(start + size, 0);
-            reader.read_exact(&mut body[start..])?;
-            let mut crlf = [0; 2];
-            reader.read_exact(&mut crlf)?;
-        }
-    } else if let Some(len) = header(headers, "content-length") {
-        let len: usize = len
-            .parse()
-            .map_err(|e| std::io::Error::other(format!("bad content-length {len:?}: {e}")))?;
-        body.resize(len, 0);
-        reader.read_exact(&mut body)?;
-    } else if !is_request {
-        reader.read_to_end(&mut body)?;
-    }
-    Ok(body)
-}
-
-/// Hop-by-hop headers the proxy does not pass on (it frames each message
-/// itself).
-fn is_hop_by_hop(name: &str) -> bool {
-    [
-        "connection",
-        "keep-alive",
-        "proxy-connection",
-        "transfer-encoding",
-        "content-length",
-        "expect",
-        "te",
-        "upgrade",
-    ]
-    .iter()
-    .any(|h| name.eq_ignore_ascii_case(h))
-}
-
 /// The emulator's answer to a forwarded request.
 struct Answer {
     status: u16,
@@ -1009,35 +890,10 @@ impl Answer {
 fn forward(upstream: SocketAddr, request: &Request) -> std::io::Result<Answer> {
     let mut conn = TcpStream::connect_timeout(&upstream, Duration::from_secs(5))?;
     conn.set_read_timeout(Some(UPSTREAM_TIMEOUT))?;
-    let mut out = format!("{} {} HTTP/1.1\r\n", request.method, request.target).into_bytes();
-    for (k, v) in &request.headers {
-        if !is_hop_by_hop(k) {
-            out.extend_from_slice(format!("{k}: {v}\r\n").as_bytes());
-        }
-    }
-    out.extend_from_slice(
-        format!(
-            "Content-Length: {}\r\nConnection: close\r\n\r\n",
-            request.body.len()
-        )
-        .as_bytes(),
-    );
-    out.extend_from_slice(&request.body);
-    conn.write_all(&out)?;
+    write_request(&mut conn, request)?;
 
     let mut reader = BufReader::new(conn);
-    let mut status_line = String::new();
-    reader.read_line(&mut status_line)?;
-    let status: u16 = status_line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| std::io::Error::other(format!("bad status line {status_line:?}")))?;
-    let reason = status_line
-        .split_whitespace()
-        .skip(2)
-        .collect::<Vec<_>>()
-        .join(" ");
+    let (status, reason) = read_status_line(&mut reader)?;
     let headers = read_headers(&mut reader)?;
     let head_only = request.method.eq_ignore_ascii_case("HEAD") || status == 204 || status == 304;
     let body = if head_only {
