@@ -17,12 +17,15 @@ use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::future;
 use aws_sdk_sts::config::{Credentials, ProvideCredentials, SharedCredentialsProvider};
 
-use super::{HttpResponse, SdkError};
+use std::task::{Context, Poll};
+
+use super::{Ctx, HttpResponse, ProvideErrorMetadata, SdkError};
 
 use super::errors::CallFailure;
 use super::sdk::Setup;
 use super::{AccountsToAudit, CollectError, Run};
 use crate::model::AccountSource;
+use crate::model::Operation;
 use crate::model::schema::ops;
 
 /// The session name AWS CloudTrail shows for backstop's calls.
@@ -144,61 +147,63 @@ async fn organization_accounts(
 ) -> Result<Vec<(String, Option<String>)>, CollectError> {
     let region = setup.regions[0].clone();
     let client = aws_sdk_organizations::Client::new(&setup.for_region(&region));
-    let failed = |op: &crate::model::Operation, err: CallFailure| CollectError::Organization {
-        operation: op.name.to_string(),
-        code: err.code,
-        message: err.message,
-    };
+    let ctx = run.lone_ctx(setup);
+    let ctx = &ctx;
     let mut listed = Vec::new();
     match unit {
         None => {
+            let mut paginator = client.list_accounts().into_paginator().send();
             let op = &ops::ORGANIZATIONS_LIST_ACCOUNTS;
-            let mut pages = client.list_accounts().into_paginator().send();
-            let pages = run
-                .lone_ctx(setup)
-                .all_pages(op, &region, |cx| pages.poll_next(cx), |p| p.next_token())
-                .await
-                .map_err(|e| failed(op, CallFailure::from_sdk(&e)))?;
+            let found = all_pages(
+                ctx,
+                op,
+                &region,
+                |cx| paginator.poll_next(cx),
+                |p| p.next_token(),
+            )
+            .await?;
             listed.extend(
-                pages
+                found
                     .into_iter()
                     .flat_map(|p| p.accounts.unwrap_or_default()),
             );
         }
         Some(unit) => {
-            // Breadth first through the units below `unit`.
+            // Depth first through the units below `unit`.
             let mut units = vec![unit.to_string()];
             while let Some(parent) = units.pop() {
+                let request = client.list_accounts_for_parent().parent_id(&parent);
+                let mut paginator = request.into_paginator().send();
                 let op = &ops::ORGANIZATIONS_LIST_ACCOUNTS_FOR_PARENT;
-                let mut pages = client
-                    .list_accounts_for_parent()
-                    .parent_id(&parent)
-                    .into_paginator()
-                    .send();
-                let pages = run
-                    .lone_ctx(setup)
-                    .all_pages(op, &region, |cx| pages.poll_next(cx), |p| p.next_token())
-                    .await
-                    .map_err(|e| failed(op, CallFailure::from_sdk(&e)))?;
+                let found = all_pages(
+                    ctx,
+                    op,
+                    &region,
+                    |cx| paginator.poll_next(cx),
+                    |p| p.next_token(),
+                )
+                .await?;
                 listed.extend(
-                    pages
+                    found
                         .into_iter()
                         .flat_map(|p| p.accounts.unwrap_or_default()),
                 );
 
-                let op = &ops::ORGANIZATIONS_LIST_ORGANIZATIONAL_UNITS_FOR_PARENT;
-                let mut pages = client
+                let request = client
                     .list_organizational_units_for_parent()
-                    .parent_id(&parent)
-                    .into_paginator()
-                    .send();
-                let pages = run
-                    .lone_ctx(setup)
-                    .all_pages(op, &region, |cx| pages.poll_next(cx), |p| p.next_token())
-                    .await
-                    .map_err(|e| failed(op, CallFailure::from_sdk(&e)))?;
+                    .parent_id(&parent);
+                let mut paginator = request.into_paginator().send();
+                let op = &ops::ORGANIZATIONS_LIST_ORGANIZATIONAL_UNITS_FOR_PARENT;
+                let found = all_pages(
+                    ctx,
+                    op,
+                    &region,
+                    |cx| paginator.poll_next(cx),
+                    |p| p.next_token(),
+                )
+                .await?;
                 units.extend(
-                    pages
+                    found
                         .into_iter()
                         .flat_map(|p| p.organizational_units.unwrap_or_default())
                         .filter_map(|u| u.id),
@@ -224,6 +229,29 @@ async fn organization_accounts(
     accounts.sort();
     accounts.dedup();
     Ok(accounts)
+}
+
+/// Every page of an Organizations listing, or why the audit cannot go on.
+async fn all_pages<P, E>(
+    ctx: &Ctx<'_>,
+    op: &'static Operation,
+    region: &str,
+    poll_page: impl FnMut(&mut Context<'_>) -> Poll<Option<Result<P, SdkError<E>>>>,
+    next: impl Fn(&P) -> Option<&str>,
+) -> Result<Vec<P>, CollectError>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    ctx.all_pages(op, region, poll_page, next)
+        .await
+        .map_err(|e| {
+            let failure = CallFailure::from_sdk(&e);
+            CollectError::Organization {
+                operation: op.name.to_string(),
+                code: failure.code,
+                message: failure.message,
+            }
+        })
 }
 
 /// An account after trying to enter it.

@@ -364,9 +364,13 @@ impl Run<'_> {
         self.progress.call();
     }
 
-    /// A context for single calls in `account` outside its collection
-    /// (entering it, listing its regions); its errors are not kept.
-    fn lone_ctx_for<'r>(&'r self, setup: &'r sdk::Setup, account: &str) -> Ctx<'r> {
+    /// The collection context of `account`, with `clients` per region.
+    fn ctx<'r>(
+        &'r self,
+        setup: &'r sdk::Setup,
+        account: &str,
+        clients: BTreeMap<String, sdk::Clients>,
+    ) -> Ctx<'r> {
         Ctx {
             run: self,
             plan: self.plan,
@@ -374,9 +378,15 @@ impl Run<'_> {
             progress: &self.progress,
             account: account.to_string(),
             setup,
-            clients: BTreeMap::new(),
+            clients,
             errors: Mutex::new(Vec::new()),
         }
+    }
+
+    /// A context for single calls in `account` outside its collection
+    /// (entering it, listing its regions); its errors are not kept.
+    fn lone_ctx_for<'r>(&'r self, setup: &'r sdk::Setup, account: &str) -> Ctx<'r> {
+        self.ctx(setup, account, BTreeMap::new())
     }
 
     /// [`Run::lone_ctx_for`] the calling account.
@@ -465,20 +475,12 @@ impl Run<'_> {
         setup: &sdk::Setup,
         account: &str,
     ) -> (Vec<Resource>, Vec<CollectionError>) {
-        let ctx = Ctx {
-            run: self,
-            plan: self.plan,
-            concurrency: self.concurrency,
-            progress: &self.progress,
-            account: account.to_string(),
-            setup,
-            clients: setup
-                .regions
-                .iter()
-                .map(|r| (r.clone(), sdk::Clients::new(setup, r)))
-                .collect(),
-            errors: Mutex::new(Vec::new()),
-        };
+        let clients = setup
+            .regions
+            .iter()
+            .map(|r| (r.clone(), sdk::Clients::new(setup, r)))
+            .collect();
+        let ctx = self.ctx(setup, account, clients);
         let ctx = &ctx;
         let regions = &setup.regions;
         let rds = futures::future::join_all(regions.iter().map(|r| rds::collect_region(ctx, r)));
