@@ -178,6 +178,16 @@ pub enum CollectError {
         code: String,
         message: String,
     },
+    #[error(
+        "cannot list the account's enabled regions for --regions all: EC2 DescribeRegions \
+         failed in {region} ({code}: {message}); allow ec2:DescribeRegions or name the regions \
+         with --regions"
+    )]
+    Regions {
+        region: String,
+        code: String,
+        message: String,
+    },
     #[error("no account to audit: {0}")]
     NoAccounts(String),
 }
@@ -408,10 +418,10 @@ impl Run<'_> {
                 accounts::enabled_regions(&ctx, &setup, &home).await
             };
             // Without them nothing tells where the resources are.
-            setup.regions = listed.map_err(|failure| CollectError::Identity {
+            setup.regions = listed.map_err(|failure| CollectError::Regions {
                 region: home,
                 code: failure.code,
-                message: format!("EC2 DescribeRegions: {}", failure.message),
+                message: failure.message,
             })?;
         }
         let (resources, errors) = self.account(&setup, account).await;
