@@ -6,6 +6,7 @@ pub mod inventory;
 pub mod names;
 pub mod schedule;
 pub mod schema;
+mod text;
 pub mod value;
 
 pub use export_location::ExportLocation;
@@ -13,4 +14,5 @@ pub use inventory::{
     CollectionError, Inventory, InventoryError, Location, Planned, Resource, ResourceRef, Source,
 };
 pub use schema::{AttrType, Attribute, Operation, ResourceType};
+pub use text::Text;
 pub use value::Value;

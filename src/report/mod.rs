@@ -109,10 +109,10 @@ impl Summary {
             total.add(finding.status);
             // Looked up before inserting: a handful of categories, hundreds
             // of thousands of results.
-            match by_category.get_mut(&finding.category) {
+            match by_category.get_mut(finding.category.as_str()) {
                 Some(counts) => counts.add(finding.status),
                 None => by_category
-                    .entry(finding.category.clone())
+                    .entry(finding.category.to_string())
                     .or_default()
                     .add(finding.status),
             }
