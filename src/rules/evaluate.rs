@@ -493,13 +493,17 @@ impl Engine {
     pub fn audit(&self, inventory: &Inventory, now: Timestamp) -> Report {
         let evaluation = self.judge(inventory, now);
         let findings = self.findings(inventory, &evaluation.verdicts);
+        let not_evaluated = self.not_evaluated(inventory, &evaluation);
+        // Freed before the report sorts the findings: the verdicts' messages
+        // now live in them.
+        drop(evaluation);
         let mut report = Report::new(
             now,
             inventory.source.clone(),
             findings,
             inventory.errors.clone(),
         );
-        report.not_evaluated = self.not_evaluated(inventory, &evaluation);
+        report.not_evaluated = not_evaluated;
         report
     }
 
