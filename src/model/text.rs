@@ -133,7 +133,8 @@ mod tests {
         let text = Text::from("eu-west-1");
         assert_eq!(text, "eu-west-1");
         assert_eq!("eu-west-1", text);
-        assert!(Text::from("a") < Text::from("b"));
+        let (a, b) = (Text::from("a"), Text::from("b"));
+        assert!(a < b, "ordered as strings");
         let json = serde_json::to_string(&text).unwrap();
         assert_eq!(json, r#""eu-west-1""#);
         assert_eq!(serde_json::from_str::<Text>(&json).unwrap(), text);

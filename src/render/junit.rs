@@ -222,7 +222,7 @@ fn indent(out: &mut impl io::Write, depth: usize) -> io::Result<()> {
 fn escaped(out: &mut impl io::Write, text: &str) -> io::Result<()> {
     let mut rest = text;
     while let Some(at) = rest.find(['<', '>', '&', '\'', '"']) {
-        out.write_all(rest[..at].as_bytes())?;
+        out.write_all(&rest.as_bytes()[..at])?;
         out.write_all(match rest.as_bytes()[at] {
             b'<' => b"&lt;",
             b'>' => b"&gt;",
