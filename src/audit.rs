@@ -485,7 +485,7 @@ pub fn apply_waivers(report: &mut Report, waivers: &[Waiver], now: Timestamp) {
             continue;
         }
         let expired = waiver.expired_on(today);
-        finding.waiver = Some(WaiverNote {
+        finding.waiver = Some(Box::new(WaiverNote {
             reason: waiver.reason.clone(),
             owner: waiver.owner.clone(),
             expires: waiver.expires,
@@ -494,13 +494,14 @@ pub fn apply_waivers(report: &mut Report, waivers: &[Waiver], now: Timestamp) {
                 file: waiver.file.clone(),
                 line: waiver.mark.line,
             }),
-        });
+        }));
         if expired {
             let date = waiver.expires.map(|d| d.to_string()).unwrap_or_default();
             finding.message = format!(
                 "{} (was waived until {date}: {})",
                 finding.message, waiver.reason
-            );
+            )
+            .into();
         } else {
             finding.status = Status::Waived;
         }

@@ -365,7 +365,7 @@ fn finding(rule: &str, id: &str, severity: Severity, status: Status) -> Finding 
         severity,
         category: "retention".into(),
         status,
-        message: String::new(),
+        message: Default::default(),
         remediation: String::new(),
         resource: backstop::model::ResourceRef {
             resource_type: "aws.rds.db_instance".into(),
@@ -619,8 +619,8 @@ fn diff_sorts_changes() {
             location: None,
         })
     };
-    let with_waiver = |id, status, note| Finding {
-        waiver: note,
+    let with_waiver = |id, status, note: Option<WaiverNote>| Finding {
+        waiver: note.map(Box::new),
         ..finding("r", id, Severity::High, status)
     };
     let old = report_of(

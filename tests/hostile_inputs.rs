@@ -287,23 +287,23 @@ const HOSTILE: &str = "evil<b>&amp;|*_[x](y)`\n# heading\n- [x] forged\u{1b}[31m
 
 fn hostile_ref() -> ResourceRef {
     ResourceRef {
-        resource_type: format!("aws.rds.db_instance{HOSTILE}"),
+        resource_type: format!("aws.rds.db_instance{HOSTILE}").into(),
         id: HOSTILE.to_string(),
         arn: String::new(),
-        region: HOSTILE.to_string(),
-        account: "123456789012".to_string(),
+        region: HOSTILE.into(),
+        account: "123456789012".into(),
         address: None,
     }
 }
 
 fn hostile_finding(status: Status) -> Finding {
     Finding {
-        rule: format!("rds-x{HOSTILE}"),
-        title: HOSTILE.to_string(),
+        rule: format!("rds-x{HOSTILE}").into(),
+        title: HOSTILE.into(),
         severity: Severity::High,
-        category: "retention".to_string(),
+        category: "retention".into(),
         status,
-        message: HOSTILE.to_string(),
+        message: HOSTILE.into(),
         remediation: HOSTILE.to_string(),
         resource: hostile_ref(),
         location: None,
@@ -335,8 +335,8 @@ fn hostile_waiver(expired: bool) -> WaiverNote {
 /// The hostile resource under a rule of its own (`prefix` + HOSTILE).
 fn hostile_under(prefix: &str, status: Status, waiver: Option<WaiverNote>) -> Finding {
     Finding {
-        rule: format!("{prefix}{HOSTILE}"),
-        waiver,
+        rule: format!("{prefix}{HOSTILE}").into(),
+        waiver: waiver.map(Box::new),
         ..hostile_finding(status)
     }
 }
@@ -349,7 +349,7 @@ fn hostile_under(prefix: &str, status: Status, waiver: Option<WaiverNote>) -> Fi
 fn hostile_reports() -> (Report, Report) {
     let mut gone = hostile_finding(Status::Fail);
     gone.resource.id = format!("gone{HOSTILE}");
-    gone.rule = "other".to_string();
+    gone.rule = "other".into();
     let old = report(
         vec![
             hostile_finding(Status::Fail),

@@ -14,11 +14,11 @@ const HOSTILE_SHOWN: &str = "evil<&>\"'|*_[x](y) # headingred";
 
 fn resource(kind: &str, id: &str, arn: &str, region: &str) -> ResourceRef {
     ResourceRef {
-        resource_type: kind.to_string(),
+        resource_type: kind.into(),
         id: id.to_string(),
         arn: arn.to_string(),
-        region: region.to_string(),
-        account: "123456789012".to_string(),
+        region: region.into(),
+        account: "123456789012".into(),
         address: None,
     }
 }
@@ -40,12 +40,12 @@ fn finding(
     resource: ResourceRef,
 ) -> Finding {
     Finding {
-        rule: rule.to_string(),
-        title: title.to_string(),
+        rule: rule.into(),
+        title: title.into(),
         severity,
-        category: category.to_string(),
+        category: category.into(),
         status,
-        message: message.to_string(),
+        message: message.into(),
         remediation: remediation.to_string(),
         resource,
         location: None,
@@ -78,13 +78,13 @@ fn sample() -> Report {
         "aws rds modify-db-instance --db-instance-identifier db-legacy --deletion-protection",
         db("db-legacy", "eu-west-1"),
     );
-    waived.waiver = Some(WaiverNote {
+    waived.waiver = Some(Box::new(WaiverNote {
         reason: "decommissioned in Q1".to_string(),
         owner: "data-team".to_string(),
         expires: Some(date(2026, 3, 31)),
         expired: false,
         location: None,
-    });
+    }));
     let mut expired = finding(
         "logs-retention",
         "Log groups keep events at least 30 days",
@@ -95,13 +95,13 @@ fn sample() -> Report {
         "aws logs put-retention-policy --log-group-name /aws/lambda/api --retention-in-days 30",
         log_group,
     );
-    expired.waiver = Some(WaiverNote {
+    expired.waiver = Some(Box::new(WaiverNote {
         reason: "migration pending".to_string(),
         owner: String::new(),
         expires: Some(date(2026, 1, 1)),
         expired: true,
         location: None,
-    });
+    }));
     let results = vec![
         finding(
             "rds-backup-retention",
@@ -216,13 +216,13 @@ fn hostile() -> Report {
         HOSTILE,
         evil.clone(),
     );
-    failing.waiver = Some(WaiverNote {
+    failing.waiver = Some(Box::new(WaiverNote {
         reason: HOSTILE.to_string(),
         owner: HOSTILE.to_string(),
         expires: None,
         expired: true,
         location: None,
-    });
+    }));
     let mut waived = finding(
         "rds-multi-az",
         "RDS instances are Multi-AZ",
@@ -233,13 +233,13 @@ fn hostile() -> Report {
         HOSTILE,
         evil.clone(),
     );
-    waived.waiver = Some(WaiverNote {
+    waived.waiver = Some(Box::new(WaiverNote {
         reason: HOSTILE.to_string(),
         owner: HOSTILE.to_string(),
         expires: Some(date(2026, 3, 31)),
         expired: false,
         location: None,
-    });
+    }));
     let passing = finding(
         "rds-deletion-protection",
         "RDS instances have deletion protection",
@@ -767,11 +767,11 @@ fn csv_cells_never_start_a_formula() {
     let mut report = sample();
     for (finding, formula) in report.results.iter_mut().zip(formulas.iter().cycle()) {
         finding.resource.id = formula.to_string();
-        finding.resource.account = formula.to_string();
-        finding.message = formula.to_string();
-        finding.title = formula.to_string();
-        finding.category = formula.to_string();
-        finding.rule = formula.to_string();
+        finding.resource.account = (*formula).into();
+        finding.message = (*formula).into();
+        finding.title = (*formula).into();
+        finding.category = (*formula).into();
+        finding.rule = (*formula).into();
     }
     assert!(report.results.len() >= formulas.len());
     let rows = csv_rows(&csv::render(&report));
@@ -797,7 +797,7 @@ fn hostile_names_stay_inert_in_html() {
     let mut report = hostile();
     // A category from a user's rule folder reaches the charts' labels too.
     for finding in &mut report.results {
-        finding.category = HOSTILE.to_string();
+        finding.category = HOSTILE.into();
     }
     report.summary = backstop::report::Summary::of(&report.results);
     let mut older = report.clone();
@@ -892,13 +892,13 @@ fn large(n: usize) -> Report {
                 db(&format!("db-{i:06}"), "eu-west-1"),
             );
             if status == Status::Waived {
-                f.waiver = Some(backstop::report::WaiverNote {
+                f.waiver = Some(Box::new(backstop::report::WaiverNote {
                     reason: "accepted".into(),
                     owner: String::new(),
                     expires: None,
                     expired: false,
                     location: None,
-                });
+                }));
             }
             f
         })
@@ -951,7 +951,7 @@ const UNREADABLE: &str = "333333333333";
 const NOT_ASSUMED: &str = "sts AssumeRole failed in us-east-1: AccessDenied: not authorized";
 
 fn in_account(mut f: Finding, account: &str) -> Finding {
-    f.resource.account = account.to_string();
+    f.resource.account = account.into();
     f.resource.arn = f.resource.arn.replace("123456789012", account);
     f
 }
@@ -973,15 +973,15 @@ fn organisation(alias: &str) -> Report {
         )
     };
     let mut waived = in_account(retention(Status::Waived, "db-staging"), "222222222222");
-    waived.waiver = Some(WaiverNote {
+    waived.waiver = Some(Box::new(WaiverNote {
         reason: "staging is rebuilt nightly".to_string(),
         owner: String::new(),
         expires: None,
         expired: false,
         location: None,
-    });
+    }));
     let mut unread = in_account(retention(Status::Error, "*"), UNREADABLE);
-    unread.message = format!("could not list aws.rds.db_instance: {NOT_ASSUMED}");
+    unread.message = format!("could not list aws.rds.db_instance: {NOT_ASSUMED}").into();
     unread.remediation = String::new();
     let results = vec![
         in_account(retention(Status::Fail, "db-prod"), "111111111111"),
@@ -1105,6 +1105,39 @@ fn markdown_of_several_accounts_shows_one_group_each_failures_first() {
 }
 
 #[test]
+fn a_long_table_lists_the_worst_results_and_says_how_many_it_left_out() {
+    let report = large(5 * table::MAX_ROWS);
+    assert!(report.summary.fail > table::MAX_ROWS);
+    let text = table::render(&report, &PLAIN);
+    let rows = text.lines().filter(|l| l.starts_with("│ fail")).count();
+    assert_eq!(rows, table::MAX_ROWS, "failures first, up to the cap");
+    assert!(
+        !text.contains("│ waived"),
+        "waivers come after the failures"
+    );
+    let left_out = report.summary.fail - table::MAX_ROWS;
+    assert!(
+        text.contains(&format!("… and {left_out} more results not shown here")),
+        "{text}"
+    );
+    assert!(text.contains("--format json, --junit, --sarif, --csv"));
+
+    let verbose = table::render(&report, &VERBOSE);
+    let left_out = report.results.len() - table::MAX_ROWS;
+    assert!(verbose.contains(&format!("… and {left_out} more results not shown here")));
+
+    // Under the cap, no line: everything is listed.
+    let small = large(table::MAX_ROWS);
+    let text = table::render(&small, &VERBOSE);
+    assert!(!text.contains("not shown"));
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with("│ ")).count(),
+        table::MAX_ROWS + 2 + 4,
+        "every result, the two headers, and the four category rows"
+    );
+}
+
+#[test]
 fn html_of_several_accounts_shows_one_group_each() {
     let text = html::render(&organisation("prod"), &[], Default::default());
     in_order(
@@ -1195,4 +1228,21 @@ fn a_hostile_account_alias_stays_inert() {
         page.contains("Account evil&lt;&amp;&gt;&quot;&#39;|*_[x](y) # headingred (111111111111)"),
         "{page}"
     );
+}
+
+#[test]
+fn junit_of_an_empty_report_is_one_empty_testsuites() {
+    let mut report = sample();
+    report.results.clear();
+    let xml = junit::render(&report, &[]);
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    assert_eq!(count(doc.root_element(), "tests"), 0);
+    assert_eq!(
+        doc.root_element()
+            .children()
+            .filter(|n| n.is_element())
+            .count(),
+        0
+    );
+    assert!(xml.ends_with("\">\n</testsuites>\n"), "{xml}");
 }

@@ -169,10 +169,10 @@ fn audit(request: AuditRequest) -> Result<bool, CommandError> {
 
 fn write_reports(outputs: &Outputs, report: &Report, rules: &[Rule]) -> Result<(), CommandError> {
     if let Some(path) = &outputs.junit {
-        write(path, &render::junit::render(report, rules))?;
+        write_streamed(path, |out| render::junit::write(report, rules, out))?;
     }
     if let Some(path) = &outputs.json {
-        write(path, &render::json::render(report))?;
+        write_streamed(path, |out| render::json::write(report, out))?;
     }
     if let Some(path) = &outputs.markdown {
         write(
@@ -187,11 +187,14 @@ fn write_reports(outputs: &Outputs, report: &Report, rules: &[Rule]) -> Result<(
         write(path, &render::csv::render(report))?;
     }
     for format in &outputs.stdout {
-        print(&match *format {
-            StdoutFormat::Table(options) => render::table::render(report, &options),
-            StdoutFormat::Json => render::json::render(report),
-            StdoutFormat::Markdown => render::markdown::render(report, outputs.markdown_max_chars),
-        });
+        match *format {
+            StdoutFormat::Table(options) => print(&render::table::render(report, &options)),
+            StdoutFormat::Json => print_streamed(|out| render::json::write(report, out)),
+            StdoutFormat::Markdown => print(&render::markdown::render(
+                report,
+                outputs.markdown_max_chars,
+            )),
+        };
     }
     Ok(())
 }
@@ -329,7 +332,7 @@ fn merge(inputs: &[PathBuf], output: &Path) -> Result<bool, CommandError> {
         .map(|p| read_report(p))
         .collect::<Result<Vec<_>, _>>()?;
     let merged = report::merge(&reports);
-    write(output, &render::json::render(&merged))?;
+    write_streamed(output, |out| render::json::write(&merged, out))?;
     eprintln!(
         "backstop: merged {} reports ({} results) into {}",
         reports.len(),
@@ -428,6 +431,26 @@ fn read(path: &Path) -> Result<String, CommandError> {
 fn write(path: &Path, text: &str) -> Result<(), CommandError> {
     std::fs::write(path, text)
         .map_err(|e| CommandError::Invalid(format!("cannot write {}: {e}", path.display())))
+}
+
+/// Writes a large report as it is rendered, without holding its text.
+fn write_streamed(
+    path: &Path,
+    render: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
+) -> Result<(), CommandError> {
+    let failed =
+        |e: std::io::Error| CommandError::Invalid(format!("cannot write {}: {e}", path.display()));
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path).map_err(failed)?);
+    render(&mut out).and_then(|()| out.flush()).map_err(failed)
+}
+
+/// Prints a large report as it is rendered; a closed pipe is not an error.
+fn print_streamed(
+    render: impl FnOnce(&mut std::io::BufWriter<std::io::StdoutLock>) -> std::io::Result<()>,
+) -> bool {
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let _ = render(&mut out).and_then(|()| out.flush());
+    true
 }
 
 /// Prints to stdout; a closed pipe (`| head`) is not an error.

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use super::schema::{self, AttrType, Attribute, ResourceType};
+use super::text::Text;
 use super::value::Value;
 use crate::lang::suggest;
 
@@ -166,11 +167,11 @@ impl Resource {
 
     pub fn reference(&self) -> ResourceRef {
         ResourceRef {
-            resource_type: self.resource_type.name.to_string(),
+            resource_type: self.resource_type.name.into(),
             id: self.id.clone(),
             arn: self.arn.clone(),
-            region: self.region.clone(),
-            account: self.account.clone(),
+            region: self.region.as_str().into(),
+            account: self.account.as_str().into(),
             address: self.planned.as_ref().map(|p| p.address.clone()),
         }
     }
@@ -257,14 +258,14 @@ impl From<Vec<BTreeMap<String, Value>>> for Value {
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct ResourceRef {
     #[serde(rename = "type")]
-    pub resource_type: String,
+    pub resource_type: Text,
     pub id: String,
     #[serde(default)]
     pub arn: String,
     #[serde(default)]
-    pub region: String,
+    pub region: Text,
     #[serde(default)]
-    pub account: String,
+    pub account: Text,
     /// The Terraform address, for a resource read from a plan.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<String>,

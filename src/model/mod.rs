@@ -6,6 +6,7 @@ pub mod inventory;
 pub mod names;
 pub mod schedule;
 pub mod schema;
+mod text;
 pub mod value;
 
 pub use export_location::ExportLocation;
@@ -14,4 +15,5 @@ pub use inventory::{
     ResourceRef, Source,
 };
 pub use schema::{AttrType, Attribute, Operation, ResourceType};
+pub use text::Text;
 pub use value::Value;

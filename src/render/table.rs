@@ -26,6 +26,13 @@ pub struct TableOptions {
     pub width: Option<u16>,
 }
 
+/// The most results a table lists, the worst first. Hundreds of thousands
+/// of rows (a large account's passes with `--verbose`) are read by no one
+/// and take longer to lay out than the audit takes; a line says how many
+/// were left out and which reports list every result. In a report of
+/// several accounts the cap applies to each account's table.
+pub const MAX_ROWS: usize = 1_000;
+
 /// The width of the terminal on stdout; `None` when stdout is none.
 pub fn terminal_width() -> Option<u16> {
     Table::new().width()
@@ -93,6 +100,8 @@ pub fn render(report: &Report, options: &TableOptions) -> String {
 fn findings_table(out: &mut String, mut shown: Vec<&Finding>, options: &TableOptions) {
     shown.retain(|f| options.verbose || f.status.is_failing());
     shown.sort_by(|a, b| a.action_order(b));
+    let left_out = shown.len().saturating_sub(MAX_ROWS);
+    shown.truncate(MAX_ROWS);
     if shown.is_empty() {
         out.push_str(if options.verbose {
             "No results.\n"
@@ -127,6 +136,15 @@ fn findings_table(out: &mut String, mut shown: Vec<&Finding>, options: &TableOpt
         ]);
     }
     writeln!(out, "{table}").unwrap();
+    if left_out > 0 {
+        writeln!(
+            out,
+            "… and {left_out} more result{} not shown here: the JSON, JUnit, SARIF and CSV \
+             reports (--format json, --junit, --sarif, --csv) list every result",
+            if left_out == 1 { "" } else { "s" }
+        )
+        .unwrap();
+    }
 }
 
 /// The counts per category, and the totals.
@@ -252,6 +270,6 @@ fn resource_label(finding: &Finding) -> String {
 fn message(finding: &Finding) -> String {
     match &finding.waiver {
         Some(waiver) => format!("{}; {}", finding.message, waiver.describe()),
-        None => finding.message.clone(),
+        None => finding.message.to_string(),
     }
 }

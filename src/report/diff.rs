@@ -31,7 +31,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::{Finding, FindingKey, Report, Status};
-use crate::model::ResourceRef;
+use crate::model::{ResourceRef, Text};
 
 pub const DIFF_SCHEMA: &str = "backstop.diff/v1";
 
@@ -69,7 +69,7 @@ pub struct Diff {
 }
 
 /// Resources a report judged, without the "whole listing" placeholders.
-fn resources(report: &Report) -> BTreeMap<(String, String, String, String), ResourceRef> {
+fn resources(report: &Report) -> BTreeMap<(Text, Text, Text, String), ResourceRef> {
     report
         .results
         .iter()
@@ -206,7 +206,7 @@ mod tests {
             severity: Severity::High,
             category: "retention".into(),
             status,
-            message: String::new(),
+            message: Text::default(),
             remediation: String::new(),
             resource: ResourceRef {
                 resource_type: "aws.rds.db_instance".into(),
@@ -217,7 +217,7 @@ mod tests {
                 address: None,
             },
             location: None,
-            waiver,
+            waiver: waiver.map(Box::new),
         }
     }
 

@@ -5,26 +5,28 @@ use std::cmp::Ordering;
 use serde::{Deserialize, Serialize};
 
 use super::{Severity, Status};
-use crate::model::{Location, ResourceRef};
+use crate::model::{Location, ResourceRef, Text};
 
 /// One rule's verdict on one resource.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
-    pub rule: String,
-    pub title: String,
+    pub rule: Text,
+    pub title: Text,
     pub severity: Severity,
-    pub category: String,
+    pub category: Text,
     pub status: Status,
     /// Why: the failed assertion, or the call that could not be made.
-    pub message: String,
+    pub message: Text,
     /// What to do, with the resource's id filled in; empty on a pass.
     pub remediation: String,
     pub resource: ResourceRef,
     /// The `.tf` block that defines the resource, for a plan's resources.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<Location>,
+    /// Boxed: most results have none, and an inline one would make every
+    /// result larger.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub waiver: Option<WaiverNote>,
+    pub waiver: Option<Box<WaiverNote>>,
 }
 
 impl Finding {

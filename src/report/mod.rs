@@ -109,10 +109,10 @@ impl Summary {
             total.add(finding.status);
             // Looked up before inserting: a handful of categories, hundreds
             // of thousands of results.
-            match by_category.get_mut(&finding.category) {
+            match by_category.get_mut(finding.category.as_str()) {
                 Some(counts) => counts.add(finding.status),
                 None => by_category
-                    .entry(finding.category.clone())
+                    .entry(finding.category.to_string())
                     .or_default()
                     .add(finding.status),
             }
@@ -165,7 +165,12 @@ impl Report {
         mut results: Vec<Finding>,
         collection_errors: Vec<CollectionError>,
     ) -> Report {
-        results.sort_by(|a, b| {
+        // Sorted as positions, then moved into place: sorting the results
+        // themselves would take a scratch copy of half of them, the largest
+        // allocation of a large audit.
+        let mut order: Vec<usize> = (0..results.len()).collect();
+        order.sort_by(|&a, &b| {
+            let (a, b) = (&results[a], &results[b]);
             (&a.rule, &a.resource.region, &a.resource.id, &a.resource.arn).cmp(&(
                 &b.rule,
                 &b.resource.region,
@@ -173,6 +178,7 @@ impl Report {
                 &b.resource.arn,
             ))
         });
+        permute(&mut results, &mut order);
         Report {
             schema: REPORT_SCHEMA.to_string(),
             generated_at,
@@ -183,6 +189,38 @@ impl Report {
             collection_errors,
             unused_waivers: Vec::new(),
             not_evaluated: Vec::new(),
+        }
+    }
+}
+
+/// Rearranges `items` so that position `i` holds what was at `order[i]`,
+/// in place: each cycle of the permutation is followed once. `order` is
+/// used up.
+fn permute<T>(items: &mut [T], order: &mut [usize]) {
+    for start in 0..items.len() {
+        let mut at = start;
+        while order[at] != start && order[at] != at {
+            let from = order[at];
+            items.swap(at, from);
+            order[at] = at;
+            at = from;
+        }
+        order[at] = at;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::permute;
+
+    #[test]
+    fn permute_puts_each_item_where_the_order_says() {
+        let orders: [&[usize]; 5] = [&[], &[0], &[1, 0], &[2, 0, 1], &[3, 1, 4, 0, 2]];
+        for order in orders {
+            let mut items: Vec<char> = ('a'..).take(order.len()).collect();
+            let expected: Vec<char> = order.iter().map(|&i| items[i]).collect();
+            permute(&mut items, &mut order.to_vec());
+            assert_eq!(items, expected, "{order:?}");
         }
     }
 }

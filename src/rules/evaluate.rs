@@ -1,13 +1,13 @@
 //! Evaluation: compiled rules × resources → verdicts.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use jiff::Timestamp;
 
 use super::condition::{Condition, Env, Truth, Undecided};
 use super::definition::RuleDef;
 use crate::model::schema::{self, Operation, ResourceType};
-use crate::model::{CollectionError, Inventory, Resource, ResourceRef};
+use crate::model::{CollectionError, Inventory, Resource, ResourceRef, Text};
 use crate::report::{Finding, NotEvaluated, Report, Severity, Status};
 
 /// How an `error` that no failed call explains begins: facts it needs are
@@ -404,26 +404,65 @@ impl Engine {
         gaps
     }
 
-    /// Turns verdicts into report findings.
+    /// Turns verdicts into report findings. What results repeat (the
+    /// rule's texts, a pass's message, types, regions, accounts) is shared
+    /// between them, not copied into each.
     pub fn findings(&self, inventory: &Inventory, verdicts: &[Verdict]) -> Vec<Finding> {
+        let rule_texts: Vec<[Text; 4]> = self
+            .rules
+            .iter()
+            .map(|rule| {
+                [
+                    &rule.def.id,
+                    &rule.def.title,
+                    &rule.def.category,
+                    &rule.expectation,
+                ]
+                .map(Text::from)
+            })
+            .collect();
+        let mut names: HashSet<Text> = HashSet::new();
+        let mut shared = |name: &str| -> Text {
+            match names.get(name) {
+                Some(text) => text.clone(),
+                None => {
+                    let text = Text::from(name);
+                    names.insert(text.clone());
+                    text
+                }
+            }
+        };
         verdicts
             .iter()
             .map(|v| {
                 let rule = &self.rules[v.rule];
+                let [id, title, category, expectation] = &rule_texts[v.rule];
                 let resource = match v.target {
-                    Target::Resource(i) => inventory.resources[i].reference(),
+                    Target::Resource(i) => {
+                        let r = &inventory.resources[i];
+                        ResourceRef {
+                            resource_type: shared(r.resource_type.name),
+                            id: r.id.clone(),
+                            arn: r.arn.clone(),
+                            region: shared(&r.region),
+                            account: shared(&r.account),
+                            address: r.planned.as_ref().map(|p| p.address.clone()),
+                        }
+                    }
                     Target::Listing(e) => {
                         let error = &inventory.errors[e];
                         ResourceRef {
-                            resource_type: error.resource_type.clone(),
+                            resource_type: shared(&error.resource_type),
                             id: error.resource_id.clone().unwrap_or_else(|| "*".into()),
                             arn: String::new(),
-                            region: error.region.clone(),
-                            account: error
-                                .account
-                                .clone()
-                                .or_else(|| inventory.source.account.clone())
-                                .unwrap_or_default(),
+                            region: shared(&error.region),
+                            account: shared(
+                                error
+                                    .account
+                                    .as_deref()
+                                    .or(inventory.source.account.as_deref())
+                                    .unwrap_or_default(),
+                            ),
                             address: None,
                         }
                     }
@@ -440,12 +479,12 @@ impl Engine {
                     Status::Pass | Status::Waived => String::new(),
                 };
                 Finding {
-                    rule: rule.def.id.clone(),
-                    title: rule.def.title.clone(),
+                    rule: id.clone(),
+                    title: title.clone(),
                     severity: rule.severity,
-                    category: rule.def.category.clone(),
+                    category: category.clone(),
                     status: v.status,
-                    message: v.message.clone().unwrap_or_else(|| rule.expectation.clone()),
+                    message: v.message.as_deref().map_or_else(|| expectation.clone(), Text::from),
                     remediation,
                     resource,
                     location: match v.target {
@@ -462,13 +501,17 @@ impl Engine {
     pub fn audit(&self, inventory: &Inventory, now: Timestamp) -> Report {
         let evaluation = self.judge(inventory, now);
         let findings = self.findings(inventory, &evaluation.verdicts);
+        let not_evaluated = self.not_evaluated(inventory, &evaluation);
+        // Freed before the report sorts the findings: the verdicts' messages
+        // now live in them.
+        drop(evaluation);
         let mut report = Report::new(
             now,
             inventory.source.clone(),
             findings,
             inventory.errors.clone(),
         );
-        report.not_evaluated = self.not_evaluated(inventory, &evaluation);
+        report.not_evaluated = not_evaluated;
         report
     }
 
