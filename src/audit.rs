@@ -436,10 +436,13 @@ pub fn check_scope_reaches(scope: &Scope, audited_regions: &[String]) -> Result<
 
 /// Runs the whole audit of one inventory.
 pub fn run(engine: &Engine, mut inventory: Inventory, config: &Config, now: Timestamp) -> Report {
-    apply_scope(&mut inventory, &config.scope);
-    apply_export_max_ages(&mut inventory, config);
+    tracing::debug_span!("scope").in_scope(|| {
+        apply_scope(&mut inventory, &config.scope);
+        apply_export_max_ages(&mut inventory, config);
+    });
     let mut report = engine.audit(&inventory, now);
-    apply_waivers(&mut report, &config.waivers, now);
+    tracing::debug_span!("free inventory").in_scope(|| drop(inventory));
+    tracing::debug_span!("waivers").in_scope(|| apply_waivers(&mut report, &config.waivers, now));
     report
 }
 

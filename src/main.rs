@@ -25,5 +25,8 @@ fn init_logging() {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_target(false)
+        // `BACKSTOP_LOG=backstop=debug` times each phase of an audit (its
+        // spans are debug-level): how a slow run is taken apart.
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
         .try_init();
 }

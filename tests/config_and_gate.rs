@@ -2,6 +2,7 @@
 
 use std::path::Path;
 use std::process::{Command, Output};
+use std::sync::Arc;
 
 use backstop::audit;
 use backstop::config::{Config, FailOn};
@@ -367,14 +368,14 @@ fn finding(rule: &str, id: &str, severity: Severity, status: Status) -> Finding 
         status,
         message: Default::default(),
         remediation: String::new(),
-        resource: backstop::model::ResourceRef {
+        resource: Arc::new(backstop::model::ResourceRef {
             resource_type: "aws.rds.db_instance".into(),
             id: id.into(),
             arn: String::new(),
             region: "eu-west-1".into(),
             account: "1".into(),
             address: None,
-        },
+        }),
         location: None,
         waiver: None,
     }
@@ -820,8 +821,8 @@ fn matrix_job(account: &str, region: &str, at: &str) -> Report {
         finding("r", "db-2", Severity::High, Status::Pass),
     ];
     for f in &mut findings {
-        f.resource.account = account.into();
-        f.resource.region = region.into();
+        Arc::make_mut(&mut f.resource).account = account.into();
+        Arc::make_mut(&mut f.resource).region = region.into();
     }
     let error = backstop::model::CollectionError {
         account: None,

@@ -9,6 +9,7 @@ mod bounded;
 
 use std::path::Path;
 use std::process::{Command, Output};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use backstop::model::ResourceRef;
@@ -305,7 +306,7 @@ fn hostile_finding(status: Status) -> Finding {
         status,
         message: HOSTILE.into(),
         remediation: HOSTILE.to_string(),
-        resource: hostile_ref(),
+        resource: hostile_ref().into(),
         location: None,
         waiver: None,
     }
@@ -348,7 +349,7 @@ fn hostile_under(prefix: &str, status: Status, waiver: Option<WaiverNote>) -> Fi
 /// fail and a fail an error.
 fn hostile_reports() -> (Report, Report) {
     let mut gone = hostile_finding(Status::Fail);
-    gone.resource.id = format!("gone{HOSTILE}");
+    Arc::make_mut(&mut gone.resource).id = format!("gone{HOSTILE}");
     gone.rule = "other".into();
     let old = report(
         vec![
@@ -363,7 +364,7 @@ fn hostile_reports() -> (Report, Report) {
     );
     let newly = hostile_under("second", Status::Error, None);
     let mut appeared = hostile_finding(Status::Fail);
-    appeared.resource.id = format!("new{HOSTILE}");
+    Arc::make_mut(&mut appeared.resource).id = format!("new{HOSTILE}");
     let new = report(
         vec![
             hostile_finding(Status::Pass),

@@ -6,6 +6,7 @@ use backstop::render::table::TableOptions;
 use backstop::render::{csv, html, json, junit, markdown, table};
 use backstop::report::{CATEGORIES, Finding, Report, Severity, Status, WaiverNote};
 use jiff::civil::date;
+use std::sync::Arc;
 
 const HOSTILE: &str = "evil<&>\"'|*_[x](y)\n# heading\u{1b}[31mred\u{7}";
 /// HOSTILE as every format should show it: the line break flattened, the
@@ -47,7 +48,7 @@ fn finding(
         status,
         message: message.into(),
         remediation: remediation.to_string(),
-        resource,
+        resource: resource.into(),
         location: None,
         waiver: None,
     }
@@ -730,12 +731,13 @@ fn hostile_names_round_trip_through_csv() {
 fn csv_quotes_commas_and_newlines_round_trip() {
     let name = "db \"prod\", eu\nsecond line,\"\"";
     let mut report = sample();
-    report.results[0].resource.id = name.to_string();
-    report.results[0].resource.address = Some("module.db[\"a,b\"].aws_db_instance.this".into());
-    report.results[0].location = Some(backstop::model::Location {
+    Arc::make_mut(&mut report.results[0].resource).id = name.to_string();
+    Arc::make_mut(&mut report.results[0].resource).address =
+        Some("module.db[\"a,b\"].aws_db_instance.this".into());
+    report.results[0].location = Some(Box::new(backstop::model::Location {
         file: "infra/db, main.tf".into(),
         line: 12,
-    });
+    }));
     let rows = csv_rows(&csv::render(&report));
     let column = |name: &str| csv::COLUMNS.iter().position(|c| *c == name).unwrap();
     let row = &rows[1];
@@ -766,8 +768,8 @@ fn csv_cells_never_start_a_formula() {
     ];
     let mut report = sample();
     for (finding, formula) in report.results.iter_mut().zip(formulas.iter().cycle()) {
-        finding.resource.id = formula.to_string();
-        finding.resource.account = (*formula).into();
+        Arc::make_mut(&mut finding.resource).id = formula.to_string();
+        Arc::make_mut(&mut finding.resource).account = (*formula).into();
         finding.message = (*formula).into();
         finding.title = (*formula).into();
         finding.category = (*formula).into();
@@ -944,6 +946,52 @@ fn a_50000_result_markdown_stays_under_the_cap_failures_first() {
     assert!(text.contains("<details><summary>120 results passing in "));
 }
 
+#[test]
+fn a_cut_markdown_stops_at_the_first_item_that_does_not_fit() {
+    // Three long critical failures, then short low ones: once the third long
+    // one does not fit, no short one is squeezed in after it, whatever room
+    // is left, so what is shown is the head of the order.
+    let long = "x".repeat(2_000);
+    let mut results: Vec<Finding> = (0..3)
+        .map(|i| {
+            finding(
+                "rds-backup-retention",
+                "Backups kept",
+                Severity::Critical,
+                "retention",
+                Status::Fail,
+                &long,
+                "",
+                db(&format!("big-{i}"), "eu-west-1"),
+            )
+        })
+        .collect();
+    results.extend((0..50).map(|i| {
+        finding(
+            "rds-multi-az",
+            "Multi-AZ",
+            Severity::Low,
+            "retention",
+            Status::Fail,
+            "multi_az is false",
+            "",
+            db(&format!("small-{i:02}"), "eu-west-1"),
+        )
+    }));
+    let mut report = sample();
+    report.summary = backstop::report::Summary::of(&results);
+    report.results = results;
+    report.collection_errors.clear();
+    let text = markdown::render(&report, 5_000);
+    assert!(
+        text.contains("`big-0`") && text.contains("`big-1`"),
+        "{text}"
+    );
+    assert!(!text.contains("`big-2`"), "{text}");
+    assert!(!text.contains("small-"), "nothing after the cut: {text}");
+    assert!(text.contains("51 more items not shown"), "{text}");
+}
+
 // Several accounts: an organisation audit of two read accounts and one
 // whose role could not be assumed.
 
@@ -951,8 +999,8 @@ const UNREADABLE: &str = "333333333333";
 const NOT_ASSUMED: &str = "sts AssumeRole failed in us-east-1: AccessDenied: not authorized";
 
 fn in_account(mut f: Finding, account: &str) -> Finding {
-    f.resource.account = account.into();
-    f.resource.arn = f.resource.arn.replace("123456789012", account);
+    Arc::make_mut(&mut f.resource).account = account.into();
+    Arc::make_mut(&mut f.resource).arn = f.resource.arn.replace("123456789012", account);
     f
 }
 

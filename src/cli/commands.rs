@@ -114,8 +114,10 @@ fn audit(request: AuditRequest) -> Result<bool, CommandError> {
     let inventory = match &request.input {
         Input::PlanOnly => Inventory::default(),
         Input::Demo => demo::inventory().map_err(|e| CommandError::Invalid(e.to_string()))?,
-        Input::Inventory(path) => Inventory::from_json(&read(path)?, &path.display().to_string())
-            .map_err(|e| CommandError::Invalid(e.to_string()))?,
+        Input::Inventory(path) => tracing::debug_span!("read inventory").in_scope(|| {
+            Inventory::from_json(&read(path)?, &path.display().to_string())
+                .map_err(|e| CommandError::Invalid(e.to_string()))
+        })?,
         Input::Live(options) => collect_live(options)?,
     };
     let inventory = match (planned, &request.input) {
@@ -169,24 +171,30 @@ fn audit(request: AuditRequest) -> Result<bool, CommandError> {
 
 fn write_reports(outputs: &Outputs, report: &Report, rules: &[Rule]) -> Result<(), CommandError> {
     if let Some(path) = &outputs.junit {
+        let _timed = tracing::debug_span!("junit report").entered();
         write_streamed(path, |out| render::junit::write(report, rules, out))?;
     }
     if let Some(path) = &outputs.json {
+        let _timed = tracing::debug_span!("json report").entered();
         write_streamed(path, |out| render::json::write(report, out))?;
     }
     if let Some(path) = &outputs.markdown {
+        let _timed = tracing::debug_span!("markdown report").entered();
         write(
             path,
             &render::markdown::render(report, outputs.markdown_max_chars),
         )?;
     }
     if let Some(path) = &outputs.sarif {
+        let _timed = tracing::debug_span!("sarif report").entered();
         write(path, &render::sarif::render(report, rules))?;
     }
     if let Some(path) = &outputs.csv {
+        let _timed = tracing::debug_span!("csv report").entered();
         write(path, &render::csv::render(report))?;
     }
     for format in &outputs.stdout {
+        let _timed = tracing::debug_span!("stdout report").entered();
         match *format {
             StdoutFormat::Table(options) => print(&render::table::render(report, &options)),
             StdoutFormat::Json => print_streamed(|out| render::json::write(report, out)),

@@ -100,6 +100,8 @@ struct Budget {
     text: String,
     chars: usize,
     max: usize,
+    /// Set when a checklist item did not fit: no later item is tried.
+    items_closed: bool,
 }
 
 impl Budget {
@@ -108,6 +110,7 @@ impl Budget {
             text: String::new(),
             chars: 0,
             max,
+            items_closed: false,
         }
     }
 
@@ -131,6 +134,12 @@ impl Budget {
 /// that fits, and `pending` (an account's heading) before the first item
 /// that fits at all; `pending` is left as it was when none did. Returns
 /// how many items did not fit.
+///
+/// The first item that does not fit closes the budget to items: this one's
+/// and every later checklist's are only counted. The cut is then at one
+/// point of the order (what needs action first stays), and the hundreds of
+/// thousands of items of a large audit are not written out to be thrown
+/// away.
 fn checklist(
     out: &mut Budget,
     pending: &mut String,
@@ -139,7 +148,11 @@ fn checklist(
     let mut omitted = 0;
     for (heading, findings) in groups {
         let mut first = true;
-        for finding in findings {
+        for finding in &findings {
+            if out.items_closed {
+                omitted += 1;
+                continue;
+            }
             let mut text = pending.clone();
             if first {
                 text.push_str(&heading);
@@ -149,6 +162,7 @@ fn checklist(
                 first = false;
                 pending.clear();
             } else {
+                out.items_closed = true;
                 omitted += 1;
             }
         }

@@ -26,7 +26,7 @@ fn anchor<'a>(finding: &'a Finding, rule: Option<&'a Rule>) -> Option<(&'a str, 
         .as_ref()
         .filter(|_| finding.status == Status::Waived)
         .and_then(|w| w.location.as_ref());
-    match (&finding.location, waiver_at, rule) {
+    match (finding.location.as_deref(), waiver_at, rule) {
         (Some(Location { file, line }), _, _) | (None, Some(Location { file, line }), _) => {
             Some((file.as_str(), *line))
         }

@@ -83,7 +83,7 @@ fn resources(report: &Report) -> BTreeMap<(Text, Text, Text, String), ResourceRe
                     r.region.clone(),
                     r.id.clone(),
                 ),
-                r.clone(),
+                ResourceRef::clone(r),
             )
         })
         .collect()
@@ -198,6 +198,7 @@ mod tests {
     use super::*;
     use crate::report::{Severity, WaiverNote};
     use Status::{Error, Fail, Pass, Waived};
+    use std::sync::Arc;
 
     fn finding(status: Status, waiver: Option<WaiverNote>) -> Finding {
         Finding {
@@ -208,14 +209,14 @@ mod tests {
             status,
             message: Text::default(),
             remediation: String::new(),
-            resource: ResourceRef {
+            resource: Arc::new(ResourceRef {
                 resource_type: "aws.rds.db_instance".into(),
                 id: "orders".into(),
                 arn: String::new(),
                 region: "eu-west-1".into(),
                 account: "111122223333".into(),
                 address: None,
-            },
+            }),
             location: None,
             waiver: waiver.map(Box::new),
         }
@@ -353,7 +354,7 @@ mod tests {
     fn sections_and_resources_of_a_whole_report() {
         let with = |id: &str, status, waiver| {
             let mut f = finding(status, waiver);
-            f.resource.id = id.into();
+            Arc::make_mut(&mut f.resource).id = id.into();
             f
         };
         let old = report(

@@ -1,6 +1,7 @@
 //! One rule's verdict on one resource, and what identifies it across runs.
 
 use std::cmp::Ordering;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -19,10 +20,15 @@ pub struct Finding {
     pub message: Text,
     /// What to do, with the resource's id filled in; empty on a pass.
     pub remediation: String,
-    pub resource: ResourceRef,
+    /// Shared by the results of one resource (several rules judge each):
+    /// its names are kept once, not once per result. `Arc::make_mut`
+    /// changes one result's copy.
+    #[serde(with = "shared")]
+    pub resource: Arc<ResourceRef>,
     /// The `.tf` block that defines the resource, for a plan's resources.
+    /// Boxed, as most results have none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub location: Option<Location>,
+    pub location: Option<Box<Location>>,
     /// Boxed: most results have none, and an inline one would make every
     /// result larger.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -57,6 +63,27 @@ impl Finding {
             region: &self.resource.region,
             id: &self.resource.id,
         }
+    }
+}
+
+/// Serde for a shared value: the value's own form (serde's `rc` feature
+/// would do the same, at the cost of rebuilding every crate that uses serde).
+mod shared {
+    use std::sync::Arc;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer, T: Serialize>(
+        value: &Arc<T>,
+        out: S,
+    ) -> Result<S::Ok, S::Error> {
+        T::serialize(value, out)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+        input: D,
+    ) -> Result<Arc<T>, D::Error> {
+        T::deserialize(input).map(Arc::new)
     }
 }
 
@@ -120,6 +147,7 @@ impl WaiverNote {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
 
     fn finding() -> Finding {
         Finding {
@@ -130,14 +158,14 @@ mod tests {
             status: Status::Fail,
             message: "backup_retention_period is 1".into(),
             remediation: "Raise it".into(),
-            resource: ResourceRef {
+            resource: Arc::new(ResourceRef {
                 resource_type: "db_instance".into(),
                 id: "orders".into(),
                 arn: "arn:aws:rds:eu-west-1:111122223333:db:orders".into(),
                 region: "eu-west-1".into(),
                 account: "111122223333".into(),
                 address: None,
-            },
+            }),
             location: None,
             waiver: None,
         }
@@ -168,7 +196,7 @@ mod tests {
         after.status = Status::Error;
         after.message = "could not read backup_retention_period".into();
         after.remediation = String::new();
-        after.resource.arn = String::new();
+        Arc::make_mut(&mut after.resource).arn = String::new();
         assert_eq!(before.key(), after.key());
     }
 
@@ -177,10 +205,10 @@ mod tests {
         let base = finding();
         let changes: [fn(&mut Finding); 5] = [
             |f| f.rule = "rds-deletion-protection".into(),
-            |f| f.resource.resource_type = "db_cluster".into(),
-            |f| f.resource.account = "444455556666".into(),
-            |f| f.resource.region = "us-east-1".into(),
-            |f| f.resource.id = "billing".into(),
+            |f| Arc::make_mut(&mut f.resource).resource_type = "db_cluster".into(),
+            |f| Arc::make_mut(&mut f.resource).account = "444455556666".into(),
+            |f| Arc::make_mut(&mut f.resource).region = "us-east-1".into(),
+            |f| Arc::make_mut(&mut f.resource).id = "billing".into(),
         ];
         for change in changes {
             let mut other = finding();

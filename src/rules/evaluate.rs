@@ -1,6 +1,7 @@
 //! Evaluation: compiled rules × resources → verdicts.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 
 use jiff::Timestamp;
 
@@ -279,6 +280,15 @@ impl Engine {
         }
         let damaged = damaged_resources(inventory);
         let mut evaluation = Evaluation::default();
+        // At most one verdict per (rule, resource of its types): reserved at
+        // once, a large audit's verdicts are not copied as the list grows.
+        let pairs: usize = self
+            .rules
+            .iter()
+            .flat_map(|rule| &rule.def.resource_types)
+            .map(|t| by_type.get(t.name).map_or(0, Vec::len))
+            .sum();
+        evaluation.verdicts.reserve(pairs);
         for (rule_index, rule) in self.rules.iter().enumerate() {
             let resources = rule
                 .def
@@ -405,8 +415,8 @@ impl Engine {
     }
 
     /// Turns verdicts into report findings. What results repeat (the
-    /// rule's texts, a pass's message, types, regions, accounts) is shared
-    /// between them, not copied into each.
+    /// rule's texts, messages, types, regions, accounts, and each resource's
+    /// names) is shared between them, not copied into each.
     pub fn findings(&self, inventory: &Inventory, verdicts: &[Verdict]) -> Vec<Finding> {
         let rule_texts: Vec<[Text; 4]> = self
             .rules
@@ -421,51 +431,48 @@ impl Engine {
                 .map(Text::from)
             })
             .collect();
-        let mut names: HashSet<Text> = HashSet::new();
-        let mut shared = |name: &str| -> Text {
-            match names.get(name) {
-                Some(text) => text.clone(),
-                None => {
-                    let text = Text::from(name);
-                    names.insert(text.clone());
-                    text
-                }
-            }
-        };
+        let mut texts = Interner::default();
+        // One reference per resource or failed listing, made at its first
+        // result and shared by the rest.
+        let mut resources: Vec<Option<Arc<ResourceRef>>> = vec![None; inventory.resources.len()];
+        let mut listings: Vec<Option<Arc<ResourceRef>>> = vec![None; inventory.errors.len()];
         verdicts
             .iter()
             .map(|v| {
                 let rule = &self.rules[v.rule];
                 let [id, title, category, expectation] = &rule_texts[v.rule];
                 let resource = match v.target {
-                    Target::Resource(i) => {
-                        let r = &inventory.resources[i];
-                        ResourceRef {
-                            resource_type: shared(r.resource_type.name),
-                            id: r.id.clone(),
-                            arn: r.arn.clone(),
-                            region: shared(&r.region),
-                            account: shared(&r.account),
-                            address: r.planned.as_ref().map(|p| p.address.clone()),
-                        }
-                    }
-                    Target::Listing(e) => {
-                        let error = &inventory.errors[e];
-                        ResourceRef {
-                            resource_type: shared(&error.resource_type),
-                            id: error.resource_id.clone().unwrap_or_else(|| "*".into()),
-                            arn: String::new(),
-                            region: shared(&error.region),
-                            account: shared(
-                                error
-                                    .account
-                                    .as_deref()
-                                    .or(inventory.source.account.as_deref())
-                                    .unwrap_or_default(),
-                            ),
-                            address: None,
-                        }
-                    }
+                    Target::Resource(i) => resources[i]
+                        .get_or_insert_with(|| {
+                            let r = &inventory.resources[i];
+                            Arc::new(ResourceRef {
+                                resource_type: texts.get(r.resource_type.name),
+                                id: r.id.clone(),
+                                arn: r.arn.clone(),
+                                region: texts.get(&r.region),
+                                account: texts.get(&r.account),
+                                address: r.planned.as_ref().map(|p| p.address.clone()),
+                            })
+                        })
+                        .clone(),
+                    Target::Listing(e) => listings[e]
+                        .get_or_insert_with(|| {
+                            let error = &inventory.errors[e];
+                            let account = error
+                                .account
+                                .as_deref()
+                                .or(inventory.source.account.as_deref())
+                                .unwrap_or_default();
+                            Arc::new(ResourceRef {
+                                resource_type: texts.get(&error.resource_type),
+                                id: error.resource_id.clone().unwrap_or_else(|| "*".into()),
+                                arn: String::new(),
+                                region: texts.get(&error.region),
+                                account: texts.get(account),
+                                address: None,
+                            })
+                        })
+                        .clone(),
                 };
                 let planned = match v.target {
                     Target::Resource(i) => inventory.resources[i].planned.is_some(),
@@ -484,11 +491,14 @@ impl Engine {
                     severity: rule.severity,
                     category: category.clone(),
                     status: v.status,
-                    message: v.message.as_deref().map_or_else(|| expectation.clone(), Text::from),
+                    message: v
+                        .message
+                        .as_deref()
+                        .map_or_else(|| expectation.clone(), |m| texts.get(m)),
                     remediation,
                     resource,
                     location: match v.target {
-                        Target::Resource(i) => inventory.resources[i].location().cloned(),
+                        Target::Resource(i) => inventory.resources[i].location().cloned().map(Box::new),
                         Target::Listing(_) => None,
                     },
                     waiver: None,
@@ -499,18 +509,21 @@ impl Engine {
 
     /// Evaluates and builds the report in one step.
     pub fn audit(&self, inventory: &Inventory, now: Timestamp) -> Report {
-        let evaluation = self.judge(inventory, now);
-        let findings = self.findings(inventory, &evaluation.verdicts);
+        let evaluation = tracing::debug_span!("judge").in_scope(|| self.judge(inventory, now));
+        let findings = tracing::debug_span!("findings")
+            .in_scope(|| self.findings(inventory, &evaluation.verdicts));
         let not_evaluated = self.not_evaluated(inventory, &evaluation);
         // Freed before the report sorts the findings: the verdicts' messages
         // now live in them.
         drop(evaluation);
-        let mut report = Report::new(
-            now,
-            inventory.source.clone(),
-            findings,
-            inventory.errors.clone(),
-        );
+        let mut report = tracing::debug_span!("sort").in_scope(|| {
+            Report::new(
+                now,
+                inventory.source.clone(),
+                findings,
+                inventory.errors.clone(),
+            )
+        });
         report.not_evaluated = not_evaluated;
         report
     }
@@ -634,4 +647,22 @@ fn fill_placeholders(template: &str, resource: &ResourceRef) -> String {
         .replace("{region}", &resource.region)
         .replace("{arn}", &resource.arn)
         .replace("{account}", &resource.account)
+}
+
+/// Texts kept once however many results repeat them: the same failed
+/// assertion on thousands of resources is one allocation.
+#[derive(Default)]
+struct Interner(HashSet<Text>);
+
+impl Interner {
+    fn get(&mut self, text: &str) -> Text {
+        match self.0.get(text) {
+            Some(shared) => shared.clone(),
+            None => {
+                let shared = Text::from(text);
+                self.0.insert(shared.clone());
+                shared
+            }
+        }
+    }
 }
