@@ -169,42 +169,72 @@ fn audit(request: AuditRequest) -> Result<bool, CommandError> {
     Ok(blocking.is_empty())
 }
 
+/// Writes every requested report. The files are written side by side, each
+/// on a thread of its own, while stdout gets its formats in order: they only
+/// read the report, and a large audit's JSON and JUnit take about as long
+/// to write as the audit took.
 fn write_reports(outputs: &Outputs, report: &Report, rules: &[Rule]) -> Result<(), CommandError> {
+    type Job<'a> = Box<dyn FnOnce() -> Result<(), CommandError> + Send + 'a>;
+    let mut files: Vec<(&str, Job<'_>)> = Vec::new();
     if let Some(path) = &outputs.junit {
-        let _timed = tracing::debug_span!("junit report").entered();
-        write_streamed(path, |out| render::junit::write(report, rules, out))?;
+        files.push((
+            "junit",
+            Box::new(|| write_streamed(path, |out| render::junit::write(report, rules, out))),
+        ));
     }
     if let Some(path) = &outputs.json {
-        let _timed = tracing::debug_span!("json report").entered();
-        write_streamed(path, |out| render::json::write(report, out))?;
+        files.push((
+            "json",
+            Box::new(|| write_streamed(path, |out| render::json::write(report, out))),
+        ));
     }
     if let Some(path) = &outputs.markdown {
-        let _timed = tracing::debug_span!("markdown report").entered();
-        write(
-            path,
-            &render::markdown::render(report, outputs.markdown_max_chars),
-        )?;
+        let max_chars = outputs.markdown_max_chars;
+        files.push((
+            "markdown",
+            Box::new(move || write(path, &render::markdown::render(report, max_chars))),
+        ));
     }
     if let Some(path) = &outputs.sarif {
-        let _timed = tracing::debug_span!("sarif report").entered();
-        write(path, &render::sarif::render(report, rules))?;
+        files.push((
+            "sarif",
+            Box::new(|| write(path, &render::sarif::render(report, rules))),
+        ));
     }
     if let Some(path) = &outputs.csv {
-        let _timed = tracing::debug_span!("csv report").entered();
-        write(path, &render::csv::render(report))?;
+        files.push((
+            "csv",
+            Box::new(|| write(path, &render::csv::render(report))),
+        ));
     }
-    for format in &outputs.stdout {
-        let _timed = tracing::debug_span!("stdout report").entered();
-        match *format {
-            StdoutFormat::Table(options) => print(&render::table::render(report, &options)),
-            StdoutFormat::Json => print_streamed(|out| render::json::write(report, out)),
-            StdoutFormat::Markdown => print(&render::markdown::render(
-                report,
-                outputs.markdown_max_chars,
-            )),
-        };
-    }
-    Ok(())
+    std::thread::scope(|scope| {
+        let written: Vec<_> = files
+            .into_iter()
+            .map(|(format, job)| {
+                scope.spawn(move || tracing::debug_span!("report", format).in_scope(job))
+            })
+            .collect();
+        for format in &outputs.stdout {
+            let _timed = tracing::debug_span!("stdout report").entered();
+            match *format {
+                StdoutFormat::Table(options) => print(&render::table::render(report, &options)),
+                StdoutFormat::Json => print_streamed(|out| render::json::write(report, out)),
+                StdoutFormat::Markdown => print(&render::markdown::render(
+                    report,
+                    outputs.markdown_max_chars,
+                )),
+            };
+        }
+        // The scope waits for every file before the first failure returns.
+        written
+            .into_iter()
+            .map(|thread| {
+                thread
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
 }
 
 fn collect_live(options: &CollectOptions) -> Result<Inventory, CommandError> {
@@ -441,6 +471,10 @@ fn write(path: &Path, text: &str) -> Result<(), CommandError> {
         .map_err(|e| CommandError::Invalid(format!("cannot write {}: {e}", path.display())))
 }
 
+/// Bytes a streamed report gathers before each write: a few hundred
+/// megabytes of report in few system calls.
+const STREAM_BUFFER: usize = 1 << 16;
+
 /// Writes a large report as it is rendered, without holding its text.
 fn write_streamed(
     path: &Path,
@@ -448,7 +482,10 @@ fn write_streamed(
 ) -> Result<(), CommandError> {
     let failed =
         |e: std::io::Error| CommandError::Invalid(format!("cannot write {}: {e}", path.display()));
-    let mut out = std::io::BufWriter::new(std::fs::File::create(path).map_err(failed)?);
+    let mut out = std::io::BufWriter::with_capacity(
+        STREAM_BUFFER,
+        std::fs::File::create(path).map_err(failed)?,
+    );
     render(&mut out).and_then(|()| out.flush()).map_err(failed)
 }
 
@@ -456,7 +493,7 @@ fn write_streamed(
 fn print_streamed(
     render: impl FnOnce(&mut std::io::BufWriter<std::io::StdoutLock>) -> std::io::Result<()>,
 ) -> bool {
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut out = std::io::BufWriter::with_capacity(STREAM_BUFFER, std::io::stdout().lock());
     let _ = render(&mut out).and_then(|()| out.flush());
     true
 }

@@ -21,6 +21,13 @@ pub fn multi_line(text: &str) -> String {
 }
 
 fn clean(text: &str, keep_newlines: bool) -> String {
+    // Nearly every name and message is printable ASCII, which stays as it
+    // is: checked a byte at a time, a large report's millions of texts are
+    // not taken apart character by character.
+    let as_is = |b: &u8| matches!(b, b' '..=b'~') || (keep_newlines && *b == b'\n');
+    if text.as_bytes().iter().all(as_is) {
+        return text.to_string();
+    }
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
