@@ -83,7 +83,7 @@ fn cell(text: &str) -> String {
     if text.trim_start().starts_with(['=', '+', '-', '@']) {
         format!("'{text}")
     } else {
-        text
+        text.into_owned()
     }
 }
 

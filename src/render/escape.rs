@@ -6,27 +6,28 @@
 //! Markdown heading, or characters that XML 1.0 cannot hold even escaped.
 //! Every renderer passes such text through here before formatting it.
 
+use std::borrow::Cow;
 use std::iter::Peekable;
 use std::str::Chars;
 
 /// `text` on one line without escape sequences or control characters: line
 /// breaks and tabs become spaces, everything else invisible is dropped.
-pub fn one_line(text: &str) -> String {
+pub fn one_line(text: &str) -> Cow<'_, str> {
     clean(text, false)
 }
 
 /// Like [`one_line`], but keeps line breaks (as `\n`).
-pub fn multi_line(text: &str) -> String {
+pub fn multi_line(text: &str) -> Cow<'_, str> {
     clean(text, true)
 }
 
-fn clean(text: &str, keep_newlines: bool) -> String {
+fn clean(text: &str, keep_newlines: bool) -> Cow<'_, str> {
     // Nearly every name and message is printable ASCII, which stays as it
     // is: checked a byte at a time, a large report's millions of texts are
     // not taken apart character by character.
     let as_is = |b: &u8| matches!(b, b' '..=b'~') || (keep_newlines && *b == b'\n');
     if text.as_bytes().iter().all(as_is) {
-        return text.to_string();
+        return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars().peekable();
@@ -46,7 +47,7 @@ fn clean(text: &str, keep_newlines: bool) -> String {
             c => out.push(c),
         }
     }
-    out
+    Cow::Owned(out)
 }
 
 /// Characters that have no business in a report: controls (C0, DEL, C1);

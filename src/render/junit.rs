@@ -4,11 +4,15 @@
 //! Every text goes through [`one_line`] or [`multi_line`], which drop
 //! control characters and escape sequences (XML 1.0 forbids most controls)
 //! and flatten line breaks in attribute values (an XML parser would turn
-//! them into spaces anyway), so that what a viewer shows is what we wrote;
-//! then the markup characters are escaped.
+//! them into spaces anyway), so that what a viewer shows is what we wrote.
+//! quick-xml then escapes the markup characters and lays the document out.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io;
+
+use quick_xml::Writer;
+use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 
 use super::escape::{multi_line, one_line};
 use super::resource_label;
@@ -31,124 +35,133 @@ pub fn render(report: &Report, rules: &[Rule]) -> String {
 
 /// The report as [`render`] gives it, written as it goes: the tree of a
 /// 100,000-resource audit, and its text, would take hundreds of megabytes.
-/// The layout is quick-junit's (the format CI viewers were tested with):
-/// four spaces a level, a status's text inline.
-pub fn write(report: &Report, rules: &[Rule], out: &mut impl io::Write) -> io::Result<()> {
+/// The layout is the one CI viewers were tested with (quick-junit's, whose
+/// tree we no longer build): four spaces a level, a status's text inline.
+pub fn write(report: &Report, rules: &[Rule], out: impl io::Write) -> io::Result<()> {
     let mut by_rule: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
-    let [mut failures, mut errors, mut skipped] = [0usize; 3];
     for finding in &report.results {
         by_rule.entry(&finding.rule).or_default().push(finding);
-        match finding.status {
-            Status::Pass => {}
-            Status::Fail => failures += 1,
-            Status::Error => errors += 1,
-            Status::Waived => skipped += 1,
-        }
     }
-    let ts = &report.generated_at;
-    let timestamp = format!(
-        "{}.{:03}+00:00",
-        ts.strftime("%Y-%m-%dT%H:%M:%S"),
-        ts.subsec_millisecond()
-    );
-    out.write_all(br#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
+    let timestamp = timestamp(report);
+    let mut xml = Writer::new_with_indent(out, b' ', 4);
+    xml.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
+    let counts = Counts::of(report.results.iter());
     let tests = report.results.len().to_string();
-    let counts = [failures, errors, skipped].map(|n| n.to_string());
-    let [failures, errors, skipped] = counts.each_ref().map(String::as_str);
-    open(
-        out,
-        0,
-        "testsuites",
-        &[
-            ("name", "backstop"),
-            ("tests", &tests),
-            ("skipped", skipped),
-            ("failures", failures),
-            ("errors", errors),
-            ("timestamp", &timestamp),
-            ("time", NOT_TIMED),
-        ],
-        false,
-    )?;
+    let [skipped, failures, errors] = [counts.skipped, counts.failures, counts.errors];
+    let mut start = BytesStart::new("testsuites");
+    start.extend_attributes([
+        ("name", "backstop"),
+        ("tests", &tests),
+        ("skipped", &skipped.to_string()),
+        ("failures", &failures.to_string()),
+        ("errors", &errors.to_string()),
+        ("timestamp", &timestamp),
+        ("time", NOT_TIMED),
+    ]);
+    xml.write_event(Event::Start(start))?;
     for (rule, findings) in by_rule {
-        suite(out, rule, &findings, rules, &timestamp)?;
+        let rule_def = rules.iter().find(|r| r.id() == rule);
+        suite(&mut xml, rule, &findings, rule_def, &timestamp)?;
     }
-    out.write_all(b"\n</testsuites>\n")
+    xml.write_event(Event::End(BytesEnd::new("testsuites")))?;
+    // A closing newline, as every text file has.
+    xml.write_indent()
 }
 
-fn suite(
-    out: &mut impl io::Write,
+/// quick-junit's form of the report's time: RFC 3339 with milliseconds and
+/// an explicit UTC offset.
+fn timestamp(report: &Report) -> String {
+    let at = &report.generated_at;
+    format!(
+        "{}.{:03}+00:00",
+        at.strftime("%Y-%m-%dT%H:%M:%S"),
+        at.subsec_millisecond()
+    )
+}
+
+#[derive(Default)]
+struct Counts {
+    skipped: usize,
+    failures: usize,
+    errors: usize,
+}
+
+impl Counts {
+    fn of<'a>(findings: impl Iterator<Item = &'a Finding>) -> Counts {
+        let mut counts = Counts::default();
+        for finding in findings {
+            match finding.status {
+                Status::Pass => {}
+                Status::Fail => counts.failures += 1,
+                Status::Error => counts.errors += 1,
+                Status::Waived => counts.skipped += 1,
+            }
+        }
+        counts
+    }
+}
+
+fn suite<W: io::Write>(
+    xml: &mut Writer<W>,
     rule: &str,
     findings: &[&Finding],
-    rules: &[Rule],
+    rule_def: Option<&Rule>,
     timestamp: &str,
 ) -> io::Result<()> {
-    let count = |status: Status| {
-        findings
-            .iter()
-            .filter(|f| f.status == status)
-            .count()
-            .to_string()
-    };
+    let counts = Counts::of(findings.iter().copied());
+    let name = one_line(rule);
+    let mut start = BytesStart::new("testsuite");
+    start.extend_attributes([
+        ("name", &*name),
+        ("tests", &findings.len().to_string()),
+        ("skipped", &counts.skipped.to_string()),
+        ("errors", &counts.errors.to_string()),
+        ("failures", &counts.failures.to_string()),
+        ("timestamp", timestamp),
+        ("time", NOT_TIMED),
+    ]);
+    xml.write_event(Event::Start(start))?;
     let first = findings[0];
-    open(
-        out,
-        1,
-        "testsuite",
-        &[
-            ("name", &one_line(rule)),
-            ("tests", &findings.len().to_string()),
-            ("skipped", &count(Status::Waived)),
-            ("errors", &count(Status::Error)),
-            ("failures", &count(Status::Fail)),
-            ("timestamp", timestamp),
-            ("time", NOT_TIMED),
-        ],
-        false,
-    )?;
-    open(out, 2, "properties", &[], false)?;
-    for (name, value) in [
+    xml.write_event(Event::Start(BytesStart::new("properties")))?;
+    for (property, value) in [
         ("title", one_line(&first.title)),
-        ("severity", first.severity.as_str().to_string()),
+        ("severity", Cow::Borrowed(first.severity.as_str())),
         ("category", one_line(&first.category)),
     ] {
-        open(
-            out,
-            3,
-            "property",
-            &[("name", name), ("value", &value)],
-            true,
-        )?;
+        xml.create_element("property")
+            .with_attributes([("name", property), ("value", &value)])
+            .write_empty()?;
     }
-    close(out, 2, "properties")?;
-    let rule = rules.iter().find(|r| r.id() == rule);
+    xml.write_event(Event::End(BytesEnd::new("properties")))?;
     for finding in findings {
-        test_case(out, finding, rule)?;
+        test_case(xml, finding, &name, rule_def)?;
     }
-    close(out, 1, "testsuite")
+    xml.write_event(Event::End(BytesEnd::new("testsuite")))
 }
 
-fn test_case(out: &mut impl io::Write, finding: &Finding, rule: Option<&Rule>) -> io::Result<()> {
-    let name = one_line(&resource_label(finding));
-    let classname = one_line(&finding.rule);
+fn test_case<W: io::Write>(
+    xml: &mut Writer<W>,
+    finding: &Finding,
+    classname: &str,
+    rule: Option<&Rule>,
+) -> io::Result<()> {
+    let label = resource_label(finding);
+    let mut start = BytesStart::new("testcase");
+    start.extend_attributes([
+        ("name", &*one_line(&label)),
+        ("classname", classname),
+        ("time", NOT_TIMED),
+    ]);
     // Test-report actions annotate this file and line; without them they
     // guess a path from the class name.
-    let anchor = super::anchor(finding, rule);
-    let file = anchor.map(|(file, _)| one_line(file));
-    let line = anchor
-        .map(|(_, line)| line)
-        .filter(|line| *line >= 1)
-        .map(|line| line.to_string());
-    let mut attributes = vec![
-        ("name", name.as_str()),
-        ("classname", classname.as_str()),
-        ("time", NOT_TIMED),
-    ];
-    attributes.extend(file.as_deref().map(|file| ("file", file)));
-    attributes.extend(line.as_deref().map(|line| ("line", line)));
-
+    if let Some((file, line)) = super::anchor(finding, rule) {
+        start.push_attribute(("file", &*one_line(file)));
+        if line >= 1 {
+            start.push_attribute(("line", line.to_string().as_str()));
+        }
+    }
     let (tag, message, kind, text) = match finding.status {
-        Status::Pass => return open(out, 2, "testcase", &attributes, true),
+        Status::Pass => return xml.write_event(Event::Empty(start)),
         Status::Fail => (
             "failure",
             one_line(&finding.message),
@@ -163,76 +176,23 @@ fn test_case(out: &mut impl io::Write, finding: &Finding, rule: Option<&Rule>) -
         ),
         Status::Waived => (
             "skipped",
-            one_line(&waived_message(finding)),
+            Cow::Owned(one_line(&waived_message(finding)).into_owned()),
             None,
-            Some(multi_line(&finding.message)),
+            Some(multi_line(&finding.message).into_owned()),
         ),
     };
-    open(out, 2, "testcase", &attributes, false)?;
-    let mut status = vec![("message", message.as_str())];
-    status.extend(kind.map(|kind| ("type", kind)));
+    xml.write_event(Event::Start(start))?;
+    let mut status = xml
+        .create_element(tag)
+        .with_attribute(("message", &*message));
+    if let Some(kind) = kind {
+        status = status.with_attribute(("type", kind));
+    }
     match text {
-        Some(text) => {
-            open(out, 3, tag, &status, false)?;
-            escaped(out, &text)?;
-            out.write_all(b"</")?;
-            out.write_all(tag.as_bytes())?;
-            out.write_all(b">")?;
-        }
-        None => open(out, 3, tag, &status, true)?,
-    }
-    close(out, 2, "testcase")
-}
-
-/// A start tag (or an empty element) on a line of its own, `depth` levels
-/// in.
-fn open(
-    out: &mut impl io::Write,
-    depth: usize,
-    tag: &str,
-    attributes: &[(&str, &str)],
-    empty: bool,
-) -> io::Result<()> {
-    out.write_all(b"\n")?;
-    indent(out, depth)?;
-    write!(out, "<{tag}")?;
-    for (name, value) in attributes {
-        write!(out, " {name}=\"")?;
-        escaped(out, value)?;
-        out.write_all(b"\"")?;
-    }
-    out.write_all(if empty { b"/>" } else { b">" })
-}
-
-fn close(out: &mut impl io::Write, depth: usize, tag: &str) -> io::Result<()> {
-    out.write_all(b"\n")?;
-    indent(out, depth)?;
-    write!(out, "</{tag}>")
-}
-
-fn indent(out: &mut impl io::Write, depth: usize) -> io::Result<()> {
-    for _ in 0..depth {
-        out.write_all(b"    ")?;
-    }
-    Ok(())
-}
-
-/// Text or an attribute value with the five markup characters escaped, so
-/// a hostile name cannot close its attribute or open an element.
-fn escaped(out: &mut impl io::Write, text: &str) -> io::Result<()> {
-    let mut rest = text;
-    while let Some(at) = rest.find(['<', '>', '&', '\'', '"']) {
-        out.write_all(&rest.as_bytes()[..at])?;
-        out.write_all(match rest.as_bytes()[at] {
-            b'<' => b"&lt;",
-            b'>' => b"&gt;",
-            b'&' => b"&amp;",
-            b'\'' => b"&apos;",
-            _ => b"&quot;",
-        })?;
-        rest = &rest[at + 1..];
-    }
-    out.write_all(rest.as_bytes())
+        Some(text) => status.write_text_content(BytesText::new(&text))?,
+        None => status.write_empty()?,
+    };
+    xml.write_event(Event::End(BytesEnd::new("testcase")))
 }
 
 /// The remediation, and the waiver that no longer covers the finding.
@@ -241,8 +201,9 @@ fn failure_text(finding: &Finding) -> Option<String> {
     if !finding.remediation.is_empty() {
         lines.push(multi_line(&finding.remediation));
     }
-    if let Some(waiver) = finding.waiver.as_ref().filter(|w| w.expired) {
-        lines.push(one_line(&waiver.describe()));
+    let expired = finding.waiver.as_ref().filter(|w| w.expired);
+    if let Some(waiver) = expired {
+        lines.push(Cow::Owned(one_line(&waiver.describe()).into_owned()));
     }
     (!lines.is_empty()).then(|| lines.join("\n"))
 }

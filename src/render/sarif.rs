@@ -71,7 +71,7 @@ pub fn render(report: &Report, rules: &[Rule]) -> String {
 /// the help from the rule file.
 fn descriptor(finding: &Finding, rule: Option<&Rule>) -> Value {
     let id = one_line(&finding.rule);
-    let mut tags = vec![one_line(&finding.category)];
+    let mut tags = vec![one_line(&finding.category).into_owned()];
     // GitHub reads `security-severity` only on rules tagged `security`;
     // losing backups is losing the availability of data.
     for tag in ["backup", "security"] {

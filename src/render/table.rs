@@ -74,7 +74,7 @@ pub fn render(report: &Report, options: &TableOptions) -> String {
         let rules: Vec<String> = report
             .not_evaluated
             .iter()
-            .map(|n| one_line(&n.rule))
+            .map(|n| one_line(&n.rule).into_owned())
             .collect();
         writeln!(
             out,

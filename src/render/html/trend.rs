@@ -109,7 +109,7 @@ fn by_category(history: &[&Report]) -> Vec<Series> {
         .iter()
         .enumerate()
         .map(|(i, category)| Series {
-            label: one_line(category),
+            label: one_line(category).into_owned(),
             color: PALETTE[i % PALETTE.len()],
             counts: history
                 .iter()
