@@ -38,7 +38,7 @@ pub fn render(report: &Report, max_chars: usize) -> String {
         None => {
             let all: Vec<&Finding> = report.results.iter().collect();
             let mut groups = category_groups(report, &all, "##");
-            groups.push(("\n## Waived\n\n".to_string(), waived(&all)));
+            groups.push(("\n## Waived\n\n".to_string(), waived_unsorted(&all)));
             omitted += checklist(&mut out, &mut String::new(), groups);
             could_not_be_read(&report.collection_errors, "##")
         }
@@ -60,7 +60,7 @@ pub fn render(report: &Report, max_chars: usize) -> String {
                 .map(|a| {
                     (
                         format!("\n### {}\n\n", markdown(&a.label)),
-                        waived(&a.results),
+                        waived_unsorted(&a.results),
                     )
                 })
                 .collect();
@@ -124,11 +124,24 @@ impl Budget {
         true
     }
 
+    /// More items than can still fit, however short: the rest need not be
+    /// written, nor even sorted.
+    fn most_items(&self) -> usize {
+        if self.items_closed {
+            return 0;
+        }
+        let room = self.max.saturating_sub(self.chars + TRUNCATION_ROOM);
+        room / MIN_ITEM_CHARS + 1
+    }
+
     fn push_always(&mut self, part: &str) {
         self.chars += part.chars().count();
         self.text.push_str(part);
     }
 }
+
+/// Fewer characters than any checklist item takes (`- [ ] **…** (low, …): …`).
+const MIN_ITEM_CHARS: usize = 16;
 
 /// Items under headings, each heading going out with the first of its items
 /// that fits, and `pending` (an account's heading) before the first item
@@ -146,7 +159,15 @@ fn checklist(
     groups: Vec<(String, Vec<&Finding>)>,
 ) -> usize {
     let mut omitted = 0;
-    for (heading, findings) in groups {
+    for (heading, mut findings) in groups {
+        // Only the head of the order can fit: it alone is sorted.
+        let fit = out.most_items().min(findings.len());
+        omitted += findings.len() - fit;
+        if fit < findings.len() {
+            findings.select_nth_unstable_by(fit, |a, b| a.action_order(b));
+            findings.truncate(fit);
+        }
+        findings.sort_by(|a, b| a.action_order(b));
         let mut first = true;
         for finding in &findings {
             if out.items_closed {
@@ -176,7 +197,7 @@ fn category_groups<'a>(
     results: &[&'a Finding],
     level: &str,
 ) -> Vec<(String, Vec<&'a Finding>)> {
-    failing_by_category(report, results)
+    failing_unsorted(report, results)
         .into_iter()
         .map(|(category, findings)| {
             let heading = format!("\n{level} {}\n\n", markdown(category_heading(category)));
@@ -211,30 +232,44 @@ pub(super) fn failing_by_category<'a>(
     report: &'a Report,
     results: &[&'a Finding],
 ) -> Vec<(&'a str, Vec<&'a Finding>)> {
-    let mut groups = Vec::new();
-    for (category, _) in report.summary.categories_in_order() {
-        let mut findings: Vec<&Finding> = results
-            .iter()
-            .copied()
-            .filter(|f| f.category == category && f.status.is_failing())
-            .collect();
-        if !findings.is_empty() {
-            findings.sort_by(|a, b| a.action_order(b));
-            groups.push((category, findings));
+    let mut groups = failing_unsorted(report, results);
+    for (_, findings) in &mut groups {
+        findings.sort_by(|a, b| a.action_order(b));
+    }
+    groups
+}
+
+/// [`failing_by_category`] before each group is sorted.
+fn failing_unsorted<'a>(
+    report: &'a Report,
+    results: &[&'a Finding],
+) -> Vec<(&'a str, Vec<&'a Finding>)> {
+    let categories = report.summary.categories_in_order();
+    let mut groups: Vec<(&str, Vec<&Finding>)> =
+        categories.iter().map(|(c, _)| (*c, Vec::new())).collect();
+    // One pass: a large audit has hundreds of thousands of results.
+    for &finding in results.iter().filter(|f| f.status.is_failing()) {
+        if let Some((_, findings)) = groups.iter_mut().find(|(c, _)| *c == &*finding.category) {
+            findings.push(finding);
         }
     }
+    groups.retain(|(_, findings)| !findings.is_empty());
     groups
 }
 
 /// The waived results among `results`, worst first.
 pub(super) fn waived<'a>(results: &[&'a Finding]) -> Vec<&'a Finding> {
-    let mut waived: Vec<&Finding> = results
+    let mut waived = waived_unsorted(results);
+    waived.sort_by(|a, b| a.action_order(b));
+    waived
+}
+
+fn waived_unsorted<'a>(results: &[&'a Finding]) -> Vec<&'a Finding> {
+    results
         .iter()
         .copied()
         .filter(|f| f.status == Status::Waived)
-        .collect();
-    waived.sort_by(|a, b| a.action_order(b));
-    waived
+        .collect()
 }
 
 /// Passing results as (rule, title, count), by rule id: a pass needs no

@@ -243,11 +243,16 @@ pub struct Evaluation {
 #[derive(Debug)]
 pub struct Engine {
     rules: Vec<Rule>,
+    /// Positions in `rules`, by rule id: the order rules are judged in, so
+    /// that verdicts come out in the report's order.
+    by_id: Vec<usize>,
 }
 
 impl Engine {
     pub(super) fn new(rules: Vec<Rule>) -> Engine {
-        Engine { rules }
+        let mut by_id: Vec<usize> = (0..rules.len()).collect();
+        by_id.sort_by(|&a, &b| rules[a].def.id.cmp(&rules[b].def.id));
+        Engine { rules, by_id }
     }
 
     pub fn rules(&self) -> &[Rule] {
@@ -279,85 +284,58 @@ impl Engine {
             by_type.entry(r.resource_type.name).or_default().push(i);
         }
         let damaged = damaged_resources(inventory);
-        let mut evaluation = Evaluation::default();
-        // At most one verdict per (rule, resource of its types): reserved at
-        // once, a large audit's verdicts are not copied as the list grows.
-        let pairs: usize = self
-            .rules
+        // Rules are judged independently, by id: split into runs of about
+        // equal work, one thread each, and joined in that order, so the
+        // result is what one thread would give.
+        let pairs: Vec<usize> = self
+            .by_id
             .iter()
-            .flat_map(|rule| &rule.def.resource_types)
-            .map(|t| by_type.get(t.name).map_or(0, Vec::len))
-            .sum();
-        evaluation.verdicts.reserve(pairs);
-        for (rule_index, rule) in self.rules.iter().enumerate() {
-            let resources = rule
-                .def
-                .resource_types
-                .iter()
-                .flat_map(|t| by_type.get(t.name).map(Vec::as_slice).unwrap_or_default());
-            let needs_live_facts = !rule.live_reads.is_empty();
-            for &i in resources {
-                if needs_live_facts && inventory.resources[i].lacks_live_facts() {
-                    evaluation.not_evaluated.push((rule_index, i));
-                    continue;
-                }
-                let errors = damaged.get(&i).map(Vec::as_slice).unwrap_or_default();
-                match rule.judge(inventory, i, errors, now) {
-                    Some((status, message)) => evaluation.verdicts.push(Verdict {
-                        rule: rule_index,
-                        target: Target::Resource(i),
-                        status,
-                        message,
-                    }),
-                    None => evaluation.not_applicable.push((rule_index, i)),
-                }
+            .map(|&rule| {
+                self.rules[rule]
+                    .def
+                    .resource_types
+                    .iter()
+                    .map(|t| by_type.get(t.name).map_or(0, Vec::len))
+                    .sum()
+            })
+            .collect();
+        let workers = std::thread::available_parallelism().map_or(1, usize::from);
+        let runs = balanced_runs(&pairs, workers);
+        let judge_run = |run: std::ops::Range<usize>| {
+            let mut out = Evaluation::default();
+            // At most one verdict per (rule, resource of its types): reserved
+            // at once, a large audit's verdicts are not copied as they grow.
+            out.verdicts.reserve(pairs[run.clone()].iter().sum());
+            for &rule_index in &self.by_id[run] {
+                self.judge_rule(rule_index, inventory, &by_type, &damaged, now, &mut out);
             }
-            // One result per unreadable (region, resource): a type listed by
-            // several calls may fail in more than one of them.
-            let mut unlisted: Vec<(usize, Vec<&CollectionError>)> = Vec::new();
-            for (e, error) in inventory.errors.iter().enumerate() {
-                if !error.is_listing_failure() {
-                    continue;
-                }
-                let Some((resource_type, conditions)) = rule.for_type(&error.resource_type) else {
-                    continue;
-                };
-                // A named resource that could not be read is still known by
-                // its id: a `when` that rules it out by id alone holds. (Not
-                // for a plan's resource whose name is made at apply: its id
-                // is only its address.)
-                let named = error.code != CollectionError::NAME_KNOWN_AFTER_APPLY;
-                if let (Some(id), Some(when), true) = (&error.resource_id, &conditions.when, named)
-                {
-                    let mut known = crate::model::Resource::new(resource_type, id.clone());
-                    known.region = error.region.clone();
-                    if let Some(account) = &error.account {
-                        known.account = account.clone();
-                    }
-                    if when.excludes(&Env::new(&known, now)) {
-                        continue;
-                    }
-                }
-                let same_place = unlisted.iter_mut().find(|(first, _)| {
-                    let first = &inventory.errors[*first];
-                    first.resource_type == error.resource_type
-                        && first.account == error.account
-                        && first.region == error.region
-                        && first.resource_id == error.resource_id
-                });
-                match same_place {
-                    Some((_, errors)) => errors.push(error),
-                    None => unlisted.push((e, vec![error])),
-                }
-            }
-            for (e, errors) in unlisted {
-                evaluation.verdicts.push(Verdict {
-                    rule: rule_index,
-                    target: Target::Listing(e),
-                    status: Status::Error,
-                    message: Some(unreadable_message(&errors)),
-                });
-            }
+            out
+        };
+        let parts: Vec<Evaluation> = if runs.len() <= 1 {
+            vec![judge_run(0..self.rules.len())]
+        } else {
+            std::thread::scope(|scope| {
+                let threads: Vec<_> = runs
+                    .into_iter()
+                    .map(|run| scope.spawn(|| judge_run(run)))
+                    .collect();
+                threads
+                    .into_iter()
+                    .map(|t| {
+                        t.join()
+                            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                    })
+                    .collect()
+            })
+        };
+        let mut evaluation = Evaluation::default();
+        evaluation
+            .verdicts
+            .reserve(parts.iter().map(|p| p.verdicts.len()).sum());
+        for part in parts {
+            evaluation.verdicts.extend(part.verdicts);
+            evaluation.not_applicable.extend(part.not_applicable);
+            evaluation.not_evaluated.extend(part.not_evaluated);
         }
         let gaps = self.coverage_gaps(inventory, &evaluation);
         debug_assert!(
@@ -378,6 +356,87 @@ impl Engine {
             });
         }
         evaluation
+    }
+
+    /// One rule on every resource of its types, and on every failed listing
+    /// of them, into `out`.
+    fn judge_rule(
+        &self,
+        rule_index: usize,
+        inventory: &Inventory,
+        by_type: &HashMap<&str, Vec<usize>>,
+        damaged: &HashMap<usize, Vec<usize>>,
+        now: Timestamp,
+        out: &mut Evaluation,
+    ) {
+        let rule = &self.rules[rule_index];
+        let resources = rule
+            .def
+            .resource_types
+            .iter()
+            .flat_map(|t| by_type.get(t.name).map(Vec::as_slice).unwrap_or_default());
+        let needs_live_facts = !rule.live_reads.is_empty();
+        for &i in resources {
+            if needs_live_facts && inventory.resources[i].lacks_live_facts() {
+                out.not_evaluated.push((rule_index, i));
+                continue;
+            }
+            let errors = damaged.get(&i).map(Vec::as_slice).unwrap_or_default();
+            match rule.judge(inventory, i, errors, now) {
+                Some((status, message)) => out.verdicts.push(Verdict {
+                    rule: rule_index,
+                    target: Target::Resource(i),
+                    status,
+                    message,
+                }),
+                None => out.not_applicable.push((rule_index, i)),
+            }
+        }
+        // One result per unreadable (region, resource): a type listed by
+        // several calls may fail in more than one of them.
+        let mut unlisted: Vec<(usize, Vec<&CollectionError>)> = Vec::new();
+        for (e, error) in inventory.errors.iter().enumerate() {
+            if !error.is_listing_failure() {
+                continue;
+            }
+            let Some((resource_type, conditions)) = rule.for_type(&error.resource_type) else {
+                continue;
+            };
+            // A named resource that could not be read is still known by
+            // its id: a `when` that rules it out by id alone holds. (Not
+            // for a plan's resource whose name is made at apply: its id
+            // is only its address.)
+            let named = error.code != CollectionError::NAME_KNOWN_AFTER_APPLY;
+            if let (Some(id), Some(when), true) = (&error.resource_id, &conditions.when, named) {
+                let mut known = crate::model::Resource::new(resource_type, id.clone());
+                known.region = error.region.clone();
+                if let Some(account) = &error.account {
+                    known.account = account.clone();
+                }
+                if when.excludes(&Env::new(&known, now)) {
+                    continue;
+                }
+            }
+            let same_place = unlisted.iter_mut().find(|(first, _)| {
+                let first = &inventory.errors[*first];
+                first.resource_type == error.resource_type
+                    && first.account == error.account
+                    && first.region == error.region
+                    && first.resource_id == error.resource_id
+            });
+            match same_place {
+                Some((_, errors)) => errors.push(error),
+                None => unlisted.push((e, vec![error])),
+            }
+        }
+        for (e, errors) in unlisted {
+            out.verdicts.push(Verdict {
+                rule: rule_index,
+                target: Target::Listing(e),
+                status: Status::Error,
+                message: Some(unreadable_message(&errors)),
+            });
+        }
     }
 
     /// The (rule, resource) pairs of the rules' types that have no verdict
@@ -509,7 +568,9 @@ impl Engine {
 
     /// Evaluates and builds the report in one step.
     pub fn audit(&self, inventory: &Inventory, now: Timestamp) -> Report {
-        let evaluation = tracing::debug_span!("judge").in_scope(|| self.judge(inventory, now));
+        let mut evaluation = tracing::debug_span!("judge").in_scope(|| self.judge(inventory, now));
+        tracing::debug_span!("order")
+            .in_scope(|| self.in_report_order(inventory, &mut evaluation.verdicts));
         let findings = tracing::debug_span!("findings")
             .in_scope(|| self.findings(inventory, &evaluation.verdicts));
         let not_evaluated = self.not_evaluated(inventory, &evaluation);
@@ -526,6 +587,43 @@ impl Engine {
         });
         report.not_evaluated = not_evaluated;
         report
+    }
+
+    /// Puts verdicts in the report's order (rule id, then the region, id and
+    /// ARN of what each judges: see [`Report::new`]), which `Report::new`
+    /// then finds already sorted. [`Engine::judge`] gives them rule by rule
+    /// in id order; within a rule, each target is ranked once and the
+    /// verdicts sorted by rank, numbers rather than texts compared.
+    fn in_report_order(&self, inventory: &Inventory, verdicts: &mut [Verdict]) {
+        // Targets are numbered resources first, then failed listings.
+        let resources = inventory.resources.len();
+        let place = |t: usize| -> (&str, &str, &str) {
+            match inventory.resources.get(t) {
+                Some(r) => (&r.region, &r.id, &r.arn),
+                None => {
+                    let error = &inventory.errors[t - resources];
+                    (
+                        &error.region,
+                        error.resource_id.as_deref().unwrap_or("*"),
+                        "",
+                    )
+                }
+            }
+        };
+        let mut targets: Vec<usize> = (0..resources + inventory.errors.len()).collect();
+        targets.sort_by(|&a, &b| place(a).cmp(&place(b)));
+        let mut rank = vec![0; targets.len()];
+        for (position, &target) in targets.iter().enumerate() {
+            rank[target] = position;
+        }
+        // A rule judges each target once: ranks are unique within its
+        // verdicts, and an unstable sort is as good as a stable one.
+        for rule in verdicts.chunk_by_mut(|a, b| a.rule == b.rule) {
+            rule.sort_unstable_by_key(|v| match v.target {
+                Target::Resource(i) => rank[i],
+                Target::Listing(e) => rank[resources + e],
+            });
+        }
     }
 
     /// The rules not judged on some resources, once each. From a plan alone
@@ -642,11 +740,31 @@ fn undecided_message(undecided: &Undecided, resource: &Resource) -> String {
 }
 
 fn fill_placeholders(template: &str, resource: &ResourceRef) -> String {
-    template
-        .replace("{id}", &resource.id)
-        .replace("{region}", &resource.region)
-        .replace("{arn}", &resource.arn)
-        .replace("{account}", &resource.account)
+    // One pass: a name that itself reads `{region}` stays as it is.
+    let values = [
+        ("{id}", &*resource.id),
+        ("{region}", &*resource.region),
+        ("{arn}", &*resource.arn),
+        ("{account}", &*resource.account),
+    ];
+    let mut out = String::with_capacity(template.len() + resource.arn.len());
+    let mut rest = template;
+    while let Some(at) = rest.find('{') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        match values.iter().find(|(name, _)| rest.starts_with(name)) {
+            Some((name, value)) => {
+                out.push_str(value);
+                rest = &rest[name.len()..];
+            }
+            None => {
+                out.push('{');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Texts kept once however many results repeat them: the same failed
@@ -664,5 +782,63 @@ impl Interner {
                 shared
             }
         }
+    }
+}
+
+/// `work` (per item) cut into at most `workers` runs of consecutive items
+/// with about equal sums; none empty.
+fn balanced_runs(work: &[usize], workers: usize) -> Vec<std::ops::Range<usize>> {
+    let total: usize = work.iter().sum();
+    let share = total.div_ceil(workers.max(1)).max(1);
+    let mut runs = Vec::new();
+    let (mut start, mut sum) = (0, 0);
+    for (i, w) in work.iter().enumerate() {
+        sum += w;
+        if sum >= share && runs.len() + 1 < workers {
+            runs.push(start..i + 1);
+            (start, sum) = (i + 1, 0);
+        }
+    }
+    if start < work.len() {
+        runs.push(start..work.len());
+    }
+    runs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_filled_once_and_names_are_not_expanded() {
+        let resource = ResourceRef {
+            resource_type: "aws.rds.db_instance".into(),
+            id: "db-{region}".into(),
+            arn: "arn:aws:rds:eu-west-1:111122223333:db:db-{region}".into(),
+            region: "eu-west-1".into(),
+            account: "111122223333".into(),
+            address: None,
+        };
+        assert_eq!(
+            fill_placeholders(
+                "aws rds x --id {id} --region {region} {account} {arn} {other} {",
+                &resource
+            ),
+            "aws rds x --id db-{region} --region eu-west-1 111122223333 \
+             arn:aws:rds:eu-west-1:111122223333:db:db-{region} {other} {"
+        );
+    }
+
+    #[test]
+    fn runs_split_the_work_evenly_in_order() {
+        assert_eq!(balanced_runs(&[5, 5, 5, 5], 2), vec![0..2, 2..4]);
+        assert_eq!(balanced_runs(&[9, 1, 1, 1], 2), vec![0..1, 1..4]);
+        assert_eq!(balanced_runs(&[1, 2, 3], 1), vec![0..3]);
+        assert_eq!(balanced_runs(&[0, 0], 4), vec![0..2], "no work: one run");
+        assert_eq!(balanced_runs(&[], 2), Vec::<std::ops::Range<usize>>::new());
+        let runs = balanced_runs(&[3; 37], 2);
+        assert_eq!(runs.len(), 2);
+        assert_eq!(runs[0].end, runs[1].start);
+        assert_eq!(runs[1].end, 37);
     }
 }
