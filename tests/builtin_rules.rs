@@ -67,8 +67,8 @@ fn verdicts(engine: &Engine, r: &Resource) -> BTreeMap<String, Outcome> {
     for v in engine.evaluate(&inventory, now()) {
         let outcome = match v.status {
             Status::Pass => Pass,
-            Status::Fail => Outcome::Fail(v.message.unwrap()),
-            Status::Error => Outcome::Error(v.message.unwrap()),
+            Status::Fail => Outcome::Fail(v.message.unwrap().into()),
+            Status::Error => Outcome::Error(v.message.unwrap().into()),
             other => panic!("unexpected {other:?}: {v:?}"),
         };
         let previous = out.insert(engine.rules()[v.rule].id().to_string(), outcome);

@@ -53,7 +53,10 @@ fn one_result(engine: &Engine, r: Resource) -> (Status, Option<String>) {
     };
     let verdicts = engine.evaluate(&inventory, now());
     assert_eq!(verdicts.len(), 1, "{verdicts:?}");
-    (verdicts[0].status, verdicts[0].message.clone())
+    (
+        verdicts[0].status,
+        verdicts[0].message.as_deref().map(str::to_string),
+    )
 }
 
 /// A tag key missing from a tag set that was read is a known absence: `eq`

@@ -401,7 +401,7 @@ fn outcomes(engine: &Engine, inventory: &Inventory, now: Timestamp) -> BTreeMap<
         let id = engine.rules()[rule].id().to_string();
         let outcome = Outcome {
             status: status.to_string(),
-            message,
+            message: message.map(String::from),
         };
         assert!(
             out.insert(id, outcome).is_none(),

@@ -107,8 +107,12 @@ fn judge_in(engine: &Engine, inventory: &Inventory) -> Outcome {
                 assert_eq!(v.message, None);
                 Pass
             }
-            Status::Fail => Outcome::Fail(v.message.clone().expect("a failure explains itself")),
-            Status::Error => Outcome::Errored(v.message.clone().expect("an error explains itself")),
+            Status::Fail => {
+                Outcome::Fail(v.message.clone().expect("a failure explains itself").into())
+            }
+            Status::Error => {
+                Outcome::Errored(v.message.clone().expect("an error explains itself").into())
+            }
             Status::Waived => panic!("the engine never waives"),
         },
     }
@@ -1932,7 +1936,12 @@ fn outcomes(e: &Engine, inventory: &Inventory) -> Vec<(String, String, Status, O
                 Target::Resource(i) => inventory.resources[i].id.clone(),
                 Target::Listing(_) => "*".to_string(),
             };
-            (e.rules()[v.rule].id().to_string(), id, v.status, v.message)
+            (
+                e.rules()[v.rule].id().to_string(),
+                id,
+                v.status,
+                v.message.map(String::from),
+            )
         })
         .collect();
     found.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));

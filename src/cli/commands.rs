@@ -226,14 +226,11 @@ fn write_reports(outputs: &Outputs, report: &Report, rules: &[Rule]) -> Result<(
             };
         }
         // The scope waits for every file before the first failure returns.
-        written
-            .into_iter()
-            .map(|thread| {
-                thread
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
+        written.into_iter().try_for_each(|thread| {
+            thread
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        })
     })
 }
 

@@ -216,8 +216,9 @@ pub struct Verdict {
     pub rule: usize,
     pub target: Target,
     pub status: Status,
-    /// Why it failed or errored; `None` on a pass.
-    pub message: Option<String>,
+    /// Why it failed or errored; `None` on a pass. Shared: thousands of
+    /// resources fail the same way.
+    pub message: Option<Text>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -284,6 +285,12 @@ impl Engine {
             by_type.entry(r.resource_type.name).or_default().push(i);
         }
         let damaged = damaged_resources(inventory);
+        let audit = Judging {
+            inventory,
+            by_type: &by_type,
+            damaged: &damaged,
+            now,
+        };
         // Rules are judged independently, by id: split into runs of about
         // equal work, one thread each, and joined in that order, so the
         // result is what one thread would give.
@@ -306,8 +313,9 @@ impl Engine {
             // At most one verdict per (rule, resource of its types): reserved
             // at once, a large audit's verdicts are not copied as they grow.
             out.verdicts.reserve(pairs[run.clone()].iter().sum());
+            let mut texts = Interner::default();
             for &rule_index in &self.by_id[run] {
-                self.judge_rule(rule_index, inventory, &by_type, &damaged, now, &mut out);
+                self.judge_rule(rule_index, &audit, &mut texts, &mut out);
             }
             out
         };
@@ -363,12 +371,16 @@ impl Engine {
     fn judge_rule(
         &self,
         rule_index: usize,
-        inventory: &Inventory,
-        by_type: &HashMap<&str, Vec<usize>>,
-        damaged: &HashMap<usize, Vec<usize>>,
-        now: Timestamp,
+        audit: &Judging<'_>,
+        texts: &mut Interner,
         out: &mut Evaluation,
     ) {
+        let Judging {
+            inventory,
+            by_type,
+            damaged,
+            now,
+        } = *audit;
         let rule = &self.rules[rule_index];
         let resources = rule
             .def
@@ -387,7 +399,7 @@ impl Engine {
                     rule: rule_index,
                     target: Target::Resource(i),
                     status,
-                    message,
+                    message: message.map(|m| texts.get(&m)),
                 }),
                 None => out.not_applicable.push((rule_index, i)),
             }
@@ -434,7 +446,7 @@ impl Engine {
                 rule: rule_index,
                 target: Target::Listing(e),
                 status: Status::Error,
-                message: Some(unreadable_message(&errors)),
+                message: Some(unreadable_message(&errors).into()),
             });
         }
     }
@@ -550,10 +562,7 @@ impl Engine {
                     severity: rule.severity,
                     category: category.clone(),
                     status: v.status,
-                    message: v
-                        .message
-                        .as_deref()
-                        .map_or_else(|| expectation.clone(), |m| texts.get(m)),
+                    message: v.message.clone().unwrap_or_else(|| expectation.clone()),
                     remediation,
                     resource,
                     location: match v.target {
@@ -649,6 +658,16 @@ impl Engine {
             })
             .collect()
     }
+}
+
+/// What every rule of one audit is judged against.
+struct Judging<'a> {
+    inventory: &'a Inventory,
+    /// Positions of the inventory's resources, by type.
+    by_type: &'a HashMap<&'a str, Vec<usize>>,
+    /// The attribute-level collection errors touching each resource.
+    damaged: &'a HashMap<usize, Vec<usize>>,
+    now: Timestamp,
 }
 
 /// For each resource, the attribute-level collection errors that touch it.
@@ -764,6 +783,8 @@ fn fill_placeholders(template: &str, resource: &ResourceRef) -> String {
         }
     }
     out.push_str(rest);
+    // Exactly as long as its text: a large audit keeps one per failure.
+    out.shrink_to_fit();
     out
 }
 
