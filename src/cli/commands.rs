@@ -204,7 +204,7 @@ fn write_reports(outputs: &Outputs, report: &Report, rules: &[Rule]) -> Result<(
     if let Some(path) = &outputs.csv {
         files.push((
             "csv",
-            Box::new(|| write(path, &render::csv::render(report))),
+            Box::new(|| write_streamed(path, |out| render::csv::write(report, out))),
         ));
     }
     std::thread::scope(|scope| {

@@ -32,18 +32,22 @@ pub const COLUMNS: [&str; 17] = [
 ];
 
 pub fn render(report: &Report) -> String {
+    let mut bytes = Vec::new();
+    write(report, &mut bytes).expect("writing to memory cannot fail");
+    String::from_utf8(bytes).expect("every cell is UTF-8")
+}
+
+/// The report as [`render`] gives it, written row by row: a large audit's
+/// hundreds of thousands of rows are never held whole.
+pub fn write(report: &Report, out: impl std::io::Write) -> std::io::Result<()> {
     let mut writer = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::new());
-    // Writing to memory cannot fail, and every cell is a `String`.
-    writer.write_record(COLUMNS).expect("writing to memory");
+        .from_writer(out);
+    writer.write_record(COLUMNS)?;
     for finding in &report.results {
-        writer
-            .write_record(row(finding))
-            .expect("writing to memory");
+        writer.write_record(row(finding))?;
     }
-    let bytes = writer.into_inner().expect("flushing to memory");
-    String::from_utf8(bytes).expect("every cell is UTF-8")
+    writer.flush()
 }
 
 fn row(finding: &Finding) -> [String; COLUMNS.len()] {
