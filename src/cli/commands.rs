@@ -198,7 +198,7 @@ fn write_reports(outputs: &Outputs, report: &Report, rules: &[Rule]) -> Result<(
     if let Some(path) = &outputs.sarif {
         files.push((
             "sarif",
-            Box::new(|| write(path, &render::sarif::render(report, rules))),
+            Box::new(|| write_streamed(path, |out| render::sarif::write(report, rules, out))),
         ));
     }
     if let Some(path) = &outputs.csv {

@@ -14,6 +14,7 @@
 
 use std::collections::HashMap;
 
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::escape::{fenced, markdown, multi_line, one_line, sarif_text, uri};
@@ -31,17 +32,25 @@ const FINGERPRINT_KEY: &str = "backstopFinding/v1";
 /// Renders `report`; `rules` (the engine's) give each rule its help text
 /// and its file.
 pub fn render(report: &Report, rules: &[Rule]) -> String {
+    let mut text = Vec::new();
+    write(report, rules, &mut text).expect("writing to memory cannot fail");
+    String::from_utf8(text).expect("JSON is UTF-8")
+}
+
+/// The log as [`render`] gives it, written as it goes: each result is built
+/// and written in turn, never all of a large audit's at once.
+pub fn write(report: &Report, rules: &[Rule], mut out: impl std::io::Write) -> std::io::Result<()> {
     let rules_by_id: HashMap<&str, &Rule> = rules.iter().map(|r| (r.id(), r)).collect();
     let mut descriptors = Vec::new();
     let mut rule_index: HashMap<&str, usize> = HashMap::new();
-    let mut results = Vec::new();
+    let mut alerts = Vec::new();
     for finding in report.results.iter().filter(|f| f.status != Status::Pass) {
         let rule = rules_by_id.get(finding.rule.as_str()).copied();
         let index = *rule_index.entry(&finding.rule).or_insert_with(|| {
             descriptors.push(descriptor(finding, rule));
             descriptors.len() - 1
         });
-        results.push(result(finding, index, rule));
+        alerts.push((finding, index, rule));
     }
 
     let mut driver = json!({
@@ -53,17 +62,40 @@ pub fn render(report: &Report, rules: &[Rule]) -> String {
     if !repository.is_empty() {
         driver["informationUri"] = json!(repository);
     }
-    let log = json!({
-        "$schema": SARIF_SCHEMA,
-        "version": "2.1.0",
-        "runs": [{
-            "tool": { "driver": driver },
-            "results": results,
+    // Fields in the order a JSON object's keys are written (sorted), as
+    // when the log was one `json!` value.
+    #[derive(Serialize)]
+    struct Log<'a> {
+        #[serde(rename = "$schema")]
+        schema: &'static str,
+        runs: [Run<'a>; 1],
+        version: &'static str,
+    }
+    #[derive(Serialize)]
+    struct Run<'a> {
+        results: Results<'a>,
+        tool: Value,
+    }
+    struct Results<'a>(Vec<(&'a Finding, usize, Option<&'a Rule>)>);
+    impl Serialize for Results<'_> {
+        fn serialize<S: serde::Serializer>(&self, out: S) -> Result<S::Ok, S::Error> {
+            out.collect_seq(
+                self.0
+                    .iter()
+                    .map(|&(f, index, rule)| result(f, index, rule)),
+            )
+        }
+    }
+    let log = Log {
+        schema: SARIF_SCHEMA,
+        runs: [Run {
+            results: Results(alerts),
+            tool: json!({ "driver": driver }),
         }],
-    });
-    let mut text = serde_json::to_string_pretty(&log).expect("a JSON value always serializes");
-    text.push('\n');
-    text
+        version: "2.1.0",
+    };
+    serde_json::to_writer_pretty(&mut out, &log)?;
+    out.write_all(b"\n")
 }
 
 /// The rule as code scanning describes it. The title, severity and category
