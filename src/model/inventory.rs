@@ -165,17 +165,6 @@ impl Resource {
             .unwrap_or_else(|| panic!("{} has no attribute {name}", self.resource_type.name))
     }
 
-    pub fn reference(&self) -> ResourceRef {
-        ResourceRef {
-            resource_type: self.resource_type.name.into(),
-            id: self.id.clone(),
-            arn: self.arn.clone(),
-            region: self.region.as_str().into(),
-            account: self.account.as_str().into(),
-            address: self.planned.as_ref().map(|p| p.address.clone()),
-        }
-    }
-
     /// Where the resource is defined, when a plan's configuration said.
     pub fn location(&self) -> Option<&Location> {
         self.planned.as_ref()?.location.as_ref()
